@@ -1,0 +1,49 @@
+# Two commands set everything up on a fresh machine: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+ORG ?= clinic
+PYTEST_ARGS ?=
+
+.PHONY: install run migrate lint test test-sqlite test-postgres clean
+
+install: $(STAMP)
+
+# Pinned versions from requirements.lock, so a clean clone gets what was tested.
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+migrate: install
+	$(BIN)/backoffice migrate
+
+# Migrates, creates the organization (and prints its admin key) on first start, serves on SQLite.
+run: migrate
+	$(BIN)/backoffice init --org "$(ORG)" --if-absent
+	$(BIN)/backoffice serve --host $(HOST) --port $(PORT)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy service tests $(wildcard codesets/*.py bench/*.py)
+	$(BIN)/bandit -q -c pyproject.toml -r service
+
+test-sqlite: install
+	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+test-postgres: install
+	scripts/with-postgres.sh $(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+# Lint, then the whole suite on SQLite, then again on a real PostgreSQL server started here.
+test: lint
+	$(MAKE) test-sqlite
+	$(MAKE) test-postgres
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

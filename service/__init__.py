@@ -1,0 +1,1 @@
+"""Back office service for medical and dental clinics."""

@@ -1,0 +1,1 @@
+"""HTTP-only helpers shared by the REST routers."""

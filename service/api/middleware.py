@@ -1,0 +1,145 @@
+"""ASGI middleware: request ids, body size limit, JSON-only request bodies, access log."""
+
+import logging
+import time
+import uuid
+from contextvars import ContextVar
+from typing import Any
+
+from starlette.datastructures import Headers
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.api.problems import problem_response
+
+request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
+access_log = logging.getLogger("service.access")
+
+_BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+def _is_json(content_type: str) -> bool:
+    media = content_type.split(";")[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
+class RequestGuards:
+    """Runs before routing, so that oversized or non-JSON bodies never reach a handler."""
+
+    def __init__(
+        self, app: ASGIApp, *, max_body_bytes: int, raw_body_paths: tuple[str, ...] = ()
+    ) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+        self.raw_body_paths = raw_body_paths  # uploads (X12, CSV) take their own content types
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        incoming = headers.get("x-request-id", "")
+        request_id = (
+            incoming if incoming.isascii() and 0 < len(incoming) <= 64 else uuid.uuid4().hex
+        )
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        status_holder: dict[str, int] = {"status": 500}
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder["status"] = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            rejection = await self._reject(scope, headers)
+            if rejection is not None:
+                await rejection(scope, receive, send_with_id)
+                return
+            body = await self._read_body(receive)
+            if body is None:
+                response = problem_response(
+                    Request(scope),
+                    413,
+                    "payload-too-large",
+                    f"The request body is over the limit of {self.max_body_bytes} bytes.",
+                )
+                await response(scope, receive, send_with_id)
+                return
+            await self.app(scope, _replay(body, receive), send_with_id)
+        finally:
+            # The path only: query strings may carry names or birth dates (no PHI in logs).
+            access_log.info(
+                "%s %s %s %.1fms request_id=%s",
+                scope["method"],
+                scope["path"],
+                status_holder["status"],
+                (time.perf_counter() - started) * 1000,
+                request_id,
+            )
+            request_id_var.reset(token)
+
+    async def _reject(self, scope: Scope, headers: Headers) -> Any:
+        request = Request(scope)
+        length = headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_body_bytes):
+            return problem_response(
+                request,
+                413,
+                "payload-too-large",
+                f"The request body is over the limit of {self.max_body_bytes} bytes.",
+            )
+        if scope["method"] in _BODY_METHODS and scope["path"].startswith("/api/"):
+            has_body = (length is not None and length != "0") or "transfer-encoding" in headers
+            raw_ok = scope["path"].startswith(self.raw_body_paths) if self.raw_body_paths else False
+            if has_body and not raw_ok and not _is_json(headers.get("content-type", "")):
+                return problem_response(
+                    request,
+                    415,
+                    "unsupported-media-type",
+                    "Send the request body as application/json.",
+                )
+        return None
+
+    async def _read_body(self, receive: Receive) -> bytes | None:
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return b"".join(chunks)
+
+
+def _replay(body: bytes, upstream: Receive) -> Receive:
+    """Hands the buffered body over once, then the real channel (a streaming response listens
+    on it for the client going away)."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await upstream()
+
+    return receive
+
+
+class RequestIdFilter(logging.Filter):
+    """Adds the request id to every log record, so that log lines can be tied to audit events."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id_var.get()
+        return True

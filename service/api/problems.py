@@ -1,0 +1,153 @@
+"""RFC 9457 problem+json for every error under /api (and everywhere outside /fhir)."""
+
+import logging
+from typing import Any
+
+import sqlalchemy.exc
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from service.errors import DomainError
+from service.settings import get_settings
+
+log = logging.getLogger("service.errors")
+
+PROBLEM_JSON = "application/problem+json"
+
+_HTTP_CODES = {
+    400: "bad-request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    406: "not-acceptable",
+    409: "conflict",
+    412: "precondition-failed",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+    422: "invalid-input",
+    428: "precondition-required",
+    503: "service-unavailable",
+}
+
+
+class ProblemFieldError(BaseModel):
+    pointer: str | None = None
+    parameter: str | None = None
+    detail: str
+
+
+class Problem(BaseModel):
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+    errors: list[ProblemFieldError] | None = None
+
+
+def problem_response(
+    request: Request,
+    status: int,
+    code: str,
+    detail: str,
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    problem = Problem(
+        type=f"{get_settings().problem_type_base}/{code}",
+        title=code.replace("-", " ").capitalize(),
+        status=status,
+        detail=detail,
+        instance=request.url.path,
+        errors=[ProblemFieldError(**e) for e in errors] if errors else None,
+    )
+    return JSONResponse(
+        problem.model_dump(exclude_none=True),
+        status_code=status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries for the problems a route can answer."""
+    return {
+        status: {
+            "model": Problem,
+            "content": {PROBLEM_JSON: {}},
+            "description": _HTTP_CODES[status],
+        }
+        for status in statuses
+    }
+
+
+def validation_errors(exc: RequestValidationError) -> tuple[int, str, str, list[dict[str, str]]]:
+    """Pydantic's errors as JSON Pointers (body) or parameter names (query, path, header)."""
+    errors: list[dict[str, str]] = []
+    for err in exc.errors():
+        loc = [str(part) for part in err.get("loc", ())]
+        if err.get("type") == "json_invalid":
+            return 400, "malformed-json", "The request body is not valid JSON.", []
+        message = str(err.get("msg", "invalid"))
+        if loc and loc[0] == "body":
+            errors.append(
+                {
+                    "pointer": "/"
+                    + "/".join(p.replace("~", "~0").replace("/", "~1") for p in loc[1:]),
+                    "detail": message,
+                }
+            )
+        else:
+            errors.append({"parameter": loc[-1] if loc else "", "detail": message})
+    return 422, "invalid-input", "The request has invalid fields.", errors
+
+
+async def domain_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    errors = [{"pointer": e.pointer, "detail": e.detail} for e in exc.errors]
+    return problem_response(request, exc.status, exc.code, exc.detail, errors)
+
+
+async def request_validation_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    status, code, detail, errors = validation_errors(exc)
+    return problem_response(request, status, code, detail, errors)
+
+
+async def http_exception_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _HTTP_CODES.get(exc.status_code, "http-error")
+    detail = exc.detail if isinstance(exc.detail, str) else code
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = f"There is no resource at {request.url.path}."
+    headers = dict(exc.headers) if exc.headers else None
+    return problem_response(request, exc.status_code, code, detail, headers=headers)
+
+
+async def database_unavailable_handler(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("database unreachable: %s", type(exc).__name__)
+    return problem_response(
+        request,
+        503,
+        "service-unavailable",
+        "The database cannot be reached right now; try again shortly.",
+        headers={"Retry-After": "5"},
+    )
+
+
+async def unexpected_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error")
+    return problem_response(request, 500, "internal-error", "An unexpected error occurred.")
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, domain_error_handler)
+    app.add_exception_handler(RequestValidationError, request_validation_handler)
+    app.add_exception_handler(StarletteHTTPException, http_exception_handler)
+    app.add_exception_handler(sqlalchemy.exc.OperationalError, database_unavailable_handler)
+    app.add_exception_handler(sqlalchemy.exc.InterfaceError, database_unavailable_handler)
+    app.add_exception_handler(Exception, unexpected_error_handler)

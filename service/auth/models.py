@@ -1,0 +1,41 @@
+"""Tables: organization, app_user, api_key."""
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from service.columns import UTCDateTime
+from service.ids import new_id
+from service.records import TenantRecord, utcnow
+
+
+class Organization(SQLModel, table=True):
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    name: str = Field(unique=True, max_length=200)
+    # IANA zone: turns instants into the clinic's local dates of service.
+    time_zone: str = Field(default="America/New_York", max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class AppUser(TenantRecord, table=True):
+    __tablename__ = "app_user"
+
+    name: str = Field(max_length=200)
+    kind: str = Field(default="person", max_length=20)  # person | integration
+    roles: str = Field(max_length=200)  # comma-separated Role values
+    active: bool = Field(default=True)
+
+    @property
+    def role_set(self) -> frozenset[str]:
+        return frozenset(r for r in self.roles.split(",") if r)
+
+
+class ApiKey(TenantRecord, table=True):
+    __tablename__ = "api_key"
+
+    user_id: str = Field(foreign_key="app_user.id", index=True, max_length=32)
+    # The public part of the key, used to find the row; the secret is only stored hashed.
+    key_id: str = Field(unique=True, max_length=32)
+    secret_hash: str = Field(max_length=64)
+    label: str = Field(default="", max_length=200)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

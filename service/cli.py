@@ -1,0 +1,75 @@
+"""The `backoffice` command line: serve, migrate, init."""
+
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from service import migrate as migrations
+from service.auth import logic as auth_logic
+from service.auth import repository as auth_repository
+from service.db import engine_for, session_factory_for, session_scope
+from service.settings import get_settings
+
+app = typer.Typer(help="Back office service for medical and dental clinics.", no_args_is_help=True)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+) -> None:
+    """Serve the API (uvicorn)."""
+    uvicorn.run(
+        "service.main:app_factory",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        access_log=False,
+    )
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema to the newest migration."""
+    engine = engine_for(get_settings())
+    migrations.upgrade(engine)
+    typer.echo(f"database at revision {migrations.current_revision(engine)}", err=True)
+
+
+@app.command()
+def init(
+    org: Annotated[str, typer.Option("--org", help="Name of the new organization.")],
+    time_zone: Annotated[str, typer.Option(help="IANA time zone of the organization.")] = (
+        "America/New_York"
+    ),
+    if_absent: Annotated[
+        bool, typer.Option(help="Do nothing (exit 0) when the organization exists.")
+    ] = False,
+) -> None:
+    """Create an organization with an admin user; prints the admin's API key on the last line."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        typer.echo(f"unknown time zone {time_zone!r}", err=True)
+        raise typer.Exit(2) from None
+    factory = session_factory_for(engine_for(get_settings()))
+    with session_scope(factory) as session:
+        if auth_repository.get_organization_by_name(session, org) is not None:
+            typer.echo(f"organization {org!r} exists already", err=True)
+            raise typer.Exit(0 if if_absent else 1)
+        organization, admin, key = auth_logic.create_organization(
+            session, name=org, time_zone=time_zone
+        )
+    typer.echo(f"organization {organization.name} ({organization.id}), admin user {admin.id}")
+    typer.echo("API key for the admin (shown once, store it now):")
+    typer.echo(key)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,62 @@
+"""create_app(): routers, exception handlers, middleware."""
+
+import logging
+
+from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
+from sqlalchemy.engine import Engine
+
+from service import migrate
+from service.api import ops, problems
+from service.api.middleware import RequestGuards, RequestIdFilter
+from service.auth import routes as auth_routes
+from service.db import SessionFactory, engine_for, session_factory_for
+from service.patients import routes as patient_routes
+from service.settings import Settings, get_settings
+
+ROUTERS = [ops.router, auth_routes.router, patient_routes.router]
+
+
+def configure_logging(level: str) -> None:
+    handler = logging.StreamHandler()
+    handler.addFilter(RequestIdFilter())
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
+    )
+    root = logging.getLogger("service")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = True
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    session_factory: SessionFactory | None = None,
+) -> FastAPI:
+    settings = settings or get_settings()
+    engine = engine or engine_for(settings)
+    app = FastAPIOffline(
+        title="Back office service",
+        version="0.1.0",
+        description=(
+            "Specimens, worklists, coding and X12 claims for medical and dental clinics. "
+            "Authenticate with `Authorization: Bearer <api key>`."
+        ),
+    )
+    app.state.engine = engine
+    app.state.session_factory = session_factory or session_factory_for(engine)
+    app.state.migration_head = migrate.head_revision()
+    problems.install(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.add_middleware(RequestGuards, max_body_bytes=settings.max_body_bytes)
+    return app
+
+
+def app_factory() -> FastAPI:
+    """Entry point for `uvicorn --factory service.main:app_factory`."""
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)

@@ -1,0 +1,1 @@
+"""Patients (and, with the records issue, their coverages)."""

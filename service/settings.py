@@ -1,0 +1,45 @@
+"""Process settings, read once from the environment (prefix BACKOFFICE_)."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def normalize_database_url(url: str) -> str:
+    """SQLAlchemy 2 refuses `postgres://`; platforms still hand it out. Use psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BACKOFFICE_", extra="ignore")
+
+    # BACKOFFICE_DATABASE_URL wins over DATABASE_URL (container platforms set the latter).
+    database_url: str = Field(
+        default="",
+        validation_alias=AliasChoices("BACKOFFICE_DATABASE_URL", "DATABASE_URL"),
+    )
+    data_dir: Path = REPO_ROOT / "var"
+    problem_type_base: str = "https://backoffice.example/problems"
+    max_body_bytes: int = 5 * 1024 * 1024
+    log_level: str = "INFO"
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalize(cls, value: str) -> str:
+        return normalize_database_url(value.strip())
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'backoffice.sqlite3'}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
