@@ -36,8 +36,11 @@ def serve(
 def migrate() -> None:
     """Bring the database schema to the newest migration."""
     engine = engine_for(get_settings())
-    migrations.upgrade(engine)
-    typer.echo(f"database at revision {migrations.current_revision(engine)}", err=True)
+    try:
+        migrations.upgrade(engine)
+        typer.echo(f"database at revision {migrations.current_revision(engine)}", err=True)
+    finally:
+        engine.dispose()
 
 
 @app.command()
@@ -58,14 +61,17 @@ def init(
     except (ZoneInfoNotFoundError, ValueError):
         typer.echo(f"unknown time zone {time_zone!r}", err=True)
         raise typer.Exit(2) from None
-    factory = session_factory_for(engine_for(get_settings()))
-    with session_scope(factory) as session:
-        if auth_repository.get_organization_by_name(session, org) is not None:
-            typer.echo(f"organization {org!r} exists already", err=True)
-            raise typer.Exit(0 if if_absent else 1)
-        organization, admin, key = auth_logic.create_organization(
-            session, name=org, time_zone=time_zone
-        )
+    engine = engine_for(get_settings())
+    try:
+        with session_scope(session_factory_for(engine)) as session:
+            if auth_repository.get_organization_by_name(session, org) is not None:
+                typer.echo(f"organization {org!r} exists already", err=True)
+                raise typer.Exit(0 if if_absent else 1)
+            organization, admin, key = auth_logic.create_organization(
+                session, name=org, time_zone=time_zone
+            )
+    finally:
+        engine.dispose()
     typer.echo(f"organization {organization.name} ({organization.id}), admin user {admin.id}")
     typer.echo("API key for the admin (shown once, store it now):")
     typer.echo(key)
