@@ -1,0 +1,1 @@
+"""Claims: building, batching and tracking insurance claims (837P/837D)."""

@@ -1,0 +1,493 @@
+"""Input values for the 837 writer: frozen dataclasses checked when they are built."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+
+from service.claims.x12.segments import clean
+
+Kind = Literal["P", "D"]  # 837P professional (005010X222A1), 837D dental (005010X224A2)
+
+_DIGITS = re.compile(r"\d+")
+_ZIP = re.compile(r"\d{5}(\d{4})?")
+_ICD10 = re.compile(r"[A-Z][0-9][0-9A-Z]{1,5}")
+_STATE = re.compile(r"[A-Z]{2}")
+_TOOTH_SURFACES = frozenset("MODBLIF")
+# 837D SV304 oral cavity designation codes (X12 code source 135).
+_ORAL_CAVITY = frozenset({"00", "01", "02", "09", "10", "20", "30", "40", "L", "R"})
+# 2000C PAT01 / 2320 SBR02 individual relationship codes allowed by X222A1/X224A2.
+_PATIENT_RELATIONSHIPS = frozenset({"01", "19", "20", "21", "39", "40", "53", "G8"})
+_OTHER_RELATIONSHIPS = frozenset({"01", "18", "19", "20", "21", "39", "40", "53", "G8"})
+# CAS01 claim adjustment group codes in 5010.
+_CAS_GROUPS = frozenset({"CO", "CR", "OA", "PI", "PR"})
+
+
+class X12InputError(ValueError):
+    """A value cannot be written as valid X12; the message never carries patient data."""
+
+
+def npi_is_valid(npi: str) -> bool:
+    """NPI: 10 digits whose Luhn check digit is computed with the 80840 prefix (CMS rule)."""
+    if len(npi) != 10 or not npi.isdigit():
+        return False
+    total = 24  # the digits of the prefix 80840 contribute 24 to the Luhn sum
+    for position, char in enumerate(reversed(npi[:9])):
+        digit = int(char)
+        if position % 2 == 0:
+            digit *= 2
+            digit -= 9 if digit > 9 else 0
+        total += digit
+    return (10 - total % 10) % 10 == int(npi[9])
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise X12InputError(message)
+
+
+def _check_npi(npi: str, what: str) -> None:
+    _require(npi_is_valid(npi), f"{what} NPI must be 10 digits with a valid check digit.")
+
+
+def _check_sex(sex: str | None, what: str) -> None:
+    _require(sex in (None, "M", "F", "U"), f"{what} sex must be M, F or U.")
+
+
+def _check_required_text(value: str, what: str) -> None:
+    _require(bool(clean(value)), f"{what} is empty once cleaned for X12.")
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """N3/N4. Billing provider and pay-to addresses need a street address and a 9-digit ZIP."""
+
+    line1: str
+    city: str
+    state: str
+    postal_code: str
+    line2: str | None = None
+
+    def __post_init__(self) -> None:
+        _check_required_text(self.line1, "Address line 1")
+        _check_required_text(self.city, "Address city")
+        _require(bool(_STATE.fullmatch(self.state)), "Address state must be 2 capital letters.")
+        _require(
+            bool(_ZIP.fullmatch(self.postal_code)),
+            "Address postal code must be 5 or 9 digits without a dash.",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PersonName:
+    """NM103 family, NM104 given, NM105 middle, NM107 suffix (JR, SR, III)."""
+
+    family: str
+    given: str = ""
+    middle: str = ""
+    suffix: str = ""
+
+    def __post_init__(self) -> None:
+        _check_required_text(self.family, "Family name")
+
+
+# A provider or submitter is a person (NM102 1) or an organization (NM102 2, NM103 only).
+Name = PersonName | str
+
+
+def _check_name(name: Name, what: str) -> None:
+    if isinstance(name, str):
+        _check_required_text(name, f"{what} organization name")
+
+
+@dataclass(frozen=True, slots=True)
+class Interchange:
+    """ISA/GS envelope values. Control numbers are never reused by a sender."""
+
+    sender_qualifier: str  # ISA05, e.g. ZZ mutually defined, 30 US federal tax id
+    sender_id: str  # ISA06, at most 15 characters
+    receiver_qualifier: str  # ISA07
+    receiver_id: str  # ISA08
+    interchange_control_number: int  # ISA13 / IEA02, 1..999999999
+    group_control_number: int  # GS06 / GE02, 1..999999999
+    application_sender_code: str  # GS02
+    application_receiver_code: str  # GS03
+    created_at: datetime  # local date and time of creation: ISA09/10, GS04/05, BHT04/05
+    usage_indicator: Literal["T", "P"] = "T"  # ISA15 test or production
+    acknowledgment_requested: bool = False  # ISA14: ask for a TA1
+    batch_reference: str | None = None  # BHT03 prefix; defaults to ISA13
+
+    def __post_init__(self) -> None:
+        for qualifier in (self.sender_qualifier, self.receiver_qualifier):
+            _require(len(qualifier) == 2, "ISA05/ISA07 id qualifiers are 2 characters.")
+        for isa_id in (self.sender_id, self.receiver_id):
+            cleaned = clean(isa_id)
+            _require(0 < len(cleaned) <= 15, "ISA06/ISA08 ids are 1 to 15 characters.")
+        for number in (self.interchange_control_number, self.group_control_number):
+            _require(0 < number <= 999_999_999, "ISA13/GS06 are 1 to 999999999.")
+        for code in (self.application_sender_code, self.application_receiver_code):
+            _require(2 <= len(clean(code)) <= 15, "GS02/GS03 are 2 to 15 characters.")
+        _require(self.usage_indicator in ("T", "P"), "ISA15 must be T or P.")
+
+
+@dataclass(frozen=True, slots=True)
+class Submitter:
+    """Loop 1000A: NM1*41 with the id the receiver assigned, PER*IC with a contact number."""
+
+    name: Name
+    submitter_id: str
+    contact_name: str
+    phone: str | None = None  # digits only, area code first
+    email: str | None = None
+
+    def __post_init__(self) -> None:
+        _check_name(self.name, "Submitter")
+        _check_required_text(self.submitter_id, "Submitter id")
+        _require(bool(self.phone or self.email), "Submitter PER needs a phone or an email.")
+        _require(
+            self.phone is None or bool(_DIGITS.fullmatch(self.phone)),
+            "Submitter phone must be digits only.",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Receiver:
+    """Loop 1000B: NM1*40 with the receiver's (clearinghouse's) id."""
+
+    name: str
+    receiver_id: str
+
+    def __post_init__(self) -> None:
+        _check_required_text(self.name, "Receiver name")
+        _check_required_text(self.receiver_id, "Receiver id")
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    """Everything that is the same for every claim of a batch."""
+
+    interchange: Interchange
+    submitter: Submitter
+    receiver: Receiver
+
+
+@dataclass(frozen=True, slots=True)
+class BillingProvider:
+    """Loops 2000A/2010AA (PRV*BI, NM1*85, N3, N4, REF*EI) and 2010AB pay-to address."""
+
+    npi: str
+    name: Name
+    tax_id: str  # EIN, 9 digits, REF*EI
+    address: Address  # a street address (no PO box) with a 9-digit ZIP
+    taxonomy: str | None = None  # PRV*BI*PXC
+    pay_to_address: Address | None = None  # 2010AB, only when it differs
+
+    def __post_init__(self) -> None:
+        _check_npi(self.npi, "Billing provider")
+        _check_name(self.name, "Billing provider")
+        _require(
+            len(self.tax_id) == 9 and self.tax_id.isdigit(),
+            "Billing provider EIN must be 9 digits.",
+        )
+        _require(len(self.address.postal_code) == 9, "Billing provider ZIP must have 9 digits.")
+
+
+@dataclass(frozen=True, slots=True)
+class Subscriber:
+    """Loops 2000B (SBR) and 2010BA (NM1*IL, N3, N4, DMG)."""
+
+    member_id: str
+    name: PersonName
+    claim_filing_indicator: str  # SBR09: CI commercial, MB Medicare B, MC Medicaid, BL ...
+    payer_responsibility: str = "P"  # SBR01: P primary, S secondary, T tertiary
+    group_number: str | None = None  # SBR03
+    group_name: str | None = None  # SBR04
+    birth_date: date | None = None  # DMG02, required when the subscriber is the patient
+    sex: str | None = None  # DMG03
+    address: Address | None = None  # required when the subscriber is the patient
+
+    def __post_init__(self) -> None:
+        _check_required_text(self.member_id, "Subscriber member id")
+        _check_sex(self.sex, "Subscriber")
+        _require(
+            self.payer_responsibility in tuple("PSTABCDEFGHU"),
+            "SBR01 payer responsibility must be an X12 1138 code (P, S, T...).",
+        )
+        _require(len(self.claim_filing_indicator) == 2, "SBR09 is a 2-character code.")
+
+
+@dataclass(frozen=True, slots=True)
+class Payer:
+    """Loop 2010BB (NM1*PR with NM108 PI) or 2330B for another payer."""
+
+    name: str
+    payer_id: str  # as the clearinghouse lists it
+    address: Address | None = None
+
+    def __post_init__(self) -> None:
+        _check_required_text(self.name, "Payer name")
+        _check_required_text(self.payer_id, "Payer id")
+
+
+@dataclass(frozen=True, slots=True)
+class Patient:
+    """Loops 2000C (PAT01) and 2010CA (NM1*QC, N3, N4, DMG): only when not the subscriber."""
+
+    relationship: str  # PAT01: 19 child, 01 spouse, 20 employee, 21 unknown, G8 other...
+    name: PersonName
+    birth_date: date
+    sex: str
+    address: Address
+
+    def __post_init__(self) -> None:
+        _require(
+            self.relationship in _PATIENT_RELATIONSHIPS,
+            "PAT01 must be 01, 19, 20, 21, 39, 40, 53 or G8 (18 self means no 2000C).",
+        )
+        _check_sex(self.sex, "Patient")
+
+
+@dataclass(frozen=True, slots=True)
+class Provider:
+    """2310A referring (NM1*DN), 2310B rendering (NM1*82 + PRV*PE)."""
+
+    npi: str
+    name: Name
+    taxonomy: str | None = None
+
+    def __post_init__(self) -> None:
+        _check_npi(self.npi, "Provider")
+        _check_name(self.name, "Provider")
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceFacility:
+    """2310C service facility location (NM1*77, N3, N4); NPI optional."""
+
+    name: str
+    address: Address
+    npi: str | None = None
+
+    def __post_init__(self) -> None:
+        _check_required_text(self.name, "Service facility name")
+        if self.npi is not None:
+            _check_npi(self.npi, "Service facility")
+
+
+@dataclass(frozen=True, slots=True)
+class Adjustment:
+    """One CAS triplet: group (CO, PR, OA, PI, CR), CARC reason, amount, optional quantity."""
+
+    group: str
+    reason: str
+    amount: Decimal
+    quantity: Decimal | None = None
+
+    def __post_init__(self) -> None:
+        _require(self.group in _CAS_GROUPS, "CAS01 must be CO, CR, OA, PI or PR.")
+        _check_required_text(self.reason, "CAS reason code")
+
+
+@dataclass(frozen=True, slots=True)
+class OtherSubscriber:
+    """Loop 2330A: the subscriber of the other (e.g. primary) coverage."""
+
+    member_id: str
+    name: PersonName
+    address: Address | None = None
+
+    def __post_init__(self) -> None:
+        _check_required_text(self.member_id, "Other subscriber member id")
+
+
+@dataclass(frozen=True, slots=True)
+class OtherPayer:
+    """Loop 2320 (SBR, CAS, AMT*D, OI), 2330A and 2330B: another payer's adjudication."""
+
+    payer: Payer  # 2330B NM1*PR; its payer_id is what 2430 SVD01 refers to
+    subscriber: OtherSubscriber  # 2330A NM1*IL
+    claim_filing_indicator: str  # SBR09
+    relationship: str = "18"  # SBR02: patient's relationship to the other subscriber
+    payer_responsibility: str = "P"  # SBR01 of the other payer
+    group_number: str | None = None  # SBR03
+    paid_amount: Decimal | None = None  # AMT*D, what that payer paid on the claim
+    adjustments: tuple[Adjustment, ...] = ()  # claim-level CAS
+    adjudication_date: date | None = None  # 2330B DTP*573, needed without line adjudication
+
+    def __post_init__(self) -> None:
+        _require(
+            self.relationship in _OTHER_RELATIONSHIPS, "2320 SBR02 must be an individual code."
+        )
+        _require(
+            self.payer_responsibility in tuple("PSTABCDEFGHU"),
+            "2320 SBR01 must be an X12 1138 code (P, S, T...).",
+        )
+        _require(len(self.claim_filing_indicator) == 2, "2320 SBR09 is a 2-character code.")
+
+
+@dataclass(frozen=True, slots=True)
+class LineAdjudication:
+    """Loop 2430: SVD + CAS + DTP*573, how another payer paid one line."""
+
+    payer_id: str  # SVD01 = that payer's 2330B NM109
+    paid_amount: Decimal
+    procedure_code: str  # SVD03 as adjudicated
+    adjudication_date: date
+    paid_units: Decimal = Decimal(1)  # SVD05
+    modifiers: tuple[str, ...] = ()
+    adjustments: tuple[Adjustment, ...] = ()
+
+    def __post_init__(self) -> None:
+        _require(len(self.modifiers) <= 4, "SVD03 takes at most 4 modifiers.")
+
+
+@dataclass(frozen=True, slots=True)
+class Tooth:
+    """837D TOO*JP: tooth number (1-32, A-T, supernumerary 51-82...) and up to 5 surfaces."""
+
+    number: str
+    surfaces: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _check_required_text(self.number, "Tooth number")
+        _require(len(self.surfaces) <= 5, "TOO03 takes at most 5 surfaces.")
+        _require(
+            all(s in _TOOTH_SURFACES for s in self.surfaces),
+            "Tooth surfaces must be M, O, D, B, L, I or F.",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceLine:
+    """Loop 2400: SV1 (837P) or SV3 + TOO (837D), DTP*472 and REF*6R."""
+
+    procedure_code: str  # CPT/HCPCS (837P) or CDT (837D)
+    charge: Decimal
+    service_date: date
+    line_control_number: str  # REF*6R, echoed in 835 SVC REF*6R and 277CA line statuses
+    units: Decimal = Decimal(1)
+    modifiers: tuple[str, ...] = ()
+    diagnosis_pointers: tuple[int, ...] = (1,)  # SV107 / SV311, 1-based into the claim's HI
+    unit_code: str = "UN"  # 837P SV103: UN units, MJ minutes (anesthesia)
+    place_of_service: str | None = None  # SV105 / SV303, only when it differs from CLM05-1
+    # 837D only
+    oral_cavity_areas: tuple[str, ...] = ()  # SV304, up to 5
+    prosthesis: str | None = None  # SV305: I initial placement, R replacement
+    teeth: tuple[Tooth, ...] = ()  # TOO, up to 32
+    adjudications: tuple[LineAdjudication, ...] = ()  # 2430 for secondary claims
+
+    def __post_init__(self) -> None:
+        _check_required_text(self.procedure_code, "Procedure code")
+        _require(self.charge >= 0, "Line charge must not be negative.")
+        _require(self.units > 0, "Line units must be positive.")
+        _require(len(self.modifiers) <= 4, "A line takes at most 4 modifiers.")
+        _require(
+            len(self.diagnosis_pointers) <= 4
+            and len(set(self.diagnosis_pointers)) == len(self.diagnosis_pointers),
+            "A line takes at most 4 distinct diagnosis pointers.",
+        )
+        _require(0 < len(clean(self.line_control_number)) <= 50, "REF*6R is 1 to 50 characters.")
+        _require(self.unit_code in ("UN", "MJ"), "SV103 must be UN or MJ.")
+        _require(len(self.oral_cavity_areas) <= 5, "SV304 takes at most 5 areas.")
+        _require(
+            all(a in _ORAL_CAVITY for a in self.oral_cavity_areas),
+            "Oral cavity areas must be X12 code source 135 values (00, 01, 10, L, R...).",
+        )
+        _require(self.prosthesis in (None, "I", "R"), "SV305 must be I or R.")
+        _require(len(self.teeth) <= 32, "A line takes at most 32 TOO segments.")
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimInput:
+    """One claim (loop 2300) with the 2000A/2000B/2000C context it is written under."""
+
+    patient_control_number: str  # CLM01, at most 20 characters (echoed in 835 CLP01)
+    billing_provider: BillingProvider
+    subscriber: Subscriber
+    payer: Payer
+    place_of_service: str  # CLM05-1
+    diagnoses: tuple[str, ...]  # ICD-10-CM, principal first; dots are dropped
+    lines: tuple[ServiceLine, ...]
+    patient: Patient | None = None  # None: the subscriber is the patient (SBR02 18)
+    frequency: Literal["1", "7", "8"] = "1"  # CLM05-3: original, replacement, void
+    payer_claim_number: str | None = None  # REF*F8, required for frequency 7 and 8
+    provider_signature: bool = True  # CLM06
+    assignment: Literal["A", "B", "C"] = "A"  # CLM07 plan participation
+    benefits_assigned: bool = True  # CLM08
+    release_of_information: Literal["Y", "I"] = "Y"  # CLM09
+    prior_authorization: str | None = None  # REF*G1
+    referral_number: str | None = None  # REF*9F
+    clia_number: str | None = None  # REF*X4, 837P lab services
+    referring_provider: Provider | None = None  # 2310A
+    rendering_provider: Provider | None = None  # 2310B
+    service_facility: ServiceFacility | None = None  # 2310C
+    other_payers: tuple[OtherPayer, ...] = ()  # 2320/2330 for secondary/tertiary claims
+    diagnosis_codes: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        pcn = clean(self.patient_control_number)
+        _require(0 < len(pcn) <= 20, "CLM01 patient control number is 1 to 20 characters.")
+        where = f"Claim {pcn}"
+        codes = tuple(code.replace(".", "").strip().upper() for code in self.diagnoses)
+        _require(
+            all(_ICD10.fullmatch(code) for code in codes),
+            f"{where}: diagnoses must be ICD-10-CM codes.",
+        )
+        object.__setattr__(self, "diagnosis_codes", codes)
+        _require(1 <= len(self.lines) <= 50, f"{where}: a claim has 1 to 50 service lines.")
+        _require(
+            len({clean(line.line_control_number) for line in self.lines}) == len(self.lines),
+            f"{where}: REF*6R line control numbers must be unique within the claim.",
+        )
+        _require(
+            all(p <= len(codes) for line in self.lines for p in line.diagnosis_pointers)
+            and all(p >= 1 for line in self.lines for p in line.diagnosis_pointers),
+            f"{where}: a diagnosis pointer points past the claim's diagnoses.",
+        )
+        _require(
+            self.frequency == "1" or bool(self.payer_claim_number),
+            f"{where}: frequency 7 and 8 need the payer claim number (REF*F8).",
+        )
+        _require(
+            len(self.place_of_service) == 2 and self.place_of_service.isdigit(),
+            f"{where}: place of service is 2 digits.",
+        )
+        if self.patient is None:
+            subscriber = self.subscriber
+            _require(
+                subscriber.birth_date is not None
+                and subscriber.sex is not None
+                and subscriber.address is not None,
+                f"{where}: a subscriber who is the patient needs birth date, sex and address.",
+            )
+        _require(len(self.other_payers) <= 10, f"{where}: at most 10 other payers (2320).")
+        payer_ids = {other.payer.payer_id for other in self.other_payers}
+        _require(
+            all(a.payer_id in payer_ids for line in self.lines for a in line.adjudications),
+            f"{where}: 2430 SVD01 must name an other payer's id (2330B NM109).",
+        )
+
+    @property
+    def total_charge(self) -> Decimal:
+        """CLM02 is the sum of the line charges, so it is derived rather than given."""
+        return sum((line.charge for line in self.lines), Decimal(0))
+
+    def check_kind(self, kind: Kind) -> None:
+        """Limits that differ between 837P (X222A1) and 837D (X224A2)."""
+        where = f"Claim {clean(self.patient_control_number)}"
+        if kind == "P":
+            _require(1 <= len(self.diagnosis_codes) <= 12, f"{where}: 837P HI takes 1 to 12.")
+            _require(
+                all(line.diagnosis_pointers for line in self.lines),
+                f"{where}: every 837P line needs a diagnosis pointer (SV107).",
+            )
+            _require(
+                all(not (line.teeth or line.oral_cavity_areas) for line in self.lines),
+                f"{where}: teeth and oral cavity areas are 837D only.",
+            )
+        else:
+            _require(len(self.diagnosis_codes) <= 4, f"{where}: 837D HI takes at most 4.")
+            _require(self.clia_number is None, f"{where}: CLIA (REF*X4) is 837P only.")

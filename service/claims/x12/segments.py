@@ -1,0 +1,149 @@
+"""X12 value cleaning, number/date formatting and segment assembly for the 837 writer."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TextIO
+
+# ISA: element `*`, repetition `^` (ISA11), component `:` (ISA16), segment `~`.
+ELEMENT_SEPARATOR = "*"
+REPETITION_SEPARATOR = "^"
+COMPONENT_SEPARATOR = ":"
+SEGMENT_TERMINATOR = "~"
+DELIMITERS = frozenset("*^:~")
+
+# X12 5010 extended character set (upper case only, since every value is upper-cased);
+# anything else is dropped so that pyx12's character-set check passes.
+_DISALLOWED = re.compile(r"""[^A-Z0-9!"&'()+,\-./;?= %@\[\]_{}\\|<>#$`]""")
+_SPACES = re.compile(r"\s+")
+# Letters NFKD does not decompose into ASCII.
+_LETTERS = str.maketrans(
+    {
+        "ß": "SS",
+        "Æ": "AE",
+        "æ": "AE",
+        "Ø": "O",
+        "ø": "O",
+        "Œ": "OE",
+        "œ": "OE",
+        "Ł": "L",
+        "ł": "L",
+        "Đ": "D",
+        "đ": "D",
+        "Þ": "TH",
+        "þ": "TH",
+        "\u0131": "I",  # dotless i
+    }
+)
+_CENT = Decimal("0.01")
+
+
+def clean(value: str) -> str:
+    """Upper-case, transliterate to ASCII and drop delimiters and characters X12 refuses.
+
+    A name such as ``O'BRIEN*JR`` must never split an element, so the four delimiters go;
+    ``Müller`` becomes ``MULLER`` (NFKD then drop the combining marks).
+    """
+    ascii_text = (
+        unicodedata.normalize("NFKD", value.translate(_LETTERS))
+        .encode("ascii", "ignore")
+        .decode("ascii")
+        .upper()
+    )
+    without_delimiters = "".join(" " if ch in DELIMITERS else ch for ch in ascii_text)
+    spaced = _SPACES.sub(" ", without_delimiters)  # tabs and newlines become spaces first
+    return _SPACES.sub(" ", _DISALLOWED.sub("", spaced)).strip()
+
+
+def text(value: str | None, max_len: int) -> str:
+    """A cleaned free-text element (names, addresses) cut to the element's maximum length."""
+    return clean(value)[:max_len].rstrip() if value else ""
+
+
+def amount(value: Decimal) -> str:
+    """X12 R (money): rounded to cents, no trailing zeros: 125, 125.5, 0, -3.25."""
+    return _trim(value.quantize(_CENT, rounding=ROUND_HALF_UP))
+
+
+def quantity(value: Decimal) -> str:
+    """X12 R (units): as given, no trailing zeros or exponent: 1, 1.5."""
+    return _trim(value)
+
+
+def _trim(value: Decimal) -> str:
+    formatted = f"{value:f}"
+    if "." in formatted:
+        formatted = formatted.rstrip("0").rstrip(".")
+    return "0" if formatted in ("-0", "") else formatted
+
+
+def ccyymmdd(value: date) -> str:
+    """X12 DT, 8 digits (GS04, BHT04, DTP D8, DMG02)."""
+    return value.strftime("%Y%m%d")
+
+
+def yymmdd(value: date) -> str:
+    """X12 DT, 6 digits (ISA09 only)."""
+    return value.strftime("%y%m%d")
+
+
+def hhmm(value: datetime) -> str:
+    """X12 TM, 4 digits (ISA10, GS05, BHT05)."""
+    return value.strftime("%H%M")
+
+
+@dataclass(frozen=True, slots=True)
+class Composite:
+    """A composite element: components joined by ISA16, trailing empty components dropped."""
+
+    components: tuple[str, ...]
+
+    def __init__(self, *components: str) -> None:
+        object.__setattr__(self, "components", components)
+
+    def render(self) -> str:
+        parts = [clean(c) for c in self.components]
+        while parts and not parts[-1]:
+            parts.pop()
+        return COMPONENT_SEPARATOR.join(parts)
+
+
+Element = str | Composite
+
+
+def render_segment(segment_id: str, *elements: Element) -> str:
+    """One segment with its terminator; values are cleaned, trailing empty elements dropped."""
+    rendered = [e.render() if isinstance(e, Composite) else clean(e) for e in elements]
+    while rendered and not rendered[-1]:
+        rendered.pop()
+    return ELEMENT_SEPARATOR.join([segment_id, *rendered]) + SEGMENT_TERMINATOR
+
+
+Sink = TextIO | Callable[[str], None]
+
+
+class SegmentWriter:
+    """Writes segments one by one to a text stream or callback, counting them (SE01)."""
+
+    def __init__(self, out: Sink, *, newlines: bool = False) -> None:
+        self._write: Callable[[str], object] = out if callable(out) else out.write
+        self._suffix = "\n" if newlines else ""
+        self.count = 0  # segments since reset(), for SE01
+        self.total = 0  # segments in the interchange
+
+    def raw(self, segment: str) -> None:
+        """Write an already rendered segment (the fixed-width ISA)."""
+        self._write(segment + self._suffix)
+        self.count += 1
+        self.total += 1
+
+    def segment(self, segment_id: str, *elements: Element) -> None:
+        self.raw(render_segment(segment_id, *elements))
+
+    def reset(self) -> None:
+        self.count = 0

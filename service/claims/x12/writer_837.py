@@ -1,0 +1,508 @@
+"""Streaming X12 5010 837P (005010X222A1) and 837D (005010X224A2) writer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from itertools import chain
+
+from service.claims.x12.model import (
+    Address,
+    Adjustment,
+    BillingProvider,
+    ClaimInput,
+    Header,
+    Interchange,
+    Kind,
+    Name,
+    Patient,
+    Payer,
+    PersonName,
+    ServiceLine,
+    Subscriber,
+    X12InputError,
+)
+from service.claims.x12.segments import (
+    COMPONENT_SEPARATOR,
+    ELEMENT_SEPARATOR,
+    REPETITION_SEPARATOR,
+    SEGMENT_TERMINATOR,
+    Composite,
+    SegmentWriter,
+    Sink,
+    amount,
+    ccyymmdd,
+    clean,
+    hhmm,
+    quantity,
+    text,
+    yymmdd,
+)
+
+# GS08 = ST03: the implementation guide of each claim type.
+VERSIONS: dict[str, str] = {"P": "005010X222A1", "D": "005010X224A2"}
+MAX_CLAIMS_PER_ST = 5000  # the 837 guides suggest at most 5,000 CLM per ST
+_MAX_CLAIMS_PER_PARENT = 100  # loop 2300 repeats at most 100 times under one 2000B/2000C
+_MAX_CAS_TRIPLETS = 6  # CAS02..CAS19
+_MAX_CAS_SEGMENTS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionSetSummary:
+    """One ST/SE: its control number (ST02 = SE02), claims and segment count (SE01)."""
+
+    control_number: str
+    claim_count: int
+    segment_count: int
+    total_charge: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class BatchSummary:
+    """What was written: claims are in transaction sets in input order, claim_count each."""
+
+    interchange_control_number: str  # ISA13 = IEA02
+    group_control_number: str  # GS06 = GE02
+    claim_count: int
+    line_count: int
+    total_charge: Decimal
+    segment_count: int  # ISA through IEA
+    transaction_sets: tuple[TransactionSetSummary, ...]
+
+    @property
+    def st_control_numbers(self) -> tuple[str, ...]:
+        return tuple(ts.control_number for ts in self.transaction_sets)
+
+
+class _OpenSet:
+    """State of the transaction set being written: HL numbering restarts in each ST."""
+
+    def __init__(self, control_number: str) -> None:
+        self.control_number = control_number
+        self.claim_count = 0
+        self.total_charge = Decimal(0)
+        self.hl_count = 0
+        self.provider: BillingProvider | None = None
+        self.provider_hl = 0
+        self.subscriber_key: tuple[Subscriber, Payer, bool] | None = None
+        self.subscriber_hl = 0
+        self.patient: Patient | None = None
+        self.claims_in_parent = 0
+
+    def next_hl(self) -> int:
+        self.hl_count += 1
+        return self.hl_count
+
+
+def write_837(
+    header: Header,
+    claims: Iterable[ClaimInput],
+    out: Sink,
+    *,
+    kind: Kind,
+    first_st_control: int,
+    max_claims_per_st: int = MAX_CLAIMS_PER_ST,
+    newlines: bool = False,
+) -> BatchSummary:
+    """Write one interchange (ISA/GS, ST/SE per max_claims_per_st claims, GE/IEA).
+
+    first_st_control is the ST02 of the first transaction set; the next ones count up from
+    it (the caller keeps control numbers unique per sender). Claims must arrive sorted by
+    billing provider, then subscriber/payer: a change opens a new 2000A or 2000B loop.
+    Segments are written as the claims are read, so memory stays flat however long the
+    batch. An invalid claim raises X12InputError mid-stream: discard what was written so
+    far (the caller's transaction).
+    """
+    if kind not in VERSIONS:
+        raise X12InputError("kind must be P (837P) or D (837D).")
+    if not 1 <= max_claims_per_st <= MAX_CLAIMS_PER_ST:
+        raise X12InputError(f"max_claims_per_st must be 1 to {MAX_CLAIMS_PER_ST}.")
+    if not first_st_control >= 1:
+        raise X12InputError("ST02 control numbers start at 1.")
+    iterator = iter(claims)
+    first = next(iterator, None)
+    if first is None:
+        raise X12InputError("A claim batch needs at least one claim.")
+
+    version = VERSIONS[kind]
+    interchange = header.interchange
+    writer = SegmentWriter(out, newlines=newlines)
+    writer.raw(isa_segment(interchange))
+    # GS: HC health care claim group; GS08 the guide.
+    writer.segment(
+        "GS",
+        "HC",
+        interchange.application_sender_code,
+        interchange.application_receiver_code,
+        ccyymmdd(interchange.created_at),
+        hhmm(interchange.created_at),
+        str(interchange.group_control_number),
+        "X",
+        version,
+    )
+    done: list[TransactionSetSummary] = []
+    current: _OpenSet | None = None
+    st_number = first_st_control
+    line_count = 0
+    total = Decimal(0)
+    for claim in chain((first,), iterator):
+        claim.check_kind(kind)
+        if current is None or current.claim_count >= max_claims_per_st:
+            if current is not None:
+                done.append(_close_set(writer, current))
+            current = _open_set(writer, header, version, st_number)
+            st_number += 1
+        _write_claim(writer, current, claim, kind)
+        line_count += len(claim.lines)
+        total += claim.total_charge
+    assert current is not None  # there was a first claim
+    done.append(_close_set(writer, current))
+    # GE01 counts transaction sets; IEA01 counts functional groups (one per batch).
+    writer.segment("GE", str(len(done)), str(interchange.group_control_number))
+    writer.segment("IEA", "1", f"{interchange.interchange_control_number:09d}")
+    return BatchSummary(
+        interchange_control_number=f"{interchange.interchange_control_number:09d}",
+        group_control_number=str(interchange.group_control_number),
+        claim_count=sum(ts.claim_count for ts in done),
+        line_count=line_count,
+        total_charge=total,
+        segment_count=writer.total,
+        transaction_sets=tuple(done),
+    )
+
+
+def isa_segment(interchange: Interchange) -> str:
+    """ISA is fixed width (106 characters): ISA06/ISA08 padded to 15, ISA13 to 9 digits."""
+    elements = [
+        "ISA",
+        "00",  # ISA01/02: no authorization information
+        " " * 10,
+        "00",  # ISA03/04: no security information
+        " " * 10,
+        interchange.sender_qualifier,
+        clean(interchange.sender_id).ljust(15),
+        interchange.receiver_qualifier,
+        clean(interchange.receiver_id).ljust(15),
+        yymmdd(interchange.created_at),
+        hhmm(interchange.created_at),
+        REPETITION_SEPARATOR,  # ISA11
+        "00501",
+        f"{interchange.interchange_control_number:09d}",
+        "1" if interchange.acknowledgment_requested else "0",
+        interchange.usage_indicator,
+        COMPONENT_SEPARATOR,  # ISA16
+    ]
+    return ELEMENT_SEPARATOR.join(elements) + SEGMENT_TERMINATOR
+
+
+def _open_set(writer: SegmentWriter, header: Header, version: str, number: int) -> _OpenSet:
+    if number > 999_999_999:
+        raise X12InputError("ST02 control numbers end at 999999999.")
+    control = f"{number:04d}"  # ST02 is 4 to 9 characters
+    interchange = header.interchange
+    writer.reset()
+    writer.segment("ST", "837", control, version)
+    # BHT: 0019 hierarchy, 00 original, BHT03 our reference, CH chargeable.
+    reference = interchange.batch_reference or f"{interchange.interchange_control_number:09d}"
+    writer.segment(
+        "BHT",
+        "0019",
+        "00",
+        f"{text(reference, 40)}-{control}",  # BHT03 is at most 50
+        ccyymmdd(interchange.created_at),
+        hhmm(interchange.created_at),
+        "CH",
+    )
+    # 1000A submitter: NM1*41 (NM108 46) and PER*IC with at least one number.
+    submitter = header.submitter
+    _nm1(writer, "41", submitter.name, "46", submitter.submitter_id, suffix=False)
+    contacts: list[str] = []
+    if submitter.phone:
+        contacts += ["TE", submitter.phone]
+    if submitter.email:
+        contacts += ["EM", text(submitter.email, 256)]
+    writer.segment("PER", "IC", text(submitter.contact_name, 60), *contacts)
+    # 1000B receiver.
+    _nm1(writer, "40", header.receiver.name, "46", header.receiver.receiver_id)
+    return _OpenSet(control)
+
+
+def _close_set(writer: SegmentWriter, current: _OpenSet) -> TransactionSetSummary:
+    # SE01 counts the segments from ST to SE inclusive.
+    writer.segment("SE", str(writer.count + 1), current.control_number)
+    return TransactionSetSummary(
+        control_number=current.control_number,
+        claim_count=current.claim_count,
+        segment_count=writer.count,
+        total_charge=current.total_charge,
+    )
+
+
+def _write_claim(writer: SegmentWriter, current: _OpenSet, claim: ClaimInput, kind: Kind) -> None:
+    if claim.billing_provider != current.provider:
+        current.provider = claim.billing_provider
+        current.provider_hl = current.next_hl()
+        current.subscriber_key = None
+        _write_billing_provider(writer, current.provider_hl, claim.billing_provider)
+    # A 2000B holds either claims (the subscriber is the patient) or 2000C children.
+    subscriber_key = (claim.subscriber, claim.payer, claim.patient is None)
+    parent_full = current.claims_in_parent >= _MAX_CLAIMS_PER_PARENT
+    if subscriber_key != current.subscriber_key or (claim.patient is None and parent_full):
+        current.subscriber_key = subscriber_key
+        current.subscriber_hl = current.next_hl()
+        current.patient = None
+        current.claims_in_parent = 0
+        _write_subscriber(writer, current.subscriber_hl, current.provider_hl, claim)
+    if claim.patient is not None and (claim.patient != current.patient or parent_full):
+        current.patient = claim.patient
+        current.claims_in_parent = 0
+        _write_patient(writer, current.next_hl(), current.subscriber_hl, claim.patient)
+    current.claims_in_parent += 1
+    current.claim_count += 1
+    current.total_charge += claim.total_charge
+    _write_2300(writer, claim, kind)
+
+
+def _write_billing_provider(writer: SegmentWriter, hl: int, provider: BillingProvider) -> None:
+    # 2000A: HL*n**20*1 (always has subscriber children), PRV*BI*PXC taxonomy.
+    writer.segment("HL", str(hl), "", "20", "1")
+    if provider.taxonomy:
+        writer.segment("PRV", "BI", "PXC", provider.taxonomy)
+    # 2010AA: NM1*85 with XX NPI, street address, REF*EI tax id.
+    _nm1(writer, "85", provider.name, "XX", provider.npi)
+    _address(writer, provider.address)
+    writer.segment("REF", "EI", provider.tax_id)
+    # 2010AB pay-to address, only when it differs from 2010AA.
+    if provider.pay_to_address is not None and provider.pay_to_address != provider.address:
+        writer.segment("NM1", "87", "2")
+        _address(writer, provider.pay_to_address)
+
+
+def _write_subscriber(writer: SegmentWriter, hl: int, parent: int, claim: ClaimInput) -> None:
+    subscriber = claim.subscriber
+    is_patient = claim.patient is None
+    # 2000B: HL04 1 when 2000C patient loops follow; SBR02 18 when the subscriber is the patient.
+    writer.segment("HL", str(hl), str(parent), "22", "0" if is_patient else "1")
+    writer.segment(
+        "SBR",
+        subscriber.payer_responsibility,
+        "18" if is_patient else "",
+        text(subscriber.group_number, 50),
+        text(subscriber.group_name, 60),
+        "",
+        "",
+        "",
+        "",
+        subscriber.claim_filing_indicator,
+    )
+    # 2010BA: NM1*IL with MI member id, N3/N4, DMG (required when the subscriber is the patient).
+    _nm1(writer, "IL", subscriber.name, "MI", subscriber.member_id)
+    if subscriber.address is not None:
+        _address(writer, subscriber.address)
+    if subscriber.birth_date is not None:
+        writer.segment("DMG", "D8", ccyymmdd(subscriber.birth_date), subscriber.sex or "U")
+    # 2010BB: NM1*PR with PI payer id.
+    _payer(writer, claim.payer)
+
+
+def _write_patient(writer: SegmentWriter, hl: int, parent: int, patient: Patient) -> None:
+    # 2000C: HL*n*parent*23*0, PAT01 relationship to the subscriber.
+    writer.segment("HL", str(hl), str(parent), "23", "0")
+    writer.segment("PAT", patient.relationship)
+    # 2010CA: NM1*QC (no id in 5010), N3, N4, DMG.
+    _nm1(writer, "QC", patient.name)
+    _address(writer, patient.address)
+    writer.segment("DMG", "D8", ccyymmdd(patient.birth_date), patient.sex)
+
+
+def _write_2300(writer: SegmentWriter, claim: ClaimInput, kind: Kind) -> None:
+    # CLM: CLM05 = place of service : B : frequency; CLM06-09 signature/assignment flags.
+    writer.segment(
+        "CLM",
+        claim.patient_control_number,
+        amount(claim.total_charge),
+        "",
+        "",
+        Composite(claim.place_of_service, "B", claim.frequency),
+        "Y" if claim.provider_signature else "N",
+        claim.assignment,
+        "Y" if claim.benefits_assigned else "N",
+        claim.release_of_information,
+    )
+    # 2300 REF, in guide order: 9F referral, G1 prior authorization, F8 payer claim, X4 CLIA.
+    for qualifier, value in (
+        ("9F", claim.referral_number),
+        ("G1", claim.prior_authorization),
+        ("F8", claim.payer_claim_number if claim.frequency != "1" else None),
+        ("X4", claim.clia_number),
+    ):
+        if value:
+            writer.segment("REF", qualifier, text(value, 50))
+    # HI: ICD-10-CM without dots, ABK principal then ABF (12 in 837P, 4 in 837D).
+    if claim.diagnosis_codes:
+        principal, *others = claim.diagnosis_codes
+        writer.segment(
+            "HI", Composite("ABK", principal), *(Composite("ABF", code) for code in others)
+        )
+    # 2310A referring (DN), 2310B rendering (82 + PRV*PE), 2310C service facility (77).
+    if claim.referring_provider is not None:
+        _nm1(writer, "DN", claim.referring_provider.name, "XX", claim.referring_provider.npi)
+    if claim.rendering_provider is not None:
+        rendering = claim.rendering_provider
+        _nm1(writer, "82", rendering.name, "XX", rendering.npi)
+        if rendering.taxonomy:
+            writer.segment("PRV", "PE", "PXC", rendering.taxonomy)
+    if claim.service_facility is not None:
+        facility = claim.service_facility
+        if facility.npi:
+            _nm1(writer, "77", facility.name, "XX", facility.npi)
+        else:
+            _nm1(writer, "77", facility.name)
+        _address(writer, facility.address)
+    for other in claim.other_payers:
+        # 2320: the other payer's SBR, claim-level CAS, AMT*D paid, OI.
+        writer.segment(
+            "SBR",
+            other.payer_responsibility,
+            other.relationship,
+            text(other.group_number, 50),
+            "",
+            "",
+            "",
+            "",
+            "",
+            other.claim_filing_indicator,
+        )
+        _cas(writer, other.adjustments)
+        if other.paid_amount is not None:
+            writer.segment("AMT", "D", amount(other.paid_amount))
+        writer.segment(
+            "OI",
+            "",
+            "",
+            "Y" if claim.benefits_assigned else "N",
+            "",
+            "",
+            claim.release_of_information,
+        )
+        # 2330A other subscriber, 2330B other payer (+ DTP*573 adjudication date).
+        _nm1(writer, "IL", other.subscriber.name, "MI", other.subscriber.member_id)
+        if other.subscriber.address is not None:
+            _address(writer, other.subscriber.address)
+        _payer(writer, other.payer)
+        if other.adjudication_date is not None:
+            writer.segment("DTP", "573", "D8", ccyymmdd(other.adjudication_date))
+    for number, line in enumerate(claim.lines, start=1):
+        _write_2400(writer, number, line, kind)
+
+
+def _write_2400(writer: SegmentWriter, number: int, line: ServiceLine, kind: Kind) -> None:
+    writer.segment("LX", str(number))
+    pointers = Composite(*(str(p) for p in line.diagnosis_pointers))
+    qualifier = "HC" if kind == "P" else "AD"
+    procedure = Composite(qualifier, line.procedure_code, *line.modifiers)
+    if kind == "P":
+        # SV1: HC:code:modifiers, charge, UN/MJ, units, SV105 POS, SV107 pointers.
+        writer.segment(
+            "SV1",
+            procedure,
+            amount(line.charge),
+            line.unit_code,
+            quantity(line.units),
+            line.place_of_service or "",
+            "",
+            pointers,
+        )
+    else:
+        # SV3: AD:code, charge, SV303 POS, SV304 oral cavity, SV305 prosthesis, SV306 units,
+        # SV311 pointers; then TOO*JP*tooth*surfaces per tooth.
+        writer.segment(
+            "SV3",
+            procedure,
+            amount(line.charge),
+            line.place_of_service or "",
+            Composite(*line.oral_cavity_areas),
+            line.prosthesis or "",
+            quantity(line.units),
+            "",
+            "",
+            "",
+            "",
+            pointers,
+        )
+        for tooth in line.teeth:
+            writer.segment("TOO", "JP", tooth.number, Composite(*tooth.surfaces))
+    # DTP*472 service date; REF*6R line item control number (835 SVC REF*6R matches it).
+    writer.segment("DTP", "472", "D8", ccyymmdd(line.service_date))
+    writer.segment("REF", "6R", line.line_control_number)
+    for adjudication in line.adjudications:
+        # 2430: SVD (SVD01 = 2330B payer id), line CAS, DTP*573 adjudication date.
+        writer.segment(
+            "SVD",
+            adjudication.payer_id,
+            amount(adjudication.paid_amount),
+            Composite(qualifier, adjudication.procedure_code, *adjudication.modifiers),
+            "",
+            quantity(adjudication.paid_units),
+        )
+        _cas(writer, adjudication.adjustments)
+        writer.segment("DTP", "573", "D8", ccyymmdd(adjudication.adjudication_date))
+
+
+def _cas(writer: SegmentWriter, adjustments: tuple[Adjustment, ...]) -> None:
+    """CAS: one segment per group code, at most 6 reason/amount/quantity triplets each."""
+    groups: dict[str, list[Adjustment]] = {}
+    for adjustment in adjustments:
+        groups.setdefault(adjustment.group, []).append(adjustment)
+    segments: list[list[str]] = []
+    for group, items in groups.items():
+        for start in range(0, len(items), _MAX_CAS_TRIPLETS):
+            elements = [group]
+            for item in items[start : start + _MAX_CAS_TRIPLETS]:
+                units = quantity(item.quantity) if item.quantity is not None else ""
+                elements += [item.reason, amount(item.amount), units]
+            segments.append(elements)
+    if len(segments) > _MAX_CAS_SEGMENTS:
+        raise X12InputError("At most 5 CAS segments per claim or line adjudication.")
+    for elements in segments:
+        writer.segment("CAS", *elements)
+
+
+def _payer(writer: SegmentWriter, payer: Payer) -> None:
+    # 2010BB / 2330B: NM1*PR*2 with PI payer id, optional N3/N4.
+    _nm1(writer, "PR", payer.name, "PI", payer.payer_id)
+    if payer.address is not None:
+        _address(writer, payer.address)
+
+
+def _nm1(
+    writer: SegmentWriter,
+    entity: str,
+    name: Name,
+    id_qualifier: str = "",
+    identifier: str = "",
+    *,
+    suffix: bool = True,
+) -> None:
+    """NM1: NM102 1 person / 2 organization, NM103-07 name parts, NM108/09 id."""
+    if isinstance(name, PersonName):
+        parts = [
+            "1",
+            text(name.family, 60),
+            text(name.given, 35),
+            text(name.middle, 25),
+            "",  # NM106 prefix is not used in the 837
+            text(name.suffix, 10) if suffix else "",
+        ]
+    else:
+        parts = ["2", text(name, 60), "", "", "", ""]
+    if id_qualifier:
+        parts += [id_qualifier, text(identifier, 80)]
+    writer.segment("NM1", entity, *parts)
+
+
+def _address(writer: SegmentWriter, address: Address) -> None:
+    # N3 street lines (55 each), N4 city, state, ZIP.
+    writer.segment("N3", text(address.line1, 55), text(address.line2, 55))
+    writer.segment("N4", text(address.city, 30), address.state, address.postal_code)
