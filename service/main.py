@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 from service import migrate
 from service.api import ops, problems
 from service.api.middleware import RequestGuards, RequestIdFilter
+from service.audit.logic import SessionAuditWriter
 from service.auth import routes as auth_routes
 from service.db import SessionFactory, engine_for, session_factory_for
 from service.patients import routes as patient_routes
@@ -47,6 +48,8 @@ def create_app(
     )
     app.state.engine = engine
     app.state.session_factory = session_factory or session_factory_for(engine)
+    # Denials and failures are audited in a transaction of their own, after the rollback.
+    app.state.audit_writer = SessionAuditWriter(app.state.session_factory)
     app.state.migration_head = migrate.head_revision()
     problems.install(app)
     for router in ROUTERS:

@@ -1,5 +1,6 @@
 """Request dependencies: the caller (with role checks), paging parameters, If-Match."""
 
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Query, Request, Response
@@ -11,6 +12,7 @@ from service.auth.logic import Principal
 from service.db import SessionDep
 from service.errors import InvalidInput, PermissionDenied
 from service.paging import DEFAULT_LIMIT, MAX_LIMIT
+from service.request_context import request_id_var
 
 # Declares the scheme in OpenAPI (the Authorize button on /docs); the guard reads the header itself
 # so that a missing key is a problem+json 401, not FastAPI's default error.
@@ -29,7 +31,11 @@ class RoleGuard:
         session: SessionDep,
         _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer_scheme)],
     ) -> Principal:
-        principal = auth_logic.authenticate(session, request.headers.get("authorization"))
+        principal = replace(
+            auth_logic.authenticate(session, request.headers.get("authorization")),
+            client_address=request.client.host if request.client else "",
+            request_id=request_id_var.get(),
+        )
         request.state.principal = principal
         if not principal.roles & self.roles:
             raise PermissionDenied(

@@ -3,7 +3,6 @@
 import logging
 import time
 import uuid
-from contextvars import ContextVar
 from typing import Any
 
 from starlette.datastructures import Headers
@@ -11,8 +10,8 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api.problems import problem_response
+from service.request_context import request_id_var
 
-request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 access_log = logging.getLogger("service.access")
 
 _BODY_METHODS = {"POST", "PUT", "PATCH"}

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from service.api.audit_failures import audit_failure
 from service.errors import DomainError
 from service.settings import get_settings
 
@@ -57,6 +58,7 @@ def problem_response(
     errors: list[dict[str, str]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
+    audit_failure(request, status, code)
     problem = Problem(
         type=f"{get_settings().problem_type_base}/{code}",
         title=code.replace("-", " ").capitalize(),

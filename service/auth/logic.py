@@ -21,6 +21,8 @@ class Principal:
     organization_id: str
     roles: frozenset[str]
     key_id: str
+    client_address: str = ""
+    request_id: str = ""
 
     @property
     def role(self) -> str:

@@ -1,0 +1,1 @@
+"""The append-only audit trail: who touched which patient data, when, and with what outcome."""

@@ -1,0 +1,159 @@
+"""Recording audit events: in the caller's transaction for work that succeeded, or through an
+AuditWriter in a transaction of its own for denials and failures (after the rollback)."""
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlmodel import Session, col, select
+
+from service.audit.models import AuditEvent
+from service.auth.logic import Principal
+from service.db import SessionFactory
+from service.paging import Page, fetch_page
+from service.records import utcnow
+
+
+def record(
+    session: Session,
+    actor: Principal,
+    *,
+    action: str,
+    resource_type: str,
+    resource_id: str | None = None,
+    patient_id: str | None = None,
+    detail: str = "",
+    changes: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> None:
+    """One successful access, in the same transaction as the work it records."""
+    session.add(
+        _event(
+            actor, action, resource_type, resource_id, patient_id, "success", detail, changes, at
+        )
+    )
+
+
+def record_many(
+    session: Session,
+    actor: Principal,
+    *,
+    action: str,
+    resource_type: str,
+    rows: Iterable[tuple[str, str | None]],
+    detail: str = "",
+) -> None:
+    """One event per (resource id, patient id): a list of patients audits every patient shown."""
+    at = utcnow()
+    session.add_all(
+        _event(actor, action, resource_type, rid, pid, "success", detail, None, at)
+        for rid, pid in rows
+    )
+
+
+def _event(
+    actor: Principal,
+    action: str,
+    resource_type: str,
+    resource_id: str | None,
+    patient_id: str | None,
+    outcome: str,
+    detail: str,
+    changes: dict[str, Any] | None,
+    at: datetime | None,
+) -> AuditEvent:
+    return AuditEvent(
+        organization_id=actor.organization_id,
+        user_id=actor.user_id,
+        role=actor.role,
+        action=action,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        patient_id=patient_id,
+        outcome=outcome,
+        at=at or utcnow(),
+        client_address=actor.client_address,
+        request_id=actor.request_id,
+        detail=detail[:500],
+        changes=json.dumps(changes, default=str, sort_keys=True) if changes else None,
+    )
+
+
+@dataclass(frozen=True)
+class FailedAccess:
+    """A denial or failure, as the HTTP edge saw it; the principal is None before authentication."""
+
+    principal: Principal | None
+    action: str
+    resource_type: str
+    resource_id: str | None
+    outcome: str  # denied | failed
+    detail: str
+    client_address: str
+    request_id: str
+
+
+class AuditWriter(Protocol):
+    def write(self, failure: FailedAccess) -> None: ...
+
+
+class SessionAuditWriter:
+    """Writes each failure in a transaction of its own (the request's was rolled back).
+
+    Tests hand it a session factory bound to their connection, so nothing escapes the test.
+    """
+
+    def __init__(self, factory: SessionFactory) -> None:
+        self.factory = factory
+
+    def write(self, failure: FailedAccess) -> None:
+        p = failure.principal
+        event = AuditEvent(
+            organization_id=p.organization_id if p else None,
+            user_id=p.user_id if p else None,
+            role=p.role if p else "",
+            action=failure.action,
+            resource_type=failure.resource_type,
+            resource_id=failure.resource_id,
+            outcome=failure.outcome,
+            client_address=failure.client_address,
+            request_id=failure.request_id,
+            detail=failure.detail[:500],
+        )
+        with self.factory() as session:
+            session.add(event)
+            session.commit()
+
+
+def list_events(
+    session: Session,
+    organization_id: str,
+    *,
+    limit: int,
+    cursor: str | None,
+    patient_id: str | None = None,
+    user_id: str | None = None,
+    action: str | None = None,
+    outcome: str | None = None,
+    resource_type: str | None = None,
+    at_from: datetime | None = None,
+    at_to: datetime | None = None,
+) -> Page[AuditEvent]:
+    query = select(AuditEvent).where(AuditEvent.organization_id == organization_id)
+    filters = {
+        AuditEvent.patient_id: patient_id,
+        AuditEvent.user_id: user_id,
+        AuditEvent.action: action,
+        AuditEvent.outcome: outcome,
+        AuditEvent.resource_type: resource_type,
+    }
+    for column, value in filters.items():
+        if value is not None:
+            query = query.where(col(column) == value)
+    if at_from is not None:
+        query = query.where(col(AuditEvent.at) >= at_from)
+    if at_to is not None:
+        query = query.where(col(AuditEvent.at) < at_to)
+    return fetch_page(session, query, AuditEvent.id, limit=limit, cursor=cursor)
