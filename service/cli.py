@@ -5,13 +5,17 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from service import demo as demo_data
 from service import migrate as migrations
 from service.auth import logic as auth_logic
 from service.auth import repository as auth_repository
+from service.codesets import cli as codesets_cli
+from service.codesets import loader as codeset_loader
 from service.db import engine_for, session_factory_for, session_scope
 from service.settings import get_settings
 
 app = typer.Typer(help="Back office service for medical and dental clinics.", no_args_is_help=True)
+app.add_typer(codesets_cli.app, name="codesets")
 
 
 @app.command()
@@ -34,11 +38,14 @@ def serve(
 
 @app.command()
 def migrate() -> None:
-    """Bring the database schema to the newest migration."""
+    """Bring the database schema to the newest migration and load the bundled code sets."""
     engine = engine_for(get_settings())
     try:
         migrations.upgrade(engine)
         typer.echo(f"database at revision {migrations.current_revision(engine)}", err=True)
+        with session_scope(session_factory_for(engine)) as session:
+            loaded = codeset_loader.load_bundled(session)
+        typer.echo(f"loaded {len(loaded)} bundled code set versions", err=True)
     finally:
         engine.dispose()
 
@@ -75,6 +82,21 @@ def init(
     typer.echo(f"organization {organization.name} ({organization.id}), admin user {admin.id}")
     typer.echo("API key for the admin (shown once, store it now):")
     typer.echo(key)
+
+
+@app.command()
+def demo() -> None:
+    """Seed (or top up) the organization `demo`; prints a fresh admin key on the last line."""
+    engine = engine_for(get_settings())
+    try:
+        with session_scope(session_factory_for(engine)) as session:
+            result = demo_data.seed(session)
+    finally:
+        engine.dispose()
+    made = ", ".join(f"{n} {kind}" for kind, n in sorted(result.created.items())) or "nothing new"
+    typer.echo(f"organization demo ({result.organization_id}): created {made}")
+    typer.echo("API key for the demo admin (shown once; earlier demo keys are revoked):")
+    typer.echo(result.admin_key)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,9 @@ SessionFactory = Callable[[], Session]
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # SQLAlchemy emits BEGIN itself (below): pysqlite's own transaction handling breaks
+    # SAVEPOINT and cannot start a write transaction up front.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -32,10 +35,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_begin(connection: sa.Connection) -> None:
+    # A write transaction takes the write lock at BEGIN: two writers queue (busy_timeout)
+    # instead of one failing with "database is locked" when it upgrades from reading.
+    immediate = connection.get_execution_options().get("sqlite_immediate", False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"check_same_thread": False})
         sa.event.listen(engine, "connect", _sqlite_pragmas)
+        sa.event.listen(engine, "begin", _sqlite_begin)
         return engine
     return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
@@ -63,9 +74,14 @@ def session_scope(factory: SessionFactory) -> Iterator[Session]:
             raise
 
 
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def get_session(request: Request) -> Iterator[Session]:
     factory: SessionFactory = request.app.state.session_factory
     with factory() as session:
+        if request.method not in _READ_METHODS and session.get_bind().dialect.name == "sqlite":
+            session.connection(execution_options={"sqlite_immediate": True})
         try:
             yield session
             session.commit()

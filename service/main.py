@@ -9,13 +9,26 @@ from sqlalchemy.engine import Engine
 from service import migrate
 from service.api import ops, problems
 from service.api.middleware import RequestGuards, RequestIdFilter
+from service.audit import routes as audit_routes
 from service.audit.logic import SessionAuditWriter
 from service.auth import routes as auth_routes
+from service.codesets import routes as codeset_routes
+from service.coding import routes as coding_routes
 from service.db import SessionFactory, engine_for, session_factory_for
+from service.directory import routes as directory_routes
 from service.patients import routes as patient_routes
 from service.settings import Settings, get_settings
 
-ROUTERS = [ops.router, auth_routes.router, patient_routes.router]
+ROUTERS = [
+    ops.router,
+    auth_routes.router,
+    audit_routes.router,
+    patient_routes.router,
+    patient_routes.coverages,
+    *directory_routes.ROUTERS,
+    coding_routes.router,
+    codeset_routes.router,
+]
 
 
 def configure_logging(level: str) -> None:

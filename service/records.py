@@ -23,6 +23,12 @@ class TenantRecord(SQLModel):
     version: int = Field(default=1)
 
 
+class SoftDeletable(TenantRecord):
+    """Records that carry patient data or are referenced by claims are hidden, never removed."""
+
+    deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
 def bump_version(session: Session, row: TenantRecord, expected: int | None) -> None:
     """Claims the next version in the database itself, so two concurrent updates cannot both win.
 

@@ -1,9 +1,9 @@
 """Value schemas several capabilities share: addresses, names, US postal codes."""
 
-from datetime import date
-from typing import Annotated
+from datetime import date, datetime
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, create_model
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 USState = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$", to_upper=True)]
@@ -34,3 +34,32 @@ class Address(BaseModel):
     city: str = Field(min_length=1, max_length=60)
     state: USState
     postal_code: PostalCode
+
+
+class RecordMeta(BaseModel):
+    """What every stored record adds to its create schema when read back."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+def page_of(item: type[BaseModel]) -> Any:
+    """`{"items": [...], "next_cursor": ...}` for a record type."""
+    return create_model(
+        f"{item.__name__.removesuffix('Read')}Page",
+        items=(list[item], ...),  # type: ignore[valid-type]
+        next_cursor=(str | None, ...),
+    )
+
+
+def patch_of(create: type[BaseModel]) -> Any:
+    """The documented PATCH body: every field of the create schema, optional (null removes)."""
+    fields: dict[str, Any] = {
+        name: (field.annotation | None, None)  # type: ignore[operator]
+        for name, field in create.model_fields.items()
+    }
+    return create_model(f"{create.__name__.removesuffix('Create')}Patch", **fields)

@@ -142,3 +142,17 @@ def tenant(db: Session) -> Tenant:
 def other_tenant(db: Session) -> Tenant:
     """Organization B: its keys must never reach A's rows."""
     return make_tenant(db, "Clinic B")
+
+
+@pytest.fixture
+def committing_app(migrated_database_url: str, settings: Settings) -> Iterator[FastAPI]:
+    """An app on a database of its own whose requests really commit (concurrency tests)."""
+    engine = make_engine(migrated_database_url)
+    yield create_app(settings, engine=engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def committing_tenant(committing_app: FastAPI) -> Tenant:
+    with committing_app.state.session_factory() as session:
+        return make_tenant(session, "Concurrent Clinic")

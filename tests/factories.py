@@ -6,8 +6,10 @@ from typing import Any
 from sqlmodel import Session
 
 from service.auth import logic as auth_logic
+from service.auth.logic import Principal
 from service.auth.roles import Role
 from service.auth.schemas import UserCreate
+from service.identifiers import npi_check_digit
 from service.patients import logic as patient_logic
 from service.patients.models import Patient
 from service.patients.schemas import PatientCreate
@@ -57,8 +59,152 @@ def patient_payload(**overrides: Any) -> dict[str, Any]:
     return payload
 
 
+def principal(tenant: Tenant, role: str = Role.ADMIN) -> Principal:
+    """The caller a route would see for this tenant's user of `role`."""
+    return Principal(tenant.user_ids[role], tenant.organization_id, frozenset({role}), "test")
+
+
 def make_patient(session: Session, tenant: Tenant, **overrides: Any) -> Patient:
     data = PatientCreate.model_validate(patient_payload(**overrides))
-    patient = patient_logic.register_patient(session, tenant.organization_id, data)
+    patient = patient_logic.register_patient(session, principal(tenant), data)
     session.commit()
     return patient
+
+
+def valid_npi(first_nine: str) -> str:
+    return first_nine + npi_check_digit(first_nine)
+
+
+def payer_payload(**overrides: Any) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "name": "Acme Health Plan",
+        "edi_payer_id": "ACME01",
+        "claim_filing_indicator": "CI",
+        "timely_filing_days": 180,
+    }
+    payload.update(overrides)
+    return payload
+
+
+def provider_payload(**overrides: Any) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "npi": valid_npi("123456789"),
+        "kind": "individual",
+        "family_name": "Okafor",
+        "given_name": "Grace",
+        "taxonomy": "207Q00000X",
+    }
+    payload.update(overrides)
+    return payload
+
+
+def facility_payload(**overrides: Any) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "name": "Main Street Lab",
+        "address": {"line1": "1 Lab Way", "city": "Springfield", "state": "IL",
+                    "postal_code": "627010001"},
+        "place_of_service": "81",
+        "clia_number": "14D0123456",
+    }  # fmt: skip
+    payload.update(overrides)
+    return payload
+
+
+def fee_schedule_payload(**overrides: Any) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "name": "Standard",
+        "effective_from": "2026-01-01",
+        "items": [
+            {"code_system": "CPT", "code": "99213", "charge": "125.00"},
+            {"code_system": "CPT", "code": "85025", "charge": "32.50"},
+        ],
+    }
+    payload.update(overrides)
+    return payload
+
+
+def coverage_payload(patient_id: str, payer_id: str, **overrides: Any) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "patient_id": patient_id,
+        "payer_id": payer_id,
+        "member_id": "XYZ123456789",
+        "group_number": "GRP-77",
+        "priority": "primary",
+        "relationship": "18",
+        "start_date": "2026-01-01",
+    }
+    payload.update(overrides)
+    return payload
+
+
+def import_fixture_codes(session: Session) -> None:
+    """The CPT and CDT fixture lists (neutral labels, codesets/fixtures), as the demo loads them."""
+    from datetime import date as _date
+
+    from service.codesets import importers
+    from service.settings import REPO_ROOT
+
+    for system in ("cpt", "cdt"):
+        importers.import_file(
+            session, system, REPO_ROOT / "codesets" / "fixtures" / f"{system}-fixture.csv",
+            version="fixture", effective_from=_date(2020, 1, 1),
+        )  # fmt: skip
+    session.commit()
+
+
+@dataclass
+class Practice:
+    """What an encounter needs: a patient with primary coverage, providers, a facility."""
+
+    patient_id: str
+    coverage_id: str
+    payer_id: str
+    billing_provider_id: str
+    rendering_provider_id: str
+    facility_id: str
+
+
+def make_practice(session: Session, tenant: Tenant) -> Practice:
+    from service import crud
+    from service.directory import logic as directory
+    from service.directory.schemas import FacilityCreate, PayerCreate, ProviderCreate
+    from service.patients.coverage_schemas import CoverageCreate
+    from service.patients.coverages import COVERAGES
+
+    actor = principal(tenant)
+    patient = make_patient(session, tenant)
+    payer = crud.create(session, actor, directory.PAYERS, PayerCreate(**payer_payload()))
+    billing = crud.create(
+        session, actor, directory.PROVIDERS,
+        ProviderCreate(**provider_payload(
+            npi=valid_npi("111111111"), kind="organization", family_name=None, given_name=None,
+            organization_name="Springfield Family Medicine", tax_id="123456789",
+            address={"line1": "100 Clinic Rd", "city": "Springfield", "state": "IL",
+                     "postal_code": "627011111"},
+        )),
+    )  # fmt: skip
+    rendering = crud.create(
+        session, actor, directory.PROVIDERS, ProviderCreate(**provider_payload())
+    )
+    facility = crud.create(
+        session, actor, directory.FACILITIES, FacilityCreate(**facility_payload())
+    )
+    coverage = crud.create(
+        session, actor, COVERAGES, CoverageCreate(**coverage_payload(patient.id, payer.id))
+    )
+    session.commit()
+    return Practice(patient.id, coverage.id, payer.id, billing.id, rendering.id, facility.id)
+
+
+def encounter_payload(practice: Practice, **overrides: Any) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "patient_id": practice.patient_id,
+        "date_of_service": "2026-10-15",
+        "place_of_service": "11",
+        "kind": "medical",
+        "billing_provider_id": practice.billing_provider_id,
+        "rendering_provider_id": practice.rendering_provider_id,
+        "coverage_ids": [practice.coverage_id],
+    }
+    payload.update(overrides)
+    return payload

@@ -4,9 +4,11 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Response
+from sqlmodel import Session
 
 from service.api.deps import Paging, allow
 from service.api.problems import problem_responses
+from service.audit import logic as audit
 from service.auth import logic
 from service.auth.logic import Principal
 from service.auth.models import ApiKey, AppUser
@@ -29,6 +31,15 @@ Admin = Annotated[Principal, allow(Role.ADMIN)]
 AdminOrAuditor = Annotated[Principal, allow(Role.ADMIN, Role.AUDITOR)]
 
 
+def _audit(
+    session: Session, actor: Principal, action: str, kind: str, record_id: str, detail: str
+) -> None:
+    """User and key changes are audited (DESIGN.md), in the request's transaction."""
+    audit.record(
+        session, actor, action=action, resource_type=kind, resource_id=record_id, detail=detail
+    )
+
+
 def user_read(user: AppUser) -> UserRead:
     return UserRead(
         id=user.id,
@@ -46,7 +57,9 @@ def key_read(key: ApiKey) -> ApiKeyRead:
 
 @router.post("/users", status_code=201, responses=problem_responses(401, 403, 415, 422))
 def create_user(data: UserCreate, session: SessionDep, user: Admin) -> UserRead:
-    return user_read(logic.create_user(session, user.organization_id, data))
+    created = logic.create_user(session, user.organization_id, data)
+    _audit(session, user, "create", "user", created.id, f"roles: {created.roles}")
+    return user_read(created)
 
 
 @router.get("/users", responses=problem_responses(401, 403, 422))
@@ -62,7 +75,10 @@ def read_user(user_id: str, session: SessionDep, user: AdminOrAuditor) -> UserRe
 
 @router.patch("/users/{user_id}", responses=problem_responses(401, 403, 404, 415, 422))
 def update_user(user_id: str, data: UserUpdate, session: SessionDep, user: Admin) -> UserRead:
-    return user_read(logic.update_user(session, user.organization_id, user_id, data))
+    updated = logic.update_user(session, user.organization_id, user_id, data)
+    changed = ", ".join(sorted(data.model_dump(exclude_unset=True)))
+    _audit(session, user, "update", "user", updated.id, f"changed: {changed}")
+    return user_read(updated)
 
 
 @router.post(
@@ -72,6 +88,7 @@ def update_user(user_id: str, data: UserUpdate, session: SessionDep, user: Admin
 )
 def issue_key(user_id: str, data: ApiKeyCreate, session: SessionDep, user: Admin) -> ApiKeyIssued:
     key, plaintext = logic.issue_api_key(session, user.organization_id, user_id, data.label)
+    _audit(session, user, "create", "api_key", key.id, f"for user {user_id}")
     return ApiKeyIssued(**key_read(key).model_dump(), key=plaintext)
 
 
@@ -87,5 +104,6 @@ def list_keys(
 
 @router.delete("/api-keys/{key_id}", status_code=204, responses=problem_responses(401, 403, 404))
 def revoke_key(key_id: str, session: SessionDep, user: Admin) -> Response:
-    logic.revoke_api_key(session, user.organization_id, key_id, at=datetime.now(UTC))
+    key = logic.revoke_api_key(session, user.organization_id, key_id, at=datetime.now(UTC))
+    _audit(session, user, "revoke", "api_key", key.id, f"of user {key.user_id}")
     return Response(status_code=204)

@@ -22,7 +22,7 @@ from service.codesets.bundle import CodeRow
 ICD10CM = "icd10cm"
 MAX_LIMIT = 200
 _WORD = re.compile(r"[a-z0-9]+")
-_CODE = re.compile(r"[A-Z0-9]+")
+_CODE = re.compile(r"[A-Z0-9-]+")  # LOINC codes carry a check digit after a hyphen
 _AFTER_CODE_CHARS = "\x7f"  # sorts after every character a code or title word contains
 # Code prefixes shorter than this with more codes than _BIG_PREFIX get their ranked head
 # precomputed, so that "S" or "S6" costs no more than "S52.5".
@@ -96,6 +96,15 @@ class CodeIndex:
 
     def display(self, code: str) -> str:
         return display_code(code, self.system)
+
+    def rows(self) -> Iterator[CodeRow]:
+        """Every row, in code order."""
+        return (self._rows[i] for i in self._ids_by_code)
+
+    def first(self, limit: int = 20) -> list[CodeRow]:
+        """The first codes in code order (a typeahead with nothing typed yet)."""
+        limit = max(0, min(limit, MAX_LIMIT))
+        return [self._rows[i] for i in self._ids_by_code[:limit]]
 
     def lookup(self, code: str) -> CodeRow | None:
         i = self._id_of.get(normalize_code(code))

@@ -1,15 +1,15 @@
 """Table: patient."""
 
-from datetime import date, datetime
+from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field
 
-from service.columns import UTCDateTime
-from service.records import TenantRecord
+from service.records import SoftDeletable
 
 
-class Patient(TenantRecord, table=True):
+class Patient(SoftDeletable, table=True):
     __table_args__ = (
         sa.UniqueConstraint("organization_id", "mrn"),
         sa.CheckConstraint("sex IN ('M', 'F', 'U')", name="sex"),
@@ -22,10 +22,22 @@ class Patient(TenantRecord, table=True):
     suffix: str | None = Field(default=None, max_length=20)
     birth_date: date
     sex: str = Field(max_length=1)
-    address_line1: str | None = Field(default=None, max_length=100)
-    address_line2: str | None = Field(default=None, max_length=100)
-    city: str | None = Field(default=None, max_length=60)
-    state: str | None = Field(default=None, max_length=2)
-    postal_code: str | None = Field(default=None, max_length=10)
+    address: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     phone: str | None = Field(default=None, max_length=30)
-    deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Coverage(SoftDeletable, table=True):
+    __table_args__ = (
+        sa.CheckConstraint("priority IN ('primary', 'secondary', 'tertiary')", name="priority"),
+    )
+
+    patient_id: str = Field(foreign_key="patient.id", index=True, max_length=32)
+    payer_id: str = Field(foreign_key="payer.id", max_length=32)
+    member_id: str = Field(max_length=80)
+    group_number: str | None = Field(default=None, max_length=50)
+    priority: str = Field(max_length=10)
+    relationship: str = Field(default="18", max_length=2)  # X12 individual relationship code
+    # The subscriber when not the patient: names, birth date, sex, address (JSON).
+    subscriber: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
+    start_date: date
+    end_date: date | None = None

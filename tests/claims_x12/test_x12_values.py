@@ -16,7 +16,6 @@ from service.claims.x12.model import (
     ServiceLine,
     Submitter,
     X12InputError,
-    npi_is_valid,
 )
 from service.claims.x12.segments import (
     Composite,
@@ -29,6 +28,7 @@ from service.claims.x12.segments import (
     text,
     yymmdd,
 )
+from service.identifiers import npi_is_valid
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Literal
 
 from service.claims.x12.segments import clean
+from service.identifiers import npi_is_valid
 
 Kind = Literal["P", "D"]  # 837P professional (005010X222A1), 837D dental (005010X224A2)
 
@@ -28,20 +29,6 @@ _CAS_GROUPS = frozenset({"CO", "CR", "OA", "PI", "PR"})
 
 class X12InputError(ValueError):
     """A value cannot be written as valid X12; the message never carries patient data."""
-
-
-def npi_is_valid(npi: str) -> bool:
-    """NPI: 10 digits whose Luhn check digit is computed with the 80840 prefix (CMS rule)."""
-    if len(npi) != 10 or not npi.isdigit():
-        return False
-    total = 24  # the digits of the prefix 80840 contribute 24 to the Luhn sum
-    for position, char in enumerate(reversed(npi[:9])):
-        digit = int(char)
-        if position % 2 == 0:
-            digit *= 2
-            digit -= 9 if digit > 9 else 0
-        total += digit
-    return (10 - total % 10) % 10 == int(npi[9])
 
 
 def _require(condition: bool, message: str) -> None:

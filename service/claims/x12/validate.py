@@ -18,7 +18,7 @@ import pyx12.errors
 import pyx12.params
 import pyx12.x12n_document
 
-from service.claims.x12.model import npi_is_valid
+from service.identifiers import npi_is_valid
 
 # pyx12 ships no 837D map: ../shared/x12/pyx12-maps holds one (from pyx12 pull request #86).
 DENTAL_MAP_FILE = "837D.5010.X224.A2.xml"

@@ -1,0 +1,192 @@
+"""Builds the five REST routes of a tenant-owned record from its `Resource` description:
+POST (with Idempotency-Key), GET list (cursor paging + filters), GET one, PATCH (JSON merge
+patch + If-Match), DELETE (soft)."""
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Header, Query, Response
+from pydantic import BaseModel
+from sqlmodel.sql.expression import SelectOfScalar
+
+from service import crud
+from service.api.deps import IfMatch, Paging, RoleGuard, merge_patch_body, set_etag
+from service.api.problems import problem_responses
+from service.auth.logic import Principal
+from service.db import SessionDep
+from service.idempotency import logic as idempotency
+
+Filter = Callable[[SelectOfScalar[Any], Any], SelectOfScalar[Any]]
+
+
+def read_model_for(
+    resource: crud.Resource[Any, Any], read_model: type[BaseModel]
+) -> Callable[[Any], Any]:
+    def to_read(row: Any) -> Any:
+        meta = {
+            "id": row.id,
+            "created_at": row.created_at,
+            "updated_at": row.updated_at,
+            "version": row.version,
+        }
+        return read_model.model_validate(crud.document(resource, row) | meta)
+
+    return to_read
+
+
+def add_crud_routes(
+    router: APIRouter,
+    resource: crud.Resource[Any, Any],
+    *,
+    read_model: type[BaseModel],
+    page_model: type[BaseModel],
+    patch_model: type[BaseModel],
+    filter_model: type[BaseModel],
+    apply_filters: Filter,
+    readers: frozenset[str],
+    writers: frozenset[str],
+) -> Callable[[Any], Any]:
+    """Registers the routes on `router`; returns the row -> read model function."""
+    Reader = Annotated[Principal, Depends(RoleGuard(readers))]
+    Writer = Annotated[Principal, Depends(RoleGuard(writers))]
+    to_read = read_model_for(resource, read_model)
+    label = resource.name.replace("_", " ")
+
+    def create(
+        data: Any,
+        session: SessionDep,
+        user: Writer,
+        response: Response,
+        idempotency_key: Annotated[str | None, Header()] = None,
+    ) -> Any:
+        record = None
+        if idempotency_key is not None:
+            fingerprint = idempotency.fingerprint(
+                "POST", router.prefix, data.model_dump_json().encode()
+            )
+            record, replay = idempotency.begin(
+                session, user.organization_id, idempotency_key, fingerprint
+            )
+            if replay is not None:
+                return _replayed(router.prefix, replay)
+        row = crud.create(session, user, resource, data)
+        body = to_read(row)
+        if record is not None:
+            idempotency.finish(session, record, 201, body.model_dump_json())
+        response.headers["Location"] = f"{router.prefix}/{row.id}"
+        set_etag(response, row.version)
+        return body
+
+    def list_records(session: SessionDep, user: Reader, paging: Paging, filters: Any) -> Any:
+        query = apply_filters(crud.base_query(resource, user), filters)
+        page = crud.list_page(
+            session, user, resource, query, limit=paging.limit, cursor=paging.cursor
+        )
+        return page_model(items=[to_read(r) for r in page.items], next_cursor=page.next_cursor)
+
+    def read(record_id: str, session: SessionDep, user: Reader, response: Response) -> Any:
+        row = crud.get(session, user, resource, record_id)
+        set_etag(response, row.version)
+        return to_read(row)
+
+    def update(
+        record_id: str,
+        patch: Annotated[dict[str, Any], Body()],
+        session: SessionDep,
+        user: Writer,
+        expected_version: IfMatch,
+        response: Response,
+    ) -> Any:
+        row = crud.update(
+            session, user, resource, record_id, patch, expected_version=expected_version
+        )
+        set_etag(response, row.version)
+        return to_read(row)
+
+    def delete(
+        record_id: str, session: SessionDep, user: Writer, expected_version: IfMatch
+    ) -> Response:
+        crud.delete(
+            session,
+            user,
+            resource,
+            record_id,
+            at=datetime.now(UTC),
+            expected_version=expected_version,
+        )
+        return Response(status_code=204)
+
+    # FastAPI reads the types from the annotations; these depend on the resource.
+    create.__annotations__.update({"data": resource.create_schema, "return": read_model})
+    list_records.__annotations__.update(
+        {"filters": Annotated[filter_model, Query()], "return": page_model}
+    )
+    read.__annotations__["return"] = read_model
+    update.__annotations__["return"] = read_model
+
+    router.add_api_route(
+        "",
+        create,
+        methods=["POST"],
+        status_code=201,
+        summary=f"Create a {label}",
+        responses=problem_responses(400, 401, 403, 409, 415, 422),
+        name=f"create_{resource.name}",
+    )
+    router.add_api_route(
+        "",
+        list_records,
+        methods=["GET"],
+        summary=f"List {label}s",
+        responses=problem_responses(401, 403, 422),
+        name=f"list_{resource.name}s",
+    )
+    router.add_api_route(
+        "/{record_id}",
+        read,
+        methods=["GET"],
+        summary=f"Read a {label}",
+        responses=problem_responses(401, 403, 404),
+        name=f"read_{resource.name}",
+    )
+    router.add_api_route(
+        "/{record_id}",
+        update,
+        methods=["PATCH"],
+        summary=f"Update a {label} (merge patch)",
+        responses=problem_responses(400, 401, 403, 404, 409, 412, 415, 422),
+        openapi_extra=merge_patch_body(patch_model),
+        name=f"update_{resource.name}",
+    )
+    router.add_api_route(
+        "/{record_id}",
+        delete,
+        methods=["DELETE"],
+        status_code=204,
+        summary=f"Delete a {label}",
+        responses=problem_responses(401, 403, 404, 412),
+        name=f"delete_{resource.name}",
+    )
+    return to_read
+
+
+def _replayed(prefix: str, replay: idempotency.Replay) -> Response:
+    body = json.loads(replay.body)
+    headers = {
+        "Location": f"{prefix}/{body['id']}",
+        "ETag": f'"{body["version"]}"',
+        "Idempotent-Replayed": "true",
+    }
+    return Response(
+        replay.body, status_code=replay.status_code, media_type="application/json", headers=headers
+    )
+
+
+def no_filters(query: SelectOfScalar[Any], filters: Any) -> SelectOfScalar[Any]:
+    return query
+
+
+class NoFilters(BaseModel):
+    pass

@@ -1,0 +1,68 @@
+"""REST routes for code search, lookup and validation under /api/v1/codes (every role reads).
+
+Code sets are not patient data, so these reads are not audited.
+"""
+
+from datetime import UTC, date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from service.api.deps import allow
+from service.api.problems import problem_responses
+from service.auth.logic import Principal
+from service.auth.roles import Role
+from service.codesets import logic
+from service.codesets.schemas import (
+    CodeRead,
+    CodeSearchRead,
+    CodeValidateRead,
+    CodeValidateRequest,
+    code_read,
+    search_read,
+    validate_read,
+)
+from service.codesets.search import MAX_LIMIT
+from service.db import SessionDep
+
+router = APIRouter(prefix="/api/v1/codes", tags=["codes"])
+
+Reader = Annotated[Principal, allow(*Role)]
+_DATE_HELP = "Date of service (YYYY-MM-DD); default today in the organization's time zone"
+
+
+def _on(session: SessionDep, user: Principal, on: date | None) -> date:
+    return on or logic.local_date(session, user.organization_id, datetime.now(UTC))
+
+
+@router.post("/validate", responses=problem_responses(400, 401, 403, 415, 422))
+def validate(data: CodeValidateRequest, session: SessionDep, user: Reader) -> CodeValidateRead:
+    on = _on(session, user, data.date)
+    checks = [logic.CodeCheck(item.system, item.code) for item in data.codes]
+    return validate_read(on, logic.validate_codes(session, checks, on))
+
+
+@router.get("/{system}", responses=problem_responses(401, 403, 404, 422))
+def search(
+    system: str,
+    session: SessionDep,
+    user: Reader,
+    q: Annotated[str, Query(max_length=200)] = "",
+    on: Annotated[date | None, Query(alias="date", description=_DATE_HELP)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
+) -> CodeSearchRead:
+    """Typeahead: the exact code, then codes starting with `q`, then titles with every word."""
+    day = _on(session, user, on)
+    return search_read(logic.search_codes(session, system, q, day, limit))
+
+
+@router.get("/{system}/{code}", responses=problem_responses(401, 403, 404, 422))
+def read(
+    system: str,
+    code: Annotated[str, Path(max_length=40)],
+    session: SessionDep,
+    user: Reader,
+    on: Annotated[date | None, Query(alias="date", description=_DATE_HELP)] = None,
+) -> CodeRead:
+    day = _on(session, user, on)
+    return code_read(logic.get_code(session, system, code, day))

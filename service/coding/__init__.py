@@ -1,0 +1,1 @@
+"""Encounters and their coding: diagnoses, service lines, edits, and the coding status."""

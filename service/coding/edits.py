@@ -1,0 +1,388 @@
+"""The coding edits: each finding has a stable code, a severity, the field and a message.
+
+Errors keep an encounter from `ready` (and a claim from a batch); warnings do not. A check
+that needs a code set that is not loaded says so in a finding; it never passes silently.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlmodel import Session
+
+from service.codesets import logic as codes
+from service.codesets.search import display_code
+from service.coding.models import Encounter, ServiceLine
+from service.errors import DomainError
+
+MAX_DIAGNOSES = {"medical": 12, "dental": 4}  # 837P HI allows 12, 837D HI 4
+MAX_LINES = 50  # 2400 loop repeat in both guides
+# NCCI PTP modifier indicator 1: these modifiers say the services were distinct (CMS NCCI
+# policy manual, chapter I); 25 separates a significant E/M service.
+PTP_BYPASS = frozenset(
+    {
+        "59",
+        "XE",
+        "XS",
+        "XP",
+        "XU",
+        "25",
+        "91",
+        "LT",
+        "RT",
+        "E1",
+        "E2",
+        "E3",
+        "E4",
+        "F1",
+        "F2",
+        "F3",
+        "F4",
+        "F5",
+        "F6",
+        "F7",
+        "F8",
+        "F9",
+        "FA",
+        "TA",
+        "T1",
+        "T2",
+        "T3",
+        "T4",
+        "T5",
+        "T6",
+        "T7",
+        "T8",
+        "T9",
+    }
+)
+# Repeat-procedure modifiers: the same code twice on one day is then not a duplicate.
+REPEAT_MODIFIERS = frozenset({"76", "77", "91"})
+LINE_SYSTEMS = {"medical": {"CPT", "HCPCS"}, "dental": {"CDT"}}
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    severity: str  # error | warning
+    field: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "field": self.field,
+            "message": self.message,
+        }
+
+
+def _dental_requirements(code: str) -> tuple[bool, bool]:
+    """(needs a tooth, needs surfaces) for a CDT code, by the CDT category ranges."""
+    number = int(code[1:]) if code[1:].isdigit() else -1
+    restorative = 2000 <= number <= 2999 and not 2900 <= number <= 2999
+    needs_tooth = restorative or 3000 <= number <= 3999 or 7100 <= number <= 7299
+    needs_surfaces = 2140 <= number <= 2394 or 2410 <= number <= 2430
+    return needs_tooth or needs_surfaces, needs_surfaces
+
+
+def check_encounter(
+    session: Session, encounter: Encounter, lines: Sequence[ServiceLine]
+) -> list[Finding]:
+    findings: list[Finding] = []
+    on = encounter.date_of_service
+    findings += _diagnosis_findings(session, encounter, on)
+    findings += _line_findings(session, encounter, lines)
+    return findings
+
+
+def _diagnosis_findings(session: Session, encounter: Encounter, on: date) -> list[Finding]:
+    found: list[Finding] = []
+    dx = encounter.diagnoses
+    limit = MAX_DIAGNOSES[encounter.kind]
+    if not dx and encounter.kind == "medical":
+        found.append(
+            Finding(
+                "diagnosis-required",
+                "error",
+                "/diagnoses",
+                "A medical claim needs at least one ICD-10-CM diagnosis.",
+            )
+        )
+    if len(dx) > limit:
+        found.append(
+            Finding(
+                "too-many-diagnoses",
+                "error",
+                "/diagnoses",
+                f"A {encounter.kind} claim carries at most {limit} diagnoses; "
+                f"this encounter has {len(dx)}.",
+            )
+        )
+    seen: dict[str, int] = {}
+    for i, code in enumerate(dx):
+        if code in seen:
+            found.append(
+                Finding(
+                    "duplicate-diagnosis",
+                    "error",
+                    f"/diagnoses/{i}",
+                    f"{display_code(code)} is listed twice.",
+                )
+            )
+        seen.setdefault(code, i)
+    if not dx:
+        return found
+    checks = [codes.CodeCheck(codes.ICD10CM, code) for code in dx]
+    verdicts = codes.validate_codes(session, checks, on)
+    lookups: dict[int, codes.CodeLookup] = {}
+    for i, verdict in enumerate(verdicts):
+        pointer = f"/diagnoses/{i}"
+        found += [Finding("code-set-outdated", "warning", pointer, w) for w in verdict.warnings]
+        if verdict.valid:
+            lookups[i] = codes.lookup(session, codes.ICD10CM, dx[i], on)
+            continue
+        message = verdict.detail
+        if verdict.suggestions:
+            shown = ", ".join(display_code(r.code) for r in verdict.suggestions[:10])
+            message += f" Billable codes below it include {shown}."
+        found.append(Finding(f"icd10cm-{verdict.reason}", "error", pointer, message))
+    found += _excludes1(dx, lookups)
+    return _dedupe(found)
+
+
+def _covers(cited: str, code: str) -> bool:
+    """Whether an Excludes1 citation (a code and everything below it, or a range) covers code."""
+    if "-" in cited:
+        low, high = cited.split("-", 1)
+        return low <= code[: len(low)] <= high or code.startswith(high)
+    return code.startswith(cited)
+
+
+def _excludes1(dx: list[str], lookups: dict[int, codes.CodeLookup]) -> list[Finding]:
+    found: list[Finding] = []
+    for i, lookup in lookups.items():
+        for j, other in enumerate(dx):
+            if i == j or j not in lookups:
+                continue
+            note = next((n for n in lookup.excludes1 if _covers(n.cited, other)), None)
+            if note is not None and (i < j or not _mutual(lookups[j], dx[i])):
+                found.append(
+                    Finding(
+                        "icd10cm-excludes1",
+                        "error",
+                        f"/diagnoses/{j}",
+                        f"{display_code(dx[i])} excludes {display_code(other)} (Excludes1 at "
+                        f"{display_code(note.at)}): they may not be coded together.",
+                    )
+                )
+    return found
+
+
+def _mutual(lookup: codes.CodeLookup, other: str) -> bool:
+    return any(_covers(n.cited, other) for n in lookup.excludes1)
+
+
+def _line_findings(
+    session: Session, encounter: Encounter, lines: Sequence[ServiceLine]
+) -> list[Finding]:
+    found: list[Finding] = []
+    if len(lines) > MAX_LINES:
+        found.append(
+            Finding(
+                "too-many-lines",
+                "error",
+                "/service_lines",
+                f"A claim carries at most {MAX_LINES} lines; this one has {len(lines)}.",
+            )
+        )
+    if not lines:
+        found.append(
+            Finding(
+                "service-line-required",
+                "error",
+                "/service_lines",
+                "Code at least one service line.",
+            )
+        )
+    allowed = LINE_SYSTEMS[encounter.kind]
+    dx_count = len(encounter.diagnoses)
+    keys: dict[tuple[object, ...], int] = {}
+    for i, line in enumerate(lines):
+        at = f"/service_lines/{i}"
+        if line.code_system not in allowed:
+            found.append(
+                Finding(
+                    "line-code-system",
+                    "error",
+                    f"{at}/code_system",
+                    f"A {encounter.kind} claim takes {' or '.join(sorted(allowed))} "
+                    f"codes, not {line.code_system}.",
+                )
+            )
+        bad = [p for p in line.pointers if not 1 <= p <= dx_count]
+        if bad:
+            found.append(
+                Finding(
+                    "pointer-out-of-range",
+                    "error",
+                    f"{at}/pointers",
+                    f"Pointer {bad[0]} points at no diagnosis (there are {dx_count}).",
+                )
+            )
+        if not line.pointers and encounter.kind == "medical":
+            found.append(
+                Finding(
+                    "pointer-required",
+                    "error",
+                    f"{at}/pointers",
+                    "A medical line points at one to four diagnoses.",
+                )
+            )
+        if len(set(line.pointers)) != len(line.pointers):
+            found.append(
+                Finding(
+                    "pointer-repeated",
+                    "error",
+                    f"{at}/pointers",
+                    "A diagnosis pointer is repeated on this line.",
+                )
+            )
+        key = (line.code, tuple(line.modifiers), line.service_date, line.tooth, line.surfaces)
+        if key in keys and not REPEAT_MODIFIERS & set(line.modifiers):
+            found.append(
+                Finding(
+                    "duplicate-line",
+                    "error",
+                    at,
+                    f"Line {i + 1} repeats line {keys[key] + 1}; add a repeat "
+                    "modifier (76, 77, 91) or combine the units.",
+                )
+            )
+        keys.setdefault(key, i)
+        if line.code_system == "CDT":
+            needs_tooth, needs_surfaces = _dental_requirements(line.code)
+            if needs_tooth and not line.tooth:
+                found.append(
+                    Finding(
+                        "dental-tooth-required",
+                        "error",
+                        f"{at}/tooth",
+                        f"{line.code} needs a tooth number.",
+                    )
+                )
+            if needs_surfaces and not line.surfaces:
+                found.append(
+                    Finding(
+                        "dental-surfaces-required",
+                        "error",
+                        f"{at}/surfaces",
+                        f"{line.code} needs the tooth surfaces.",
+                    )
+                )
+    found += _line_code_validity(session, encounter, lines)
+    if encounter.kind == "medical" and lines:
+        found += _ncci(session, encounter.date_of_service, lines)
+    return _dedupe(found)
+
+
+def _line_code_validity(
+    session: Session, encounter: Encounter, lines: Sequence[ServiceLine]
+) -> list[Finding]:
+    found: list[Finding] = []
+    checks = [codes.CodeCheck(line.code_system.lower(), line.code) for line in lines]
+    checks += [codes.CodeCheck("modifier", m) for line in lines for m in line.modifiers]
+    verdicts = codes.validate_codes(session, checks, encounter.date_of_service)
+    pointers = [f"/service_lines/{i}/code" for i in range(len(lines))]
+    pointers += [
+        f"/service_lines/{i}/modifiers/{k}"
+        for i, line in enumerate(lines)
+        for k in range(len(line.modifiers))
+    ]
+    for verdict, pointer in zip(verdicts, pointers, strict=True):
+        if verdict.valid:
+            continue
+        if verdict.reason == "system-not-loaded":
+            found.append(
+                Finding(
+                    f"{verdict.system}-not-loaded",
+                    "warning",
+                    pointer,
+                    f"{verdict.detail} The code was not checked.",
+                )
+            )
+        else:
+            found.append(
+                Finding(f"{verdict.system}-{verdict.reason}", "error", pointer, verdict.detail)
+            )
+    return found
+
+
+def _ncci(session: Session, on: date, lines: Sequence[ServiceLine]) -> list[Finding]:
+    """NCCI PTP pairs (with modifier bypass) and MUE units, when those tables are imported."""
+    found: list[Finding] = []
+    try:
+        _, edits = codes.ptp_edits(session, [line.code for line in lines], on)
+    except DomainError as error:
+        found.append(
+            Finding(
+                "ncci-ptp-not-loaded",
+                "warning",
+                "/service_lines",
+                f"{error.detail} NCCI PTP pairs were not checked.",
+            )
+        )
+        edits = []
+    for edit in edits:
+        for i, line in enumerate(lines):
+            if line.code != edit.column2:
+                continue
+            if not any(other.code == edit.column1 for other in lines):
+                continue
+            bypass = edit.modifier_indicator == "1" and PTP_BYPASS & set(line.modifiers)
+            if not bypass:
+                allowed = (
+                    "a modifier such as 59 or XU may be appropriate"
+                    if edit.modifier_indicator == "1"
+                    else "no modifier allows the pair"
+                )
+                found.append(
+                    Finding(
+                        "ncci-ptp",
+                        "error",
+                        f"/service_lines/{i}/code",
+                        f"NCCI bundles {edit.column2} into {edit.column1} ({allowed}).",
+                    )
+                )
+    units: dict[str, float] = {}
+    for line in lines:
+        units[line.code] = units.get(line.code, 0.0) + float(line.units)
+    for code, total in units.items():
+        try:
+            _, limit = codes.mue_limit(session, code, on)
+        except DomainError as error:
+            found.append(
+                Finding(
+                    "mue-not-loaded",
+                    "warning",
+                    "/service_lines",
+                    f"{error.detail} MUE units were not checked.",
+                )
+            )
+            break
+        if limit is not None and total > limit.max_units:
+            index = next(i for i, line in enumerate(lines) if line.code == code)
+            found.append(
+                Finding(
+                    "mue-exceeded",
+                    "error",
+                    f"/service_lines/{index}/units",
+                    f"{code}: {total:g} units exceed the MUE of {limit.max_units}.",
+                )
+            )
+    return found
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    seen: set[Finding] = set()
+    return [f for f in findings if not (f in seen or seen.add(f))]  # type: ignore[func-returns-value]

@@ -1,0 +1,68 @@
+"""Tables: encounter, service_line. Diagnoses are an ordered list on the encounter."""
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from service.ids import new_id
+from service.records import SoftDeletable
+
+
+class Encounter(SoftDeletable, table=True):
+    __table_args__ = (
+        sa.CheckConstraint("kind IN ('medical', 'dental')", name="kind"),
+        sa.CheckConstraint("status IN ('open', 'coded', 'ready', 'billed')", name="status"),
+        sa.Index("ix_encounter_org_status", "organization_id", "status"),
+    )
+
+    patient_id: str = Field(foreign_key="patient.id", index=True, max_length=32)
+    date_of_service: date  # a local date in the organization's time zone
+    place_of_service: str = Field(max_length=2)
+    kind: str = Field(max_length=10)
+    billing_provider_id: str = Field(foreign_key="provider.id", max_length=32)
+    rendering_provider_id: str | None = Field(
+        default=None, foreign_key="provider.id", max_length=32
+    )
+    referring_provider_id: str | None = Field(
+        default=None, foreign_key="provider.id", max_length=32
+    )
+    facility_id: str | None = Field(default=None, foreign_key="facility.id", max_length=32)
+    coverage_ids: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    prior_authorization: str | None = Field(default=None, max_length=50)
+    referral_number: str | None = Field(default=None, max_length=50)
+    status: str = Field(default="open", max_length=10)
+    # ICD-10-CM codes without the dot, principal first.
+    diagnoses: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    # The edits' findings, recomputed on every change: [{code, severity, field, message}].
+    findings: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON)
+
+
+class ServiceLine(SQLModel, table=True):
+    __tablename__ = "service_line"
+    __table_args__ = (
+        sa.UniqueConstraint("encounter_id", "position"),
+        sa.CheckConstraint("units > 0", name="units_positive"),
+        sa.CheckConstraint("charge > 0", name="charge_positive"),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    organization_id: str = Field(foreign_key="organization.id", max_length=32)
+    encounter_id: str = Field(foreign_key="encounter.id", index=True, max_length=32)
+    position: int
+    code_system: str = Field(max_length=5)  # CPT | HCPCS | CDT
+    code: str = Field(max_length=5)
+    modifiers: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    units: Decimal = Field(sa_type=sa.Numeric(9, 3))
+    charge: Decimal = Field(sa_type=sa.Numeric(10, 2))
+    service_date: date
+    pointers: list[int] = Field(default_factory=list, sa_type=sa.JSON)
+    tooth: str | None = Field(default=None, max_length=3)
+    surfaces: str | None = Field(default=None, max_length=5)
+    oral_area: str | None = Field(default=None, max_length=3)
+    prosthesis: str | None = Field(default=None, max_length=1)  # I initial, R replacement
+    # manual, or lab_result (charge capture): where the line came from.
+    source: str = Field(default="manual", max_length=20)
+    source_id: str | None = Field(default=None, max_length=64)

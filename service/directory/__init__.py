@@ -1,0 +1,1 @@
+"""Providers, facilities, payers and fee schedules (trading partners arrive with claims)."""

@@ -1,0 +1,54 @@
+"""Tables: payer, provider, facility, fee_schedule."""
+
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field
+
+from service.records import SoftDeletable
+
+
+class Payer(SoftDeletable, table=True):
+    name: str = Field(max_length=100)
+    edi_payer_id: str = Field(max_length=80)  # the id the clearinghouse lists (NM109 of 2010BB)
+    claim_filing_indicator: str = Field(max_length=2)  # SBR09
+    address: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
+    phone: str | None = Field(default=None, max_length=30)
+    timely_filing_days: int = Field(default=365)
+
+
+class Provider(SoftDeletable, table=True):
+    __table_args__ = (sa.UniqueConstraint("organization_id", "npi"),)
+
+    npi: str = Field(max_length=10)
+    kind: str = Field(max_length=12)  # individual | organization
+    family_name: str | None = Field(default=None, max_length=60)
+    given_name: str | None = Field(default=None, max_length=35)
+    middle_name: str | None = Field(default=None, max_length=25)
+    suffix: str | None = Field(default=None, max_length=10)
+    organization_name: str | None = Field(default=None, max_length=60)
+    taxonomy: str | None = Field(default=None, max_length=10)
+    tax_id: str | None = Field(default=None, max_length=9)
+    tax_id_type: str = Field(default="EIN", max_length=3)  # EIN | SSN (REF*EI / REF*SY)
+    address: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
+    phone: str | None = Field(default=None, max_length=30)
+
+
+class Facility(SoftDeletable, table=True):
+    name: str = Field(max_length=60)
+    npi: str | None = Field(default=None, max_length=10)
+    address: dict[str, Any] = Field(sa_type=sa.JSON)
+    place_of_service: str = Field(max_length=2)
+    clia_number: str | None = Field(default=None, max_length=10)  # REF*X4 on lab claims
+
+
+class FeeSchedule(SoftDeletable, table=True):
+    __tablename__ = "fee_schedule"
+
+    name: str = Field(max_length=100)
+    payer_id: str | None = Field(default=None, foreign_key="payer.id", max_length=32)
+    effective_from: date
+    effective_to: date | None = None
+    # [{"code_system", "code", "modifier", "charge"}]: a clinic's schedule has hundreds of codes.
+    items: list[dict[str, Any]] = Field(sa_type=sa.JSON)

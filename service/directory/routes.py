@@ -1,0 +1,91 @@
+"""REST routes for payers, providers, facilities and fee schedules."""
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+from sqlmodel.sql.expression import SelectOfScalar
+
+from service.api.crud_routes import add_crud_routes
+from service.auth.roles import ALL_ROLES, Role
+from service.directory import logic
+from service.directory.models import FeeSchedule, Payer, Provider
+from service.directory.schemas import (
+    FacilityCreate,
+    FacilityRead,
+    FeeScheduleCreate,
+    FeeScheduleRead,
+    PayerCreate,
+    PayerRead,
+    ProviderCreate,
+    ProviderRead,
+)
+from service.schemas_common import page_of, patch_of
+
+# DESIGN.md: everyone reads the directory; admin and biller write it; integrations write all
+# but fee schedules.
+DIRECTORY_WRITERS = frozenset({Role.ADMIN, Role.BILLER, Role.INTEGRATION})
+FEE_READERS = ALL_ROLES - {Role.INTEGRATION}
+FEE_WRITERS = frozenset({Role.ADMIN, Role.BILLER})
+
+
+class PayerFilters(BaseModel):
+    edi_payer_id: str | None = Field(default=None, max_length=80)
+
+
+class ProviderFilters(BaseModel):
+    npi: str | None = Field(default=None, max_length=10)
+
+
+class FacilityFilters(BaseModel):
+    pass
+
+
+class FeeScheduleFilters(BaseModel):
+    payer_id: str | None = Field(default=None, max_length=32)
+
+
+def _payers(query: SelectOfScalar[Any], f: PayerFilters) -> SelectOfScalar[Any]:
+    return query.where(Payer.edi_payer_id == f.edi_payer_id) if f.edi_payer_id else query
+
+
+def _providers(query: SelectOfScalar[Any], f: ProviderFilters) -> SelectOfScalar[Any]:
+    return query.where(Provider.npi == f.npi) if f.npi else query
+
+
+def _facilities(query: SelectOfScalar[Any], f: FacilityFilters) -> SelectOfScalar[Any]:
+    return query
+
+
+def _fee_schedules(query: SelectOfScalar[Any], f: FeeScheduleFilters) -> SelectOfScalar[Any]:
+    return query.where(FeeSchedule.payer_id == f.payer_id) if f.payer_id else query
+
+
+payers = APIRouter(prefix="/api/v1/payers", tags=["directory"])
+providers = APIRouter(prefix="/api/v1/providers", tags=["directory"])
+facilities = APIRouter(prefix="/api/v1/facilities", tags=["directory"])
+fee_schedules = APIRouter(prefix="/api/v1/fee-schedules", tags=["directory"])
+
+payer_read = add_crud_routes(
+    payers, logic.PAYERS, read_model=PayerRead, page_model=page_of(PayerRead),
+    patch_model=patch_of(PayerCreate), filter_model=PayerFilters, apply_filters=_payers,
+    readers=ALL_ROLES, writers=DIRECTORY_WRITERS,
+)  # fmt: skip
+provider_read = add_crud_routes(
+    providers, logic.PROVIDERS, read_model=ProviderRead, page_model=page_of(ProviderRead),
+    patch_model=patch_of(ProviderCreate), filter_model=ProviderFilters,
+    apply_filters=_providers, readers=ALL_ROLES, writers=DIRECTORY_WRITERS,
+)  # fmt: skip
+facility_read = add_crud_routes(
+    facilities, logic.FACILITIES, read_model=FacilityRead, page_model=page_of(FacilityRead),
+    patch_model=patch_of(FacilityCreate), filter_model=FacilityFilters,
+    apply_filters=_facilities, readers=ALL_ROLES, writers=DIRECTORY_WRITERS,
+)  # fmt: skip
+fee_schedule_read = add_crud_routes(
+    fee_schedules, logic.FEE_SCHEDULES, read_model=FeeScheduleRead,
+    page_model=page_of(FeeScheduleRead), patch_model=patch_of(FeeScheduleCreate),
+    filter_model=FeeScheduleFilters, apply_filters=_fee_schedules,
+    readers=FEE_READERS, writers=FEE_WRITERS,
+)  # fmt: skip
+
+ROUTERS = [payers, providers, facilities, fee_schedules]

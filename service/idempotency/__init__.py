@@ -1,0 +1,1 @@
+"""Idempotency-Key for creates: an EHR's retry gets the first answer, never a second row."""

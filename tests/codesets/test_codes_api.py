@@ -1,0 +1,232 @@
+"""The code API: typeahead, lookup and validation under /api/v1/codes, for every role."""
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from service.auth.roles import Role
+from tests.factories import Tenant
+
+
+def get(client: TestClient, tenant: Tenant, url: str, **params: Any) -> Any:
+    response = client.get(url, params=params, headers=tenant.headers(Role.CODER))
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_diabetes_foot_ulcer_finds_e11_621_in_the_top_five(
+    client: TestClient, tenant: Tenant
+) -> None:
+    body = get(client, tenant, "/api/v1/codes/icd10cm", q="diabetes foot ulcer", date="2026-10-01")
+
+    assert body["system"] == "icd10cm"
+    assert body["version"] == "2027"
+    assert (body["effective_from"], body["effective_to"]) == ("2026-10-01", "2027-09-30")
+    assert body["warnings"] == []
+    assert "E11.621" in [item["code"] for item in body["items"][:5]]
+
+
+def test_a_code_prefix_with_or_without_the_dot_finds_the_same_codes(
+    client: TestClient, tenant: Tenant
+) -> None:
+    dotted = get(client, tenant, "/api/v1/codes/icd10cm", q="E11.62", date="2026-10-01")
+    plain = get(client, tenant, "/api/v1/codes/icd10cm", q="e1162", date="2026-10-01")
+
+    assert dotted["items"] == plain["items"]
+    assert dotted["items"][0] == {
+        "code": "E11.62",
+        "title": "Type 2 diabetes mellitus with skin complications",
+        "billable": False,
+    }
+    assert all(item["code"].startswith("E11.62") for item in dotted["items"])
+
+
+def test_every_role_may_search(client: TestClient, tenant: Tenant) -> None:
+    for role in Role:
+        response = client.get(
+            "/api/v1/codes/pos", params={"q": "office"}, headers=tenant.headers(role)
+        )
+        assert response.status_code == 200, role
+        assert "11" in [item["code"] for item in response.json()["items"]]
+
+
+def test_limit_is_capped_at_200(client: TestClient, tenant: Tenant) -> None:
+    assert len(get(client, tenant, "/api/v1/codes/icd10cm", q="S", limit=200)["items"]) == 200
+    response = client.get(
+        "/api/v1/codes/icd10cm", params={"q": "S", "limit": 201}, headers=tenant.headers()
+    )
+    assert response.status_code == 422
+
+
+def test_without_a_date_it_searches_the_set_in_force_today(
+    client: TestClient, tenant: Tenant
+) -> None:
+    body = get(client, tenant, "/api/v1/codes/pos")
+
+    assert body["version"] == "2026"
+    assert len(body["items"]) == 20
+
+
+def test_an_unknown_system_is_a_404_problem(client: TestClient, tenant: Tenant) -> None:
+    response = client.get("/api/v1/codes/icd9", params={"q": "x"}, headers=tenant.headers())
+
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"].endswith("/unknown-code-system")
+
+
+def test_a_set_that_is_not_loaded_says_so(client: TestClient, tenant: Tenant) -> None:
+    response = client.get("/api/v1/codes/hcpcs", params={"q": "G0008"}, headers=tenant.headers())
+
+    assert response.status_code == 404
+    problem = response.json()
+    assert problem["type"].endswith("/code-set-not-loaded")
+    assert "backoffice codesets import hcpcs FILE" in problem["detail"]
+
+
+def test_a_date_before_fy2025_is_422(client: TestClient, tenant: Tenant) -> None:
+    response = client.get(
+        "/api/v1/codes/icd10cm/E11.621", params={"date": "2024-09-30"}, headers=tenant.headers()
+    )
+
+    assert response.status_code == 422
+    assert response.json()["type"].endswith("/date-before-code-set")
+
+
+def test_a_malformed_date_is_422(client: TestClient, tenant: Tenant) -> None:
+    response = client.get(
+        "/api/v1/codes/icd10cm", params={"date": "2026-13-01"}, headers=tenant.headers()
+    )
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["parameter"] == "date"
+
+
+def test_a_date_after_fy2027_uses_fy2027_with_a_warning(client: TestClient, tenant: Tenant) -> None:
+    body = get(client, tenant, "/api/v1/codes/icd10cm/E11.621", date="2027-10-01")
+
+    assert body["version"] == "2027"
+    assert body["warnings"] == ["ICD-10-CM FY2027 ended 2027-09-30; load the next release."]
+
+
+def test_e11_is_a_header_with_its_children_and_notes(client: TestClient, tenant: Tenant) -> None:
+    body = get(client, tenant, "/api/v1/codes/icd10cm/e11", date="2026-10-01")
+
+    assert body["code"] == "E11"
+    assert body["billable"] is False
+    assert body["parent"] is None
+    assert {
+        "code": "E11.6",
+        "title": "Type 2 diabetes mellitus with other specified complications",
+    } in body["children"]
+    assert {"code": "E10", "at": "E11"} in body["notes"]["excludes1"]
+
+
+def test_a_code_shows_its_parent_and_inherited_excludes1_notes(
+    client: TestClient, tenant: Tenant
+) -> None:
+    body = get(client, tenant, "/api/v1/codes/icd10cm/E11621", date="2026-10-01")
+
+    assert body["code"] == "E11.621"
+    assert body["title"] == "Type 2 diabetes mellitus with foot ulcer"
+    assert body["billable"] is True
+    assert body["parent"]["code"] == "E11.62"
+    assert body["children"] == []
+    assert {"code": "E10", "at": "E11"} in body["notes"]["excludes1"]
+
+
+def test_seventh_character_rules_come_from_the_ancestor_that_defines_them(
+    client: TestClient, tenant: Tenant
+) -> None:
+    body = get(client, tenant, "/api/v1/codes/icd10cm/S52.521", date="2026-10-01")
+
+    assert body["needs_seventh_character"] is True
+    rules = body["notes"]["seventh_characters"]
+    assert {
+        "character": "A",
+        "meaning": "initial encounter for closed fracture",
+        "at": "S52.52",
+    } in rules
+
+
+def test_a_code_new_in_fy2027_is_not_found_on_2026_09_30(
+    client: TestClient, tenant: Tenant
+) -> None:
+    before = client.get(
+        "/api/v1/codes/icd10cm/C78.31", params={"date": "2026-09-30"}, headers=tenant.headers()
+    )
+    after = get(client, tenant, "/api/v1/codes/icd10cm/C78.31", date="2026-10-01")
+
+    assert before.status_code == 404
+    assert before.headers["content-type"] == "application/problem+json"
+    assert before.json()["type"].endswith("/code-not-found")
+    assert "ICD-10-CM FY2026" in before.json()["detail"]
+    assert after["code"] == "C78.31"
+
+
+def test_validate_gives_mixed_verdicts(client: TestClient, tenant: Tenant) -> None:
+    response = client.post(
+        "/api/v1/codes/validate",
+        json={
+            "date": "2026-09-30",
+            "codes": [
+                {"system": "icd10cm", "code": "E11.621"},
+                {"system": "icd10cm", "code": "E11"},
+                {"system": "icd10cm", "code": "C78.31"},
+                {"system": "icd10cm", "code": "T07"},
+                {"system": "hcpcs", "code": "G0008"},
+                {"system": "modifier", "code": "QW"},
+            ],
+        },
+        headers=tenant.headers(Role.BILLER),
+    )
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["date"] == "2026-09-30"
+    verdicts = [(i["code"], i["valid"], i["reason"]) for i in body["items"]]
+    assert verdicts == [
+        ("E11.621", True, "ok"),
+        ("E11", False, "not-billable"),
+        ("C78.31", False, "unknown-code"),
+        ("T07", False, "needs-seventh-character"),
+        ("G0008", False, "system-not-loaded"),
+        ("QW", True, "ok"),
+    ]
+    assert body["items"][1]["billable_codes"][0]["code"] == "E11.00"
+    assert [c["code"] for c in body["items"][3]["billable_codes"]] == [
+        "T07.XXXA",
+        "T07.XXXD",
+        "T07.XXXS",
+    ]
+    assert body["items"][0]["version"] == "2026"
+
+
+@pytest.mark.parametrize(
+    ("body", "pointer"),
+    [
+        ({"codes": []}, "/codes"),
+        ({"codes": [{"system": "icd10cm", "code": "E11"}] * 501}, "/codes"),
+        ({"date": "yesterday", "codes": [{"system": "icd10cm", "code": "E11"}]}, "/date"),
+        ({"codes": [{"code": "E11"}]}, "/codes/0/system"),
+    ],
+)
+def test_validate_refuses_bad_input_with_a_pointer(
+    client: TestClient, tenant: Tenant, body: dict[str, Any], pointer: str
+) -> None:
+    response = client.post("/api/v1/codes/validate", json=body, headers=tenant.headers())
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["pointer"] == pointer
+
+
+def test_validate_without_a_date_uses_today(client: TestClient, tenant: Tenant) -> None:
+    response = client.post(
+        "/api/v1/codes/validate",
+        json={"codes": [{"system": "pos", "code": "11"}]},
+        headers=tenant.headers(),
+    )
+
+    assert response.status_code == 200
+    assert response.json()["items"][0]["valid"] is True
