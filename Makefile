@@ -9,7 +9,7 @@ PORT ?= 8000
 ORG ?= clinic
 PYTEST_ARGS ?=
 
-.PHONY: install run migrate lint test test-sqlite test-postgres clean
+.PHONY: install run migrate lint test test-sqlite test-postgres stress clean
 
 install: $(STAMP)
 
@@ -47,3 +47,8 @@ test: lint
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
+
+# 8 clerks batching 1,000 ready claims at once on PostgreSQL: each claim in exactly one batch.
+stress: install
+	STRESS_CLIENTS=8 STRESS_CLAIMS=1000 scripts/with-postgres.sh $(BIN)/pytest -q \
+	  tests/claims/test_batch_concurrency.py

@@ -9,6 +9,7 @@ from service import demo as demo_data
 from service import migrate as migrations
 from service.auth import logic as auth_logic
 from service.auth import repository as auth_repository
+from service.claims import cli as claims_cli
 from service.codesets import cli as codesets_cli
 from service.codesets import loader as codeset_loader
 from service.db import engine_for, session_factory_for, session_scope
@@ -16,6 +17,8 @@ from service.settings import get_settings
 
 app = typer.Typer(help="Back office service for medical and dental clinics.", no_args_is_help=True)
 app.add_typer(codesets_cli.app, name="codesets")
+app.add_typer(claims_cli.claims_app, name="claims")
+app.add_typer(claims_cli.x12_app, name="x12")
 
 
 @app.command()

@@ -12,6 +12,7 @@ from service.api.middleware import RequestGuards, RequestIdFilter
 from service.audit import routes as audit_routes
 from service.audit.logic import SessionAuditWriter
 from service.auth import routes as auth_routes
+from service.claims import routes as claim_routes
 from service.codesets import routes as codeset_routes
 from service.coding import routes as coding_routes
 from service.db import SessionFactory, engine_for, session_factory_for
@@ -27,6 +28,7 @@ ROUTERS = [
     patient_routes.coverages,
     *directory_routes.ROUTERS,
     coding_routes.router,
+    *claim_routes.ROUTERS,
     codeset_routes.router,
 ]
 

@@ -101,11 +101,15 @@ def provider_payload(**overrides: Any) -> dict[str, Any]:
 def facility_payload(**overrides: Any) -> dict[str, Any]:
     payload: dict[str, Any] = {
         "name": "Main Street Lab",
-        "address": {"line1": "1 Lab Way", "city": "Springfield", "state": "IL",
-                    "postal_code": "627010001"},
+        "address": {
+            "line1": "1 Lab Way",
+            "city": "Springfield",
+            "state": "IL",
+            "postal_code": "627010001",
+        },
         "place_of_service": "81",
         "clia_number": "14D0123456",
-    }  # fmt: skip
+    }
     payload.update(overrides)
     return payload
 
@@ -146,9 +150,12 @@ def import_fixture_codes(session: Session) -> None:
 
     for system in ("cpt", "cdt"):
         importers.import_file(
-            session, system, REPO_ROOT / "codesets" / "fixtures" / f"{system}-fixture.csv",
-            version="fixture", effective_from=_date(2020, 1, 1),
-        )  # fmt: skip
+            session,
+            system,
+            REPO_ROOT / "codesets" / "fixtures" / f"{system}-fixture.csv",
+            version="fixture",
+            effective_from=_date(2020, 1, 1),
+        )
     session.commit()
 
 
@@ -175,14 +182,26 @@ def make_practice(session: Session, tenant: Tenant) -> Practice:
     patient = make_patient(session, tenant)
     payer = crud.create(session, actor, directory.PAYERS, PayerCreate(**payer_payload()))
     billing = crud.create(
-        session, actor, directory.PROVIDERS,
-        ProviderCreate(**provider_payload(
-            npi=valid_npi("111111111"), kind="organization", family_name=None, given_name=None,
-            organization_name="Springfield Family Medicine", tax_id="123456789",
-            address={"line1": "100 Clinic Rd", "city": "Springfield", "state": "IL",
-                     "postal_code": "627011111"},
-        )),
-    )  # fmt: skip
+        session,
+        actor,
+        directory.PROVIDERS,
+        ProviderCreate(
+            **provider_payload(
+                npi=valid_npi("111111111"),
+                kind="organization",
+                family_name=None,
+                given_name=None,
+                organization_name="Springfield Family Medicine",
+                tax_id="123456789",
+                address={
+                    "line1": "100 Clinic Rd",
+                    "city": "Springfield",
+                    "state": "IL",
+                    "postal_code": "627011111",
+                },
+            )
+        ),
+    )
     rendering = crud.create(
         session, actor, directory.PROVIDERS, ProviderCreate(**provider_payload())
     )

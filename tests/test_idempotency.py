@@ -8,7 +8,7 @@ from tests.factories import Tenant, patient_payload
 
 
 def _count(db: Session) -> int:
-    db.expire_all()
+    db.commit()  # a fresh snapshot: see what the requests committed
     return db.exec(select(func.count()).select_from(Patient)).one()
 
 

@@ -7,12 +7,13 @@ that needs a code set that is not loaded says so in a finding; it never passes s
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
+from typing import Protocol
 
 from sqlmodel import Session
 
 from service.codesets import logic as codes
 from service.codesets.search import display_code
-from service.coding.models import Encounter, ServiceLine
 from service.errors import DomainError
 
 MAX_DIAGNOSES = {"medical": 12, "dental": 4}  # 837P HI allows 12, 837D HI 4
@@ -61,6 +62,36 @@ REPEAT_MODIFIERS = frozenset({"76", "77", "91"})
 LINE_SYSTEMS = {"medical": {"CPT", "HCPCS"}, "dental": {"CDT"}}
 
 
+class CodedVisit(Protocol):
+    """What the edits read of an encounter (or of a claim built from one)."""
+
+    @property
+    def kind(self) -> str: ...  # medical | dental
+    @property
+    def diagnoses(self) -> list[str]: ...  # ICD-10-CM without dots, principal first
+    @property
+    def date_of_service(self) -> date: ...
+
+
+class CodedLine(Protocol):
+    @property
+    def code_system(self) -> str: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def modifiers(self) -> list[str]: ...
+    @property
+    def units(self) -> Decimal: ...
+    @property
+    def pointers(self) -> list[int]: ...
+    @property
+    def service_date(self) -> date: ...
+    @property
+    def tooth(self) -> str | None: ...
+    @property
+    def surfaces(self) -> str | None: ...
+
+
 @dataclass(frozen=True)
 class Finding:
     code: str
@@ -87,7 +118,7 @@ def _dental_requirements(code: str) -> tuple[bool, bool]:
 
 
 def check_encounter(
-    session: Session, encounter: Encounter, lines: Sequence[ServiceLine]
+    session: Session, encounter: CodedVisit, lines: Sequence[CodedLine]
 ) -> list[Finding]:
     findings: list[Finding] = []
     on = encounter.date_of_service
@@ -96,7 +127,7 @@ def check_encounter(
     return findings
 
 
-def _diagnosis_findings(session: Session, encounter: Encounter, on: date) -> list[Finding]:
+def _diagnosis_findings(session: Session, encounter: CodedVisit, on: date) -> list[Finding]:
     found: list[Finding] = []
     dx = encounter.diagnoses
     limit = MAX_DIAGNOSES[encounter.kind]
@@ -184,7 +215,7 @@ def _mutual(lookup: codes.CodeLookup, other: str) -> bool:
 
 
 def _line_findings(
-    session: Session, encounter: Encounter, lines: Sequence[ServiceLine]
+    session: Session, encounter: CodedVisit, lines: Sequence[CodedLine]
 ) -> list[Finding]:
     found: list[Finding] = []
     if len(lines) > MAX_LINES:
@@ -287,7 +318,7 @@ def _line_findings(
 
 
 def _line_code_validity(
-    session: Session, encounter: Encounter, lines: Sequence[ServiceLine]
+    session: Session, encounter: CodedVisit, lines: Sequence[CodedLine]
 ) -> list[Finding]:
     found: list[Finding] = []
     checks = [codes.CodeCheck(line.code_system.lower(), line.code) for line in lines]
@@ -318,7 +349,7 @@ def _line_code_validity(
     return found
 
 
-def _ncci(session: Session, on: date, lines: Sequence[ServiceLine]) -> list[Finding]:
+def _ncci(session: Session, on: date, lines: Sequence[CodedLine]) -> list[Finding]:
     """NCCI PTP pairs (with modifier bypass) and MUE units, when those tables are imported."""
     found: list[Finding] = []
     try:

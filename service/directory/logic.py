@@ -9,8 +9,14 @@ from sqlmodel import Session, col, select
 
 from service import crud
 from service.auth.logic import Principal
-from service.directory.models import Facility, FeeSchedule, Payer, Provider
-from service.directory.schemas import FacilityCreate, FeeScheduleCreate, PayerCreate, ProviderCreate
+from service.directory.models import Facility, FeeSchedule, Payer, Provider, TradingPartner
+from service.directory.schemas import (
+    FacilityCreate,
+    FeeScheduleCreate,
+    PayerCreate,
+    ProviderCreate,
+    TradingPartnerCreate,
+)
 from service.errors import Conflict, FieldError, InvalidInput
 
 
@@ -71,6 +77,31 @@ FEE_SCHEDULES: crud.Resource[FeeSchedule, FeeScheduleCreate] = crud.Resource(
     create_schema=FeeScheduleCreate,
     check=_check_fee_schedule,
     json_fields=("items",),
+)
+
+
+class TradingPartnerNameTaken(Conflict):
+    code = "trading-partner-name-taken"
+
+
+def _check_partner(
+    session: Session, actor: Principal, data: TradingPartnerCreate, row: Any
+) -> None:
+    other = session.exec(
+        select(TradingPartner).where(
+            TradingPartner.organization_id == actor.organization_id,
+            TradingPartner.name == data.name,
+        )
+    ).first()
+    if other is not None and (row is None or other.id != row.id):
+        raise TradingPartnerNameTaken(f"A trading partner is named {data.name!r} already.")
+
+
+TRADING_PARTNERS: crud.Resource[TradingPartner, TradingPartnerCreate] = crud.Resource(
+    name="trading_partner",
+    model=TradingPartner,
+    create_schema=TradingPartnerCreate,
+    check=_check_partner,
 )
 
 

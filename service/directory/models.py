@@ -52,3 +52,27 @@ class FeeSchedule(SoftDeletable, table=True):
     effective_to: date | None = None
     # [{"code_system", "code", "modifier", "charge"}]: a clinic's schedule has hundreds of codes.
     items: list[dict[str, Any]] = Field(sa_type=sa.JSON)
+
+
+class TradingPartner(SoftDeletable, table=True):
+    """The clearinghouse or payer a claim file goes to: its envelope and 1000A/1000B values."""
+
+    __tablename__ = "trading_partner"
+    __table_args__ = (sa.UniqueConstraint("organization_id", "name"),)
+
+    name: str = Field(max_length=100)
+    submitter_name: str = Field(max_length=60)  # 1000A NM103
+    submitter_id: str = Field(max_length=80)  # 1000A NM109, assigned by the receiver
+    contact_name: str = Field(max_length=60)  # 1000A PER02
+    contact_phone: str | None = Field(default=None, max_length=20)
+    contact_email: str | None = Field(default=None, max_length=80)
+    receiver_name: str = Field(max_length=60)  # 1000B NM103
+    receiver_id: str = Field(max_length=80)  # 1000B NM109
+    isa_sender_qualifier: str = Field(default="ZZ", max_length=2)  # ISA05
+    isa_sender_id: str = Field(max_length=15)  # ISA06
+    isa_receiver_qualifier: str = Field(default="ZZ", max_length=2)  # ISA07
+    isa_receiver_id: str = Field(max_length=15)  # ISA08
+    gs_sender_code: str = Field(max_length=15)  # GS02
+    gs_receiver_code: str = Field(max_length=15)  # GS03
+    usage_indicator: str = Field(default="T", max_length=1)  # ISA15 T test / P production
+    max_claims_per_file: int | None = None

@@ -19,6 +19,8 @@ from service.directory.schemas import (
     PayerRead,
     ProviderCreate,
     ProviderRead,
+    TradingPartnerCreate,
+    TradingPartnerRead,
 )
 from service.schemas_common import page_of, patch_of
 
@@ -27,6 +29,8 @@ from service.schemas_common import page_of, patch_of
 DIRECTORY_WRITERS = frozenset({Role.ADMIN, Role.BILLER, Role.INTEGRATION})
 FEE_READERS = ALL_ROLES - {Role.INTEGRATION}
 FEE_WRITERS = frozenset({Role.ADMIN, Role.BILLER})
+# Trading partners sit with claims and batches in DESIGN.md's table.
+PARTNER_READERS = frozenset({Role.ADMIN, Role.BILLER, Role.CODER, Role.AUDITOR})
 
 
 class PayerFilters(BaseModel):
@@ -61,31 +65,75 @@ def _fee_schedules(query: SelectOfScalar[Any], f: FeeScheduleFilters) -> SelectO
     return query.where(FeeSchedule.payer_id == f.payer_id) if f.payer_id else query
 
 
+class TradingPartnerFilters(BaseModel):
+    pass
+
+
+def _partners(query: SelectOfScalar[Any], f: TradingPartnerFilters) -> SelectOfScalar[Any]:
+    return query
+
+
 payers = APIRouter(prefix="/api/v1/payers", tags=["directory"])
 providers = APIRouter(prefix="/api/v1/providers", tags=["directory"])
 facilities = APIRouter(prefix="/api/v1/facilities", tags=["directory"])
 fee_schedules = APIRouter(prefix="/api/v1/fee-schedules", tags=["directory"])
+trading_partners = APIRouter(prefix="/api/v1/trading-partners", tags=["claims"])
 
 payer_read = add_crud_routes(
-    payers, logic.PAYERS, read_model=PayerRead, page_model=page_of(PayerRead),
-    patch_model=patch_of(PayerCreate), filter_model=PayerFilters, apply_filters=_payers,
-    readers=ALL_ROLES, writers=DIRECTORY_WRITERS,
-)  # fmt: skip
+    payers,
+    logic.PAYERS,
+    read_model=PayerRead,
+    page_model=page_of(PayerRead),
+    patch_model=patch_of(PayerCreate),
+    filter_model=PayerFilters,
+    apply_filters=_payers,
+    readers=ALL_ROLES,
+    writers=DIRECTORY_WRITERS,
+)
 provider_read = add_crud_routes(
-    providers, logic.PROVIDERS, read_model=ProviderRead, page_model=page_of(ProviderRead),
-    patch_model=patch_of(ProviderCreate), filter_model=ProviderFilters,
-    apply_filters=_providers, readers=ALL_ROLES, writers=DIRECTORY_WRITERS,
-)  # fmt: skip
+    providers,
+    logic.PROVIDERS,
+    read_model=ProviderRead,
+    page_model=page_of(ProviderRead),
+    patch_model=patch_of(ProviderCreate),
+    filter_model=ProviderFilters,
+    apply_filters=_providers,
+    readers=ALL_ROLES,
+    writers=DIRECTORY_WRITERS,
+)
 facility_read = add_crud_routes(
-    facilities, logic.FACILITIES, read_model=FacilityRead, page_model=page_of(FacilityRead),
-    patch_model=patch_of(FacilityCreate), filter_model=FacilityFilters,
-    apply_filters=_facilities, readers=ALL_ROLES, writers=DIRECTORY_WRITERS,
-)  # fmt: skip
+    facilities,
+    logic.FACILITIES,
+    read_model=FacilityRead,
+    page_model=page_of(FacilityRead),
+    patch_model=patch_of(FacilityCreate),
+    filter_model=FacilityFilters,
+    apply_filters=_facilities,
+    readers=ALL_ROLES,
+    writers=DIRECTORY_WRITERS,
+)
 fee_schedule_read = add_crud_routes(
-    fee_schedules, logic.FEE_SCHEDULES, read_model=FeeScheduleRead,
-    page_model=page_of(FeeScheduleRead), patch_model=patch_of(FeeScheduleCreate),
-    filter_model=FeeScheduleFilters, apply_filters=_fee_schedules,
-    readers=FEE_READERS, writers=FEE_WRITERS,
-)  # fmt: skip
+    fee_schedules,
+    logic.FEE_SCHEDULES,
+    read_model=FeeScheduleRead,
+    page_model=page_of(FeeScheduleRead),
+    patch_model=patch_of(FeeScheduleCreate),
+    filter_model=FeeScheduleFilters,
+    apply_filters=_fee_schedules,
+    readers=FEE_READERS,
+    writers=FEE_WRITERS,
+)
 
-ROUTERS = [payers, providers, facilities, fee_schedules]
+trading_partner_read = add_crud_routes(
+    trading_partners,
+    logic.TRADING_PARTNERS,
+    read_model=TradingPartnerRead,
+    page_model=page_of(TradingPartnerRead),
+    patch_model=patch_of(TradingPartnerCreate),
+    filter_model=TradingPartnerFilters,
+    apply_filters=_partners,
+    readers=PARTNER_READERS,
+    writers=FEE_WRITERS,
+)
+
+ROUTERS = [payers, providers, facilities, fee_schedules, trading_partners]

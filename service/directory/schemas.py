@@ -11,9 +11,30 @@ from service.schemas_common import Address, RecordMeta
 
 # X12 SBR09 claim filing indicator codes (005010X222A1).
 ClaimFilingIndicator = Literal[
-    "11", "12", "13", "14", "15", "16", "17", "AM", "BL", "CH", "CI", "DS", "FI", "HM", "LM",
-    "MA", "MB", "MC", "OF", "TV", "VA", "WC", "ZZ",
-]  # fmt: skip
+    "11",
+    "12",
+    "13",
+    "14",
+    "15",
+    "16",
+    "17",
+    "AM",
+    "BL",
+    "CH",
+    "CI",
+    "DS",
+    "FI",
+    "HM",
+    "LM",
+    "MA",
+    "MB",
+    "MC",
+    "OF",
+    "TV",
+    "VA",
+    "WC",
+    "ZZ",
+]
 
 
 def _npi(value: str) -> str:
@@ -140,4 +161,38 @@ class FeeScheduleCreate(BaseModel):
 
 
 class FeeScheduleRead(FeeScheduleCreate, RecordMeta):
+    pass
+
+
+IsaId = Annotated[str, StringConstraints(min_length=1, max_length=15, pattern=r"^[A-Za-z0-9 ]+$")]
+
+
+class TradingPartnerCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    submitter_name: str = Field(min_length=1, max_length=60)
+    submitter_id: str = Field(min_length=2, max_length=80, pattern=r"^[A-Za-z0-9]+$")
+    contact_name: str = Field(min_length=1, max_length=60)
+    contact_phone: str | None = Field(default=None, pattern=r"^\d{10,15}$")
+    contact_email: str | None = Field(default=None, max_length=80, pattern=r"^[^@\s]+@[^@\s]+$")
+    receiver_name: str = Field(min_length=1, max_length=60)
+    receiver_id: str = Field(min_length=2, max_length=80, pattern=r"^[A-Za-z0-9]+$")
+    isa_sender_qualifier: Literal["01", "14", "20", "27", "28", "29", "30", "33", "ZZ"] = "ZZ"
+    isa_sender_id: IsaId
+    isa_receiver_qualifier: Literal["01", "14", "20", "27", "28", "29", "30", "33", "ZZ"] = "ZZ"
+    isa_receiver_id: IsaId
+    gs_sender_code: str = Field(min_length=2, max_length=15, pattern=r"^[A-Za-z0-9]+$")
+    gs_receiver_code: str = Field(min_length=2, max_length=15, pattern=r"^[A-Za-z0-9]+$")
+    usage_indicator: Literal["T", "P"] = "T"
+    max_claims_per_file: int | None = Field(default=None, ge=1, le=100_000)
+
+    @model_validator(mode="after")
+    def _contact(self) -> "TradingPartnerCreate":
+        if not (self.contact_phone or self.contact_email):
+            raise ValueError("give contact_phone or contact_email (1000A PER)")
+        return self
+
+
+class TradingPartnerRead(TradingPartnerCreate, RecordMeta):
     pass

@@ -12,7 +12,7 @@ from tests.factories import Tenant, make_patient, patient_payload
 
 
 def _events(db: Session, **where: str) -> list[AuditEvent]:
-    db.expire_all()
+    db.commit()  # a fresh snapshot: see what the requests committed
     query = select(AuditEvent)
     for name, value in where.items():
         query = query.where(getattr(AuditEvent, name) == value)

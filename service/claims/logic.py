@@ -1,0 +1,228 @@
+"""Claims: built from a ready encounter for one of its coverages, scrubbed, corrected.
+
+Status: draft -> ready -> batched -> submitted -> accepted -> paid | partially_paid | denied,
+or rejected (then corrected back to ready). Only a scrubbed claim without errors is ready.
+"""
+
+import secrets
+import time
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from service import crud
+from service.audit import logic as audit
+from service.auth.logic import Principal
+from service.claims import scrubber
+from service.claims.models import Claim, ClaimLine
+from service.coding import logic as coding
+from service.coding.logic import ENCOUNTERS
+from service.errors import Conflict, FieldError, InvalidInput, NotFound
+from service.patients.models import Coverage
+from service.records import utcnow
+
+_BASE36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+PRIORITY_TO_SBR01 = {"primary": "P", "secondary": "S", "tertiary": "T"}
+
+
+class ClaimNotFound(NotFound):
+    code = "claim-not-found"
+
+
+class EncounterNotReady(Conflict):
+    code = "encounter-not-ready"
+
+
+class ClaimExists(Conflict):
+    code = "claim-exists"
+
+
+class ClaimNotEditable(Conflict):
+    code = "claim-not-editable"
+
+
+def _base36(number: int) -> str:
+    digits = ""
+    while number:
+        number, rest = divmod(number, 36)
+        digits = _BASE36[rest] + digits
+    return digits or "0"
+
+
+def new_patient_control_number() -> str:
+    """CLM01 (at most 20; echoed in 835 CLP01 and 277CA TRN02): time then randomness, 12 long."""
+    return _base36(time.time_ns() // 1_000_000) + "".join(secrets.choice(_BASE36) for _ in range(4))
+
+
+def get_claim(
+    session: Session, actor: Principal, claim_id: str, *, audit_read: bool = True
+) -> Claim:
+    claim = session.get(Claim, claim_id)
+    if claim is None or claim.organization_id != actor.organization_id:
+        raise ClaimNotFound(f"No claim {claim_id}.")
+    if audit_read:
+        audit.record(
+            session,
+            actor,
+            action="read",
+            resource_type="claim",
+            resource_id=claim.id,
+            patient_id=claim.patient_id,
+        )
+    return claim
+
+
+def lines_of(session: Session, claim_id: str) -> list[ClaimLine]:
+    return list(
+        session.exec(
+            select(ClaimLine)
+            .where(ClaimLine.claim_id == claim_id)
+            .order_by(col(ClaimLine.position))
+        ).all()
+    )
+
+
+def build_claim(
+    session: Session, actor: Principal, encounter_id: str, *, coverage_id: str | None, today: date
+) -> Claim:
+    """A claim for one coverage of a ready (or, for secondary claims, billed) encounter."""
+    encounter = crud.get(session, actor, ENCOUNTERS, encounter_id, audit_read=False)
+    coverages = [session.get(Coverage, cid) for cid in encounter.coverage_ids]
+    live = [c for c in coverages if c is not None and c.deleted_at is None]
+    if coverage_id is None:
+        coverage = next((c for c in live if c.priority == "primary"), None)
+    else:
+        coverage = next((c for c in live if c.id == coverage_id), None)
+    if coverage is None:
+        raise InvalidInput(
+            "The encounter lists no such coverage (a primary one unless coverage_id is given).",
+            errors=[FieldError("/coverage_id", "not a coverage of this encounter")],
+        )
+    if coverage.priority == "primary" and encounter.status != "ready":
+        raise EncounterNotReady(
+            f"Encounter {encounter.id} is {encounter.status}; code it to ready first."
+        )
+    existing = session.exec(
+        select(Claim).where(
+            Claim.encounter_id == encounter.id,
+            Claim.coverage_id == coverage.id,
+            col(Claim.status).not_in(("rejected",)),
+            Claim.frequency == "1",
+        )
+    ).first()
+    if existing is not None:
+        raise ClaimExists(f"Claim {existing.id} already bills this coverage of the encounter.")
+    claim = Claim(
+        organization_id=actor.organization_id,
+        encounter_id=encounter.id,
+        coverage_id=coverage.id,
+        patient_id=encounter.patient_id,
+        payer_id=coverage.payer_id,
+        claim_type="professional" if encounter.kind == "medical" else "dental",
+        payer_responsibility=PRIORITY_TO_SBR01[coverage.priority],
+        patient_control_number=new_patient_control_number(),
+        date_of_service=encounter.date_of_service,
+        place_of_service=encounter.place_of_service,
+        diagnoses=list(encounter.diagnoses),
+    )
+    session.add(claim)
+    session.flush()
+    for line in coding.lines_of(session, encounter.id):
+        session.add(
+            ClaimLine(
+                organization_id=claim.organization_id,
+                claim_id=claim.id,
+                service_line_id=line.id,
+                position=line.position,
+                line_control_number=f"{claim.patient_control_number}-{line.position}",
+                code_system=line.code_system,
+                code=line.code,
+                modifiers=list(line.modifiers),
+                units=line.units,
+                charge=line.charge,
+                service_date=line.service_date,
+                pointers=list(line.pointers),
+                tooth=line.tooth,
+                surfaces=line.surfaces,
+                oral_area=line.oral_area,
+                prosthesis=line.prosthesis,
+            )
+        )
+    session.flush()
+    session.refresh(claim)  # the total comes from the database trigger
+    audit.record(
+        session,
+        actor,
+        action="create",
+        resource_type="claim",
+        resource_id=claim.id,
+        patient_id=claim.patient_id,
+    )
+    scrub_claim(session, actor, claim, today=today)
+    return claim
+
+
+def scrub_claim(session: Session, actor: Principal, claim: Claim, *, today: date) -> Claim:
+    """Runs the scrubber; a clean draft becomes ready, a ready claim with errors a draft."""
+    findings = scrubber.scrub(session, claim, today=today)
+    claim.findings = [f.as_dict() for f in findings]
+    claim.scrubbed_at = utcnow()
+    errors = any(f.severity == "error" for f in findings)
+    if claim.status in ("draft", "ready"):
+        claim.status = "draft" if errors else "ready"
+    session.add(claim)
+    session.flush()
+    return claim
+
+
+def correct_claim(session: Session, actor: Principal, claim_id: str, *, today: date) -> Claim:
+    """A rejected claim, corrected (its encounter's directory data fixed), goes out again as an
+    original: scrubbed back to ready, keeping its history."""
+    claim = get_claim(session, actor, claim_id, audit_read=False)
+    if claim.status != "rejected":
+        raise ClaimNotEditable(
+            f"Claim {claim.id} is {claim.status}; only rejected claims are corrected."
+        )
+    claim.status = "draft"
+    claim.frequency = "1"
+    audit.record(
+        session,
+        actor,
+        action="update",
+        resource_type="claim",
+        resource_id=claim.id,
+        patient_id=claim.patient_id,
+        detail="corrected after rejection",
+    )
+    return scrub_claim(session, actor, claim, today=today)
+
+
+def claims_query(actor: Principal, filters: Any) -> Any:
+    query = select(Claim).where(Claim.organization_id == actor.organization_id)
+    if filters.status:
+        query = query.where(Claim.status == filters.status)
+    if filters.claim_type:
+        query = query.where(Claim.claim_type == filters.claim_type)
+    if filters.patient_id:
+        query = query.where(Claim.patient_id == filters.patient_id)
+    if filters.encounter_id:
+        query = query.where(Claim.encounter_id == filters.encounter_id)
+    if filters.patient_control_number:
+        query = query.where(Claim.patient_control_number == filters.patient_control_number)
+    if filters.date_from:
+        query = query.where(col(Claim.date_of_service) >= filters.date_from)
+    if filters.date_to:
+        query = query.where(col(Claim.date_of_service) <= filters.date_to)
+    return query
+
+
+def set_status(session: Session, claim_ids: list[str], status: str) -> None:
+    """Bulk status change (batching and acknowledgements move many claims at once)."""
+    for start in range(0, len(claim_ids), 500):
+        session.execute(
+            sa.update(Claim)
+            .where(col(Claim.id).in_(claim_ids[start : start + 500]))
+            .values(status=status, updated_at=utcnow(), version=Claim.version + 1)
+        )

@@ -1,0 +1,177 @@
+"""Tables: claim, claim_line, claim_batch (+ member, chunk) and control_counter."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from service.columns import UTCDateTime
+from service.ids import new_id
+from service.records import TenantRecord
+
+CLAIM_STATUSES = (
+    "draft",
+    "ready",
+    "batched",
+    "submitted",
+    "accepted",
+    "rejected",
+    "paid",
+    "partially_paid",
+    "denied",
+)
+BATCH_STATUSES = (
+    "generated",
+    "downloaded",
+    "submitted",
+    "acknowledged",
+    "partially_accepted",
+    "rejected",
+    "cancelled",
+)
+
+
+def _in(column: str, values: tuple[str, ...]) -> sa.CheckConstraint:
+    listed = ", ".join(f"'{v}'" for v in values)
+    return sa.CheckConstraint(f"{column} IN ({listed})", name=column)
+
+
+class Claim(TenantRecord, table=True):
+    """One coverage of one encounter. Its lines and codes are copied from the encounter when
+    the claim is built, so later coding changes never alter a claim already sent."""
+
+    __table_args__ = (
+        sa.UniqueConstraint("organization_id", "patient_control_number"),
+        _in("status", CLAIM_STATUSES),
+        sa.CheckConstraint("claim_type IN ('professional', 'dental')", name="claim_type"),
+        sa.CheckConstraint("frequency IN ('1', '7', '8')", name="frequency"),
+        sa.Index("ix_claim_org_status_type", "organization_id", "status", "claim_type"),
+    )
+
+    encounter_id: str = Field(foreign_key="encounter.id", index=True, max_length=32)
+    coverage_id: str = Field(foreign_key="coverage.id", max_length=32)
+    patient_id: str = Field(foreign_key="patient.id", index=True, max_length=32)
+    payer_id: str = Field(foreign_key="payer.id", max_length=32)
+    claim_type: str = Field(max_length=12)
+    payer_responsibility: str = Field(default="P", max_length=1)  # SBR01 P/S/T
+    patient_control_number: str = Field(max_length=20)  # CLM01, echoed in 835 CLP01
+    frequency: str = Field(default="1", max_length=1)  # CLM05-3
+    payer_claim_number: str | None = Field(default=None, max_length=50)  # REF*F8 for 7/8
+    status: str = Field(default="draft", max_length=15)
+    date_of_service: date
+    place_of_service: str = Field(max_length=2)
+    diagnoses: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    # Kept equal to the sum of the lines by database triggers (see the claims migration).
+    total_charge: Decimal = Field(default=Decimal(0), sa_type=sa.Numeric(12, 2))
+    findings: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON)
+    scrubbed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    first_submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ClaimLine(SQLModel, table=True):
+    __tablename__ = "claim_line"
+    __table_args__ = (
+        sa.UniqueConstraint("claim_id", "position"),
+        sa.UniqueConstraint("line_control_number"),
+        sa.CheckConstraint("charge > 0", name="charge_positive"),
+        sa.CheckConstraint("units > 0", name="units_positive"),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    organization_id: str = Field(foreign_key="organization.id", max_length=32)
+    claim_id: str = Field(foreign_key="claim.id", index=True, max_length=32)
+    service_line_id: str | None = Field(default=None, max_length=32)
+    position: int
+    # REF*6R: unique per line, so 835 SVC and 277CA line statuses find the exact line.
+    line_control_number: str = Field(max_length=30)
+    code_system: str = Field(max_length=5)
+    code: str = Field(max_length=5)
+    modifiers: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    units: Decimal = Field(sa_type=sa.Numeric(9, 3))
+    charge: Decimal = Field(sa_type=sa.Numeric(10, 2))
+    service_date: date
+    pointers: list[int] = Field(default_factory=list, sa_type=sa.JSON)
+    tooth: str | None = Field(default=None, max_length=3)
+    surfaces: str | None = Field(default=None, max_length=5)
+    oral_area: str | None = Field(default=None, max_length=3)
+    prosthesis: str | None = Field(default=None, max_length=1)
+
+
+class ControlCounter(SQLModel, table=True):
+    """Per sender (ISA06): the next interchange/group and transaction set control numbers.
+
+    Numbers are taken in a transaction of their own, committed before the batch is written,
+    so a failed or cancelled batch burns its numbers and none is ever sent twice."""
+
+    __tablename__ = "control_counter"
+    __table_args__ = (sa.UniqueConstraint("organization_id", "sender_id"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    organization_id: str = Field(foreign_key="organization.id", max_length=32)
+    sender_id: str = Field(max_length=15)
+    next_interchange: int = Field(default=1)  # ISA13 and GS06
+    next_transaction_set: int = Field(default=1)  # ST02
+
+
+class ClaimBatch(TenantRecord, table=True):
+    __tablename__ = "claim_batch"
+    __table_args__ = (
+        _in("status", BATCH_STATUSES),
+        sa.UniqueConstraint("organization_id", "sender_id", "interchange_control_number"),
+    )
+
+    trading_partner_id: str = Field(foreign_key="trading_partner.id", max_length=32)
+    claim_type: str = Field(max_length=12)
+    usage_indicator: str = Field(max_length=1)
+    status: str = Field(default="generated", max_length=20)
+    sender_id: str = Field(max_length=15)
+    interchange_control_number: int  # ISA13 = GS06
+    first_st_control_number: int
+    transaction_set_count: int
+    claim_count: int
+    line_count: int
+    total_charge: Decimal = Field(sa_type=sa.Numeric(14, 2))
+    size_bytes: int
+    sha256: str = Field(max_length=64)
+    filename: str = Field(max_length=120)
+    created_by: str = Field(max_length=32)
+    downloaded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ClaimBatchMember(SQLModel, table=True):
+    """A claim in a batch. `pending` while the batch may still carry it to the payer; a partial
+    unique index lets a claim be pending in one batch at most."""
+
+    __tablename__ = "claim_batch_member"
+    __table_args__ = (
+        sa.UniqueConstraint("batch_id", "claim_id"),
+        sa.Index(
+            "uq_claim_batch_member_pending_claim",
+            "claim_id",
+            unique=True,
+            sqlite_where=sa.text("pending"),
+            postgresql_where=sa.text("pending"),
+        ),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    batch_id: str = Field(foreign_key="claim_batch.id", index=True, max_length=32)
+    claim_id: str = Field(foreign_key="claim.id", max_length=32)
+    st_control_number: int
+    pending: bool = Field(default=True)
+
+
+class ClaimBatchChunk(SQLModel, table=True):
+    """The immutable file, about 1 MB a row: written and downloaded as a stream, and in the
+    database (never on one replica's disk)."""
+
+    __tablename__ = "claim_batch_chunk"
+
+    batch_id: str = Field(foreign_key="claim_batch.id", primary_key=True, max_length=32)
+    seq: int = Field(primary_key=True)
+    data: bytes = Field(sa_type=sa.LargeBinary)

@@ -1,0 +1,204 @@
+"""REST routes: claims (/api/v1/claims) and claim batches (/api/v1/claim-batches)."""
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import StreamingResponse
+from sqlmodel import Session, select
+
+from service.api.deps import Paging, allow
+from service.api.problems import problem_responses
+from service.audit import logic as audit
+from service.auth.logic import Principal
+from service.auth.roles import Role
+from service.claims import batches, logic
+from service.claims.models import Claim, ClaimBatch
+from service.claims.schemas import (
+    BatchCreate,
+    BatchFilters,
+    BatchPage,
+    BatchRead,
+    ClaimCreate,
+    ClaimFilters,
+    ClaimLineRead,
+    ClaimPage,
+    ClaimRead,
+    ClaimSummary,
+)
+from service.codesets import logic as codesets
+from service.db import SessionDep, SessionFactory
+from service.paging import fetch_page
+
+claims = APIRouter(prefix="/api/v1/claims", tags=["claims"])
+claim_batches = APIRouter(prefix="/api/v1/claim-batches", tags=["claims"])
+
+# DESIGN.md: claims and batches: admin and biller rw; coder and auditor r; integration claims r.
+ClaimReader = Annotated[
+    Principal, allow(Role.ADMIN, Role.BILLER, Role.CODER, Role.AUDITOR, Role.INTEGRATION)
+]
+BatchReader = Annotated[Principal, allow(Role.ADMIN, Role.BILLER, Role.CODER, Role.AUDITOR)]
+Biller = Annotated[Principal, allow(Role.ADMIN, Role.BILLER)]
+
+
+def claim_read(session: Session, claim: Claim) -> ClaimRead:
+    lines = [ClaimLineRead.model_validate(line) for line in logic.lines_of(session, claim.id)]
+    return ClaimRead.model_validate(
+        {**claim.model_dump(), "lines": lines, "findings": claim.findings}
+    )
+
+
+def _local_today(session: Session, user: Principal) -> date:
+    return codesets.local_date(session, user.organization_id, datetime.now(UTC))
+
+
+@claims.post("", status_code=201, responses=problem_responses(400, 401, 403, 409, 415, 422))
+def create_claim(
+    data: ClaimCreate, session: SessionDep, user: Biller, response: Response
+) -> ClaimRead:
+    """Builds the claim from the encounter (primary coverage unless told) and scrubs it."""
+    claim = logic.build_claim(
+        session,
+        user,
+        data.encounter_id,
+        coverage_id=data.coverage_id,
+        today=_local_today(session, user),
+    )
+    response.headers["Location"] = f"{claims.prefix}/{claim.id}"
+    return claim_read(session, claim)
+
+
+@claims.get("", responses=problem_responses(401, 403, 422))
+def list_claims(
+    session: SessionDep,
+    user: ClaimReader,
+    paging: Paging,
+    filters: Annotated[ClaimFilters, Query()],
+) -> ClaimPage:
+    page = fetch_page(
+        session,
+        logic.claims_query(user, filters),
+        Claim.id,
+        limit=paging.limit,
+        cursor=paging.cursor,
+    )
+    audit.record_many(
+        session,
+        user,
+        action="query",
+        resource_type="claim",
+        rows=[(c.id, c.patient_id) for c in page.items],
+    )
+    return ClaimPage(
+        items=[ClaimSummary.model_validate(c) for c in page.items], next_cursor=page.next_cursor
+    )
+
+
+@claims.get("/{claim_id}", responses=problem_responses(401, 403, 404))
+def read_claim(claim_id: str, session: SessionDep, user: ClaimReader) -> ClaimRead:
+    return claim_read(session, logic.get_claim(session, user, claim_id))
+
+
+@claims.post("/{claim_id}/scrub", responses=problem_responses(401, 403, 404))
+def scrub_claim(claim_id: str, session: SessionDep, user: Biller) -> ClaimRead:
+    """Runs the scrubber again: errors block batching, warnings do not."""
+    claim = logic.get_claim(session, user, claim_id, audit_read=False)
+    logic.scrub_claim(session, user, claim, today=_local_today(session, user))
+    return claim_read(session, claim)
+
+
+@claims.post("/{claim_id}/correction", responses=problem_responses(401, 403, 404, 409))
+def correct_claim(claim_id: str, session: SessionDep, user: Biller) -> ClaimRead:
+    """A rejected claim, once its data is fixed, is scrubbed back to ready for a new batch."""
+    claim = logic.correct_claim(session, user, claim_id, today=_local_today(session, user))
+    return claim_read(session, claim)
+
+
+@claim_batches.post("", status_code=201, responses=problem_responses(400, 401, 403, 409, 415, 422))
+def create_batch(
+    data: BatchCreate, request: Request, session: SessionDep, user: Biller, response: Response
+) -> BatchRead:
+    """Scrubs and batches every ready claim of the type (or those listed) into one file."""
+    batch = batches.build_claim_batch(
+        session,
+        user,
+        batches.BatchRequest(data.trading_partner_id, data.claim_type, data.claim_ids),
+        numbers_factory=request.app.state.session_factory,
+        at=datetime.now(UTC),
+        today=_local_today(session, user),
+    )
+    response.headers["Location"] = f"{claim_batches.prefix}/{batch.id}"
+    return BatchRead.model_validate(batch)
+
+
+@claim_batches.get("", responses=problem_responses(401, 403, 422))
+def list_batches(
+    session: SessionDep,
+    user: BatchReader,
+    paging: Paging,
+    filters: Annotated[BatchFilters, Query()],
+) -> BatchPage:
+    query = select(ClaimBatch).where(ClaimBatch.organization_id == user.organization_id)
+    if filters.status:
+        query = query.where(ClaimBatch.status == filters.status)
+    if filters.claim_type:
+        query = query.where(ClaimBatch.claim_type == filters.claim_type)
+    page = fetch_page(session, query, ClaimBatch.id, limit=paging.limit, cursor=paging.cursor)
+    return BatchPage(
+        items=[BatchRead.model_validate(b) for b in page.items], next_cursor=page.next_cursor
+    )
+
+
+@claim_batches.get("/{batch_id}", responses=problem_responses(401, 403, 404))
+def read_batch(batch_id: str, session: SessionDep, user: BatchReader) -> BatchRead:
+    return BatchRead.model_validate(batches.get_batch(session, user, batch_id))
+
+
+def _stream(factory: SessionFactory, batch_id: str) -> Iterator[bytes]:
+    # Its own session: the request's closes before a streamed body is sent.
+    with factory() as session:
+        yield from batches.file_chunks(session, batch_id)
+
+
+@claim_batches.get(
+    "/{batch_id}/file",
+    responses={
+        **problem_responses(401, 403, 404),
+        200: {"content": {"text/plain": {}}, "description": "the X12 file"},
+    },
+    response_class=StreamingResponse,
+)
+def download_batch(
+    batch_id: str, request: Request, session: SessionDep, user: Biller
+) -> StreamingResponse:
+    """The X12 file, byte-identical on every download; ETag is its SHA-256. Audited."""
+    batch = batches.get_batch(session, user, batch_id)
+    batches.record_download(session, user, batch)
+    headers = {
+        "Content-Disposition": f'attachment; filename="{batch.filename}"',
+        "ETag": f'"{batch.sha256}"',
+        "Content-Length": str(batch.size_bytes),
+    }
+    return StreamingResponse(
+        _stream(request.app.state.session_factory, batch.id),
+        media_type="text/plain",
+        headers=headers,
+    )
+
+
+@claim_batches.post("/{batch_id}/submission", responses=problem_responses(401, 403, 404, 409))
+def mark_submitted(batch_id: str, session: SessionDep, user: Biller) -> BatchRead:
+    """The clerk sent the file to the clearinghouse: the batch and its claims are submitted."""
+    return BatchRead.model_validate(
+        batches.mark_submitted(session, user, batch_id, at=datetime.now(UTC))
+    )
+
+
+@claim_batches.post("/{batch_id}/cancellation", responses=problem_responses(401, 403, 404, 409))
+def cancel_batch(batch_id: str, session: SessionDep, user: Biller) -> BatchRead:
+    """Before submission: its claims return to ready; its control numbers are never reused."""
+    return BatchRead.model_validate(batches.cancel(session, user, batch_id, at=datetime.now(UTC)))
+
+
+ROUTERS = [claims, claim_batches]

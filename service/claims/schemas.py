@@ -1,0 +1,144 @@
+"""Request and response models for claims and claim batches."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from service.coding.schemas import Finding
+
+ClaimStatus = Literal[
+    "draft",
+    "ready",
+    "batched",
+    "submitted",
+    "accepted",
+    "rejected",
+    "paid",
+    "partially_paid",
+    "denied",
+]
+
+
+class ClaimCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    encounter_id: str = Field(min_length=1, max_length=32)
+    coverage_id: str | None = Field(
+        default=None, max_length=32, description="default: the encounter's primary coverage"
+    )
+
+
+class ClaimLineRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    position: int
+    line_control_number: str
+    code_system: str
+    code: str
+    modifiers: list[str]
+    units: Decimal
+    charge: Decimal
+    service_date: date
+    pointers: list[int]
+    tooth: str | None
+    surfaces: str | None
+    oral_area: str | None
+
+
+class ClaimRead(BaseModel):
+    id: str
+    encounter_id: str
+    coverage_id: str
+    patient_id: str
+    payer_id: str
+    claim_type: Literal["professional", "dental"]
+    payer_responsibility: str
+    patient_control_number: str
+    frequency: str
+    payer_claim_number: str | None
+    status: ClaimStatus
+    date_of_service: date
+    place_of_service: str
+    diagnoses: list[str]
+    total_charge: Decimal
+    lines: list[ClaimLineRead]
+    findings: list[Finding]
+    scrubbed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+class ClaimSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    encounter_id: str
+    patient_id: str
+    payer_id: str
+    claim_type: str
+    patient_control_number: str
+    status: ClaimStatus
+    date_of_service: date
+    total_charge: Decimal
+
+
+class ClaimPage(BaseModel):
+    items: list[ClaimSummary]
+    next_cursor: str | None
+
+
+class ClaimFilters(BaseModel):
+    status: ClaimStatus | None = None
+    claim_type: Literal["professional", "dental"] | None = None
+    patient_id: str | None = Field(default=None, max_length=32)
+    encounter_id: str | None = Field(default=None, max_length=32)
+    patient_control_number: str | None = Field(default=None, max_length=20)
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+class BatchCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    trading_partner_id: str = Field(min_length=1, max_length=32)
+    claim_type: Literal["professional", "dental"]
+    claim_ids: list[str] | None = Field(
+        default=None, max_length=100_000, description="default: every ready claim of the type"
+    )
+
+
+class BatchRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    trading_partner_id: str
+    claim_type: str
+    usage_indicator: str
+    status: str
+    interchange_control_number: int
+    first_st_control_number: int
+    transaction_set_count: int
+    claim_count: int
+    line_count: int
+    total_charge: Decimal
+    size_bytes: int
+    sha256: str
+    filename: str
+    created_at: datetime
+    downloaded_at: datetime | None
+    submitted_at: datetime | None
+    cancelled_at: datetime | None
+
+
+class BatchPage(BaseModel):
+    items: list[BatchRead]
+    next_cursor: str | None
+
+
+class BatchFilters(BaseModel):
+    status: str | None = Field(default=None, max_length=20)
+    claim_type: Literal["professional", "dental"] | None = None

@@ -1,0 +1,115 @@
+"""The claim scrubber: the coding edits again, plus what a payer refuses a claim for.
+
+Its last check builds the claim exactly as the 837 writer will, so a claim that passes never
+fails in the writer (pyx12, the independent judge, is too slow for the request path)."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlmodel import Session
+
+from service.claims.models import Claim
+from service.claims.x12 import model as x12
+from service.claims.x12_input import Refs, claim_input
+from service.coding import edits
+from service.coding.edits import Finding
+from service.identifiers import npi_is_valid
+
+
+@dataclass(frozen=True)
+class _Visit:
+    kind: str
+    diagnoses: list[str]
+    date_of_service: date
+
+
+def scrub(session: Session, claim: Claim, *, today: date) -> list[Finding]:
+    refs = Refs(session, [claim])
+    lines = refs.lines[claim.id]
+    kind = "medical" if claim.claim_type == "professional" else "dental"
+    found = edits.check_encounter(
+        session, _Visit(kind, list(claim.diagnoses), claim.date_of_service), lines
+    )
+    found += _claim_checks(claim, refs, today)
+    if not any(f.severity == "error" for f in found):
+        try:
+            claim_input(claim, refs).check_kind("P" if kind == "medical" else "D")
+        except (x12.X12InputError, KeyError) as error:
+            found.append(Finding("x12-invalid", "error", "/", str(error)))
+    return found
+
+
+def _claim_checks(claim: Claim, refs: Refs, today: date) -> list[Finding]:
+    found: list[Finding] = []
+
+    def error(code: str, field: str, message: str) -> None:
+        found.append(Finding(code, "error", field, message))
+
+    encounter = refs.encounters[claim.encounter_id]
+    coverage = refs.coverages.get(claim.coverage_id)
+    payer = refs.payers.get(claim.payer_id)
+    patient = refs.patients.get(claim.patient_id)
+    if claim.date_of_service > today:
+        error("date-in-future", "/date_of_service", "The date of service is in the future.")
+    for i, line in enumerate(refs.lines[claim.id]):
+        if line.service_date > today:
+            error("date-in-future", f"/lines/{i}/service_date", "A line's date is in the future.")
+        if line.charge <= 0:
+            error("charge-not-positive", f"/lines/{i}/charge", "A line's charge must be above 0.")
+    if payer is None or not payer.edi_payer_id:
+        error("payer-missing", "/payer_id", "The claim names no payer with an EDI payer id.")
+    elif (today - claim.date_of_service).days > payer.timely_filing_days:
+        error(
+            "timely-filing",
+            "/date_of_service",
+            f"{payer.name} takes claims up to {payer.timely_filing_days} days after the date "
+            f"of service; this one is {(today - claim.date_of_service).days} days old.",
+        )
+    if coverage is None or not coverage.member_id:
+        error("subscriber-missing", "/coverage_id", "The coverage has no member id.")
+    elif coverage.end_date and coverage.end_date < claim.date_of_service:
+        error(
+            "coverage-ended",
+            "/coverage_id",
+            f"The coverage ended {coverage.end_date}, before the date of service.",
+        )
+    elif coverage.start_date > claim.date_of_service:
+        error(
+            "coverage-not-started",
+            "/coverage_id",
+            f"The coverage starts {coverage.start_date}, after the date of service.",
+        )
+    if patient is not None and not patient.address:
+        error("patient-address-missing", "/patient_id", "The patient has no address (N3/N4).")
+    billing = refs.providers.get(encounter.billing_provider_id)
+    if billing is None:
+        error("billing-provider-missing", "/billing_provider_id", "No billing provider.")
+    else:
+        address = billing.address or {}
+        if not address.get("line1") or len(address.get("postal_code", "")) != 9:
+            error(
+                "billing-provider-address",
+                "/billing_provider/address",
+                "The billing provider needs a street address with a 9-digit ZIP code.",
+            )
+        if not billing.tax_id:
+            error(
+                "billing-provider-tax-id",
+                "/billing_provider/tax_id",
+                "The billing provider needs its tax id (EIN) for REF*EI.",
+            )
+    for role in ("billing", "rendering", "referring"):
+        provider = refs.providers.get(getattr(encounter, f"{role}_provider_id") or "")
+        if provider is not None and not npi_is_valid(provider.npi):
+            error(
+                "npi-check-digit",
+                f"/{role}_provider/npi",
+                f"The {role} provider's NPI fails its check digit.",
+            )
+    if claim.frequency in ("7", "8") and not claim.payer_claim_number:
+        error(
+            "payer-claim-number-missing",
+            "/payer_claim_number",
+            "A replacement (7) or void (8) carries the payer's claim number (REF*F8).",
+        )
+    return found
