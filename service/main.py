@@ -17,8 +17,13 @@ from service.codesets import routes as codeset_routes
 from service.coding import routes as coding_routes
 from service.db import SessionFactory, engine_for, session_factory_for
 from service.directory import routes as directory_routes
+from service.labtests import routes as labtest_routes
+from service.orders import routes as order_routes
 from service.patients import routes as patient_routes
+from service.results import routes as result_routes
 from service.settings import Settings, get_settings
+from service.specimens import routes as specimen_routes
+from service.worklists import routes as worklist_routes
 
 ROUTERS = [
     ops.router,
@@ -30,6 +35,12 @@ ROUTERS = [
     coding_routes.router,
     *claim_routes.ROUTERS,
     codeset_routes.router,
+    labtest_routes.router,
+    order_routes.router,
+    specimen_routes.router,
+    specimen_routes.reports,
+    *worklist_routes.ROUTERS,
+    *result_routes.ROUTERS,
 ]
 
 
@@ -69,7 +80,11 @@ def create_app(
     problems.install(app)
     for router in ROUTERS:
         app.include_router(router)
-    app.add_middleware(RequestGuards, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        RequestGuards,
+        max_body_bytes=settings.max_body_bytes,
+        raw_body_paths=("/api/v1/result-imports",),  # CSV results upload as text/csv
+    )
     return app
 
 

@@ -14,9 +14,15 @@ from service.codesets.models import CodeEntry, CodeSetVersion, MueLimit, NcciPtp
 from service.coding.models import Encounter, ServiceLine
 from service.directory.models import Facility, FeeSchedule, Payer, Provider, TradingPartner
 from service.idempotency.models import IdempotencyRecord
+from service.labtests.models import LabTest
+from service.orders.models import LabOrder
 from service.patients.models import Coverage, Patient
+from service.results.models import Result
+from service.specimens.models import AccessionCounter, Specimen, SpecimenEvent, SpecimenTest
+from service.worklists.models import ControlResult, Worklist, WorklistItem, WorklistTemplate
 
 __all__ = [
+    "AccessionCounter",
     "ApiKey",
     "AppUser",
     "AuditEvent",
@@ -28,17 +34,27 @@ __all__ = [
     "CodeEntry",
     "CodeSetVersion",
     "ControlCounter",
+    "ControlResult",
     "Coverage",
     "Encounter",
     "Facility",
     "FeeSchedule",
     "IdempotencyRecord",
+    "LabOrder",
+    "LabTest",
     "MueLimit",
     "NcciPtpEdit",
     "Organization",
     "Patient",
     "Payer",
     "Provider",
+    "Result",
     "ServiceLine",
+    "Specimen",
+    "SpecimenEvent",
+    "SpecimenTest",
     "TradingPartner",
+    "Worklist",
+    "WorklistItem",
+    "WorklistTemplate",
 ]

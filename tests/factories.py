@@ -227,3 +227,199 @@ def encounter_payload(practice: Practice, **overrides: Any) -> dict[str, Any]:
     }
     payload.update(overrides)
     return payload
+
+
+# --- lab (issue 5): catalog, orders, specimens ---------------------------------------------
+
+
+def glucose_test_payload(**overrides: Any) -> dict[str, Any]:
+    """Serum glucose: a required centrifugation, one numeric component, one control level."""
+    payload: dict[str, Any] = {
+        "code": "GLU",
+        "name": "Glucose, serum",
+        "loinc": "2345-7",
+        "billing_code": "82947",
+        "specimen_type": "SER",
+        "container": "SST gold top",
+        "min_volume": "0.5",
+        "volume_unit": "mL",
+        "stability_room_temp_hours": 8,
+        "stability_refrigerated_hours": 72,
+        "bench": "chemistry",
+        "protocol": [
+            {
+                "step": "centrifuge",
+                "required": True,
+                "parameters": [
+                    {"name": "minutes", "unit": "min", "min": "5", "max": "20"},
+                    {"name": "g_force", "unit": "g", "min": "1000", "max": "3000"},
+                ],
+            }
+        ],
+        "components": [
+            {
+                "code": "2345-7",
+                "name": "Glucose",
+                "unit": "mg/dL",
+                "ranges": [
+                    {"low": "70", "high": "99", "critical_low": "40", "critical_high": "400"}
+                ],
+            }
+        ],
+        "controls": [
+            {"material": "Level 1", "component_code": "2345-7", "low": "90", "high": "110"}
+        ],
+    }
+    payload.update(overrides)
+    return payload
+
+
+def hba1c_test_payload(**overrides: Any) -> dict[str, Any]:
+    """Whole-blood HbA1c, CLIA-waived (QW): no preparation step, ready on receipt."""
+    payload: dict[str, Any] = {
+        "code": "A1C",
+        "name": "Hemoglobin A1c",
+        "loinc": "4548-4",
+        "billing_code": "83036",
+        "billing_modifier": "QW",
+        "specimen_type": "BLD",
+        "container": "EDTA lavender top",
+        "min_volume": "1",
+        "volume_unit": "mL",
+        "stability_room_temp_hours": 72,
+        "bench": "chemistry",
+        "components": [
+            {
+                "code": "4548-4",
+                "name": "HbA1c",
+                "unit": "%",
+                "ranges": [
+                    {"low": "4.0", "high": "5.6"},
+                    {"sex": "M", "age_min_years": 18, "low": "4.2", "high": "5.7"},
+                ],
+            }
+        ],
+    }
+    payload.update(overrides)
+    return payload
+
+
+def biopsy_test_payload(**overrides: Any) -> dict[str, Any]:
+    """Surgical pathology: fix (6-72 h, flagged, not refused) -> gross -> process -> embed ->
+    section -> stain; a coded diagnosis."""
+    payload: dict[str, Any] = {
+        "code": "SURGPATH",
+        "name": "Surgical pathology",
+        "billing_code": "88305",
+        "specimen_type": "TISS",
+        "container": "10% NBF jar",
+        "min_volume": "1",
+        "volume_unit": "ea",
+        "bench": "histology",
+        "protocol": [
+            {
+                "step": "fix",
+                "parameters": [{"name": "hours", "unit": "h", "min": "6", "max": "72"}],
+                "on_out_of_range": "flag",
+                "on_out_of_order": "refuse",
+            },
+            {"step": "gross"},
+            {"step": "process"},
+            {"step": "embed"},
+            {"step": "section"},
+            {"step": "stain"},
+        ],
+        "components": [
+            {
+                "code": "22637-3",
+                "name": "Pathology report diagnosis",
+                "kind": "coded",
+                "normal_values": ["benign"],
+            }
+        ],
+    }
+    payload.update(overrides)
+    return payload
+
+
+@dataclass
+class LabSetup:
+    patient_id: str
+    provider_id: str
+    tests: dict[str, str]  # code -> lab_test id
+
+
+def make_lab_setup(
+    session: Session, tenant: Tenant, *, mrn: str = "LAB-0001", sex: str = "F"
+) -> LabSetup:
+    """A patient, an ordering provider and the glucose, HbA1c and biopsy tests."""
+    from service import crud
+    from service.directory import logic as directory_logic
+    from service.directory.schemas import ProviderCreate
+    from service.labtests import logic as labtest_logic
+    from service.labtests.schemas import LabTestCreate
+
+    actor = principal(tenant)
+    patient = make_patient(session, tenant, mrn=mrn, sex=sex)
+    provider = crud.create(
+        session, actor, directory_logic.PROVIDERS, ProviderCreate(**provider_payload())
+    )
+    tests = {}
+    for payload in (glucose_test_payload(), hba1c_test_payload(), biopsy_test_payload()):
+        test = labtest_logic.add_lab_test(session, actor, LabTestCreate.model_validate(payload))
+        tests[test.code] = test.id
+    session.commit()
+    return LabSetup(patient.id, provider.id, tests)
+
+
+def make_order(
+    session: Session,
+    tenant: Tenant,
+    setup: LabSetup,
+    codes: list[str],
+    *,
+    priority: str = "routine",
+) -> str:
+    from service.orders import logic as order_logic
+    from service.orders.schemas import LabOrderCreate
+
+    data = LabOrderCreate(
+        patient_id=setup.patient_id,
+        ordering_provider_id=setup.provider_id,
+        test_ids=[setup.tests[c] for c in codes],
+        priority=priority,
+    )
+    order = order_logic.place_order(session, principal(tenant, Role.FRONT_DESK), data)
+    session.commit()
+    return order.id
+
+
+def make_ready_specimen(
+    session: Session,
+    tenant: Tenant,
+    setup: LabSetup,
+    *,
+    code: str = "A1C",
+    priority: str = "routine",
+    collected_at: Any = None,
+) -> Any:
+    """An accessioned, collected and received specimen for one test (ready if unprepared)."""
+    from datetime import UTC, datetime
+
+    from service.specimens import logic as specimen_logic
+    from service.specimens.schemas import Receipt, SpecimenCreate
+
+    order_id = make_order(session, tenant, setup, [code], priority=priority)
+    at = collected_at or datetime.now(UTC)
+    actor = principal(tenant, Role.LAB)
+    specimen = specimen_logic.accession_specimen(
+        session,
+        actor,
+        SpecimenCreate(order_id=order_id, collected_at=at, volume="4", volume_unit="mL"),
+        at=at,
+    )
+    specimen_logic.receive_specimen(
+        session, actor, specimen.id, Receipt(location="Chem bench"), at=max(at, datetime.now(UTC))
+    )
+    session.commit()
+    return specimen

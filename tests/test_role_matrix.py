@@ -15,7 +15,7 @@ from service.auth.roles import Role
 from service.main import ROUTERS
 from tests.factories import Tenant
 
-PUBLIC = {"/healthz", "/readyz"}
+PUBLIC = {"/healthz", "/readyz", "/fhir/metadata"}
 
 
 def _guards(dependant: Dependant) -> list[RoleGuard]:
@@ -44,9 +44,13 @@ def _url(path: str) -> str:
     return re.sub(r"\{[^}]+\}", "0000000000000000000000000000dead", path)
 
 
+def _error_type(path: str) -> str:
+    return "application/fhir+json" if path.startswith("/fhir") else "application/problem+json"
+
+
 def test_every_api_route_declares_roles() -> None:
     assert len(ROUTES) >= 10
-    assert all(path.startswith("/api/") for _, path, _ in ROUTES)
+    assert all(path.startswith(("/api/", "/fhir")) for _, path, _ in ROUTES)
 
 
 @pytest.mark.parametrize(
@@ -63,7 +67,7 @@ def test_each_role_is_allowed_or_forbidden_as_the_route_declares(
             assert response.status_code < 500, f"{role}: {response.text}"
         else:
             assert response.status_code == 403, f"{role} got {response.status_code}"
-            assert response.headers["content-type"] == "application/problem+json"
+            assert response.headers["content-type"] == _error_type(path)
 
 
 @pytest.mark.parametrize(
@@ -74,4 +78,7 @@ def test_every_route_answers_401_without_a_key(
 ) -> None:
     response = client.request(method, _url(path), json={} if method != "GET" else None)
     assert response.status_code == 401
-    assert response.json()["type"].endswith("/unauthenticated")
+    if path.startswith("/fhir"):  # FHIR answers OperationOutcome, issue code security
+        assert response.json()["issue"][0]["code"] == "security"
+    else:
+        assert response.json()["type"].endswith("/unauthenticated")

@@ -4,6 +4,7 @@ import logging
 
 from fastapi import Request
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
 
 from service.audit.logic import AuditWriter, FailedAccess
 from service.request_context import request_id_var
@@ -55,3 +56,9 @@ def audit_failure(request: Request, status: int, code: str) -> None:
     except SQLAlchemyError:
         # The database is down (that is often why the request failed): say so, keep the answer.
         log.error("could not write the audit event for a %s %s", status, code)
+
+
+async def audit_failure_async(request: Request, status: int, code: str) -> None:
+    """From async code (exception handlers, middleware): the write may wait on a database lock,
+    which must never block the event loop that the lock holder needs to finish its request."""
+    await run_in_threadpool(audit_failure, request, status, code)

@@ -9,7 +9,7 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.api.problems import problem_response
+from service.api.problems import problem
 from service.request_context import request_id_var
 
 access_log = logging.getLogger("service.access")
@@ -61,7 +61,7 @@ class RequestGuards:
                 return
             body = await self._read_body(receive)
             if body is None:
-                response = problem_response(
+                response = await problem(
                     Request(scope),
                     413,
                     "payload-too-large",
@@ -86,7 +86,7 @@ class RequestGuards:
         request = Request(scope)
         length = headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > self.max_body_bytes):
-            return problem_response(
+            return await problem(
                 request,
                 413,
                 "payload-too-large",
@@ -96,7 +96,7 @@ class RequestGuards:
             has_body = (length is not None and length != "0") or "transfer-encoding" in headers
             raw_ok = scope["path"].startswith(self.raw_body_paths) if self.raw_body_paths else False
             if has_body and not raw_ok and not _is_json(headers.get("content-type", "")):
-                return problem_response(
+                return await problem(
                     request,
                     415,
                     "unsupported-media-type",

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from service.api.audit_failures import audit_failure
+from service.api.audit_failures import audit_failure_async
 from service.errors import DomainError
 from service.settings import get_settings
 
@@ -58,7 +58,6 @@ def problem_response(
     errors: list[dict[str, str]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
-    audit_failure(request, status, code)
     problem = Problem(
         type=f"{get_settings().problem_type_base}/{code}",
         title=code.replace("-", " ").capitalize(),
@@ -73,6 +72,19 @@ def problem_response(
         media_type=PROBLEM_JSON,
         headers=headers,
     )
+
+
+async def problem(
+    request: Request,
+    status: int,
+    code: str,
+    detail: str,
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """A failed request: audited (in its own transaction, off the event loop), then answered."""
+    await audit_failure_async(request, status, code)
+    return problem_response(request, status, code, detail, errors, headers)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -111,13 +123,13 @@ def validation_errors(exc: RequestValidationError) -> tuple[int, str, str, list[
 async def domain_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     errors = [{"pointer": e.pointer, "detail": e.detail} for e in exc.errors]
-    return problem_response(request, exc.status, exc.code, exc.detail, errors)
+    return await problem(request, exc.status, exc.code, exc.detail, errors)
 
 
 async def request_validation_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     status, code, detail, errors = validation_errors(exc)
-    return problem_response(request, status, code, detail, errors)
+    return await problem(request, status, code, detail, errors)
 
 
 async def http_exception_handler(request: Request, exc: Exception) -> JSONResponse:
@@ -127,12 +139,12 @@ async def http_exception_handler(request: Request, exc: Exception) -> JSONRespon
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"There is no resource at {request.url.path}."
     headers = dict(exc.headers) if exc.headers else None
-    return problem_response(request, exc.status_code, code, detail, headers=headers)
+    return await problem(request, exc.status_code, code, detail, headers=headers)
 
 
 async def database_unavailable_handler(request: Request, exc: Exception) -> JSONResponse:
     log.warning("database unreachable: %s", type(exc).__name__)
-    return problem_response(
+    return await problem(
         request,
         503,
         "service-unavailable",
@@ -143,7 +155,7 @@ async def database_unavailable_handler(request: Request, exc: Exception) -> JSON
 
 async def unexpected_error_handler(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error")
-    return problem_response(request, 500, "internal-error", "An unexpected error occurred.")
+    return await problem(request, 500, "internal-error", "An unexpected error occurred.")
 
 
 def install(app: FastAPI) -> None:

@@ -1,0 +1,1 @@
+"""Lab test catalog: what a test needs (specimen, container, preparation) and how it reports."""

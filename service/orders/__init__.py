@@ -1,0 +1,1 @@
+"""Lab orders (FHIR ServiceRequest): a patient's tests, priority and reasons."""

@@ -1,0 +1,1 @@
+"""Results (FHIR Observation): entry, flags, critical-value notification and verification."""

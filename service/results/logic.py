@@ -1,0 +1,425 @@
+"""Result use cases: enter (by hand or import), notify a critical value, verify, correct.
+
+Verification rules (lab policy, CLIA 42 CFR 493.1291): the verifier is a different user from
+the one who entered the value; a critical value is verified only after someone was notified;
+an out-of-range control of the run blocks its patient results until accepted or rerun.
+"""
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from service.audit import logic as audit
+from service.auth.logic import Principal
+from service.errors import Conflict, FieldError, InvalidInput, NotFound, PermissionDenied
+from service.labtests import logic as labtest_logic
+from service.labtests.models import LabTest
+from service.labtests.schemas import ResultComponent
+from service.paging import Page, fetch_page
+from service.patients.models import Patient
+from service.records import bump_version
+from service.results import flags, repository
+from service.results.models import Result
+from service.results.schemas import Correction, Notification, ResultCreate, ResultFilters
+from service.specimens import logic as specimen_logic
+from service.specimens import repository as specimen_repository
+from service.specimens.models import Specimen, SpecimenTest
+from service.worklists import logic as worklist_logic
+from service.worklists import repository as worklist_repository
+from service.worklists.models import Worklist
+
+RESULTABLE = ("ready", "in_analysis", "resulted")
+
+
+class ResultNotFound(NotFound):
+    code = "result-not-found"
+
+
+class ResultAlreadyVerified(Conflict):
+    code = "result-already-verified"
+
+
+class ResultNotVerifiable(Conflict):
+    code = "result-not-verifiable"
+
+
+class SameUserVerification(PermissionDenied):
+    code = "verifier-must-differ"
+
+
+class CriticalNotNotified(Conflict):
+    code = "critical-value-not-notified"
+
+
+class ControlsOutOfRange(Conflict):
+    code = "controls-out-of-range"
+
+
+class ImportRejected(InvalidInput):
+    code = "result-import-rejected"
+
+
+def _audit(session: Session, actor: Principal, row: Result, action: str, detail: str = "") -> None:
+    audit.record(session, actor, action=action, resource_type="result", resource_id=row.id,
+                 patient_id=row.patient_id, detail=detail)  # fmt: skip
+
+
+def _component(test: LabTest, code: str) -> ResultComponent | None:
+    return next((c for c in labtest_logic.components_of(test) if c.code == code), None)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A resolved place for a value: the specimen-test, its catalog test and component."""
+
+    specimen: Specimen
+    specimen_test: SpecimenTest
+    test: LabTest
+    component: ResultComponent
+
+
+def _resolve(
+    session: Session, actor: Principal, specimen: Specimen, test: LabTest, component_code: str,
+    unit: str | None,
+) -> Target:  # fmt: skip
+    """Checks everything a value needs before anything is written; raises DomainErrors."""
+    specimen_test = specimen_repository.find_specimen_test(session, specimen.id, test.id)
+    if specimen_test is None or specimen_test.status == "cancelled":
+        raise InvalidInput(f"Specimen {specimen.accession} has no test {test.code}.")
+    if specimen.status not in RESULTABLE:
+        raise ResultNotVerifiable(
+            f"Specimen {specimen.accession} is {specimen.status}; results need it ready, "
+            "in_analysis or resulted."
+        )
+    component = _component(test, component_code)
+    if component is None:
+        raise InvalidInput(f"Test {test.code} has no component {component_code}.")
+    if unit is not None and component.unit is not None and unit != component.unit:
+        raise InvalidInput(f"{component.code} is reported in {component.unit}, not {unit}.")
+    current = repository.get_current(session, specimen_test.id, component.code)
+    if current is not None and current.verified_at is not None:
+        raise ResultAlreadyVerified(
+            f"{test.code} {component.code} of {specimen.accession} is verified; send a correction."
+        )
+    return Target(specimen, specimen_test, test, component)
+
+
+def _patient_facts(session: Session, specimen: Specimen, at: datetime) -> tuple[str, int]:
+    patient = session.get(Patient, specimen.patient_id)
+    assert patient is not None  # a foreign key
+    on = (specimen.collected_at or at).date()
+    return patient.sex, flags.age_in_years(patient.birth_date, on)
+
+
+def _write(
+    session: Session, actor: Principal, target: Target, raw: str, *, at: datetime,
+    worklist_id: str | None, status: str = "preliminary", supersedes: Result | None = None,
+    reason: str | None = None,
+) -> Result:  # fmt: skip
+    sex, age = _patient_facts(session, target.specimen, at)
+    try:
+        flagged = flags.flag(target.component, raw, sex, age)
+    except flags.BadValue as error:
+        raise InvalidInput(f"{target.component.code}: {error}.") from None
+    key = repository.current_key(target.specimen_test.id, target.component.code)
+    previous = supersedes or repository.get_current(
+        session, target.specimen_test.id, target.component.code
+    )
+    if previous is not None:  # replaced values stay as history
+        bump_version(session, previous, None)
+        previous.current_key = None
+        session.add(previous)
+        session.flush()
+    if worklist_id is None:
+        item = worklist_repository.latest_item_for(session, target.specimen_test.id)
+        worklist_id = item.worklist_id if item is not None else None
+    chosen = flagged.range
+    row = Result(
+        organization_id=actor.organization_id, specimen_id=target.specimen.id,
+        specimen_test_id=target.specimen_test.id, lab_test_id=target.test.id,
+        patient_id=target.specimen.patient_id, worklist_id=worklist_id,
+        component_code=target.component.code, component_name=target.component.name,
+        kind=target.component.kind, value=flagged.value, unit=target.component.unit,
+        ref_low=chosen.low if chosen else None, ref_high=chosen.high if chosen else None,
+        critical_low=chosen.critical_low if chosen else None,
+        critical_high=chosen.critical_high if chosen else None,
+        flag=flagged.flag, critical=flagged.critical, status=status, current_key=key,
+        supersedes_id=previous.id if previous else None, correction_reason=reason,
+        entered_by=actor.user_id, entered_at=at,
+    )  # fmt: skip
+    session.add(row)
+    if target.specimen_test.status == "pending":
+        target.specimen_test.status = "resulted"
+        session.add(target.specimen_test)
+    specimen_logic.result_entered(session, actor, target.specimen, at)
+    if worklist_id is not None:
+        worklist = session.get(Worklist, worklist_id)
+        if worklist is not None:
+            worklist_logic.mark_in_progress(session, worklist)
+    session.flush()
+    _audit(session, actor, row, "create", status)
+    return row
+
+
+def enter_result(session: Session, actor: Principal, data: ResultCreate, *, at: datetime) -> Result:
+    specimen = specimen_logic.load(session, actor, data.specimen_id)
+    test = labtest_logic.get_lab_tests(session, actor.organization_id, [data.lab_test_id]).get(
+        data.lab_test_id
+    )
+    if test is None:
+        raise InvalidInput(
+            "No lab test with this id.", errors=[FieldError("/lab_test_id", "unknown")]
+        )
+    target = _resolve(session, actor, specimen, test, data.component_code, data.unit)
+    return _write(session, actor, target, data.value, at=at, worklist_id=None)
+
+
+def load(session: Session, actor: Principal, result_id: str) -> Result:
+    row = repository.get_result(session, actor.organization_id, result_id)
+    if row is None:
+        raise ResultNotFound(f"No result {result_id}.")
+    return row
+
+
+def get_result(session: Session, actor: Principal, result_id: str) -> Result:
+    row = load(session, actor, result_id)
+    _audit(session, actor, row, "read")
+    return row
+
+
+def list_results(
+    session: Session, actor: Principal, f: ResultFilters, *, limit: int, cursor: str | None
+) -> Page[Result]:
+    query = select(Result).where(Result.organization_id == actor.organization_id)
+    for column, value in (
+        (Result.specimen_id, f.specimen_id), (Result.patient_id, f.patient_id),
+        (Result.status, f.status), (Result.worklist_id, f.worklist_id),
+    ):  # fmt: skip
+        if value is not None:
+            query = query.where(col(column) == value)
+    page = fetch_page(session, query, Result.id, limit=limit, cursor=cursor)
+    audit.record_many(session, actor, action="query", resource_type="result",
+                      rows=[(r.id, r.patient_id) for r in page.items])  # fmt: skip
+    return page
+
+
+def history(session: Session, actor: Principal, result_id: str) -> list[Result]:
+    row = load(session, actor, result_id)
+    _audit(session, actor, row, "read", "history")
+    return repository.history(session, row.specimen_test_id, row.component_code)
+
+
+def record_notification(
+    session: Session, actor: Principal, result_id: str, data: Notification, *, at: datetime
+) -> Result:
+    row = load(session, actor, result_id)
+    bump_version(session, row, None)
+    row.notified_name, row.notified_by = data.notified_name, actor.user_id
+    row.notified_at, row.notification_note = data.at or at, data.note
+    session.add(row)
+    _audit(session, actor, row, "update", "critical value notification")
+    session.flush()
+    return row
+
+
+def verify_results(
+    session: Session, actor: Principal, result_ids: list[str], *, at: datetime
+) -> list[Result]:
+    """All or nothing: one refused result refuses the request."""
+    return [_verify(session, actor, result_id, at) for result_id in dict.fromkeys(result_ids)]
+
+
+def _verify(session: Session, actor: Principal, result_id: str, at: datetime) -> Result:
+    row = load(session, actor, result_id)
+    if row.current_key is None:
+        raise ResultNotVerifiable(f"Result {row.id} was replaced; verify the current value.")
+    if row.verified_at is not None:
+        raise ResultAlreadyVerified(f"Result {row.id} is verified already.")
+    if row.entered_by == actor.user_id:
+        raise SameUserVerification(
+            f"Result {row.id} was entered by you; a different user must verify it."
+        )
+    if row.critical and row.notified_at is None:
+        raise CriticalNotNotified(
+            f"Result {row.id} is a critical value ({row.flag}); record who was notified first."
+        )
+    if row.worklist_id is not None:
+        blocks = worklist_logic.blocking_controls(session, row.worklist_id, row.lab_test_id)
+        if blocks:
+            names = ", ".join(f"{b.material} {b.component_code}={b.value}" for b in blocks)
+            raise ControlsOutOfRange(
+                f"Worklist {row.worklist_id} has controls out of range ({names}); "
+                "accept them or rerun before verifying."
+            )
+    bump_version(session, row, None)
+    if row.status == "preliminary":
+        row.status = "final"
+    row.verified_by, row.verified_at = actor.user_id, at
+    session.add(row)
+    session.flush()
+    _audit(session, actor, row, "update", "verified")
+    _after_verification(session, actor, row, at)
+    return row
+
+
+def _after_verification(session: Session, actor: Principal, row: Result, at: datetime) -> None:
+    specimen_test = session.get(SpecimenTest, row.specimen_test_id)
+    test = session.get(LabTest, row.lab_test_id)
+    specimen = session.get(Specimen, row.specimen_id)
+    assert specimen_test is not None
+    assert test is not None
+    assert specimen is not None
+    current = {r.component_code: r for r in repository.current_of_test(session, specimen_test.id)}
+    components = [c.code for c in labtest_logic.components_of(test)]
+    if specimen_test.status == "verified" or not all(
+        code in current and current[code].verified_at is not None for code in components
+    ):
+        return
+    specimen_test.status = "verified"
+    session.add(specimen_test)
+    session.flush()
+    specimen_logic.test_verified(session, actor, specimen, at)
+    on_results_verified(session, actor, specimen_test=specimen_test, lab_test=test, at=at)
+
+
+def on_results_verified(
+    session: Session, actor: Principal, *, specimen_test: SpecimenTest, lab_test: LabTest,
+    at: datetime,
+) -> None:  # fmt: skip
+    """Charge capture hook: every result of a specimen-test is verified.
+
+    DESIGN.md: verified lab results create service lines on the order's encounter from the
+    test's `billing_code` (+ `billing_modifier`, e.g. QW), dated the collection date in the
+    organization's time zone, pointing at the order's reason codes.
+
+    TODO(coding issue): encounters and service lines do not exist yet. The coding capability
+    wires this: look up the LabOrder's `encounter_id`, and add a ServiceLine (CPT/HCPCS
+    `lab_test.billing_code`, modifier, 1 unit, fee from `directory.logic.fee_for`). Until then
+    this deliberately does nothing rather than fake a charge.
+    """
+    return None
+
+
+def correct_result(
+    session: Session, actor: Principal, result_id: str, data: Correction, *, at: datetime
+) -> Result:
+    """A verified value changed: the old row stays as history, the new one is `corrected` and
+    waits for verification by a different user (its critical value needs notifying again)."""
+    row = load(session, actor, result_id)
+    if row.current_key is None:
+        raise ResultNotVerifiable(
+            f"Result {row.id} was replaced already; correct the current value."
+        )
+    if row.verified_at is None:
+        raise ResultNotVerifiable(f"Result {row.id} is not verified; enter a new value instead.")
+    specimen = specimen_logic.load(session, actor, row.specimen_id)
+    test = session.get(LabTest, row.lab_test_id)
+    specimen_test = session.get(SpecimenTest, row.specimen_test_id)
+    assert test is not None
+    assert specimen_test is not None
+    component = _component(test, row.component_code)
+    if component is None:
+        raise InvalidInput(f"Test {test.code} no longer has component {row.component_code}.")
+    target = Target(specimen, specimen_test, test, component)
+    corrected = _write(session, actor, target, data.value, at=at, worklist_id=row.worklist_id,
+                       status="corrected", supersedes=row, reason=data.reason)  # fmt: skip
+    return corrected
+
+
+# --- CSV import --------------------------------------------------------------------------------
+
+IMPORT_COLUMNS = ("accession", "test_code", "component_code", "value", "unit")
+MAX_ROWS = 5000
+
+
+@dataclass(frozen=True)
+class _Row:
+    line: int
+    target: Target
+    value: str
+
+
+def import_csv(
+    session: Session, actor: Principal, text: str, *, worklist_id: str | None, at: datetime
+) -> list[Result]:
+    """Results from an instrument file, matched by accession + test code. Every unmatched or
+    malformed row is reported (with its line number) and then nothing is imported."""
+    worklist = (
+        worklist_logic.worklist_for_import(session, actor, worklist_id) if worklist_id else None
+    )
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    header = [h.strip() for h in reader.fieldnames or []]
+    missing = [c for c in ("accession", "test_code", "value") if c not in header]
+    if missing:
+        raise ImportRejected(
+            f"The CSV header lacks {', '.join(missing)}; columns: {', '.join(IMPORT_COLUMNS)}."
+        )
+    errors: list[FieldError] = []
+    rows: list[_Row] = []
+    seen: set[tuple[str, str]] = set()
+    for raw in reader:
+        line = reader.line_num
+        if len(rows) + len(errors) >= MAX_ROWS:
+            errors.append(FieldError(f"/rows/{line}", f"more than {MAX_ROWS} rows"))
+            break
+        record = {k.strip(): (v or "").strip() for k, v in raw.items() if isinstance(k, str)}
+        if None in raw:
+            errors.append(FieldError(f"/rows/{line}", "more fields than the header has"))
+            continue
+        try:
+            parsed = _match(session, actor, record, worklist)
+        except (InvalidInput, Conflict, NotFound) as error:
+            errors.append(FieldError(f"/rows/{line}", error.detail))
+            continue
+        key = (parsed.specimen_test.id, parsed.component.code)
+        if key in seen:
+            errors.append(FieldError(f"/rows/{line}", "the same result appears twice in the file"))
+            continue
+        seen.add(key)
+        try:
+            sex, age = _patient_facts(session, parsed.specimen, at)
+            flags.flag(parsed.component, record.get("value", ""), sex, age)
+        except flags.BadValue as error:
+            errors.append(FieldError(f"/rows/{line}", f"{parsed.component.code}: {error}"))
+            continue
+        rows.append(_Row(line, parsed, record.get("value", "")))
+    if errors:
+        raise ImportRejected(
+            f"{len(errors)} row(s) could not be matched or read; nothing was imported.",
+            errors=errors,
+        )
+    if not rows:
+        raise ImportRejected("The file has no result rows.")
+    worklist_ref = worklist.id if worklist else None
+    return [
+        _write(session, actor, r.target, r.value, at=at, worklist_id=worklist_ref) for r in rows
+    ]
+
+
+def _match(
+    session: Session, actor: Principal, record: dict[str, str], worklist: Worklist | None
+) -> Target:
+    accession, code = record.get("accession", ""), record.get("test_code", "")
+    if not accession or not code:
+        raise InvalidInput("accession and test_code are required")
+    specimen = specimen_repository.get_by_accession(session, actor.organization_id, accession)
+    if specimen is None:
+        raise NotFound(f"no specimen {accession}")
+    test = labtest_logic.get_by_code(session, actor.organization_id, code)
+    if test is None:
+        raise NotFound(f"no test {code}")
+    components = labtest_logic.components_of(test)
+    component_code = record.get("component_code") or (
+        components[0].code if len(components) == 1 else ""
+    )
+    if not component_code:
+        raise InvalidInput(f"test {code} has several components: component_code is required")
+    target = _resolve(session, actor, specimen, test, component_code, record.get("unit") or None)
+    if worklist is not None:
+        item = worklist_repository.active_item_for(session, target.specimen_test.id)
+        if item is None or item.worklist_id != worklist.id:
+            raise NotFound(f"{accession} {code} is not on worklist {worklist.id}")
+    return target

@@ -1,0 +1,1 @@
+"""Specimens: accessioning, labels, the status machine, preparation and chain of custody."""

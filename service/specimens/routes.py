@@ -1,0 +1,251 @@
+"""REST routes for specimens under /api/v1/specimens, and the turnaround report."""
+
+import json
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Header, Query, Response
+from pydantic import AwareDatetime
+from sqlmodel import Session
+
+from service.api.deps import Paging, RoleGuard, set_etag
+from service.api.problems import problem_responses
+from service.auth.logic import Principal
+from service.db import SessionDep
+from service.idempotency import logic as idempotency
+from service.labtests.roles import SPECIMEN_READERS, SPECIMEN_WRITERS
+from service.specimens import logic, repository, turnaround
+from service.specimens.models import Specimen
+from service.specimens.schemas import (
+    ChildCreate,
+    Collection,
+    Disposal,
+    Lineage,
+    Move,
+    Receipt,
+    Rejection,
+    SpecimenCreate,
+    SpecimenEventPage,
+    SpecimenEventRead,
+    SpecimenFilters,
+    SpecimenPage,
+    SpecimenRead,
+    SpecimenTestRead,
+    SpecimenTurnaround,
+    StepCreate,
+    StepResult,
+    TurnaroundReport,
+)
+
+router = APIRouter(prefix="/api/v1/specimens", tags=["lab"])
+reports = APIRouter(prefix="/api/v1/reports", tags=["lab"])
+
+Reader = Annotated[Principal, Depends(RoleGuard(SPECIMEN_READERS))]
+Writer = Annotated[Principal, Depends(RoleGuard(SPECIMEN_WRITERS))]
+ACTION = problem_responses(401, 403, 404, 409, 412, 422)
+
+
+def to_read(session: Session, specimen: Specimen) -> SpecimenRead:
+    read = SpecimenRead.model_validate(specimen)
+    read.tests = [
+        SpecimenTestRead.model_validate(t) for t in repository.tests_of(session, [specimen.id])
+    ]
+    return read
+
+
+def _answer(session: Session, specimen: Specimen, response: Response) -> SpecimenRead:
+    set_etag(response, specimen.version)
+    return to_read(session, specimen)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=SpecimenRead,
+    responses=problem_responses(401, 403, 404, 409, 415, 422),
+)
+def accession(
+    data: SpecimenCreate,
+    session: SessionDep,
+    user: Writer,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header()] = None,
+) -> SpecimenRead | Response:
+    """Accession a specimen: a new accession number (YY-NNNNNN), status `ordered` or `collected`."""
+    record = None
+    if idempotency_key is not None:
+        fingerprint = idempotency.fingerprint(
+            "POST", router.prefix, data.model_dump_json().encode()
+        )
+        record, replay = idempotency.begin(
+            session, user.organization_id, idempotency_key, fingerprint
+        )
+        if replay is not None:
+            body = json.loads(replay.body)
+            return Response(
+                replay.body, status_code=replay.status_code, media_type="application/json",
+                headers={"Location": f"{router.prefix}/{body['id']}",
+                         "ETag": f'"{body["version"]}"', "Idempotent-Replayed": "true"},
+            )  # fmt: skip
+    specimen = logic.accession_specimen(session, user, data, at=_now())
+    read = _answer(session, specimen, response)
+    if record is not None:
+        idempotency.finish(session, record, 201, read.model_dump_json())
+    response.headers["Location"] = f"{router.prefix}/{specimen.id}"
+    return read
+
+
+@router.get("", responses=problem_responses(401, 403, 422))
+def list_specimens(
+    session: SessionDep, user: Reader, paging: Paging, filters: Annotated[SpecimenFilters, Query()]
+) -> SpecimenPage:
+    page = logic.list_specimens(session, user, filters, limit=paging.limit, cursor=paging.cursor)
+    return SpecimenPage(
+        items=[to_read(session, s) for s in page.items], next_cursor=page.next_cursor
+    )
+
+
+@router.get("/{specimen_id}", responses=problem_responses(401, 403, 404))
+def read(specimen_id: str, session: SessionDep, user: Reader, response: Response) -> SpecimenRead:
+    return _answer(session, logic.get_specimen(session, user, specimen_id), response)
+
+
+@router.post("/{specimen_id}/collection", responses=ACTION)
+def collect(
+    specimen_id: str, data: Collection, session: SessionDep, user: Writer, response: Response
+) -> SpecimenRead:
+    specimen = logic.collect_specimen(session, user, specimen_id, data, at=_now())
+    return _answer(session, specimen, response)
+
+
+@router.post("/{specimen_id}/receipt", responses=ACTION)
+def receive(
+    specimen_id: str, data: Receipt, session: SessionDep, user: Writer, response: Response
+) -> SpecimenRead:
+    specimen = logic.receive_specimen(session, user, specimen_id, data, at=_now())
+    return _answer(session, specimen, response)
+
+
+@router.post("/{specimen_id}/steps", status_code=201, responses=ACTION)
+def record_step(
+    specimen_id: str, data: StepCreate, session: SessionDep, user: Writer
+) -> StepResult:
+    """A preparation step, checked against the protocol of the specimen's tests."""
+    specimen, deviations = logic.record_step(session, user, specimen_id, data, at=_now())
+    return StepResult(
+        specimen=to_read(session, specimen), deviation=bool(deviations), deviations=deviations
+    )
+
+
+@router.post("/{specimen_id}/rejection", responses=ACTION)
+def reject(
+    specimen_id: str, data: Rejection, session: SessionDep, user: Writer, response: Response
+) -> SpecimenRead:
+    """Reject with a reason; `recollect: true` adds a new specimen (`ordered`) on the order,
+    named in the `Link` header."""
+    specimen, recollection = logic.reject_specimen(session, user, specimen_id, data, at=_now())
+    if recollection is not None:
+        response.headers["Link"] = f'<{router.prefix}/{recollection.id}>; rel="recollection"'
+    return _answer(session, specimen, response)
+
+
+@router.post("/{specimen_id}/children", status_code=201, responses=ACTION)
+def take_child(
+    specimen_id: str, data: ChildCreate, session: SessionDep, user: Writer, response: Response
+) -> SpecimenRead:
+    """An aliquot, block or slide (accession suffix -A1, -B1, -S1)."""
+    child = logic.take_child(session, user, specimen_id, data, at=_now())
+    response.headers["Location"] = f"{router.prefix}/{child.id}"
+    return _answer(session, child, response)
+
+
+@router.post("/{specimen_id}/location", responses=ACTION)
+def move(
+    specimen_id: str, data: Move, session: SessionDep, user: Writer, response: Response
+) -> SpecimenRead:
+    return _answer(
+        session, logic.move_specimen(session, user, specimen_id, data, at=_now()), response
+    )
+
+
+@router.post("/{specimen_id}/storage", responses=ACTION)
+def store(
+    specimen_id: str, data: Move, session: SessionDep, user: Writer, response: Response
+) -> SpecimenRead:
+    return _answer(
+        session, logic.store_specimen(session, user, specimen_id, data, at=_now()), response
+    )
+
+
+@router.post("/{specimen_id}/disposal", responses=ACTION)
+def dispose(
+    specimen_id: str, data: Disposal, session: SessionDep, user: Writer, response: Response
+) -> SpecimenRead:
+    specimen = logic.dispose_specimen(session, user, specimen_id, data, at=_now())
+    return _answer(session, specimen, response)
+
+
+@router.get("/{specimen_id}/events", responses=problem_responses(401, 403, 404, 422))
+def events(
+    specimen_id: str, session: SessionDep, user: Reader, paging: Paging
+) -> SpecimenEventPage:
+    """The chain of custody, oldest first."""
+    page = logic.list_events(session, user, specimen_id, limit=paging.limit, cursor=paging.cursor)
+    return SpecimenEventPage(
+        items=[SpecimenEventRead.model_validate(e) for e in page.items],
+        next_cursor=page.next_cursor,
+    )
+
+
+@router.get("/{specimen_id}/lineage", responses=problem_responses(401, 403, 404))
+def lineage(specimen_id: str, session: SessionDep, user: Reader) -> Lineage:
+    view = logic.lineage(session, user, specimen_id)
+    return Lineage(
+        specimen_id=specimen_id,
+        ancestors=[to_read(session, s) for s in view.ancestors],
+        descendants=[to_read(session, s) for s in view.descendants],
+    )
+
+
+@router.get("/{specimen_id}/turnaround", responses=problem_responses(401, 403, 404))
+def specimen_turnaround(specimen_id: str, session: SessionDep, user: Reader) -> SpecimenTurnaround:
+    return turnaround.for_specimen(logic.get_specimen(session, user, specimen_id))
+
+
+@router.get(
+    "/{specimen_id}/label",
+    responses={
+        **problem_responses(401, 403, 404, 422),
+        200: {"content": {"image/png": {}, "image/svg+xml": {}, "text/plain": {}}},
+    },
+)
+def label(
+    specimen_id: str,
+    session: SessionDep,
+    user: Writer,
+    format: Literal["png", "svg", "zpl"] = "png",
+) -> Response:
+    """The barcode label (Code 128 of the accession). Each print is a counted custody event."""
+    body, media_type = logic.print_label(session, user, specimen_id, format, at=_now())
+    specimen = logic.load(session, user, specimen_id)
+    filename = f"{specimen.accession}.{format}"
+    return Response(
+        body,
+        media_type=media_type,
+        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+    )
+
+
+@reports.get("/turnaround", responses=problem_responses(401, 403, 422))
+def turnaround_report(
+    session: SessionDep,
+    user: Reader,
+    from_: Annotated[AwareDatetime, Query(alias="from")],
+    to: AwareDatetime,
+) -> TurnaroundReport:
+    """Specimens collected in [from, to) (ISO 8601 with offset), by test and by bench."""
+    return turnaround.report(session, user, from_, to)
