@@ -17,6 +17,8 @@ from service.codesets import routes as codeset_routes
 from service.coding import routes as coding_routes
 from service.db import SessionFactory, engine_for, session_factory_for
 from service.directory import routes as directory_routes
+from service.fhir import http as fhir_http
+from service.fhir import routes as fhir_routes
 from service.labtests import routes as labtest_routes
 from service.orders import routes as order_routes
 from service.patients import routes as patient_routes
@@ -35,6 +37,7 @@ ROUTERS = [
     coding_routes.router,
     *claim_routes.ROUTERS,
     codeset_routes.router,
+    fhir_routes.router,
     labtest_routes.router,
     order_routes.router,
     specimen_routes.router,
@@ -78,6 +81,7 @@ def create_app(
     app.state.audit_writer = SessionAuditWriter(app.state.session_factory)
     app.state.migration_head = migrate.head_revision()
     problems.install(app)
+    fhir_http.install(app)  # routing errors under /fhir as OperationOutcome
     for router in ROUTERS:
         app.include_router(router)
     app.add_middleware(

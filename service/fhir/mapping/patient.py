@@ -1,0 +1,163 @@
+"""FHIR Patient <-> patient rows (identifier MR = the MRN, name, birthDate, gender, address,
+phone). Extensions (US Core race, ethnicity, birth sex…) are accepted and not stored."""
+
+from typing import Any, ClassVar
+
+from sqlmodel import Session, col
+from sqlmodel.sql.expression import SelectOfScalar
+
+from service.auth.logic import Principal
+from service.auth.roles import ALL_ROLES, Role
+from service.fhir.mapping.base import (
+    Criterion,
+    Mapped,
+    Refs,
+    SearchParam,
+    TableMapping,
+    id_param,
+    split_token,
+    string_filter,
+)
+from service.fhir.mapping.datatypes import (
+    GENDER_TO_SEX,
+    MRN_SYSTEM,
+    NOT_MRN_SYSTEMS,
+    SEX_TO_GENDER,
+    V2_0203,
+    has_type,
+    identifier_of,
+    incoming_address,
+    incoming_name,
+    incoming_phone,
+    render_address,
+    render_name,
+    render_phone,
+)
+from service.fhir.mapping.dates import date_filter
+from service.fhir.outcomes import invalid
+from service.patients.logic import PATIENTS
+from service.patients.models import Patient as PatientRow
+
+
+def _identifier(query: SelectOfScalar[Any], c: Criterion) -> SelectOfScalar[Any]:
+    """Any MR-typed identifier is taken as the MRN, so any system but a known non-MRN one
+    (NPI, SSN, MBI) matches the MRN."""
+    mrns = []
+    for value in c.values:
+        system, code = split_token(value)
+        if system not in NOT_MRN_SYSTEMS:
+            mrns.append(code)
+    return query.where(col(PatientRow.mrn).in_(mrns))
+
+
+def _gender(query: SelectOfScalar[Any], c: Criterion) -> SelectOfScalar[Any]:
+    sexes = {GENDER_TO_SEX.get(split_token(v)[1], "?") for v in c.values}
+    return query.where(col(PatientRow.sex).in_(sexes))
+
+
+def mrn_of(resource: dict[str, Any]) -> tuple[int, str] | tuple[None, None]:
+    """The MRN: our own system first, then any identifier typed MR (v2-0203)."""
+    index, identifier = identifier_of(resource, MRN_SYSTEM)
+    if identifier is not None and index is not None:
+        return index, str(identifier["value"])
+    for position, candidate in enumerate(resource.get("identifier") or []):
+        if (
+            has_type(candidate, "MR")
+            and candidate.get("value")
+            and candidate.get("system") not in NOT_MRN_SYSTEMS
+        ):
+            return position, str(candidate["value"])
+    return None, None
+
+
+class PatientType(TableMapping):
+    type_name = "Patient"
+    resource = PATIENTS
+    readers = ALL_ROLES
+    writers = frozenset({Role.ADMIN, Role.FRONT_DESK, Role.INTEGRATION})
+    search_params: ClassVar[dict[str, SearchParam]] = {
+        "_id": id_param(PatientRow),
+        "identifier": SearchParam(
+            "identifier",
+            "token",
+            f"The MRN: `{MRN_SYSTEM}|<mrn>` (any MR-typed system, or none, matches too).",
+            _identifier,
+        ),
+        "name": SearchParam(
+            "name",
+            "string",
+            "Start of the family or given name, any case (`:exact` for an exact match).",
+            string_filter(PatientRow.family_name, PatientRow.given_name),
+            ("exact",),
+        ),
+        "family": SearchParam(
+            "family",
+            "string",
+            "Start of the family name, any case (`:exact` for an exact match).",
+            string_filter(PatientRow.family_name),
+            ("exact",),
+        ),
+        "given": SearchParam(
+            "given",
+            "string",
+            "Start of the given name, any case.",
+            string_filter(PatientRow.given_name),
+            ("exact",),
+        ),
+        "birthdate": SearchParam(
+            "birthdate",
+            "date",
+            "Birth date, YYYY-MM-DD, with an optional prefix eq, ne, lt, le, gt, ge.",
+            date_filter(PatientRow.birth_date),
+        ),
+        "gender": SearchParam("gender", "token", "male, female, unknown or other.", _gender),
+    }
+
+    def incoming(
+        self, session: Session, actor: Principal, resource: dict[str, Any], refs: Refs, row: Any
+    ) -> Mapped:
+        fields: dict[str, str] = {
+            "/birth_date": "Patient.birthDate",
+            "/sex": "Patient.gender",
+            "/mrn": "Patient.identifier",
+        }
+        index, mrn = mrn_of(resource)
+        if mrn is None:
+            raise invalid(
+                "Patient.identifier",
+                f"needs the MRN: an identifier with system {MRN_SYSTEM} or typed MR ({V2_0203})",
+            )
+        fields["/mrn"] = f"Patient.identifier[{index}].value"
+        gender = resource.get("gender")
+        if gender is not None and gender not in GENDER_TO_SEX:
+            raise invalid("Patient.gender", "must be male, female, other or unknown")
+        document: dict[str, Any] = {
+            "mrn": mrn,
+            **incoming_name(resource, "Patient", fields),
+            "birth_date": resource.get("birthDate"),
+            "sex": GENDER_TO_SEX[gender or "unknown"],
+            "address": incoming_address(resource, "Patient", fields),
+            "phone": incoming_phone(resource, "Patient", fields),
+        }
+        return Mapped(document, fields)
+
+    def render(self, row: Any) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "identifier": [
+                {
+                    "use": "usual",
+                    "type": {"coding": [{"system": V2_0203, "code": "MR"}], "text": "MRN"},
+                    "system": MRN_SYSTEM,
+                    "value": row.mrn,
+                }
+            ],
+            "active": True,
+            "name": render_name(row.family_name, row.given_name, row.middle_name, row.suffix),
+            "gender": SEX_TO_GENDER.get(row.sex, "unknown"),
+            "birthDate": row.birth_date.isoformat(),
+        }
+        if row.phone:
+            body["telecom"] = render_phone(row.phone)
+        if row.address:
+            body["address"] = render_address(row.address)
+        return body
