@@ -156,3 +156,47 @@ def committing_app(migrated_database_url: str, settings: Settings) -> Iterator[F
 def committing_tenant(committing_app: FastAPI) -> Tenant:
     with committing_app.state.session_factory() as session:
         return make_tenant(session, "Concurrent Clinic")
+
+
+# --- a database with the bundled code sets loaded (coding, claims, orders, code sets) ----------
+# Defined once here: a session fixture defined in two conftests would be built twice per worker,
+# and on PostgreSQL the second build would drop the database the first one is still using.
+
+
+@pytest.fixture(scope="session")
+def codesets_template_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    from service.codesets.loader import load_bundled
+    from service.db import session_scope
+
+    if ON_POSTGRES:
+        url = create_pg_database(f"bo_codesets_{_worker()}")
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('codesets') / 'codesets.sqlite3'}"
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    with session_scope(session_factory_for(engine)) as session:
+        load_bundled(session)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def codesets_pg_engine(codesets_template_url: str) -> Iterator[Engine]:
+    engine = make_engine(codesets_template_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def codesets_engine(
+    codesets_template_url: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Engine]:
+    """Use as `engine` in a folder's conftest: the suite's default template has no code sets."""
+    if ON_POSTGRES:
+        yield request.getfixturevalue("codesets_pg_engine")
+        return
+    path = tmp_path / "codesets.sqlite3"
+    shutil.copyfile(sa.make_url(codesets_template_url).database or "", path)
+    engine = make_engine(f"sqlite:///{path}")
+    yield engine
+    engine.dispose()

@@ -203,7 +203,10 @@ def make_practice(session: Session, tenant: Tenant) -> Practice:
         ),
     )
     rendering = crud.create(
-        session, actor, directory.PROVIDERS, ProviderCreate(**provider_payload())
+        session,
+        actor,
+        directory.PROVIDERS,
+        ProviderCreate(**provider_payload(npi=valid_npi("222222222"))),
     )
     facility = crud.create(
         session, actor, directory.FACILITIES, FacilityCreate(**facility_payload())

@@ -14,10 +14,16 @@ from sqlmodel import Session, col, select
 
 from service.audit import logic as audit
 from service.auth.logic import Principal
+from service.codesets import logic as codeset_logic
+from service.codesets.search import normalize_code
+from service.coding import logic as coding_logic
+from service.coding.models import Encounter, ServiceLine
+from service.coding.schemas import ServiceLineIn
 from service.errors import Conflict, FieldError, InvalidInput, NotFound, PermissionDenied
 from service.labtests import logic as labtest_logic
 from service.labtests.models import LabTest
 from service.labtests.schemas import ResultComponent
+from service.orders.models import LabOrder
 from service.paging import Page, fetch_page
 from service.patients.models import Patient
 from service.records import bump_version
@@ -289,18 +295,53 @@ def on_results_verified(
     session: Session, actor: Principal, *, specimen_test: SpecimenTest, lab_test: LabTest,
     at: datetime,
 ) -> None:  # fmt: skip
-    """Charge capture hook: every result of a specimen-test is verified.
+    """Charge capture: every result of a specimen-test is verified.
 
     DESIGN.md: verified lab results create service lines on the order's encounter from the
     test's `billing_code` (+ `billing_modifier`, e.g. QW), dated the collection date in the
-    organization's time zone, pointing at the order's reason codes.
-
-    TODO(coding issue): encounters and service lines do not exist yet. The coding capability
-    wires this: look up the LabOrder's `encounter_id`, and add a ServiceLine (CPT/HCPCS
-    `lab_test.billing_code`, modifier, 1 unit, fee from `directory.logic.fee_for`). Until then
-    this deliberately does nothing rather than fake a charge.
+    organization's time zone, pointing at the order's reason codes. One line per specimen-test:
+    a corrected and re-verified result does not charge twice. Nothing is charged when the order
+    names no encounter; when the encounter is billed already or no fee schedule prices the code,
+    the skip is audited (never silent) for the coder to pick up.
     """
-    return None
+    specimen = session.get(Specimen, specimen_test.specimen_id)
+    order = session.get(LabOrder, specimen.order_id) if specimen else None
+    if specimen is None or order is None or not order.encounter_id:
+        return
+    encounter = session.get(Encounter, order.encounter_id)
+    if encounter is None or encounter.organization_id != actor.organization_id:
+        return
+    already = session.exec(
+        select(ServiceLine.id).where(
+            ServiceLine.encounter_id == encounter.id, ServiceLine.source == "lab_result",
+            ServiceLine.source_id == specimen_test.id,
+        )
+    ).first()  # fmt: skip
+    if already is not None:
+        return
+    reasons = [normalize_code(code) for code in order.reason_codes]
+    pointers = [i + 1 for i, code in enumerate(encounter.diagnoses) if code in reasons][:4]
+    if not pointers and encounter.diagnoses:
+        pointers = [1]
+    collected = specimen.collected_at or at
+    line = ServiceLineIn(
+        code_system="HCPCS" if lab_test.billing_code[:1].isalpha() else "CPT",
+        code=lab_test.billing_code,
+        modifiers=[lab_test.billing_modifier] if lab_test.billing_modifier else [],
+        service_date=codeset_logic.local_date(session, actor.organization_id, collected),
+        pointers=pointers,
+    )  # fmt: skip
+    try:
+        with session.begin_nested():
+            coding_logic.add_service_line(
+                session, actor, encounter.id, line, source="lab_result", source_id=specimen_test.id
+            )
+    except (coding_logic.EncounterLocked, coding_logic.NoFeeForCode) as skipped:
+        audit.record(
+            session, actor, action="charge-capture-skipped", resource_type="encounter",
+            resource_id=encounter.id, patient_id=encounter.patient_id,
+            detail=f"{lab_test.billing_code} for specimen-test {specimen_test.id}: {skipped.code}",
+        )  # fmt: skip
 
 
 def correct_result(

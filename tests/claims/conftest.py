@@ -3,13 +3,16 @@
 from dataclasses import dataclass
 
 import pytest
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from service import demo
 from service.auth.roles import Role
-from tests.codesets.conftest import codesets_pg_engine, codesets_template_url, engine
 
-__all__ = ["codesets_pg_engine", "codesets_template_url", "engine"]
+
+@pytest.fixture
+def engine(codesets_engine: Engine) -> Engine:
+    return codesets_engine
 
 
 @dataclass

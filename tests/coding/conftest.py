@@ -1,5 +1,9 @@
-"""Coding tests run on a database with the bundled code sets loaded (see tests/codesets)."""
+"""Coding tests run on a database with the bundled code sets loaded (see tests/conftest.py)."""
 
-from tests.codesets.conftest import codesets_pg_engine, codesets_template_url, engine
+import pytest
+from sqlalchemy.engine import Engine
 
-__all__ = ["codesets_pg_engine", "codesets_template_url", "engine"]
+
+@pytest.fixture
+def engine(codesets_engine: Engine) -> Engine:
+    return codesets_engine

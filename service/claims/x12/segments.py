@@ -20,6 +20,10 @@ DELIMITERS = frozenset("*^:~")
 # X12 5010 extended character set (upper case only, since every value is upper-cased);
 # anything else is dropped so that pyx12's character-set check passes.
 _DISALLOWED = re.compile(r"""[^A-Z0-9!"&'()+,\-./;?= %@\[\]_{}\\|<>#$`]""")
+# A value that is already clean: allowed characters, single inner spaces, none at the ends.
+# Most elements (codes, numbers, ids, dates) are, and skip the slow path.
+_WORD = r"""[A-Z0-9!"&'()+,\-./;?=%@\[\]_{}\\|<>#$`]+"""
+_ALREADY_CLEAN = re.compile(rf"{_WORD}(?: {_WORD})*")
 _SPACES = re.compile(r"\s+")
 # Letters NFKD does not decompose into ASCII.
 _LETTERS = str.maketrans(
@@ -49,6 +53,8 @@ def clean(value: str) -> str:
     A name such as ``O'BRIEN*JR`` must never split an element, so the four delimiters go;
     ``Müller`` becomes ``MULLER`` (NFKD then drop the combining marks).
     """
+    if not value or _ALREADY_CLEAN.fullmatch(value):
+        return value
     ascii_text = (
         unicodedata.normalize("NFKD", value.translate(_LETTERS))
         .encode("ascii", "ignore")
