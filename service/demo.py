@@ -36,6 +36,7 @@ from service.directory.schemas import (
 )
 from service.errors import DomainError
 from service.identifiers import npi_check_digit
+from service.labtests import demo as labtest_demo
 from service.patients.coverage_schemas import CoverageCreate
 from service.patients.coverages import COVERAGES
 from service.patients.logic import PATIENTS
@@ -322,6 +323,9 @@ def seed(session: Session) -> DemoResult:
         ),
     )
     _claims(session, s, actor)
+    added = labtest_demo.seed_catalog(session, actor)
+    if added:
+        s.created["lab_test"] = len(added)
     return DemoResult(actor.organization_id, key, s.created)
 
 

@@ -59,6 +59,10 @@ def test_demo_seeds_once_and_its_key_lists_patients_with_coverages(database_url:
         ready = client.get("/api/v1/encounters?status=ready", headers=headers).json()["items"]
         assert {e["kind"] for e in ready} == {"medical", "dental"}
         assert len(ready) == 6
+        catalog = client.get("/api/v1/lab-tests", headers=headers).json()["items"]
+        assert len(catalog) == 6
+        claims = client.get("/api/v1/claims?status=ready", headers=headers).json()["items"]
+        assert {c["claim_type"] for c in claims} == {"professional", "dental"}
         old = client.get("/api/v1/patients", headers={"Authorization": f"Bearer {old_key}"})
         assert old.status_code == 401  # a re-run revokes the earlier demo key
     engine.dispose()

@@ -1,5 +1,5 @@
-"""A realistic starter catalog for `backoffice demo` (which calls `seed_catalog` once it exists):
-chemistry panel, CBC, HbA1c, urinalysis, surgical pathology and a dental oral biopsy."""
+"""A realistic starter catalog that `backoffice demo` seeds: chemistry panel, CBC, HbA1c,
+urinalysis, surgical pathology and a dental oral biopsy."""
 
 from typing import Any
 
