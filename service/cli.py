@@ -1,5 +1,7 @@
 """The `backoffice` command line: serve, migrate, init."""
 
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -12,7 +14,9 @@ from service.auth import repository as auth_repository
 from service.claims import cli as claims_cli
 from service.codesets import cli as codesets_cli
 from service.codesets import loader as codeset_loader
+from service.codesets import logic as codeset_logic
 from service.db import engine_for, session_factory_for, session_scope
+from service.remittance import demo as remittance_demo
 from service.settings import get_settings
 
 app = typer.Typer(help="Back office service for medical and dental clinics.", no_args_is_help=True)
@@ -88,16 +92,46 @@ def init(
 
 
 @app.command()
-def demo() -> None:
+def demo(
+    remittances: Annotated[
+        bool,
+        typer.Option(
+            "--remittances",
+            help="Also batch the demo claims and write the matching 999, 277CA and 835 files.",
+        ),
+    ] = False,
+    folder: Annotated[
+        Path, typer.Option(help="Where --remittances writes its files.")
+    ] = remittance_demo.DEFAULT_FOLDER,
+) -> None:
     """Seed (or top up) the organization `demo`; prints a fresh admin key on the last line."""
     engine = engine_for(get_settings())
+    paths: list[Path] = []
+    secondary: str | None = None
     try:
-        with session_scope(session_factory_for(engine)) as session:
+        factory = session_factory_for(engine)
+        with session_scope(factory) as session:
             result = demo_data.seed(session)
+        if remittances:
+            with session_scope(factory) as session:
+                paths, secondary = remittance_demo.write_demo_remittances(
+                    session,
+                    result.organization_id,
+                    folder,
+                    numbers_factory=factory,
+                    now=datetime.now(UTC),
+                    local_today=lambda: codeset_logic.local_date(
+                        session, result.organization_id, datetime.now(UTC)
+                    ),
+                )
     finally:
         engine.dispose()
     made = ", ".join(f"{n} {kind}" for kind, n in sorted(result.created.items())) or "nothing new"
     typer.echo(f"organization demo ({result.organization_id}): created {made}")
+    for path in paths:
+        typer.echo(f"wrote {path}")
+    if secondary:
+        typer.echo(f"secondary claim {secondary} is ready (batch it after uploading the 835s)")
     typer.echo("API key for the demo admin (shown once; earlier demo keys are revoked):")
     typer.echo(result.admin_key)
 

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from service import crud
 from service.auth import logic as auth_logic
@@ -332,9 +332,9 @@ def seed(session: Session) -> DemoResult:
 def _claims(session: Session, s: _Seeder, actor: Principal) -> None:
     """A primary claim for every ready encounter, so a batch can be made at once."""
     ready = session.exec(
-        select(Encounter).where(
-            Encounter.organization_id == actor.organization_id, Encounter.status == "ready"
-        )
+        select(Encounter)
+        .where(Encounter.organization_id == actor.organization_id, Encounter.status == "ready")
+        .order_by(col(Encounter.id))  # a stable order: the golden files depend on it
     ).all()
     for encounter in ready:
         if session.exec(select(Claim.id).where(Claim.encounter_id == encounter.id)).first():

@@ -22,6 +22,7 @@ from service.fhir import routes as fhir_routes
 from service.labtests import routes as labtest_routes
 from service.orders import routes as order_routes
 from service.patients import routes as patient_routes
+from service.remittance import routes as remittance_routes
 from service.results import routes as result_routes
 from service.settings import Settings, get_settings
 from service.specimens import routes as specimen_routes
@@ -36,6 +37,7 @@ ROUTERS = [
     *directory_routes.ROUTERS,
     coding_routes.router,
     *claim_routes.ROUTERS,
+    *remittance_routes.ROUTERS,
     codeset_routes.router,
     fhir_routes.router,
     labtest_routes.router,
@@ -87,7 +89,9 @@ def create_app(
     app.add_middleware(
         RequestGuards,
         max_body_bytes=settings.max_body_bytes,
-        raw_body_paths=("/api/v1/result-imports",),  # CSV results upload as text/csv
+        # CSV results upload as text/csv; 999/277CA/835 files as text/plain or application/edi-x12.
+        raw_body_paths=("/api/v1/result-imports", "/api/v1/remittance-files"),
+        max_upload_bytes=settings.max_upload_bytes,
     )
     return app
 

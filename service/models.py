@@ -17,12 +17,23 @@ from service.idempotency.models import IdempotencyRecord
 from service.labtests.models import LabTest
 from service.orders.models import LabOrder
 from service.patients.models import Coverage, Patient
+from service.remittance.models import (
+    Acknowledgement,
+    ClaimPosting,
+    LinePosting,
+    PostedAdjustment,
+    ProviderAdjustment,
+    RemittanceFile,
+    RemittanceFileChunk,
+    RemittancePayment,
+)
 from service.results.models import Result
 from service.specimens.models import AccessionCounter, Specimen, SpecimenEvent, SpecimenTest
 from service.worklists.models import ControlResult, Worklist, WorklistItem, WorklistTemplate
 
 __all__ = [
     "AccessionCounter",
+    "Acknowledgement",
     "ApiKey",
     "AppUser",
     "AuditEvent",
@@ -31,6 +42,7 @@ __all__ = [
     "ClaimBatchChunk",
     "ClaimBatchMember",
     "ClaimLine",
+    "ClaimPosting",
     "CodeEntry",
     "CodeSetVersion",
     "ControlCounter",
@@ -42,12 +54,18 @@ __all__ = [
     "IdempotencyRecord",
     "LabOrder",
     "LabTest",
+    "LinePosting",
     "MueLimit",
     "NcciPtpEdit",
     "Organization",
     "Patient",
     "Payer",
+    "PostedAdjustment",
     "Provider",
+    "ProviderAdjustment",
+    "RemittanceFile",
+    "RemittanceFileChunk",
+    "RemittancePayment",
     "Result",
     "ServiceLine",
     "Specimen",

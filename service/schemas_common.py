@@ -1,9 +1,18 @@
 """Value schemas several capabilities share: addresses, names, US postal codes."""
 
+import re
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, create_model
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    create_model,
+)
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 USState = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$", to_upper=True)]
@@ -15,6 +24,21 @@ PostalCode = Annotated[
 ]
 
 
+_NUMBER = re.compile(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*")
+
+
+def _iso_text(value: Any) -> Any:
+    """Pydantic reads a number (0, "0", 1.5e9) as a Unix time, so `?date_to=0` meant 1970-01-01;
+    dates and times here are ISO 8601 text (YYYY-MM-DD, or a time with its offset)."""
+    if isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.fullmatch(value)):
+        raise ValueError("must be ISO 8601 text (YYYY-MM-DD or a date and time), not a number")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_text)]
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_text)]
+
+
 def _not_future(value: date) -> date:
     if value > date.today():  # noqa: DTZ011 - a birth date is a calendar date, no zone involved
         raise ValueError("must not be in the future")
@@ -23,7 +47,7 @@ def _not_future(value: date) -> date:
     return value
 
 
-PastDate = Annotated[date, AfterValidator(_not_future)]
+PastDate = Annotated[IsoDate, AfterValidator(_not_future)]
 
 
 class Address(BaseModel):

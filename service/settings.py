@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     data_dir: Path = REPO_ROOT / "var"
     problem_type_base: str = "https://backoffice.example/problems"
     max_body_bytes: int = 5 * 1024 * 1024
+    # Raw uploads (X12 999/277CA/835, result CSVs): a 10,000-claim 835 is well over 5 MiB.
+    max_upload_bytes: int = 100 * 1024 * 1024
     log_level: str = "INFO"
 
     @field_validator("database_url")

@@ -28,11 +28,23 @@ class RequestGuards:
     """Runs before routing, so that oversized or non-JSON bodies never reach a handler."""
 
     def __init__(
-        self, app: ASGIApp, *, max_body_bytes: int, raw_body_paths: tuple[str, ...] = ()
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        raw_body_paths: tuple[str, ...] = (),
+        max_upload_bytes: int | None = None,
     ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.raw_body_paths = raw_body_paths  # uploads (X12, CSV) take their own content types
+        # Uploads under raw_body_paths may be larger (a 10,000-claim 835 is ~10 MB).
+        self.max_upload_bytes = max_upload_bytes or max_body_bytes
+
+    def _limit(self, scope: Scope) -> int:
+        if self.raw_body_paths and scope["path"].startswith(self.raw_body_paths):
+            return max(self.max_upload_bytes, self.max_body_bytes)
+        return self.max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -59,13 +71,13 @@ class RequestGuards:
             if rejection is not None:
                 await rejection(scope, receive, send_with_id)
                 return
-            body = await self._read_body(receive)
+            body = await self._read_body(receive, self._limit(scope))
             if body is None:
                 response = await problem(
                     Request(scope),
                     413,
                     "payload-too-large",
-                    f"The request body is over the limit of {self.max_body_bytes} bytes.",
+                    f"The request body is over the limit of {self._limit(scope)} bytes.",
                 )
                 await response(scope, receive, send_with_id)
                 return
@@ -85,12 +97,13 @@ class RequestGuards:
     async def _reject(self, scope: Scope, headers: Headers) -> Any:
         request = Request(scope)
         length = headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_body_bytes):
+        limit = self._limit(scope)
+        if length is not None and (not length.isdigit() or int(length) > limit):
             return await problem(
                 request,
                 413,
                 "payload-too-large",
-                f"The request body is over the limit of {self.max_body_bytes} bytes.",
+                f"The request body is over the limit of {limit} bytes.",
             )
         if scope["method"] in _BODY_METHODS and scope["path"].startswith("/api/"):
             has_body = (length is not None and length != "0") or "transfer-encoding" in headers
@@ -104,7 +117,7 @@ class RequestGuards:
                 )
         return None
 
-    async def _read_body(self, receive: Receive) -> bytes | None:
+    async def _read_body(self, receive: Receive, limit: int) -> bytes | None:
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -113,7 +126,7 @@ class RequestGuards:
                 break
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_body_bytes:
+            if size > limit:
                 return None
             chunks.append(chunk)
             if not message.get("more_body", False):

@@ -15,6 +15,7 @@ from service.claims.x12 import model as x12
 from service.coding.models import Encounter
 from service.directory.models import Facility, Payer, Provider
 from service.patients.models import Coverage, Patient
+from service.remittance import secondary
 
 PAGE = 500
 T = TypeVar("T")
@@ -82,6 +83,10 @@ class Refs:
             ],
         )
         self.facilities = _by_id(session, Facility, (e.facility_id for e in encounters))
+        # Secondary/tertiary claims carry the primary payer's adjudication (2320/2330, 2430).
+        self.prior = secondary.prior_payers(
+            session, [c for c in claims if c.payer_responsibility != "P"]
+        )
 
 
 def claim_input(claim: Claim, refs: Refs) -> x12.ClaimInput:
@@ -144,6 +149,7 @@ def claim_input(claim: Claim, refs: Refs) -> x12.ClaimInput:
     referring = refs.providers.get(encounter.referring_provider_id or "")
     facility = refs.facilities.get(encounter.facility_id or "")
     dental = claim.claim_type == "dental"
+    prior = refs.prior.get(claim.id)
     lines = tuple(
         x12.ServiceLine(
             procedure_code=line.code,
@@ -158,6 +164,7 @@ def claim_input(claim: Claim, refs: Refs) -> x12.ClaimInput:
             teeth=(x12.Tooth(line.tooth, tuple(line.surfaces or "")),)
             if dental and line.tooth
             else (),
+            adjudications=prior.lines.get(line.service_line_id or "", ()) if prior else (),
         )
         for line in refs.lines[claim.id]
     )
@@ -198,6 +205,7 @@ def claim_input(claim: Claim, refs: Refs) -> x12.ClaimInput:
         )
         if rendering and rendering.id != billing.id
         else None,
+        other_payers=prior.other_payers if prior else (),
         service_facility=(
             x12.ServiceFacility(
                 facility.name, _address(facility.address) or billing_address, facility.npi

@@ -1,0 +1,137 @@
+"""A claim's adjudication as the payer reported it: the active (not reversed) 835 posting.
+
+Used by secondary claims (2320/2430 of the next payer's 837) and by FHIR ClaimResponse.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlmodel import Session, col, select
+
+from service.remittance.models import ClaimPosting, LinePosting, PostedAdjustment, RemittancePayment
+from service.remittance.x12 import codes
+
+
+@dataclass(frozen=True)
+class AdjustmentValue:
+    group: str  # CAS01: CO, OA, PI, PR
+    reason: str  # CARC
+    amount: Decimal
+    quantity: Decimal | None
+
+    @property
+    def group_words(self) -> str:
+        return codes.words(codes.ADJUSTMENT_GROUPS, self.group)
+
+
+@dataclass(frozen=True)
+class LineAdjudicationValue:
+    claim_line_id: str | None
+    match_method: str
+    line_control_number: str | None
+    procedure_code: str
+    modifiers: tuple[str, ...]
+    service_date: date | None
+    charge: Decimal
+    paid: Decimal
+    units: Decimal | None
+    remark_codes: tuple[str, ...]
+    adjustments: tuple[AdjustmentValue, ...]
+
+
+@dataclass(frozen=True)
+class ClaimAdjudication:
+    """What the payer decided (CLP): status, amounts, payer claim number, CAS, lines."""
+
+    posting_id: str
+    claim_id: str
+    status_code: str  # CLP02
+    status_words: str
+    claim_status: str | None  # paid | partially_paid | denied
+    charge: Decimal
+    paid: Decimal
+    patient_responsibility: Decimal
+    payer_claim_number: str  # CLP07
+    payment_date: date | None
+    trace_number: str  # TRN02
+    payer_name: str
+    payer_identifier: str
+    adjustments: tuple[AdjustmentValue, ...]  # claim level
+    lines: tuple[LineAdjudicationValue, ...]
+
+
+def adjudication_of(
+    session: Session, organization_id: str, claim_id: str
+) -> ClaimAdjudication | None:
+    """The latest posting of the claim that no reversal has undone; None before any 835."""
+    row = session.exec(
+        select(ClaimPosting, RemittancePayment)
+        .join(RemittancePayment, col(RemittancePayment.id) == col(ClaimPosting.payment_id))
+        .where(
+            ClaimPosting.organization_id == organization_id,
+            ClaimPosting.claim_id == claim_id,
+            col(ClaimPosting.reversed_by).is_(None),
+            col(ClaimPosting.reverses).is_(None),
+            ClaimPosting.status_code != "22",
+        )
+        .order_by(col(ClaimPosting.posted_at).desc(), col(ClaimPosting.id).desc())
+    ).first()
+    if row is None:
+        return None
+    posting, payment = row
+    adjustments: dict[str | None, list[AdjustmentValue]] = defaultdict(list)
+    for adjustment in session.exec(
+        select(PostedAdjustment)
+        .where(PostedAdjustment.claim_posting_id == posting.id)
+        .order_by(col(PostedAdjustment.id))
+    ):
+        adjustments[adjustment.line_posting_id].append(
+            AdjustmentValue(
+                adjustment.group_code,
+                adjustment.reason,
+                Decimal(adjustment.amount),
+                adjustment.quantity,
+            )
+        )
+    lines = tuple(
+        LineAdjudicationValue(
+            claim_line_id=line.claim_line_id,
+            match_method=line.match_method,
+            line_control_number=line.line_control_number,
+            procedure_code=line.procedure_code,
+            modifiers=tuple(line.modifiers),
+            service_date=line.service_date,
+            charge=Decimal(line.charge),
+            paid=Decimal(line.paid),
+            units=line.units,
+            remark_codes=tuple(line.remark_codes),
+            adjustments=tuple(adjustments.get(line.id, ())),
+        )
+        for line in session.exec(
+            select(LinePosting)
+            .where(LinePosting.claim_posting_id == posting.id)
+            .order_by(col(LinePosting.id))
+        )
+    )
+    return ClaimAdjudication(
+        posting_id=posting.id,
+        claim_id=claim_id,
+        status_code=posting.status_code,
+        status_words=codes.words(codes.CLAIM_PAYMENT_STATUS, posting.status_code),
+        claim_status=posting.status_after,
+        charge=Decimal(posting.charge),
+        paid=Decimal(posting.paid),
+        patient_responsibility=Decimal(posting.patient_responsibility),
+        payer_claim_number=posting.payer_claim_number,
+        payment_date=posting.payment_date,
+        trace_number=payment.trace_number,
+        payer_name=payment.payer_name,
+        payer_identifier=payment.payer_identifier,
+        adjustments=tuple(adjustments.get(None, ())),
+        lines=lines,
+    )
+
+
+__all__ = ["AdjustmentValue", "ClaimAdjudication", "LineAdjudicationValue", "adjudication_of"]

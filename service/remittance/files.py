@@ -1,0 +1,164 @@
+"""Uploading an inbound X12 file: recognised by its SHA-256, parsed, checked, then applied.
+
+The whole upload is one transaction: the file row, its bytes, the acknowledgements or the
+postings and every status they move. A malformed or unbalanced file raises before anything
+is written, and any later failure rolls everything back, so nothing is ever half posted.
+"""
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from service.audit import logic as audit
+from service.auth.logic import Principal
+from service.errors import InvalidInput
+from service.remittance import acks, posting
+from service.remittance.errors import (
+    RemittanceFileMalformed,
+    RemittanceFileNotFound,
+    RemittanceUnbalanced,
+)
+from service.remittance.models import RemittanceFile, RemittanceFileChunk
+from service.remittance.x12.ack277ca import Ack277CA, parse_277ca
+from service.remittance.x12.ack999 import Ack999, parse_999
+from service.remittance.x12.balance import check_balance
+from service.remittance.x12.detect import Kind, detect
+from service.remittance.x12.remit835 import Remittance835, parse_835
+from service.remittance.x12.tokens import X12ParseError
+
+CHUNK_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Upload:
+    file: RemittanceFile
+    created: bool  # False: the same bytes were uploaded before; that earlier result stands
+
+
+Parsed = Ack999 | Ack277CA | Remittance835
+
+
+def parse(raw: bytes) -> tuple[Kind, Parsed]:
+    """The kind from the envelope, then the strict parse (and 835 balancing)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InvalidInput(
+            f"The file is not text (byte {error.start} is not UTF-8); send the X12 file as is."
+        ) from None
+    text = text.lstrip("\ufeff")
+    try:
+        kind = detect(text)
+        parsed: Parsed
+        if kind is Kind.ACK_999:
+            parsed = parse_999(text)
+        elif kind is Kind.ACK_277CA:
+            parsed = parse_277ca(text)
+        else:
+            parsed = parse_835(text)
+    except X12ParseError as error:
+        raise RemittanceFileMalformed.from_parse_error(error) from None
+    if isinstance(parsed, Remittance835):
+        errors = check_balance(parsed)
+        if errors:
+            raise RemittanceUnbalanced.from_errors(errors)
+    return kind, parsed
+
+
+def find_by_digest(session: Session, organization_id: str, digest: str) -> RemittanceFile | None:
+    return session.exec(
+        select(RemittanceFile).where(
+            RemittanceFile.organization_id == organization_id, RemittanceFile.sha256 == digest
+        )
+    ).first()
+
+
+def upload(
+    session: Session,
+    actor: Principal,
+    raw: bytes,
+    *,
+    filename: str | None,
+    at: datetime,
+) -> Upload:
+    """Stores and applies a 999, 277CA or 835; the same bytes again return the first result."""
+    if not raw.strip():
+        raise InvalidInput("The request body is empty; send the X12 file as the body.")
+    digest = hashlib.sha256(raw).hexdigest()
+    earlier = find_by_digest(session, actor.organization_id, digest)
+    if earlier is not None:
+        audit.record(
+            session,
+            actor,
+            action="read",
+            resource_type="remittance_file",
+            resource_id=earlier.id,
+            detail="the same file uploaded again: not applied twice",
+        )
+        return Upload(earlier, created=False)
+    kind, parsed = parse(raw)
+    envelope = parsed.envelope
+    stored = RemittanceFile(
+        organization_id=actor.organization_id,
+        kind=kind.value,
+        sha256=digest,
+        size_bytes=len(raw),
+        filename=(filename or None) and filename[:200],
+        sender_id=envelope.sender_id[:15],
+        interchange_control_number=envelope.control_number[:9],
+        uploaded_by=actor.user_id,
+    )
+    session.add(stored)
+    session.flush()
+    for seq, start in enumerate(range(0, len(raw), CHUNK_BYTES)):
+        session.execute(
+            sa.insert(RemittanceFileChunk).values(
+                file_id=stored.id, seq=seq, data=raw[start : start + CHUNK_BYTES]
+            )
+        )
+    if isinstance(parsed, Ack999):
+        result = acks.apply_999(session, actor, stored.id, parsed, at=at)
+    elif isinstance(parsed, Ack277CA):
+        result = acks.apply_277ca(session, actor, stored.id, parsed, at=at)
+    else:
+        result = posting.post_835(session, actor, stored.id, parsed, at=at)
+    stored.result = result
+    session.add(stored)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        action="create",
+        resource_type="remittance_file",
+        resource_id=stored.id,
+        detail=f"{kind.value} ISA13 {envelope.control_number}, sha256 {digest[:12]}",
+        at=at,
+    )
+    return Upload(stored, created=True)
+
+
+def get_file(session: Session, actor: Principal, file_id: str) -> RemittanceFile:
+    found = session.get(RemittanceFile, file_id)
+    if found is None or found.organization_id != actor.organization_id:
+        raise RemittanceFileNotFound(f"No remittance file {file_id}.")
+    return found
+
+
+def files_query(actor: Principal, kind: str | None) -> object:
+    query = select(RemittanceFile).where(RemittanceFile.organization_id == actor.organization_id)
+    if kind:
+        query = query.where(RemittanceFile.kind == kind)
+    return query
+
+
+def file_chunks(session: Session, file_id: str) -> Iterator[bytes]:
+    for (data,) in session.execute(
+        select(RemittanceFileChunk.data)
+        .where(RemittanceFileChunk.file_id == file_id)
+        .order_by(col(RemittanceFileChunk.seq))
+    ):
+        yield bytes(data)

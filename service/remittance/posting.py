@@ -1,0 +1,457 @@
+"""Posting an 835 (005010X221A1): payments, claims, lines, CAS adjustments and PLB.
+
+Each CLP is matched to our claim by CLP01 = CLM01; each SVC to our line by REF*6R, else by
+code + service date + charge (the method is recorded). What matches nothing is still posted,
+with no claim or line, and shows in the file's unmatched queue: nothing is dropped.
+Claim status: CLP02 4 denied; paid >= charge paid; else partially paid. A reversal (CLP02 22)
+undoes the posting it reverses (same CLP07 when it can be found) and restores the status the
+claim had before it. The caller's transaction makes the whole file one unit.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from service.audit import logic as audit
+from service.auth.logic import Principal
+from service.claims import logic as claim_logic
+from service.claims.models import Claim, ClaimLine
+from service.ids import new_id
+from service.remittance.acks import release_claims
+from service.remittance.errors import PaymentAlreadyPosted
+from service.remittance.models import (
+    ClaimPosting,
+    LinePosting,
+    PostedAdjustment,
+    ProviderAdjustment,
+    RemittancePayment,
+)
+from service.remittance.x12.remit835 import (
+    Adjustment,
+    ClaimPayment,
+    Payment,
+    Remittance835,
+    ServicePayment,
+)
+
+PAGE = 500
+INSERT_PAGE = 1000
+
+
+@dataclass
+class _Claim:
+    id: str
+    patient_id: str
+    status: str
+
+
+@dataclass
+class _Line:
+    id: str
+    control: str
+    code: str
+    service_date: date
+    charge: Decimal
+
+
+@dataclass
+class _Active:
+    """A posting that a reversal could still undo."""
+
+    id: str
+    payer_claim_number: str
+    paid: Decimal
+    previous_status: str | None
+    stored: bool  # True: in the database already (needs an UPDATE when reversed)
+
+
+@dataclass
+class _Rows:
+    claims: list[dict[str, Any]] = field(default_factory=list)
+    lines: list[dict[str, Any]] = field(default_factory=list)
+    adjustments: list[dict[str, Any]] = field(default_factory=list)
+    reversed_stored: dict[str, str] = field(default_factory=dict)  # posting id -> reversal id
+
+
+def claim_status_after(claim: ClaimPayment) -> str:
+    if claim.status_code == "4":
+        return "denied"
+    return "paid" if claim.paid >= claim.charge else "partially_paid"
+
+
+def _pages(values: list[str]) -> list[list[str]]:
+    return [values[i : i + PAGE] for i in range(0, len(values), PAGE)]
+
+
+def _load_claims(session: Session, organization_id: str, pcns: list[str]) -> dict[str, _Claim]:
+    found: dict[str, _Claim] = {}
+    for page in _pages(pcns):
+        for claim_id, patient_id, pcn, status in session.execute(
+            select(Claim.id, Claim.patient_id, Claim.patient_control_number, Claim.status).where(
+                Claim.organization_id == organization_id,
+                col(Claim.patient_control_number).in_(page),
+            )
+        ):
+            found[pcn] = _Claim(claim_id, patient_id, status)
+    return found
+
+
+def _load_lines(session: Session, claim_ids: list[str]) -> dict[str, list[_Line]]:
+    found: dict[str, list[_Line]] = defaultdict(list)
+    for page in _pages(claim_ids):
+        for row in session.execute(
+            sa.select(
+                col(ClaimLine.claim_id),
+                col(ClaimLine.id),
+                col(ClaimLine.line_control_number),
+                col(ClaimLine.code),
+                col(ClaimLine.service_date),
+                col(ClaimLine.charge),
+            )
+            .where(col(ClaimLine.claim_id).in_(page))
+            .order_by(col(ClaimLine.claim_id), col(ClaimLine.position))
+        ):
+            found[row[0]].append(_Line(row[1], row[2], row[3], row[4], Decimal(row[5])))
+    return found
+
+
+def _load_active(session: Session, claim_ids: list[str]) -> dict[str, list[_Active]]:
+    found: dict[str, list[_Active]] = defaultdict(list)
+    for page in _pages(claim_ids):
+        for row in session.execute(
+            sa.select(
+                col(ClaimPosting.claim_id),
+                col(ClaimPosting.id),
+                col(ClaimPosting.payer_claim_number),
+                col(ClaimPosting.paid),
+                col(ClaimPosting.previous_status),
+            )
+            .where(
+                col(ClaimPosting.claim_id).in_(page),
+                col(ClaimPosting.reversed_by).is_(None),
+                col(ClaimPosting.reverses).is_(None),
+                col(ClaimPosting.status_code) != "22",
+            )
+            .order_by(col(ClaimPosting.posted_at), col(ClaimPosting.id))
+        ):
+            found[row[0]].append(_Active(row[1], row[2], Decimal(row[3]), row[4], stored=True))
+    return found
+
+
+def _match_line(
+    service: ServicePayment, lines: list[_Line], used: set[str]
+) -> tuple[_Line | None, str]:
+    control = service.line_item_control_number
+    if control:
+        for line in lines:
+            if line.control == control and line.id not in used:
+                return line, "line_control_number"
+    codes = {service.procedure.code}
+    if service.original_procedure is not None:
+        codes.add(service.original_procedure.code)
+    for line in lines:
+        if (
+            line.id not in used
+            and line.code in codes
+            and line.charge == abs(service.charge)
+            and service.service_date_from in (None, line.service_date)
+        ):
+            return line, "code_date_charge"
+    return None, "unmatched"
+
+
+def _adjustment_rows(
+    organization_id: str,
+    posting_id: str,
+    line_posting_id: str | None,
+    adjustments: list[Adjustment],
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": new_id(),
+            "organization_id": organization_id,
+            "claim_posting_id": posting_id,
+            "line_posting_id": line_posting_id,
+            "group_code": a.group,
+            "reason": a.reason[:5],
+            "amount": a.amount,
+            "quantity": a.quantity,
+        }
+        for a in adjustments
+    ]
+
+
+def post_835(
+    session: Session, actor: Principal, file_id: str, remittance: Remittance835, *, at: datetime
+) -> dict[str, Any]:
+    organization_id = actor.organization_id
+    for payment in remittance.payments:
+        _refuse_posted_twice(session, organization_id, payment)
+    pcns = sorted({c.patient_control_number for p in remittance.payments for c in p.claims})
+    claims = _load_claims(session, organization_id, pcns)
+    claim_ids = sorted({c.id for c in claims.values()})
+    lines = _load_lines(session, claim_ids)
+    active = _load_active(session, claim_ids)
+    rows = _Rows()
+    summary: dict[str, Any] = {
+        "kind": "835",
+        "payments": [],
+        "claims": 0,
+        "claims_matched": 0,
+        "claims_unmatched": 0,
+        "lines_unmatched": 0,
+        "reversals": 0,
+        "reversals_without_posting": [],
+        "statuses": defaultdict(int),
+        "paid": Decimal(0),
+    }
+    touched: dict[str, _Claim] = {}
+    for payment in remittance.payments:
+        payment_id = new_id()
+        plb_total = sum((p.amount for p in payment.provider_adjustments), Decimal(0))
+        session.execute(
+            sa.insert(RemittancePayment).values(
+                id=payment_id,
+                organization_id=organization_id,
+                file_id=file_id,
+                st_control_number=payment.control_number[:9],
+                trace_number=payment.trace_number[:50],
+                trace_originator=payment.trace_originator[:10],
+                payer_name=(payment.payer.name if payment.payer else "")[:60],
+                payer_identifier=payment.payer_id[:80],
+                payee_npi=payment.payee.npi if payment.payee else None,
+                handling_code=payment.handling_code,
+                credit_debit=payment.credit_debit,
+                payment_method=payment.payment_method,
+                paid_amount=payment.paid_amount,
+                payment_date=payment.payment_date,
+                claim_count=len(payment.claims),
+                provider_adjustment_total=plb_total,
+            )
+        )
+        plb = [
+            {
+                "id": new_id(),
+                "organization_id": organization_id,
+                "payment_id": payment_id,
+                "provider_identifier": p.provider_id[:50],
+                "fiscal_period_end": p.fiscal_period_end,
+                "reason": p.reason[:2],
+                "reference": p.reference[:50],
+                "amount": p.amount,
+            }
+            for p in payment.provider_adjustments
+        ]
+        if plb:
+            session.execute(sa.insert(ProviderAdjustment), plb)
+        for clp in payment.claims:
+            ours = claims.get(clp.patient_control_number)
+            _post_claim(
+                rows,
+                summary,
+                active,
+                lines,
+                ours,
+                clp,
+                payment,
+                payment_id,
+                file_id,
+                organization_id,
+                at,
+            )
+            if ours is not None:
+                touched[ours.id] = ours
+        summary["payments"].append(
+            {
+                "payment_id": payment_id,
+                "trace_number": payment.trace_number,
+                "payer": payment.payer.name if payment.payer else "",
+                "paid_amount": str(payment.paid_amount),
+                "payment_date": payment.payment_date.isoformat() if payment.payment_date else None,
+                "claims": len(payment.claims),
+                "provider_adjustments": str(plb_total),
+            }
+        )
+    _write(session, rows)
+    by_status: dict[str, list[str]] = defaultdict(list)
+    for claim in touched.values():
+        by_status[claim.status].append(claim.id)
+    for status, ids in by_status.items():
+        claim_logic.set_status(session, ids, status)
+    release_claims(session, list(touched))
+    audit.record_many(
+        session,
+        actor,
+        action="update",
+        resource_type="claim",
+        rows=[(c.id, c.patient_id) for c in touched.values()],
+        detail="835 posted",
+    )
+    summary["statuses"] = dict(summary["statuses"])
+    summary["paid"] = str(summary["paid"])
+    return summary
+
+
+def _refuse_posted_twice(session: Session, organization_id: str, payment: Payment) -> None:
+    """The same payment (TRN02 + TRN03) from a different file (re-sent, re-enveloped)."""
+    earlier = session.exec(
+        select(RemittancePayment.file_id).where(
+            RemittancePayment.organization_id == organization_id,
+            RemittancePayment.trace_number == payment.trace_number[:50],
+            RemittancePayment.trace_originator == payment.trace_originator[:10],
+        )
+    ).first()
+    if earlier is not None:
+        raise PaymentAlreadyPosted(
+            f"Payment {payment.trace_number} was posted already from remittance file "
+            f"{earlier}; nothing was posted."
+        )
+
+
+def _post_claim(
+    rows: _Rows,
+    summary: dict[str, Any],
+    active: dict[str, list[_Active]],
+    lines: dict[str, list[_Line]],
+    ours: _Claim | None,
+    clp: ClaimPayment,
+    payment: Payment,
+    payment_id: str,
+    file_id: str,
+    organization_id: str,
+    at: datetime,
+) -> None:
+    posting_id = new_id()
+    summary["claims"] += 1
+    summary["paid"] += clp.paid
+    previous = ours.status if ours else None
+    status_after: str | None = None
+    reverses: str | None = None
+    if clp.is_reversal:
+        summary["reversals"] += 1
+        if ours is not None:
+            undone = _undo(rows, active[ours.id], clp, posting_id)
+            if undone is None:
+                summary["reversals_without_posting"].append(clp.patient_control_number)
+            else:
+                reverses = undone.id
+                ours.status = undone.previous_status or ours.status
+                status_after = ours.status
+    elif ours is not None:
+        status_after = claim_status_after(clp)
+        ours.status = status_after
+        active[ours.id].append(
+            _Active(posting_id, clp.payer_claim_control_number, clp.paid, previous, stored=False)
+        )
+    if ours is None:
+        summary["claims_unmatched"] += 1
+    else:
+        summary["claims_matched"] += 1
+        if status_after:
+            summary["statuses"][status_after] += 1
+    rows.claims.append(
+        {
+            "id": posting_id,
+            "organization_id": organization_id,
+            "file_id": file_id,
+            "payment_id": payment_id,
+            "claim_id": ours.id if ours else None,
+            "matched": ours is not None,
+            "patient_control_number": clp.patient_control_number[:50],
+            "status_code": clp.status_code,
+            "charge": clp.charge,
+            "paid": clp.paid,
+            "patient_responsibility": clp.patient_responsibility or Decimal(0),
+            "payer_claim_number": clp.payer_claim_control_number[:50],
+            "filing_indicator": clp.filing_indicator[:2],
+            "payment_date": payment.payment_date,
+            "previous_status": previous,
+            "status_after": status_after,
+            "reversed_by": None,
+            "reverses": reverses,
+            "posted_at": at,
+        }
+    )
+    rows.adjustments += _adjustment_rows(organization_id, posting_id, None, clp.adjustments)
+    candidates = lines.get(ours.id, []) if ours else []
+    used: set[str] = set()
+    for service in clp.lines:
+        line, method = _match_line(service, candidates, used)
+        if line is not None:
+            used.add(line.id)
+        elif ours is not None:
+            summary["lines_unmatched"] += 1
+        line_posting_id = new_id()
+        rows.lines.append(
+            {
+                "id": line_posting_id,
+                "organization_id": organization_id,
+                "claim_posting_id": posting_id,
+                "claim_line_id": line.id if line else None,
+                "match_method": method,
+                "line_control_number": service.line_item_control_number[:50] or None,
+                "procedure_code": service.procedure.code[:48],
+                "modifiers": list(service.procedure.modifiers),
+                "service_date": service.service_date_from,
+                "charge": service.charge,
+                "paid": service.paid,
+                "units": service.units,
+                "remark_codes": list(service.remark_codes),
+            }
+        )
+        rows.adjustments += _adjustment_rows(
+            organization_id, posting_id, line_posting_id, service.adjustments
+        )
+
+
+def _undo(
+    rows: _Rows, candidates: list[_Active], clp: ClaimPayment, reversal_id: str
+) -> _Active | None:
+    """The posting a reversal undoes: same CLP07 and the negated amount, else same CLP07,
+    else the latest."""
+    choice = next(
+        (
+            a
+            for a in reversed(candidates)
+            if a.payer_claim_number == clp.payer_claim_control_number and a.paid == -clp.paid
+        ),
+        None,
+    ) or next(
+        (a for a in reversed(candidates) if a.payer_claim_number == clp.payer_claim_control_number),
+        None,
+    )
+    if choice is None and candidates:
+        choice = candidates[-1]
+    if choice is None:
+        return None
+    candidates.remove(choice)
+    if choice.stored:
+        rows.reversed_stored[choice.id] = reversal_id
+    else:
+        posted = next(r for r in rows.claims if r["id"] == choice.id)
+        posted["reversed_by"] = reversal_id
+    return choice
+
+
+def _write(session: Session, rows: _Rows) -> None:
+    for model, values in (
+        (ClaimPosting, rows.claims),
+        (LinePosting, rows.lines),
+        (PostedAdjustment, rows.adjustments),
+    ):
+        for start in range(0, len(values), INSERT_PAGE):
+            session.execute(sa.insert(model), values[start : start + INSERT_PAGE])
+    for posting_id, reversal_id in rows.reversed_stored.items():
+        session.execute(
+            sa.update(ClaimPosting)
+            .where(col(ClaimPosting.id) == posting_id)
+            .values(reversed_by=reversal_id)
+        )
+
+
+__all__ = ["claim_status_after", "post_835"]

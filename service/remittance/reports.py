@@ -1,0 +1,311 @@
+"""Bookkeeping reports: balances, A/R aging, deposits, batch totals (tables for JSON/CSV/XLSX).
+
+Money per claim is the sum of all its postings: a reversal (CLP02 22) carries negated amounts,
+so a reversed payment and its reversal cancel out. Insurance balance = charge - paid - every
+adjustment; for an adjudicated claim of a balanced 835 this is 0, so it is what payers still
+owe on claims not yet adjudicated. Patient balance = the PR adjustments (no patient payments
+are recorded by this service).
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from service.claims.models import Claim, ClaimBatch, ClaimBatchMember
+from service.directory.models import Payer
+from service.patients.models import Patient
+from service.remittance.models import ClaimPosting, PostedAdjustment, RemittancePayment
+
+SENT = ("batched", "submitted", "accepted", "rejected", "paid", "partially_paid", "denied")
+BUCKETS = ("0-30", "31-60", "61-90", "91-120", "120+")
+ZERO = Decimal("0.00")
+
+
+@dataclass
+class Table:
+    """One report: columns in order, rows of plain values, and the totals of money columns."""
+
+    title: str
+    columns: list[str]
+    rows: list[dict[str, Any]]
+    money: list[str]
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def totals(self) -> dict[str, Decimal]:
+        return {c: sum((Decimal(r[c]) for r in self.rows), ZERO) for c in self.money}
+
+
+@dataclass
+class _Money:
+    paid: Decimal = ZERO
+    adjustments: Decimal = ZERO  # CO, OA, PI
+    patient: Decimal = ZERO  # PR
+
+
+def _claim_money(session: Session, organization_id: str) -> dict[str, _Money]:
+    money: dict[str, _Money] = defaultdict(_Money)
+    for claim_id, paid in session.execute(
+        select(ClaimPosting.claim_id, sa.func.sum(ClaimPosting.paid))
+        .where(ClaimPosting.organization_id == organization_id, col(ClaimPosting.matched))
+        .group_by(col(ClaimPosting.claim_id))
+    ):
+        money[claim_id].paid = Decimal(paid)
+    for claim_id, group, amount in session.execute(
+        select(
+            ClaimPosting.claim_id,
+            PostedAdjustment.group_code,
+            sa.func.sum(PostedAdjustment.amount),
+        )
+        .join(ClaimPosting, col(ClaimPosting.id) == col(PostedAdjustment.claim_posting_id))
+        .where(ClaimPosting.organization_id == organization_id, col(ClaimPosting.matched))
+        .group_by(col(ClaimPosting.claim_id), col(PostedAdjustment.group_code))
+    ):
+        if group == "PR":
+            money[claim_id].patient += Decimal(amount)
+        else:
+            money[claim_id].adjustments += Decimal(amount)
+    return money
+
+
+def _sent_claims(session: Session, organization_id: str) -> list[Claim]:
+    return list(
+        session.exec(
+            select(Claim)
+            .where(Claim.organization_id == organization_id, col(Claim.status).in_(SENT))
+            .order_by(col(Claim.id))
+        ).all()
+    )
+
+
+def _names(session: Session, organization_id: str, by: str) -> dict[str, str]:
+    if by == "payer":
+        return {
+            p.id: p.name
+            for p in session.exec(select(Payer).where(Payer.organization_id == organization_id))
+        }
+    return {
+        p.id: p.mrn
+        for p in session.exec(select(Patient).where(Patient.organization_id == organization_id))
+    }
+
+
+def balances(session: Session, organization_id: str, *, by: str) -> Table:
+    money = _claim_money(session, organization_id)
+    names = _names(session, organization_id, by)
+    rows: dict[str, dict[str, Any]] = {}
+    for claim in _sent_claims(session, organization_id):
+        key = claim.payer_id if by == "payer" else claim.patient_id
+        row = rows.setdefault(
+            key,
+            {
+                f"{by}_id": key,
+                "payer_name" if by == "payer" else "mrn": names.get(key, ""),
+                "claims": 0,
+                "charges": ZERO,
+                "paid": ZERO,
+                "adjustments": ZERO,
+                "patient_responsibility": ZERO,
+                "insurance_balance": ZERO,
+            },
+        )
+        m = money.get(claim.id, _Money())
+        charge = Decimal(claim.total_charge)
+        row["claims"] += 1
+        row["charges"] += charge
+        row["paid"] += m.paid
+        row["adjustments"] += m.adjustments
+        row["patient_responsibility"] += m.patient
+        row["insurance_balance"] += charge - m.paid - m.adjustments - m.patient
+    label = "payer_name" if by == "payer" else "mrn"
+    money_columns = [
+        "charges",
+        "paid",
+        "adjustments",
+        "patient_responsibility",
+        "insurance_balance",
+    ]
+    return Table(
+        f"Balances by {by}",
+        [f"{by}_id", label, "claims", *money_columns],
+        sorted(rows.values(), key=lambda r: (str(r[label]), r[f"{by}_id"])),
+        money_columns,
+        {"by": by},
+    )
+
+
+def bucket(days: int) -> str:
+    """0-30, 31-60, 61-90, 91-120, 120+ days (from the date of service or first submission)."""
+    if days <= 30:
+        return "0-30"
+    if days <= 60:
+        return "31-60"
+    if days <= 90:
+        return "61-90"
+    if days <= 120:
+        return "91-120"
+    return "120+"
+
+
+def aging(
+    session: Session,
+    organization_id: str,
+    *,
+    by: str,
+    as_of: date,
+    basis: str,
+    local_date: Any,
+) -> Table:
+    """What payers owe (by=payer: insurance balance) or patients owe (by=patient: PR), aged
+    from the date of service or of first submission (basis=submission), as of a date."""
+    money = _claim_money(session, organization_id)
+    names = _names(session, organization_id, by)
+    rows: dict[str, dict[str, Any]] = {}
+    for claim in _sent_claims(session, organization_id):
+        m = money.get(claim.id, _Money())
+        if by == "payer":
+            owed = Decimal(claim.total_charge) - m.paid - m.adjustments - m.patient
+            key = claim.payer_id
+        else:
+            owed = m.patient
+            key = claim.patient_id
+        if owed == 0:
+            continue
+        if basis == "submission" and claim.first_submitted_at is not None:
+            start = local_date(claim.first_submitted_at)
+        else:
+            start = claim.date_of_service
+        if start > as_of:
+            continue
+        label = "payer_name" if by == "payer" else "mrn"
+        row = rows.setdefault(
+            key,
+            {f"{by}_id": key, label: names.get(key, ""), "claims": 0}
+            | dict.fromkeys(BUCKETS, ZERO)
+            | {"total": ZERO},
+        )
+        row["claims"] += 1
+        row[bucket((as_of - start).days)] += owed
+        row["total"] += owed
+    label = "payer_name" if by == "payer" else "mrn"
+    return Table(
+        f"A/R aging by {by} as of {as_of.isoformat()}",
+        [f"{by}_id", label, "claims", *BUCKETS, "total"],
+        sorted(rows.values(), key=lambda r: (str(r[label]), r[f"{by}_id"])),
+        [*BUCKETS, "total"],
+        {"by": by, "as_of": as_of.isoformat(), "basis": basis},
+    )
+
+
+def deposits(
+    session: Session, organization_id: str, *, date_from: date | None, date_to: date | None
+) -> Table:
+    """One row per 835 payment (BPR/TRN) for bank reconciliation: TRN02 is the deposit's key."""
+    query = select(RemittancePayment).where(RemittancePayment.organization_id == organization_id)
+    if date_from:
+        query = query.where(col(RemittancePayment.payment_date) >= date_from)
+    if date_to:
+        query = query.where(col(RemittancePayment.payment_date) <= date_to)
+    payments = list(
+        session.exec(query.order_by(col(RemittancePayment.payment_date), col(RemittancePayment.id)))
+    )
+    claim_totals: dict[str, Decimal] = {
+        payment_id: Decimal(total)
+        for payment_id, total in session.execute(
+            select(ClaimPosting.payment_id, sa.func.sum(ClaimPosting.paid))
+            .where(ClaimPosting.organization_id == organization_id)
+            .group_by(col(ClaimPosting.payment_id))
+        )
+    }
+    rows = [
+        {
+            "trace_number": p.trace_number,
+            "payment_date": p.payment_date,
+            "payer_name": p.payer_name,
+            "payer_identifier": p.payer_identifier,
+            "payment_method": p.payment_method,
+            "claim_count": p.claim_count,
+            "claims_paid": claim_totals.get(p.id, ZERO),
+            "provider_adjustments": Decimal(p.provider_adjustment_total),
+            "deposit_amount": Decimal(p.paid_amount) * (-1 if p.credit_debit == "D" else 1),
+            "file_id": p.file_id,
+        }
+        for p in payments
+    ]
+    money_columns = ["claims_paid", "provider_adjustments", "deposit_amount"]
+    return Table(
+        "Payments by deposit",
+        [
+            "trace_number",
+            "payment_date",
+            "payer_name",
+            "payer_identifier",
+            "payment_method",
+            "claim_count",
+            *money_columns,
+            "file_id",
+        ],
+        rows,
+        money_columns,
+        {
+            "date_from": date_from.isoformat() if date_from else None,
+            "date_to": date_to.isoformat() if date_to else None,
+        },
+    )
+
+
+def batch_totals(session: Session, organization_id: str) -> Table:
+    """Per batch: what was billed and what its claims' postings came to so far."""
+    money = _claim_money(session, organization_id)
+    members: dict[str, list[str]] = defaultdict(list)
+    for batch_id, claim_id in session.execute(
+        select(ClaimBatchMember.batch_id, ClaimBatchMember.claim_id)
+        .join(ClaimBatch, col(ClaimBatch.id) == col(ClaimBatchMember.batch_id))
+        .where(ClaimBatch.organization_id == organization_id)
+    ):
+        members[batch_id].append(claim_id)
+    rows = []
+    for batch in session.exec(
+        select(ClaimBatch)
+        .where(ClaimBatch.organization_id == organization_id)
+        .order_by(col(ClaimBatch.id))
+    ):
+        claims = [money.get(c, _Money()) for c in members[batch.id]]
+        paid = sum((m.paid for m in claims), ZERO)
+        adjusted = sum((m.adjustments for m in claims), ZERO)
+        patient = sum((m.patient for m in claims), ZERO)
+        rows.append(
+            {
+                "batch_id": batch.id,
+                "interchange_control_number": batch.interchange_control_number,
+                "claim_type": batch.claim_type,
+                "status": batch.status,
+                "claim_count": batch.claim_count,
+                "total_charge": Decimal(batch.total_charge),
+                "paid": paid,
+                "adjustments": adjusted,
+                "patient_responsibility": patient,
+                "outstanding": Decimal(batch.total_charge) - paid - adjusted - patient
+                if batch.status != "cancelled"
+                else ZERO,
+            }
+        )
+    money_columns = ["total_charge", "paid", "adjustments", "patient_responsibility", "outstanding"]
+    return Table(
+        "Batch totals",
+        [
+            "batch_id",
+            "interchange_control_number",
+            "claim_type",
+            "status",
+            "claim_count",
+            *money_columns,
+        ],
+        rows,
+        money_columns,
+    )

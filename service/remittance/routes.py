@@ -1,0 +1,439 @@
+"""REST routes: remittance files (999, 277CA, 835 uploads), unmatched queue, claim adjudication
+and acknowledgements, denials work queue, bookkeeping reports (JSON, CSV, XLSX)."""
+
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import StreamingResponse
+from sqlmodel import Session, col, select
+
+from service.api.deps import Paging, allow
+from service.api.problems import problem_responses
+from service.audit import logic as audit
+from service.auth.logic import Principal
+from service.auth.roles import Role
+from service.claims import logic as claim_logic
+from service.claims.models import Claim
+from service.codesets import logic as codesets
+from service.db import SessionDep, SessionFactory
+from service.errors import DomainError, InvalidInput
+from service.paging import fetch_page
+from service.remittance import acks, denials, export, files, reports
+from service.remittance.adjudication import AdjustmentValue, adjudication_of
+from service.remittance.models import ClaimPosting, LinePosting, PostedAdjustment, RemittanceFile
+from service.remittance.schemas import (
+    AcknowledgementRead,
+    AdjudicationRead,
+    AdjustmentRead,
+    DenialFilters,
+    DenialQueue,
+    LinePostingRead,
+    QueryDate,
+    RemittanceFileFilters,
+    RemittanceFilePage,
+    RemittanceFileRead,
+    UnmatchedClaimRead,
+    UnmatchedLineRead,
+    UnmatchedRead,
+)
+from service.remittance.x12 import codes
+
+remittance_files = APIRouter(prefix="/api/v1/remittance-files", tags=["remittances"])
+claim_remittances = APIRouter(prefix="/api/v1/claims", tags=["remittances"])
+denial_queue = APIRouter(prefix="/api/v1/denials", tags=["remittances"])
+remittance_reports = APIRouter(prefix="/api/v1/remittance-reports", tags=["remittances"])
+
+# DESIGN.md: remittances: admin and biller rw; coder and auditor r; integration claims r.
+Reader = Annotated[Principal, allow(Role.ADMIN, Role.BILLER, Role.CODER, Role.AUDITOR)]
+ClaimReader = Annotated[
+    Principal, allow(Role.ADMIN, Role.BILLER, Role.CODER, Role.AUDITOR, Role.INTEGRATION)
+]
+Biller = Annotated[Principal, allow(Role.ADMIN, Role.BILLER)]
+
+X12_TYPES = ("text/plain", "application/edi-x12", "application/x12")
+
+
+class UnsupportedUpload(DomainError):
+    code = "unsupported-media-type"
+    status = 415
+
+
+def _read(file: RemittanceFile, *, duplicate: bool = False) -> RemittanceFileRead:
+    return RemittanceFileRead.model_validate(
+        {**file.model_dump(), "result": file.result, "duplicate": duplicate}
+    )
+
+
+@remittance_files.post(
+    "",
+    status_code=201,
+    responses={
+        **problem_responses(401, 403, 404, 409, 413, 415, 422),
+        200: {"model": RemittanceFileRead, "description": "the same file was uploaded before"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {t: {"schema": {"type": "string"}} for t in X12_TYPES[:2]},
+        }
+    },
+)
+async def upload_file(
+    request: Request,
+    session: SessionDep,
+    user: Biller,
+    response: Response,
+    filename: Annotated[str | None, Query(max_length=200)] = None,
+) -> RemittanceFileRead:
+    """Upload a 999, 277CA or 835 as the raw body (`Content-Type: text/plain` or
+    `application/edi-x12`). The kind comes from the envelope. A malformed or unbalanced file is
+    refused whole (422, with the segment and element of each problem). The same bytes again
+    answer 200 with the first upload's result and change nothing."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media not in X12_TYPES:
+        raise UnsupportedUpload("Send the X12 file as text/plain or application/edi-x12.")
+    raw = await request.body()
+    upload = files.upload(session, user, raw, filename=filename, at=datetime.now(UTC))
+    response.headers["Location"] = f"{remittance_files.prefix}/{upload.file.id}"
+    if not upload.created:
+        response.status_code = 200
+    return _read(upload.file, duplicate=not upload.created)
+
+
+@remittance_files.get("", responses=problem_responses(401, 403, 422))
+def list_files(
+    session: SessionDep,
+    user: Reader,
+    paging: Paging,
+    filters: Annotated[RemittanceFileFilters, Query()],
+) -> RemittanceFilePage:
+    query = select(RemittanceFile).where(RemittanceFile.organization_id == user.organization_id)
+    if filters.kind:
+        query = query.where(RemittanceFile.kind == filters.kind)
+    page = fetch_page(session, query, RemittanceFile.id, limit=paging.limit, cursor=paging.cursor)
+    return RemittanceFilePage(items=[_read(f) for f in page.items], next_cursor=page.next_cursor)
+
+
+@remittance_files.get("/{file_id}", responses=problem_responses(401, 403, 404))
+def read_file(file_id: str, session: SessionDep, user: Reader) -> RemittanceFileRead:
+    found = files.get_file(session, user, file_id)
+    audit.record(
+        session, user, action="read", resource_type="remittance_file", resource_id=found.id
+    )
+    return _read(found)
+
+
+def _stream(factory: SessionFactory, file_id: str) -> Iterator[bytes]:
+    with factory() as session:
+        yield from files.file_chunks(session, file_id)
+
+
+@remittance_files.get(
+    "/{file_id}/file",
+    responses={
+        **problem_responses(401, 403, 404),
+        200: {"content": {"text/plain": {}}, "description": "the file as uploaded"},
+    },
+    response_class=StreamingResponse,
+)
+def download_file(
+    file_id: str, request: Request, session: SessionDep, user: Biller
+) -> StreamingResponse:
+    """The uploaded bytes, unchanged (ETag = SHA-256). Audited."""
+    found = files.get_file(session, user, file_id)
+    audit.record(
+        session, user, action="export", resource_type="remittance_file", resource_id=found.id
+    )
+    return StreamingResponse(
+        _stream(request.app.state.session_factory, found.id),
+        media_type="text/plain",
+        headers={
+            "Content-Disposition": f'attachment; filename="{found.kind}-{found.id}.x12"',
+            "ETag": f'"{found.sha256}"',
+            "Content-Length": str(found.size_bytes),
+        },
+    )
+
+
+def _adjustment(a: AdjustmentValue | PostedAdjustment) -> AdjustmentRead:
+    group = a.group if isinstance(a, AdjustmentValue) else a.group_code
+    return AdjustmentRead(
+        group=group,
+        group_words=codes.words(codes.ADJUSTMENT_GROUPS, group),
+        reason=a.reason,
+        amount=Decimal(a.amount),
+        quantity=a.quantity,
+    )
+
+
+def _line(line: LinePosting, adjustments: list[PostedAdjustment]) -> LinePostingRead:
+    return LinePostingRead.model_validate(
+        {**line.model_dump(), "adjustments": [_adjustment(a) for a in adjustments]}
+    )
+
+
+@remittance_files.get("/{file_id}/unmatched", responses=problem_responses(401, 403, 404))
+def unmatched(file_id: str, session: SessionDep, user: Reader) -> UnmatchedRead:
+    """The work queue of an 835: claims (CLP01) and lines (SVC) that matched nothing of ours.
+    They are posted and kept, never dropped."""
+    found = files.get_file(session, user, file_id)
+    postings = list(
+        session.exec(
+            select(ClaimPosting)
+            .where(ClaimPosting.file_id == found.id)
+            .order_by(col(ClaimPosting.id))
+        )
+    )
+    by_id = {p.id: p for p in postings}
+    lines = (
+        list(
+            session.exec(
+                select(LinePosting)
+                .where(col(LinePosting.claim_posting_id).in_(list(by_id)))
+                .order_by(col(LinePosting.id))
+            )
+        )
+        if by_id
+        else []
+    )
+    adjustments: dict[str | None, list[PostedAdjustment]] = defaultdict(list)
+    if by_id:
+        for a in session.exec(
+            select(PostedAdjustment)
+            .where(col(PostedAdjustment.claim_posting_id).in_(list(by_id)))
+            .order_by(col(PostedAdjustment.id))
+        ):
+            adjustments[a.line_posting_id].append(a)
+    lines_of: dict[str, list[LinePosting]] = defaultdict(list)
+    for line in lines:
+        lines_of[line.claim_posting_id].append(line)
+    claims_out = [
+        UnmatchedClaimRead(
+            posting_id=p.id,
+            patient_control_number=p.patient_control_number,
+            payer_claim_number=p.payer_claim_number,
+            status_code=p.status_code,
+            charge=p.charge,
+            paid=p.paid,
+            patient_responsibility=p.patient_responsibility,
+            payment_date=p.payment_date,
+            lines=[_line(ln, adjustments[ln.id]) for ln in lines_of[p.id]],
+        )
+        for p in postings
+        if not p.matched
+    ]
+    lines_out = [
+        UnmatchedLineRead.model_validate(
+            {
+                **_line(ln, adjustments[ln.id]).model_dump(),
+                "claim_id": by_id[ln.claim_posting_id].claim_id,
+                "patient_control_number": by_id[ln.claim_posting_id].patient_control_number,
+                "payer_claim_number": by_id[ln.claim_posting_id].payer_claim_number,
+            }
+        )
+        for ln in lines
+        if ln.claim_line_id is None and by_id[ln.claim_posting_id].matched
+    ]
+    audit.record(
+        session,
+        user,
+        action="read",
+        resource_type="remittance_file",
+        resource_id=found.id,
+        detail="unmatched queue",
+    )
+    return UnmatchedRead(file_id=found.id, claims=claims_out, lines=lines_out)
+
+
+@claim_remittances.get("/{claim_id}/adjudication", responses=problem_responses(401, 403, 404))
+def claim_adjudication(claim_id: str, session: SessionDep, user: ClaimReader) -> AdjudicationRead:
+    """The payer's decision on the claim (the active 835 posting); 404 before any 835."""
+    claim = claim_logic.get_claim(session, user, claim_id)
+    found = adjudication_of(session, user.organization_id, claim.id)
+    if found is None:
+        raise claim_logic.ClaimNotFound(f"Claim {claim.id} has no 835 posting yet.")
+    return AdjudicationRead(
+        claim_id=found.claim_id,
+        status_code=found.status_code,
+        status_words=found.status_words,
+        claim_status=found.claim_status,
+        charge=found.charge,
+        paid=found.paid,
+        patient_responsibility=found.patient_responsibility,
+        payer_claim_number=found.payer_claim_number,
+        payment_date=found.payment_date,
+        trace_number=found.trace_number,
+        payer_name=found.payer_name,
+        payer_identifier=found.payer_identifier,
+        adjustments=[_adjustment(a) for a in found.adjustments],
+        lines=[
+            LinePostingRead(
+                claim_line_id=ln.claim_line_id,
+                match_method=ln.match_method,
+                line_control_number=ln.line_control_number,
+                procedure_code=ln.procedure_code,
+                modifiers=list(ln.modifiers),
+                service_date=ln.service_date,
+                charge=ln.charge,
+                paid=ln.paid,
+                units=ln.units,
+                remark_codes=list(ln.remark_codes),
+                adjustments=[_adjustment(a) for a in ln.adjustments],
+            )
+            for ln in found.lines
+        ],
+    )
+
+
+@claim_remittances.get("/{claim_id}/acknowledgements", responses=problem_responses(401, 403, 404))
+def claim_acknowledgements(
+    claim_id: str, session: SessionDep, user: ClaimReader
+) -> list[AcknowledgementRead]:
+    """999 and 277CA answers for the claim, oldest first, with their codes in plain words."""
+    claim = claim_logic.get_claim(session, user, claim_id)
+    return [
+        AcknowledgementRead.model_validate(a)
+        for a in acks.acknowledgements_of(session, user.organization_id, claim.id)
+    ]
+
+
+@denial_queue.get("", responses=problem_responses(401, 403, 422))
+def list_denials(
+    session: SessionDep, user: Reader, filters: Annotated[DenialFilters, Query()]
+) -> DenialQueue:
+    """Denied and partially paid lines grouped by CARC (and RARC), with a suggested action."""
+    groups = denials.denials(
+        session,
+        user.organization_id,
+        payer_id=filters.payer_id,
+        date_from=filters.date_from,
+        date_to=filters.date_to,
+    )
+    audit.record_many(
+        session,
+        user,
+        action="query",
+        resource_type="claim",
+        rows=[
+            (cid, pid)
+            for cid, pid in session.execute(
+                select(Claim.id, Claim.patient_id).where(
+                    col(Claim.id).in_(sorted({i["claim_id"] for g in groups for i in g["items"]}))
+                )
+            )
+        ],
+        detail="denials queue",
+    )
+    return DenialQueue.model_validate({"items": groups})
+
+
+Format = Literal["json", "csv", "xlsx"]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _respond(
+    session: Session, user: Principal, table: reports.Table, name: str, fmt: Format
+) -> Any:
+    audit.record(
+        session,
+        user,
+        action="export" if fmt != "json" else "query",
+        resource_type="remittance_report",
+        detail=f"{name} {fmt} {table.params}",
+    )
+    if fmt == "csv":
+        return Response(
+            export.to_csv(table),
+            media_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
+    if fmt == "xlsx":
+        return Response(
+            export.to_xlsx(table),
+            media_type=XLSX,
+            headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+        )
+    return export.to_json(table)
+
+
+_REPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **problem_responses(401, 403, 422),
+    200: {
+        "description": "the report (JSON, or CSV/XLSX with ?format=)",
+        "content": {"application/json": {}, "text/csv": {}, XLSX: {}},
+    },
+}
+
+
+def _today(session: Session, user: Principal) -> date:
+    return codesets.local_date(session, user.organization_id, datetime.now(UTC))
+
+
+@remittance_reports.get("/balances", responses=_REPORT_RESPONSES)
+def balances_report(
+    session: SessionDep,
+    user: Reader,
+    by: Annotated[Literal["payer", "patient"], Query()] = "payer",
+    format: Annotated[Format, Query()] = "json",
+) -> Any:
+    """Charges, payments, adjustments, patient responsibility and what payers still owe."""
+    return _respond(
+        session, user, reports.balances(session, user.organization_id, by=by), "balances", format
+    )
+
+
+@remittance_reports.get("/aging", responses=_REPORT_RESPONSES)
+def aging_report(
+    session: SessionDep,
+    user: Reader,
+    by: Annotated[Literal["payer", "patient"], Query()] = "payer",
+    as_of: Annotated[
+        QueryDate | None, Query(description="default: today in the organization's zone")
+    ] = None,
+    basis: Annotated[Literal["service", "submission"], Query()] = "service",
+    format: Annotated[Format, Query()] = "json",
+) -> Any:
+    """A/R in buckets 0-30, 31-60, 61-90, 91-120, 120+ days from the date of service (or of
+    first submission); by payer what payers owe, by patient what patients owe."""
+    day = as_of or _today(session, user)
+    table = reports.aging(
+        session,
+        user.organization_id,
+        by=by,
+        as_of=day,
+        basis=basis,
+        local_date=lambda at: codesets.local_date(session, user.organization_id, at),
+    )
+    return _respond(session, user, table, "aging", format)
+
+
+@remittance_reports.get("/deposits", responses=_REPORT_RESPONSES)
+def deposits_report(
+    session: SessionDep,
+    user: Reader,
+    date_from: QueryDate | None = None,
+    date_to: QueryDate | None = None,
+    format: Annotated[Format, Query()] = "json",
+) -> Any:
+    """One row per 835 payment (TRN02 trace number, BPR amount and date): bank reconciliation."""
+    if date_from and date_to and date_from > date_to:
+        raise InvalidInput("date_from is after date_to.")
+    table = reports.deposits(session, user.organization_id, date_from=date_from, date_to=date_to)
+    return _respond(session, user, table, "deposits", format)
+
+
+@remittance_reports.get("/batches", responses=_REPORT_RESPONSES)
+def batches_report(
+    session: SessionDep, user: Reader, format: Annotated[Format, Query()] = "json"
+) -> Any:
+    """Per claim batch: billed, paid, adjusted, patient responsibility, outstanding."""
+    return _respond(
+        session, user, reports.batch_totals(session, user.organization_id), "batches", format
+    )
+
+
+ROUTERS = [remittance_files, claim_remittances, denial_queue, remittance_reports]

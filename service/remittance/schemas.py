@@ -1,0 +1,161 @@
+"""Request and response models for remittance files, acknowledgements, postings and denials."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from service.schemas_common import IsoDate
+
+# Dates in queries are YYYY-MM-DD only (pydantic alone would also take 0 as 1970-01-01).
+QueryDate = IsoDate
+
+
+class RemittanceFileRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    kind: Literal["999", "277CA", "835"]
+    sha256: str
+    size_bytes: int
+    filename: str | None
+    sender_id: str
+    interchange_control_number: str
+    uploaded_by: str
+    created_at: datetime
+    result: dict[str, Any]
+    duplicate: bool = Field(
+        default=False, description="true: these bytes were uploaded before; this is that result"
+    )
+
+
+class RemittanceFilePage(BaseModel):
+    items: list[RemittanceFileRead]
+    next_cursor: str | None
+
+
+class RemittanceFileFilters(BaseModel):
+    kind: Literal["999", "277CA", "835"] | None = None
+
+
+class AdjustmentRead(BaseModel):
+    group: str
+    group_words: str
+    reason: str
+    amount: Decimal
+    quantity: Decimal | None
+
+
+class LinePostingRead(BaseModel):
+    id: str | None = None
+    claim_line_id: str | None
+    match_method: str
+    line_control_number: str | None
+    procedure_code: str
+    modifiers: list[str]
+    service_date: date | None
+    charge: Decimal
+    paid: Decimal
+    units: Decimal | None
+    remark_codes: list[str]
+    adjustments: list[AdjustmentRead] = []
+
+
+class UnmatchedClaimRead(BaseModel):
+    posting_id: str
+    patient_control_number: str
+    payer_claim_number: str
+    status_code: str
+    charge: Decimal
+    paid: Decimal
+    patient_responsibility: Decimal
+    payment_date: date | None
+    lines: list[LinePostingRead]
+
+
+class UnmatchedLineRead(LinePostingRead):
+    claim_id: str
+    patient_control_number: str
+    payer_claim_number: str
+
+
+class UnmatchedRead(BaseModel):
+    file_id: str
+    claims: list[UnmatchedClaimRead]
+    lines: list[UnmatchedLineRead]
+
+
+class AdjudicationRead(BaseModel):
+    """The active 835 posting of a claim (the payer's decision); CLP07 is payer_claim_number."""
+
+    claim_id: str
+    status_code: str
+    status_words: str
+    claim_status: str | None
+    charge: Decimal
+    paid: Decimal
+    patient_responsibility: Decimal
+    payer_claim_number: str
+    payment_date: date | None
+    trace_number: str
+    payer_name: str
+    payer_identifier: str
+    adjustments: list[AdjustmentRead]
+    lines: list[LinePostingRead]
+
+
+class AcknowledgementRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    file_id: str
+    kind: str
+    batch_id: str | None
+    claim_id: str | None
+    st_control_number: int | None
+    patient_control_number: str | None
+    code: str
+    outcome: str
+    payer_claim_number: str | None
+    details: list[dict[str, Any]]
+    created_at: datetime
+
+
+class DenialFilters(BaseModel):
+    payer_id: str | None = Field(default=None, max_length=32)
+    date_from: QueryDate | None = None
+    date_to: QueryDate | None = None
+
+
+class SuggestedAction(BaseModel):
+    action: str
+    note: str
+
+
+class DenialItem(BaseModel):
+    claim_id: str
+    patient_control_number: str
+    payer_id: str
+    claim_status: str
+    payer_claim_number: str
+    payment_date: date | None
+    claim_line_id: str | None
+    procedure_code: str | None
+    amount: Decimal
+
+
+class DenialGroup(BaseModel):
+    group_code: str
+    reason: str
+    remark_codes: list[str]
+    adjustment_count: int
+    claim_count: int
+    line_count: int
+    amount: Decimal
+    suggested_action: SuggestedAction
+    items: list[DenialItem]
+
+
+class DenialQueue(BaseModel):
+    items: list[DenialGroup]

@@ -1,0 +1,57 @@
+"""`backoffice demo --remittances`: its files ingest, and Walter's secondary claim goes out."""
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from service.claims.models import Claim
+from service.remittance.demo import write_demo_remittances
+from tests.claims.conftest import Demo
+from tests.claims.x12_check import assert_valid_837
+from tests.remittance.helpers import claim_status, make_batch, upload
+
+
+def test_the_demo_remittance_files_close_the_loop_and_the_secondary_claim_passes_pyx12(
+    client: TestClient, app: FastAPI, demo_org: Demo, db: Session, tmp_path: Path
+) -> None:
+    paths, secondary = write_demo_remittances(
+        db,
+        demo_org.organization_id,
+        tmp_path,
+        numbers_factory=app.state.session_factory,
+        now=datetime.now(UTC),
+        local_today=lambda: date(2026, 11, 28),
+    )
+    db.commit()
+    again, _ = write_demo_remittances(
+        db,
+        demo_org.organization_id,
+        tmp_path / "again",
+        numbers_factory=app.state.session_factory,
+        now=datetime.now(UTC),
+        local_today=lambda: date(2026, 11, 28),
+    )
+    db.commit()
+    assert [p.read_bytes() for p in paths] == [p.read_bytes() for p in again]  # deterministic
+    assert secondary is not None
+    assert claim_status(db, secondary) == "ready"
+
+    for kind in ("999", "277ca", "835"):
+        for path in sorted(p for p in paths if p.name.startswith(kind)):
+            upload(client, demo_org, path.read_text(encoding="ascii"))
+
+    db.commit()
+    primaries = db.exec(
+        select(Claim).where(
+            Claim.organization_id == demo_org.organization_id, Claim.id != secondary
+        )
+    ).all()
+    assert {c.status for c in primaries} <= {"paid", "partially_paid"}
+    batch = make_batch(client, demo_org, db)
+    assert [c.id for c in batch.claims] == [secondary]
+    text = client.get(f"/api/v1/claim-batches/{batch.id}/file", headers=demo_org.headers()).text
+    assert "SVD*MCRIL*" in text
+    assert_valid_837(text)
