@@ -9,7 +9,7 @@ PORT ?= 8000
 ORG ?= clinic
 PYTEST_ARGS ?=
 
-.PHONY: install run migrate lint test test-sqlite test-postgres stress clean
+.PHONY: install run migrate lint test test-sqlite test-postgres stress fuzz bench clean
 
 install: $(STAMP)
 
@@ -52,3 +52,16 @@ clean:
 stress: install
 	STRESS_CLIENTS=8 STRESS_CLAIMS=1000 scripts/with-postgres.sh $(BIN)/pytest -q \
 	  tests/claims/test_batch_concurrency.py
+
+# The API fuzzing of tests/hardening at length (make test runs 6 examples per operation and
+# role): FUZZ_EXAMPLES=200 make fuzz for more, on both databases.
+FUZZ_EXAMPLES ?= 60
+fuzz: install
+	FUZZ_MAX_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q -n 2 tests/hardening/test_fuzz.py
+	FUZZ_MAX_EXAMPLES=$(FUZZ_EXAMPLES) scripts/with-postgres.sh $(BIN)/pytest -q -n 2 \
+	  tests/hardening/test_fuzz.py
+
+# Every benchmark under bench/ (SQLite, then PostgreSQL where a script takes --postgres) into
+# bench/RESULTS.md; 10-15 minutes on two cores, not part of make test.
+bench: install
+	scripts/with-postgres.sh $(BIN)/python bench/run_all.py

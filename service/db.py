@@ -74,13 +74,14 @@ def session_scope(factory: SessionFactory) -> Iterator[Session]:
             raise
 
 
-_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
 def get_session(request: Request) -> Iterator[Session]:
     factory: SessionFactory = request.app.state.session_factory
     with factory() as session:
-        if request.method not in _READ_METHODS and session.get_bind().dialect.name == "sqlite":
+        # SQLite: every request takes the write lock at BEGIN, reads too, since reads of patient
+        # data write their audit row. A read transaction that upgrades to write after another
+        # process committed gets SQLITE_BUSY at once, without waiting (busy_timeout does not
+        # apply): under load (bench/load.py, two workers) patient reads answered 503.
+        if session.get_bind().dialect.name == "sqlite":
             session.connection(execution_options={"sqlite_immediate": True})
         try:
             yield session

@@ -7,7 +7,7 @@ from fastapi_offline import FastAPIOffline
 from sqlalchemy.engine import Engine
 
 from service import migrate
-from service.api import ops, problems
+from service.api import openapi, ops, problems
 from service.api.middleware import RequestGuards, RequestIdFilter
 from service.audit import routes as audit_routes
 from service.audit.logic import SessionAuditWriter
@@ -86,6 +86,7 @@ def create_app(
     fhir_http.install(app)  # routing errors under /fhir as OperationOutcome
     for router in ROUTERS:
         app.include_router(router)
+    app.openapi = openapi.documented(app)  # type: ignore[method-assign]
     app.add_middleware(
         RequestGuards,
         max_body_bytes=settings.max_body_bytes,

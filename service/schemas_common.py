@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
+    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -37,6 +38,7 @@ def _iso_text(value: Any) -> Any:
 
 IsoDate = Annotated[date, BeforeValidator(_iso_text)]
 IsoDateTime = Annotated[datetime, BeforeValidator(_iso_text)]
+IsoInstant = Annotated[AwareDatetime, BeforeValidator(_iso_text)]  # with its UTC offset
 
 
 def _not_future(value: date) -> date:

@@ -166,7 +166,7 @@ def add_crud_routes(
         methods=["DELETE"],
         status_code=204,
         summary=f"Delete a {label}",
-        responses=problem_responses(401, 403, 404, 412),
+        responses=problem_responses(401, 403, 404, 412, 422),
         name=f"delete_{resource.name}",
     )
     return to_read

@@ -82,15 +82,28 @@ def if_match(if_match: Annotated[str | None, Header()] = None) -> int | None:
 IfMatch = Annotated[int | None, Depends(if_match)]
 
 
+def _inline_refs(node: Any, defs: dict[str, Any]) -> Any:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            return _inline_refs(defs[ref.removeprefix("#/$defs/")], defs)
+        return {key: _inline_refs(value, defs) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_inline_refs(value, defs) for value in node]
+    return node
+
+
 def merge_patch_body(model: type[BaseModel]) -> dict[str, Any]:
     """OpenAPI for a PATCH route whose body is a JSON merge patch of `model`.
 
     The route takes a plain dict (absent and null differ in a merge patch); this documents it.
-    Nested models are referenced from components, where the create schema put them.
+    Nested models are inlined: FastAPI renames a component that reads and writes differently
+    (`FeeItem-Input`), so a reference by the model's own name would point at nothing.
     """
-    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
-    schema.pop("$defs", None)
-    content = {"schema": schema}
+    schema = model.model_json_schema()
+    defs = schema.pop("$defs", {})
+    schema["additionalProperties"] = False  # the patched record is validated: extras are 422
+    content = {"schema": _inline_refs(schema, defs)}
     return {
         "requestBody": {
             "required": True,

@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from service.api.audit_failures import audit_failure_async
 from service.errors import DomainError
@@ -132,6 +133,32 @@ async def request_validation_handler(request: Request, exc: Exception) -> JSONRe
     return await problem(request, status, code, detail, errors)
 
 
+def allowed_methods(request: Request) -> str:
+    """`Allow` for a 405: every method the path's routes take (RFC 9110 section 10.2.1).
+
+    Starlette names only the methods of the first route that matched the path, and a path here
+    often has one route per method (GET and POST /api/v1/users). Routes of another template that
+    also match (GET /api/v1/codes/{system} for /api/v1/codes/validate) are not counted: the
+    route with the fewest parameters is the resource the path names."""
+    leaves: list[Any] = []
+    pending = list(reversed(request.app.router.routes))
+    while pending:
+        route = pending.pop()
+        included = getattr(route, "original_router", None)  # FastAPI's include_router wrapper
+        if included is not None:
+            pending.extend(reversed(included.routes))
+        else:
+            leaves.append(route)
+    scope = {**request.scope, "method": "\x00"}
+    matched = [r for r in leaves if r.matches(scope)[0] is Match.PARTIAL]
+    # The most specific template is the resource: /results/verification, not /results/{id}.
+    fewest = min((r.path.count("{") for r in matched), default=0)
+    matched = [r for r in matched if r.path.count("{") == fewest]
+    template = matched[0].path if matched else None
+    methods = {m for r in matched if r.path == template for m in (r.methods or ())}
+    return ", ".join(sorted(methods))
+
+
 async def http_exception_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = _HTTP_CODES.get(exc.status_code, "http-error")
@@ -139,6 +166,8 @@ async def http_exception_handler(request: Request, exc: Exception) -> JSONRespon
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"There is no resource at {request.url.path}."
     headers = dict(exc.headers) if exc.headers else None
+    if exc.status_code == 405:
+        headers = {**(headers or {}), "Allow": allowed_methods(request)}
     return await problem(request, exc.status_code, code, detail, headers=headers)
 
 
@@ -153,6 +182,18 @@ async def database_unavailable_handler(request: Request, exc: Exception) -> JSON
     )
 
 
+async def unstorable_value_handler(request: Request, exc: Exception) -> JSONResponse:
+    """A value the database refuses to store: bad input, not a bug (PostgreSQL text cannot hold
+    a NUL character, which SQLite stores)."""
+    log.info("value refused by the database: %s", type(exc).__name__)
+    return await problem(
+        request,
+        422,
+        "invalid-input",
+        "A value in the request cannot be stored (text may not contain NUL characters).",
+    )
+
+
 async def unexpected_error_handler(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error")
     return await problem(request, 500, "internal-error", "An unexpected error occurred.")
@@ -164,4 +205,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, http_exception_handler)
     app.add_exception_handler(sqlalchemy.exc.OperationalError, database_unavailable_handler)
     app.add_exception_handler(sqlalchemy.exc.InterfaceError, database_unavailable_handler)
+    app.add_exception_handler(sqlalchemy.exc.DataError, unstorable_value_handler)
     app.add_exception_handler(Exception, unexpected_error_handler)

@@ -5,6 +5,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from service.schemas_common import IsoDateTime
+
 
 class AuditEventRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -34,5 +36,5 @@ class AuditEventFilters(BaseModel):
     action: str | None = Field(default=None, max_length=40)
     outcome: Literal["success", "denied", "failed"] | None = None
     resource_type: str | None = Field(default=None, max_length=60)
-    at_from: datetime | None = Field(default=None, alias="from", description="inclusive")
-    at_to: datetime | None = Field(default=None, alias="to", description="exclusive")
+    at_from: IsoDateTime | None = Field(default=None, alias="from", description="inclusive")
+    at_to: IsoDateTime | None = Field(default=None, alias="to", description="exclusive")

@@ -55,7 +55,7 @@ def key_read(key: ApiKey) -> ApiKeyRead:
     return ApiKeyRead.model_validate(key, from_attributes=True)
 
 
-@router.post("/users", status_code=201, responses=problem_responses(401, 403, 415, 422))
+@router.post("/users", status_code=201, responses=problem_responses(400, 401, 403, 415, 422))
 def create_user(data: UserCreate, session: SessionDep, user: Admin) -> UserRead:
     created = logic.create_user(session, user.organization_id, data)
     _audit(session, user, "create", "user", created.id, f"roles: {created.roles}")
@@ -73,7 +73,7 @@ def read_user(user_id: str, session: SessionDep, user: AdminOrAuditor) -> UserRe
     return user_read(logic.get_user(session, user.organization_id, user_id))
 
 
-@router.patch("/users/{user_id}", responses=problem_responses(401, 403, 404, 415, 422))
+@router.patch("/users/{user_id}", responses=problem_responses(400, 401, 403, 404, 415, 422))
 def update_user(user_id: str, data: UserUpdate, session: SessionDep, user: Admin) -> UserRead:
     updated = logic.update_user(session, user.organization_id, user_id, data)
     changed = ", ".join(sorted(data.model_dump(exclude_unset=True)))
@@ -84,7 +84,7 @@ def update_user(user_id: str, data: UserUpdate, session: SessionDep, user: Admin
 @router.post(
     "/users/{user_id}/api-keys",
     status_code=201,
-    responses=problem_responses(401, 403, 404, 415, 422),
+    responses=problem_responses(400, 401, 403, 404, 415, 422),
 )
 def issue_key(user_id: str, data: ApiKeyCreate, session: SessionDep, user: Admin) -> ApiKeyIssued:
     key, plaintext = logic.issue_api_key(session, user.organization_id, user_id, data.label)

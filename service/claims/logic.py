@@ -5,7 +5,6 @@ or rejected (then corrected back to ready). Only a scrubbed claim without errors
 """
 
 import secrets
-import time
 from datetime import date
 from typing import Any
 
@@ -20,6 +19,7 @@ from service.claims.models import Claim, ClaimLine
 from service.coding import logic as coding
 from service.coding.logic import ENCOUNTERS
 from service.errors import Conflict, FieldError, InvalidInput, NotFound
+from service.ids import new_id
 from service.patients.models import Coverage
 from service.records import utcnow
 
@@ -52,8 +52,11 @@ def _base36(number: int) -> str:
 
 
 def new_patient_control_number() -> str:
-    """CLM01 (at most 20; echoed in 835 CLP01 and 277CA TRN02): time then randomness, 12 long."""
-    return _base36(time.time_ns() // 1_000_000) + "".join(secrets.choice(_BASE36) for _ in range(4))
+    """CLM01 (at most 20; echoed in 835 CLP01 and 277CA TRN02), 16 characters: the time and
+    per-process sequence of a new id (unique in this process even within one millisecond),
+    then randomness against other processes; the unique index has the last word."""
+    time_and_sequence = int(new_id()[:16], 16)
+    return _base36(time_and_sequence) + "".join(secrets.choice(_BASE36) for _ in range(3))
 
 
 def get_claim(

@@ -53,7 +53,7 @@ def _local_today(session: Session, user: Principal) -> date:
     return codesets.local_date(session, user.organization_id, datetime.now(UTC))
 
 
-@claims.post("", status_code=201, responses=problem_responses(400, 401, 403, 409, 415, 422))
+@claims.post("", status_code=201, responses=problem_responses(400, 401, 403, 404, 409, 415, 422))
 def create_claim(
     data: ClaimCreate, session: SessionDep, user: Biller, response: Response
 ) -> ClaimRead:

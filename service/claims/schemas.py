@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.coding.schemas import Finding
+from service.schemas_common import IsoDate
 
 ClaimStatus = Literal[
     "draft",
@@ -97,8 +98,8 @@ class ClaimFilters(BaseModel):
     patient_id: str | None = Field(default=None, max_length=32)
     encounter_id: str | None = Field(default=None, max_length=32)
     patient_control_number: str | None = Field(default=None, max_length=20)
-    date_from: date | None = None
-    date_to: date | None = None
+    date_from: IsoDate | None = None
+    date_to: IsoDate | None = None
 
 
 class BatchCreate(BaseModel):

@@ -24,6 +24,7 @@ from service.codesets.schemas import (
 )
 from service.codesets.search import MAX_LIMIT
 from service.db import SessionDep
+from service.schemas_common import IsoDate
 
 router = APIRouter(prefix="/api/v1/codes", tags=["codes"])
 
@@ -48,7 +49,7 @@ def search(
     session: SessionDep,
     user: Reader,
     q: Annotated[str, Query(max_length=200)] = "",
-    on: Annotated[date | None, Query(alias="date", description=_DATE_HELP)] = None,
+    on: Annotated[IsoDate | None, Query(alias="date", description=_DATE_HELP)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
 ) -> CodeSearchRead:
     """Typeahead: the exact code, then codes starting with `q`, then titles with every word."""
@@ -62,7 +63,7 @@ def read(
     code: Annotated[str, Path(max_length=40)],
     session: SessionDep,
     user: Reader,
-    on: Annotated[date | None, Query(alias="date", description=_DATE_HELP)] = None,
+    on: Annotated[IsoDate | None, Query(alias="date", description=_DATE_HELP)] = None,
 ) -> CodeRead:
     day = _on(session, user, on)
     return code_read(logic.get_code(session, system, code, day))

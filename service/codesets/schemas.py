@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 from service.codesets import logic
 from service.codesets.bundle import CodeRow
 from service.codesets.search import display_code
+from service.schemas_common import IsoDate
 
 MAX_VALIDATE = 500
 
@@ -70,7 +71,7 @@ class CodeToValidate(BaseModel):
 
 
 class CodeValidateRequest(BaseModel):
-    date: dt.date | None = Field(
+    date: IsoDate | None = Field(
         default=None, description="Date of service; default today in the organization's zone"
     )
     codes: list[CodeToValidate] = Field(min_length=1, max_length=MAX_VALIDATE)

@@ -114,7 +114,7 @@ def update_encounter(
 
 
 @router.delete(
-    "/{encounter_id}", status_code=204, responses=problem_responses(401, 403, 404, 409, 412)
+    "/{encounter_id}", status_code=204, responses=problem_responses(401, 403, 404, 409, 412, 422)
 )
 def delete_encounter(
     encounter_id: str, session: SessionDep, user: Writer, expected_version: IfMatch

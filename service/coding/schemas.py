@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from service.schemas_common import RecordMeta, page_of, patch_of
+from service.schemas_common import IsoDate, RecordMeta, page_of, patch_of
 
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=8)]
 TOOTH = r"^([1-9]|[12][0-9]|3[0-2]|[A-Ta-t]|[5-8][0-9]|[A-Ta-t][Ss])$"
@@ -116,8 +116,8 @@ class EncounterFilters(BaseModel):
     patient_id: str | None = Field(default=None, max_length=32)
     status: Literal["open", "coded", "ready", "billed"] | None = None
     kind: Literal["medical", "dental"] | None = None
-    date_from: date | None = Field(default=None, description="date of service on or after")
-    date_to: date | None = Field(default=None, description="date of service on or before")
+    date_from: IsoDate | None = Field(default=None, description="date of service on or after")
+    date_to: IsoDate | None = Field(default=None, description="date of service on or before")
 
 
 class StatusChange(BaseModel):

@@ -15,7 +15,7 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.api.audit_failures import audit_failure_async
-from service.api.problems import validation_errors
+from service.api.problems import allowed_methods, validation_errors
 from service.errors import DomainError, FieldError, InvalidInput
 from service.fhir.interactions import Written, etag
 from service.fhir.mapping.base import iso_instant
@@ -93,6 +93,12 @@ async def _database_unavailable(request: Request, exc: Exception) -> Response:
     return response
 
 
+async def _unstorable_value(request: Request, exc: Exception) -> Response:
+    """PostgreSQL refuses text with a NUL character (SQLite stores it): bad input, not a bug."""
+    body = operation_outcome(422, "A value cannot be stored (text may not contain NUL characters).")
+    return await outcome_response(request, 422, body, "invalid-input")
+
+
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error", exc_info=exc)
     body = operation_outcome(500, "An unexpected error occurred.")
@@ -104,6 +110,7 @@ _HANDLERS: dict[type[Exception], Callable[[Request, Exception], Coroutine[Any, A
     RequestValidationError: _request_validation,
     sqlalchemy.exc.OperationalError: _database_unavailable,
     sqlalchemy.exc.InterfaceError: _database_unavailable,
+    sqlalchemy.exc.DataError: _unstorable_value,
 }
 
 
@@ -205,9 +212,12 @@ def install(app: FastAPI) -> None:
         if exc.status_code == 404:
             detail = f"There is nothing at {request.url.path}; see /fhir/metadata."
         code = "not-found" if exc.status_code == 404 else "http-error"
-        return await outcome_response(
+        response = await outcome_response(
             request, exc.status_code, operation_outcome(exc.status_code, detail), code
         )
+        if exc.status_code == 405:  # RFC 9110: a 405 lists what the resource supports
+            response.headers["Allow"] = allowed_methods(request)
+        return response
 
     app.add_exception_handler(StarletteHTTPException, http_exception)
     app.add_exception_handler(FhirFailure, _render_failure)

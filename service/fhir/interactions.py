@@ -8,12 +8,11 @@ from urllib.parse import parse_qsl, urlencode
 
 from sqlmodel import Session
 
-from service.audit import logic as audit
 from service.auth.logic import Principal
 from service.errors import PermissionDenied
 from service.fhir import resources
 from service.fhir.mapping import REGISTRY
-from service.fhir.mapping.base import Criterion, FhirType, Refs, TableMapping, iso_instant
+from service.fhir.mapping.base import Criterion, FhirType, Refs, iso_instant
 from service.fhir.outcomes import MultipleMatches, NotSupported, invalid
 from service.paging import DEFAULT_LIMIT, MAX_LIMIT
 from service.records import utcnow
@@ -53,6 +52,18 @@ def mapping_for(type_name: str) -> FhirType:
     if mapping is None:
         raise NotSupported(f"This server does not serve {type_name} resources; see /fhir/metadata.")
     return mapping
+
+
+def require_interaction(mapping: FhirType, interaction: str) -> None:
+    """A transaction entry may ask for what the type's routes do not offer (read-only types)."""
+    if interaction not in mapping.interactions:
+        error = NotSupported(
+            f"{mapping.type_name} does not support {interaction}; it offers "
+            + ", ".join(mapping.interactions)
+            + " (see /fhir/metadata)."
+        )
+        error.status = 405
+        raise error
 
 
 def require_role(mapping: FhirType, actor: Principal, *, write: bool) -> None:
@@ -113,6 +124,7 @@ def create(
     root: str | None = None,
 ) -> Written:
     mapping = mapping_for(type_name)
+    require_interaction(mapping, "create")
     resource = _check_body(mapping, body, root)
     if if_none_exist:
         found = conditional_matches(ctx, mapping, if_none_exist)
@@ -137,6 +149,7 @@ def update(
     root: str | None = None,
 ) -> Written:
     mapping = mapping_for(type_name)
+    require_interaction(mapping, "update")
     resource = _check_body(mapping, body, root)
     if resource.get("id") != record_id:
         raise invalid(
@@ -246,14 +259,7 @@ def search(
         include = mapping.includes[include_name]
         target = REGISTRY[include.target]
         included = include.rows(ctx.session, ctx.actor, result.rows)
-        if isinstance(target, TableMapping) and target.resource.phi:
-            audit.record_many(
-                ctx.session,
-                ctx.actor,
-                action="query",
-                resource_type=target.resource.name,
-                rows=[(row.id, target.resource.patient_id(row)) for row in included],
-            )
+        target.audit_included(ctx.session, ctx.actor, included)
         for row in included:
             if (include.target, row.id) in seen:
                 continue
@@ -274,29 +280,25 @@ def capability_statement(base_url: str, software_version: str) -> dict[str, Any]
     """Exactly what this server does: types, interactions, search parameters, includes."""
     rest_resources = []
     for mapping in REGISTRY.values():
-        rest_resources.append(
-            {
-                "type": mapping.type_name,
-                "interaction": [
-                    {"code": "read"},
-                    {"code": "update"},
-                    {"code": "create"},
-                    {"code": "search-type"},
-                ],
-                "versioning": "versioned-update",
-                "readHistory": False,
-                "updateCreate": False,
-                "conditionalCreate": True,
-                "conditionalRead": "not-supported",
-                "conditionalUpdate": False,
-                "conditionalDelete": "not-supported",
-                "searchInclude": sorted(mapping.includes),
-                "searchParam": [
-                    {"name": p.name, "type": p.type, "documentation": p.documentation}
-                    for p in mapping.search_params.values()
-                ],
-            }
-        )
+        entry: dict[str, Any] = {
+            "type": mapping.type_name,
+            "interaction": [{"code": code} for code in mapping.interactions],
+            "versioning": "versioned-update" if "update" in mapping.interactions else "versioned",
+            "readHistory": False,
+            "updateCreate": False,
+            "conditionalCreate": "create" in mapping.interactions,
+            "conditionalRead": "not-supported",
+            "conditionalUpdate": False,
+            "conditionalDelete": "not-supported",
+            "searchInclude": sorted(mapping.includes),
+            "searchParam": [
+                {"name": p.name, "type": p.type, "documentation": p.documentation}
+                for p in mapping.search_params.values()
+            ],
+        }
+        if mapping.documentation:
+            entry["documentation"] = mapping.documentation
+        rest_resources.append(entry)
     return {
         "resourceType": "CapabilityStatement",
         "status": "active",

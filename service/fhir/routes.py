@@ -29,7 +29,17 @@ router = APIRouter(prefix="/fhir", tags=["fhir"], route_class=FhirRoute)
 _FHIR: dict[str, Any] = {"content": {"application/fhir+json": {}}}
 
 
-@router.get("/metadata", summary="CapabilityStatement", responses={200: _FHIR})
+def _outcomes(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the OperationOutcome errors a route answers (FhirRoute renders them)."""
+    return {s: {"description": "OperationOutcome", **_FHIR} for s in statuses}
+
+
+# 401 no key, 403 role, 406 `_format`, 400 invalid FHIR or search, 415 not JSON, 422 rules.
+_READ_ERRORS = _outcomes(400, 401, 403, 404, 406)
+_WRITE_ERRORS = _outcomes(400, 401, 403, 404, 406, 409, 412, 415, 422)
+
+
+@router.get("/metadata", summary="CapabilityStatement", responses={200: _FHIR, **_outcomes(406)})
 def metadata(request: Request) -> Response:
     check_format(request)
     return FhirResponse(interactions.capability_statement(base_url(request), request.app.version))
@@ -39,7 +49,7 @@ def metadata(request: Request) -> Response:
 BundleUser = Annotated[Principal, Depends(RoleGuard(ALL_ROLES))]
 
 
-@router.post("", summary="Transaction or batch Bundle", responses={200: _FHIR})
+@router.post("", summary="Transaction or batch Bundle", responses={200: _FHIR, **_WRITE_ERRORS})
 async def bundle(request: Request, session: SessionDep, user: BundleUser) -> Response:
     check_format(request)
     body = await read_json(request)
@@ -104,23 +114,29 @@ def _add_type_routes(mapping: FhirType) -> None:
         )
         return written_response(written, ctx.base_url)
 
-    common: dict[str, Any] = {"tags": ["fhir"], "responses": {200: _FHIR}}
-    router.add_api_route(
-        f"/{type_name}", search, methods=["GET"], summary=f"Search {type_name}",
-        name=f"fhir_search_{type_name}", **common,
-    )  # fmt: skip
-    router.add_api_route(
-        f"/{type_name}", create, methods=["POST"], summary=f"Create {type_name}",
-        status_code=201, name=f"fhir_create_{type_name}", **common,
-    )  # fmt: skip
-    router.add_api_route(
-        f"/{type_name}/{{record_id}}", read, methods=["GET"], summary=f"Read {type_name}",
-        name=f"fhir_read_{type_name}", **common,
-    )  # fmt: skip
-    router.add_api_route(
-        f"/{type_name}/{{record_id}}", update, methods=["PUT"], summary=f"Update {type_name}",
-        name=f"fhir_update_{type_name}", **common,
-    )  # fmt: skip
+    common: dict[str, Any] = {"tags": ["fhir"], "responses": {200: _FHIR, **_READ_ERRORS}}
+    writes: dict[str, Any] = {"tags": ["fhir"], "responses": {200: _FHIR, **_WRITE_ERRORS}}
+    offered = mapping.interactions  # only what the CapabilityStatement lists gets a route
+    if "search-type" in offered:
+        router.add_api_route(
+            f"/{type_name}", search, methods=["GET"], summary=f"Search {type_name}",
+            name=f"fhir_search_{type_name}", **common,
+        )  # fmt: skip
+    if "create" in offered:
+        router.add_api_route(
+            f"/{type_name}", create, methods=["POST"], summary=f"Create {type_name}",
+            status_code=201, name=f"fhir_create_{type_name}", **writes,
+        )  # fmt: skip
+    if "read" in offered:
+        router.add_api_route(
+            f"/{type_name}/{{record_id}}", read, methods=["GET"], summary=f"Read {type_name}",
+            name=f"fhir_read_{type_name}", **common,
+        )  # fmt: skip
+    if "update" in offered:
+        router.add_api_route(
+            f"/{type_name}/{{record_id}}", update, methods=["PUT"], summary=f"Update {type_name}",
+            name=f"fhir_update_{type_name}", **writes,
+        )  # fmt: skip
 
 
 for _mapping in REGISTRY.values():

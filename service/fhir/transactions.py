@@ -9,7 +9,14 @@ from urllib.parse import parse_qsl
 from service.audit.models import AuditEvent
 from service.errors import DomainError, FieldError, InvalidInput
 from service.fhir import interactions, resources
-from service.fhir.interactions import Context, Written, etag, mapping_for, require_role
+from service.fhir.interactions import (
+    Context,
+    Written,
+    etag,
+    mapping_for,
+    require_interaction,
+    require_role,
+)
 from service.fhir.mapping.base import Refs, iso_instant
 from service.fhir.outcomes import NotSupported, invalid, outcome_for
 from service.records import utcnow
@@ -113,8 +120,12 @@ def _run(ctx: Context, entry: _Entry, local: dict[str, tuple[str, str]]) -> dict
             f"{entry.where}.request.method {entry.method or '(none)'} is not supported here."
         )
     mapping = mapping_for(entry.type_name)
-    require_role(mapping, ctx.actor, write=entry.method != "GET")
     parts = entry.path.split("/")
+    interaction = {"POST": "create", "PUT": "update"}.get(
+        entry.method, "read" if len(parts) == 2 else "search-type"
+    )
+    require_interaction(mapping, interaction)
+    require_role(mapping, ctx.actor, write=entry.method != "GET")
     refs = Refs(ctx.base_url, local)
     written: Written
     if entry.method == "POST":

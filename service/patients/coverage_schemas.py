@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from service.schemas_common import Address, Name, PastDate, RecordMeta, page_of, patch_of
+from service.schemas_common import Address, IsoDate, Name, PastDate, RecordMeta, page_of, patch_of
 
 # X12 individual relationship codes (SBR02 / PAT01), 005010X222A1.
 Relationship = Literal["01", "18", "19", "20", "21", "39", "40", "53", "G8"]
@@ -61,4 +61,4 @@ class CoverageFilters(BaseModel):
     patient_id: str | None = Field(default=None, max_length=32)
     payer_id: str | None = Field(default=None, max_length=32)
     priority: Literal["primary", "secondary", "tertiary"] | None = None
-    active_on: date | None = Field(default=None, description="coverages in force on this date")
+    active_on: IsoDate | None = Field(default=None, description="coverages in force on this date")

@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.schemas_common import Address, Name, PastDate, RecordMeta, page_of, patch_of
+from service.schemas_common import Address, IsoDate, Name, PastDate, RecordMeta, page_of, patch_of
 
 
 class PatientCreate(BaseModel):
@@ -33,4 +33,4 @@ PatientPatch = patch_of(PatientCreate)
 class PatientFilters(BaseModel):
     mrn: str | None = Field(default=None, max_length=50)
     family_name: str | None = Field(default=None, max_length=100, description="prefix, any case")
-    birth_date: date | None = None
+    birth_date: IsoDate | None = None

@@ -30,7 +30,8 @@ imports = APIRouter(prefix="/api/v1/result-imports", tags=["lab"])
 
 Reader = Annotated[Principal, Depends(RoleGuard(RESULT_READERS))]
 Writer = Annotated[Principal, Depends(RoleGuard(RESULT_WRITERS))]
-ACTION = problem_responses(401, 403, 404, 409, 412, 422)
+# 400: malformed JSON body; 415: a body that is not JSON (RequestGuards).
+ACTION = problem_responses(400, 401, 403, 404, 409, 412, 415, 422)
 
 
 def _now() -> datetime:
@@ -42,7 +43,7 @@ def to_read(row: Result) -> ResultRead:
     return ResultRead.model_validate({**fields, "current": row.current_key is not None})
 
 
-@router.post("", status_code=201, responses=problem_responses(401, 403, 404, 409, 415, 422))
+@router.post("", status_code=201, responses=problem_responses(400, 401, 403, 404, 409, 415, 422))
 def enter(data: ResultCreate, session: SessionDep, user: Writer, response: Response) -> ResultRead:
     """A value entered by hand; flags come from the component's range for the patient."""
     row = logic.enter_result(session, user, data, at=_now())

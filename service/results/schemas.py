@@ -4,7 +4,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from service.schemas_common import IsoInstant
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=32)]
 Value = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -26,7 +28,7 @@ class Notification(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     notified_name: str = Field(min_length=1, max_length=200)
-    at: AwareDatetime | None = None
+    at: IsoInstant | None = None
     note: str | None = Field(default=None, max_length=500)
 
 

@@ -3,7 +3,9 @@ specimen type and collection time, as PNG, SVG or ZPL (Zebra printers, ^BC = Cod
 
 import io
 from dataclasses import dataclass
-from xml.sax.saxutils import escape  # nosec B406 - quotes text for the SVG we write; parses nothing
+
+# B406: escape() quotes text for the SVG the service writes; nothing XML is parsed here.
+from xml.sax.saxutils import escape  # nosec B406
 
 from barcode import Code128  # python-barcode: the module pattern (1 = bar) of the symbol
 from PIL import Image, ImageDraw, ImageFont

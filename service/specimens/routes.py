@@ -5,7 +5,6 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Response
-from pydantic import AwareDatetime
 from sqlmodel import Session
 
 from service.api.deps import Paging, RoleGuard, set_etag
@@ -14,6 +13,7 @@ from service.auth.logic import Principal
 from service.db import SessionDep
 from service.idempotency import logic as idempotency
 from service.labtests.roles import SPECIMEN_READERS, SPECIMEN_WRITERS
+from service.schemas_common import IsoInstant
 from service.specimens import logic, repository, turnaround
 from service.specimens.models import Specimen
 from service.specimens.schemas import (
@@ -42,7 +42,8 @@ reports = APIRouter(prefix="/api/v1/reports", tags=["lab"])
 
 Reader = Annotated[Principal, Depends(RoleGuard(SPECIMEN_READERS))]
 Writer = Annotated[Principal, Depends(RoleGuard(SPECIMEN_WRITERS))]
-ACTION = problem_responses(401, 403, 404, 409, 412, 422)
+# 400: malformed JSON body; 415: a body that is not JSON (RequestGuards).
+ACTION = problem_responses(400, 401, 403, 404, 409, 412, 415, 422)
 
 
 def to_read(session: Session, specimen: Specimen) -> SpecimenRead:
@@ -66,7 +67,7 @@ def _now() -> datetime:
     "",
     status_code=201,
     response_model=SpecimenRead,
-    responses=problem_responses(401, 403, 404, 409, 415, 422),
+    responses=problem_responses(400, 401, 403, 404, 409, 415, 422),
 )
 def accession(
     data: SpecimenCreate,
@@ -244,8 +245,8 @@ def label(
 def turnaround_report(
     session: SessionDep,
     user: Reader,
-    from_: Annotated[AwareDatetime, Query(alias="from")],
-    to: AwareDatetime,
+    from_: Annotated[IsoInstant, Query(alias="from")],
+    to: IsoInstant,
 ) -> TurnaroundReport:
     """Specimens collected in [from, to) (ISO 8601 with offset), by test and by bench."""
     return turnaround.report(session, user, from_, to)

@@ -4,8 +4,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from service.schemas_common import IsoInstant
 from service.specimens.states import REJECTION_REASONS
 
 Temperature = Literal["room", "refrigerated", "frozen"]
@@ -25,7 +26,7 @@ class SpecimenCreate(BaseModel):
         default=None, max_length=50, description="tests this specimen is for; default: all"
     )
     container: str | None = Field(default=None, min_length=1, max_length=60)
-    collected_at: AwareDatetime | None = None
+    collected_at: IsoInstant | None = None
     location: Location | None = None
     volume: Volume | None = None
     volume_unit: Literal["mL", "uL", "g", "mg", "ea"] | None = None
@@ -34,7 +35,7 @@ class SpecimenCreate(BaseModel):
 class Collection(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    at: AwareDatetime | None = None
+    at: IsoInstant | None = None
     location: Location | None = None
     volume: Volume | None = None
     volume_unit: Literal["mL", "uL", "g", "mg", "ea"] | None = None
@@ -43,7 +44,7 @@ class Collection(BaseModel):
 class Receipt(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    at: AwareDatetime | None = None
+    at: IsoInstant | None = None
     location: Location
     temperature: Temperature = "room"
     condition: str | None = Field(default=None, min_length=1, max_length=100)
@@ -64,13 +65,13 @@ class Move(BaseModel):
 
     location: Location
     temperature: Temperature | None = None
-    at: AwareDatetime | None = None
+    at: IsoInstant | None = None
 
 
 class Disposal(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    at: AwareDatetime | None = None
+    at: IsoInstant | None = None
     note: str | None = Field(default=None, max_length=500)
 
 
@@ -79,7 +80,7 @@ class StepCreate(BaseModel):
 
     step: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z_]{1,29}$")]
     parameters: dict[str, Decimal] = Field(default_factory=dict, max_length=10)
-    at: AwareDatetime | None = None
+    at: IsoInstant | None = None
     location: Location | None = None
     note: str | None = Field(default=None, max_length=500)
 
@@ -94,7 +95,7 @@ class ChildCreate(BaseModel):
     volume_unit: Literal["mL", "uL", "g", "mg", "ea"] | None = None
     test_ids: list[Id] = Field(default_factory=list, max_length=50)
     container: str | None = Field(default=None, min_length=1, max_length=60)
-    at: AwareDatetime | None = None
+    at: IsoInstant | None = None
 
 
 class SpecimenTestRead(BaseModel):

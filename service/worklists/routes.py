@@ -50,7 +50,8 @@ template_read = add_crud_routes(
 
 Reader = Annotated[Principal, Depends(RoleGuard(WORKLIST_READERS))]
 Writer = Annotated[Principal, Depends(RoleGuard(WORKLIST_WRITERS))]
-ACTION = problem_responses(401, 403, 404, 409, 412, 422)
+# 400: malformed JSON body; 415: a body that is not JSON (RequestGuards).
+ACTION = problem_responses(400, 401, 403, 404, 409, 412, 415, 422)
 
 
 def _now() -> datetime:
@@ -82,7 +83,7 @@ def _full(session: Session, user: Principal, worklist_id: str, response: Respons
     return _read(worklist, items)
 
 
-@router.post("", status_code=201, responses=problem_responses(401, 403, 404, 409, 415, 422))
+@router.post("", status_code=201, responses=problem_responses(400, 401, 403, 404, 409, 415, 422))
 def build(
     data: WorklistBuild, session: SessionDep, user: Writer, response: Response
 ) -> WorklistRead:

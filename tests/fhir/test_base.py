@@ -23,7 +23,23 @@ def test_metadata_lists_exactly_what_is_supported(client: TestClient) -> None:
         "Coverage",
         "Practitioner",
         "Organization",
+        "Encounter",
+        "Condition",
+        "ServiceRequest",
+        "Specimen",
+        "DiagnosticReport",
+        "Observation",
+        "Claim",
     }
+    interactions = {r["type"]: [i["code"] for i in r["interaction"]] for r in rest["resource"]}
+    assert interactions["Condition"] == ["read", "create", "search-type"]
+    assert interactions["Specimen"] == ["read", "create", "search-type"]
+    for read_only in ("DiagnosticReport", "Observation", "Claim"):
+        assert interactions[read_only] == ["read", "search-type"]
+    includes = {r["type"]: r["searchInclude"] for r in rest["resource"]}
+    assert "ServiceRequest:specimen" in includes["ServiceRequest"]
+    assert "DiagnosticReport:result" in includes["DiagnosticReport"]
+    assert "Claim:patient" in includes["Claim"]
     patient = next(r for r in rest["resource"] if r["type"] == "Patient")
     assert {p["name"] for p in patient["searchParam"]} >= {
         "identifier",

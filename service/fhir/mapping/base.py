@@ -14,6 +14,7 @@ from sqlmodel import Session, col, func, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from service import crud
+from service.audit import logic as audit
 from service.auth.logic import Principal
 from service.errors import DomainError, FieldError, InvalidInput
 from service.fhir.outcomes import NotSupported, invalid
@@ -144,6 +145,12 @@ class FhirType(ABC):
     includes: ClassVar[dict[str, Include]] = {}
     # Identifier searches that make a conditional create safe (documented in the capability).
     documentation: ClassVar[str] = ""
+    # The type-level interactions served (CapabilityStatement codes); routes follow this list.
+    interactions: ClassVar[tuple[str, ...]] = ("read", "update", "create", "search-type")
+
+    def audit_included(self, session: Session, actor: Principal, rows: Sequence[Any]) -> None:
+        """Rows shown through another type's `_include`: audited as a query if they are PHI."""
+        return None  # types over PHI override this
 
     @abstractmethod
     def read(self, session: Session, actor: Principal, record_id: str) -> Any: ...
@@ -235,6 +242,16 @@ class TableMapping(FhirType):
 
     def owns(self, row: Any) -> bool:
         return True
+
+    def audit_included(self, session: Session, actor: Principal, rows: Sequence[Any]) -> None:
+        if self.resource.phi:
+            audit.record_many(
+                session,
+                actor,
+                action="query",
+                resource_type=self.resource.name,
+                rows=[(row.id, self.resource.patient_id(row)) for row in rows],
+            )
 
     def read(
         self, session: Session, actor: Principal, record_id: str, *, audit_read: bool = True

@@ -1,0 +1,293 @@
+"""FHIR Condition <-> one ICD-10-CM diagnosis of one encounter (encounter-diagnosis).
+
+The service keeps diagnoses as the encounter's ordered code list, so a Condition's id is
+`<encounter id>-<code without the dot>` and its version is the encounter's. A create appends the
+code to `Condition.encounter`'s diagnoses through `coding.logic.code_encounter` (the service lines
+are passed back unchanged, the edits run again, the change is audited as a coding change); the
+code must be valid ICD-10-CM on the encounter's date of service. No update: recoding is the
+coder's work (REST), or a new Condition.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+
+from pydantic import ValidationError
+from sqlmodel import Session, col, select
+
+from service import crud
+from service.audit import logic as audit
+from service.auth.logic import Principal
+from service.codesets import logic as codesets
+from service.codesets.search import display_code, normalize_code
+from service.coding import logic as coding_logic
+from service.coding.logic import ENCOUNTERS
+from service.coding.models import Encounter
+from service.coding.schemas import CodingIn, ServiceLineIn
+from service.errors import Conflict, NotFound
+from service.fhir.mapping.base import (
+    Criterion,
+    FhirType,
+    Include,
+    Refs,
+    SearchParam,
+    SearchResult,
+    split_token,
+    unsupported_param,
+)
+from service.fhir.mapping.common import ICD10CM_SYSTEM, codings, not_found
+from service.fhir.mapping.coverage import _patients, reference_ids
+from service.fhir.mapping.encounter import READERS, WRITERS, condition_id, encounters_by_id
+from service.fhir.outcomes import NotSupported, invalid
+from service.paging import decode_cursor, encode_cursor
+
+CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
+REFUSED_VERIFICATION = {"refuted", "entered-in-error"}
+
+
+class ConditionExists(Conflict):
+    code = "condition-exists"
+
+
+@dataclass
+class Diagnosis:
+    """The row a Condition renders: a code at a rank (1 = principal) of an encounter."""
+
+    encounter: Encounter
+    code: str  # ICD-10-CM without the dot
+    rank: int
+
+    @property
+    def id(self) -> str:
+        return condition_id(self.encounter.id, self.code)
+
+    @property
+    def patient_id(self) -> str:
+        return self.encounter.patient_id
+
+
+def _split(condition: str) -> tuple[str, str]:
+    encounter_id, _, code = condition.rpartition("-")
+    return encounter_id, code
+
+
+def _encounters(session: Session, actor: Principal, rows: Sequence[Any]) -> Sequence[Any]:
+    return encounters_by_id(session, actor, [row.encounter.id for row in rows])
+
+
+class ConditionType(FhirType):
+    type_name = "Condition"
+    readers = READERS
+    writers = WRITERS
+    interactions: ClassVar[tuple[str, ...]] = ("read", "create", "search-type")
+    documentation = (
+        "Encounter diagnoses (ICD-10-CM): a create appends the code to Condition.encounter; "
+        "id = <encounter id>-<code without the dot>."
+    )
+    search_params: ClassVar[dict[str, SearchParam]] = {
+        "_id": SearchParam("_id", "token", "The logical id of the resource."),
+        "encounter": SearchParam("encounter", "reference", "The encounter: Encounter/<id>."),
+        "patient": SearchParam("patient", "reference", "The patient: Patient/<id>."),
+        "subject": SearchParam("subject", "reference", "The patient: Patient/<id>."),
+        "code": SearchParam(
+            "code", "token", f"The ICD-10-CM code, with or without the dot ({ICD10CM_SYSTEM})."
+        ),
+    }
+    includes: ClassVar[dict[str, Include]] = {
+        "Condition:encounter": Include("Encounter", _encounters),
+        "Condition:patient": Include("Patient", _patients),
+        "Condition:subject": Include("Patient", _patients),
+    }
+
+    def version(self, row: Any) -> int:
+        return int(row.encounter.version)
+
+    def last_updated(self, row: Any) -> datetime:
+        return row.encounter.updated_at  # type: ignore[no-any-return]
+
+    def _load(self, session: Session, actor: Principal, record_id: str) -> Diagnosis:
+        encounter_id, code = _split(record_id)
+        try:
+            encounter = crud.get(session, actor, ENCOUNTERS, encounter_id, audit_read=False)
+        except NotFound:
+            raise not_found(self.type_name, record_id) from None
+        if code not in encounter.diagnoses:
+            raise not_found(self.type_name, record_id)
+        return Diagnosis(encounter, code, encounter.diagnoses.index(code) + 1)
+
+    def read(self, session: Session, actor: Principal, record_id: str) -> Any:
+        row = self._load(session, actor, record_id)
+        audit.record(session, actor, action="read", resource_type="condition",
+                     resource_id=row.id, patient_id=row.patient_id)  # fmt: skip
+        return row
+
+    def audit_included(self, session: Session, actor: Principal, rows: Sequence[Any]) -> None:
+        audit.record_many(session, actor, action="query", resource_type="condition",
+                          rows=[(row.id, row.patient_id) for row in rows])  # fmt: skip
+
+    def create(
+        self, session: Session, actor: Principal, resource: dict[str, Any], refs: Refs
+    ) -> Any:
+        encounter_id = refs.resolve(
+            resource.get("encounter"), "Condition.encounter", ("Encounter",)
+        )
+        try:
+            encounter = crud.get(session, actor, ENCOUNTERS, encounter_id, audit_read=False)
+        except NotFound:
+            raise invalid("Condition.encounter", "no such encounter in your organization") from None
+        patient_id = refs.resolve(resource.get("subject"), "Condition.subject", ("Patient",))
+        if patient_id != encounter.patient_id:
+            raise invalid("Condition.subject", "must be the patient of Condition.encounter")
+        verification = {c.get("code") for _, c in codings(resource.get("verificationStatus"))}
+        if verification & REFUSED_VERIFICATION:
+            raise invalid(
+                "Condition.verificationStatus", "a refuted diagnosis is not coded on a claim"
+            )
+        icd = [c for _, c in codings(resource.get("code")) if c.get("system") == ICD10CM_SYSTEM]
+        if not icd or not icd[0].get("code"):
+            raise invalid("Condition.code", f"needs an ICD-10-CM coding (system {ICD10CM_SYSTEM})")
+        code = normalize_code(str(icd[0]["code"]))
+        verdict = codesets.validate_codes(
+            session, [codesets.CodeCheck(codesets.ICD10CM, code)], encounter.date_of_service
+        )[0]
+        if not verdict.valid:
+            raise invalid(
+                "Condition.code",
+                f"{verdict.detail or verdict.reason} (date of service "
+                f"{encounter.date_of_service.isoformat()})",
+            )
+        if code in encounter.diagnoses:
+            raise ConditionExists(
+                f"{display_code(code)} is a diagnosis of encounter {encounter.id} already "
+                f"(Condition/{condition_id(encounter.id, code)}); send If-None-Exist "
+                f"encounter={encounter.id}&code={display_code(code)} to make retries safe."
+            )
+        lines = coding_logic.lines_of(session, encounter.id)
+        sources = [(line.source, line.source_id) for line in lines]
+        try:
+            coding = CodingIn(
+                diagnoses=[*encounter.diagnoses, code],
+                service_lines=[
+                    ServiceLineIn(
+                        code_system=line.code_system,
+                        code=line.code,
+                        modifiers=line.modifiers,
+                        units=line.units,
+                        charge=line.charge,
+                        service_date=line.service_date,
+                        pointers=line.pointers,
+                        tooth=line.tooth,
+                        surfaces=line.surfaces,
+                        oral_area=line.oral_area,
+                        prosthesis=line.prosthesis,
+                    )
+                    for line in lines
+                ],
+            )
+        except ValidationError:
+            raise invalid(
+                "Condition.encounter", "the encounter has all the diagnoses it can take"
+            ) from None
+        coding_logic.code_encounter(session, actor, encounter.id, coding, expected_version=None)
+        # The lines came back as new rows: keep where each came from (charge capture's key).
+        for line, (source, source_id) in zip(
+            coding_logic.lines_of(session, encounter.id), sources, strict=True
+        ):
+            line.source, line.source_id = source, source_id
+            session.add(line)
+        session.flush()
+        return Diagnosis(encounter, code, len(encounter.diagnoses))
+
+    def update(
+        self,
+        session: Session,
+        actor: Principal,
+        record_id: str,
+        resource: dict[str, Any],
+        refs: Refs,
+        expected_version: int | None,
+    ) -> Any:
+        raise NotSupported("Condition is not updated here: recode the encounter.")
+
+    def render(self, row: Any) -> dict[str, Any]:
+        return {
+            "clinicalStatus": {"coding": [{"system": CLINICAL, "code": "active"}]},
+            "verificationStatus": {"coding": [{"system": VERIFICATION, "code": "confirmed"}]},
+            "category": [
+                {
+                    "coding": [
+                        {
+                            "system": CATEGORY,
+                            "code": "encounter-diagnosis",
+                            "display": "Encounter Diagnosis",
+                        }
+                    ]
+                }
+            ],
+            "code": {"coding": [{"system": ICD10CM_SYSTEM, "code": display_code(row.code)}]},
+            "subject": {"reference": f"Patient/{row.patient_id}"},
+            "encounter": {"reference": f"Encounter/{row.encounter.id}"},
+        }
+
+    def search(
+        self,
+        session: Session,
+        actor: Principal,
+        criteria: list[Criterion],
+        *,
+        count: int,
+        cursor: str | None,
+        summary_count: bool = False,
+    ) -> SearchResult:
+        query = select(Encounter.id, Encounter.diagnoses).where(
+            Encounter.organization_id == actor.organization_id,
+            col(Encounter.deleted_at).is_(None),
+        )
+        ids: set[str] | None = None
+        codes: set[str] | None = None
+        for c in criteria:
+            if c.modifier is not None:
+                raise unsupported_param(self.type_name, c)
+            if c.name == "_id":
+                pairs = [_split(v) for v in c.values]
+                query = query.where(col(Encounter.id).in_([e for e, _ in pairs]))
+                wanted = {condition_id(e, code) for e, code in pairs}
+                ids = wanted if ids is None else ids & wanted
+            elif c.name == "encounter":
+                query = query.where(col(Encounter.id).in_(reference_ids(c.values, "Encounter")))
+            elif c.name in ("patient", "subject"):
+                patients = reference_ids(c.values, "Patient")
+                query = query.where(col(Encounter.patient_id).in_(patients))
+            elif c.name == "code":
+                wanted = {
+                    normalize_code(code)
+                    for system, code in map(split_token, c.values)
+                    if system in (None, ICD10CM_SYSTEM)
+                }
+                codes = wanted if codes is None else codes & wanted
+            else:
+                raise unsupported_param(self.type_name, c)
+        matches = [
+            (encounter_id, code, rank)
+            for encounter_id, diagnoses in session.exec(query.order_by(col(Encounter.id))).all()
+            for rank, code in enumerate(diagnoses, start=1)
+            if (codes is None or code in codes)
+            and (ids is None or condition_id(encounter_id, code) in ids)
+        ]
+        if summary_count or count == 0:
+            return SearchResult([], len(matches), None)
+        start = 0
+        if cursor:
+            after_encounter, _, after_rank = decode_cursor(cursor).partition("Z")
+            after = (after_encounter, int(after_rank or 0))
+            start = next((i for i, (e, _, r) in enumerate(matches) if (e, r) > after), len(matches))
+        page = matches[start : start + count]
+        encounters = {e.id: e for e in encounters_by_id(session, actor, [e for e, _, _ in page])}
+        rows = [Diagnosis(encounters[e], code, rank) for e, code, rank in page]
+        self.audit_included(session, actor, rows)
+        more = start + count < len(matches)
+        next_cursor = encode_cursor(f"{page[-1][0]}Z{page[-1][2]}") if more and page else None
+        return SearchResult(rows, len(matches), next_cursor)
