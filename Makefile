@@ -9,7 +9,7 @@ PORT ?= 8000
 ORG ?= clinic
 PYTEST_ARGS ?=
 
-.PHONY: install run migrate lint test test-sqlite test-postgres stress fuzz bench clean
+.PHONY: install curl run migrate lint test test-sqlite test-postgres stress fuzz bench clean
 
 install: $(STAMP)
 
@@ -34,10 +34,15 @@ lint: install
 	$(BIN)/mypy service tests $(wildcard codesets/*.py bench/*.py)
 	$(BIN)/bandit -q -c pyproject.toml -r service
 
-test-sqlite: install
+# The README walkthrough tests run curl; Debian's package when missing.
+curl:
+	@command -v curl >/dev/null || (export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq >/dev/null && apt-get install -y -qq curl >/dev/null)
+
+test-sqlite: install curl
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
-test-postgres: install
+test-postgres: install curl
 	scripts/with-postgres.sh $(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
 # Lint, then the whole suite on SQLite, then again on a real PostgreSQL server started here.

@@ -1,0 +1,138 @@
+"""The README's curl walkthroughs, run as written against a real server: `backoffice migrate`,
+`backoffice demo`, `backoffice serve`, then the section's ```sh blocks in one bash shell. Only
+the address is changed (a free port). Every HTTP status curl sees is checked."""
+
+import os
+import re
+import shutil
+import subprocess  # nosec B404 - runs our own CLI, bash and curl
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.hardening.servers import BIN, running, service_env
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+CURL = shutil.which("curl")
+
+
+def section_script(heading: str) -> str:
+    """The ```sh blocks of one README section, up to the next heading of its level or above."""
+    level = len(heading.split(" ", 1)[0])
+    blocks: list[list[str]] = []
+    inside = fenced = shell = False
+    for line in README.read_text(encoding="utf-8").splitlines():
+        if not fenced and re.match(rf"#{{1,{level}}} ", line):
+            inside = line == heading
+        elif inside and line.startswith("```"):
+            fenced = not fenced
+            shell = fenced and line == "```sh"
+            if shell:
+                blocks.append([])
+        elif inside and fenced and shell:
+            blocks[-1].append(line)
+    assert blocks, f"no sh blocks under {heading}"
+    return "\n".join("\n".join(block) for block in blocks) + "\n"
+
+
+def demo_key(database_url: str, data_dir: Path) -> str:
+    env = service_env(database_url, data_dir)
+    for argv in (["migrate"], ["demo"]):
+        done = subprocess.run(  # nosec B603 - fixed argv
+            [str(BIN / "backoffice"), *argv], env=env, capture_output=True, text=True,
+            timeout=300, check=True,
+        )  # fmt: skip
+    return done.stdout.strip().splitlines()[-1]
+
+
+def run_walkthrough(script: str, base_url: str, key: str, workdir: Path) -> tuple[str, list[str]]:
+    """Runs the script with a `curl` that also reports each response's status on stderr."""
+    assert CURL, "curl is needed to run the README walkthroughs (make test installs it)"
+    shim = workdir / "bin" / "curl"
+    shim.parent.mkdir()
+    report = "%{stderr}HTTP %{http_code} %{method} %{url_effective}\\n"
+    shim.write_text(f"#!/bin/sh\nexec {CURL} -w '{report}' \"$@\"\n")
+    shim.chmod(0o755)
+    env = {**os.environ, "KEY": key, "PATH": f"{shim.parent}:{os.environ['PATH']}"}
+    done = subprocess.run(  # nosec B603 B607 - bash on our own README's commands
+        ["bash", "-euo", "pipefail", "-c", script.replace("http://127.0.0.1:8000", base_url)],
+        cwd=workdir, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    calls = re.findall(r"^HTTP (\d{3} \S+ \S+)$", done.stderr, flags=re.M)
+    assert done.returncode == 0, f"walkthrough failed:\n{done.stdout}\n{done.stderr}"
+    return done.stdout, calls
+
+
+@pytest.fixture
+def demo_server(empty_database_url: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    key = demo_key(empty_database_url, data_dir)
+    with running(empty_database_url, data_dir) as server:
+        yield server.base_url, key
+
+
+def _failures(calls: list[str]) -> list[str]:
+    return [c for c in calls if not c.startswith(("2", "3"))]
+
+
+def test_lab_walkthrough_runs_as_written(demo_server: tuple[str, str], tmp_path: Path) -> None:
+    base_url, key = demo_server
+    work = tmp_path / "work"
+    work.mkdir()
+    out, calls = run_walkthrough(section_script("## Lab walkthrough"), base_url, key, work)
+
+    # The two refusals the walkthrough shows on purpose, and nothing else.
+    failures = [re.sub(r"\?.*", "", c.replace(base_url, "")) for c in _failures(calls)]
+    assert failures == ["422 POST /api/v1/result-imports", "403 POST /api/v1/results/verification"]
+    assert len(calls) > 40
+    year = out.split("tube ", 1)[1][:2]
+    assert f"tube {year}-000001, jar {year}-000002" in out
+    assert "^BCN" in out
+    assert f"^FD{year}-000001^FS" in out
+    assert (work / "tube-label.png").read_bytes().startswith(b"\x89PNG")
+    assert "<svg" in (work / "jar-label.svg").read_text()
+    assert f"{year}-000002-B1" in out
+    assert f"2,{year}-000001,CBC,57021-8,routine,patient" in out  # the instrument CSV
+    assert '"pointer":"/rows/2"' in out  # the bad row, named
+    assert "Hemoglobin 11.4 g/dL L" in out
+    assert "WBC 7.2 10*3/uL N" in out
+    assert "a different user must verify it" in out
+    lines = out.splitlines()
+    assert lines.count("verified") == 1
+    assert lines.count("final") == 2
+    custody = [line.split()[1] for line in lines if re.match(r"\d{4}-\d\d-\d\dT", line)]
+    assert custody[0] == "accessioned"
+    assert custody[-1] == "verified"
+    assert custody.count("step") == 6
+    assert "received" in custody
+    assert '"ready_to_verified_minutes":' in out
+
+
+def test_fhir_quick_start_runs_as_written(demo_server: tuple[str, str], tmp_path: Path) -> None:
+    base_url, key = demo_server
+    work = tmp_path / "work"
+    work.mkdir()
+    heading = "### Quick start for an EHR integrator (curl, checked against a running server)"
+    out, calls = run_walkthrough(section_script(heading), base_url, key, work)
+
+    assert _failures(calls) == []
+    assert '"resourceType":"CapabilityStatement"' in out
+    assert out.count('"status":"201 Created"') == 3  # the transaction's three entries
+    assert '"accession"' in out or "urn:backoffice:accession" in out  # the specimen read back
+    assert '"resourceType":"Bundle"' in out
+
+
+def test_claims_walkthrough_runs_as_written(demo_server: tuple[str, str], tmp_path: Path) -> None:
+    base_url, key = demo_server
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / ".venv").symlink_to(BIN.parent)  # the block calls .venv/bin/backoffice
+    out, calls = run_walkthrough(section_script("## Claims and batches"), base_url, key, work)
+
+    assert _failures(calls) == []
+    [downloaded] = list(work.glob("professional-*.x12"))
+    assert downloaded.read_text().startswith("ISA*")
+    assert "valid" in out.splitlines()  # pyx12, through `backoffice x12 validate`
+    assert '"status":"submitted"' in out
