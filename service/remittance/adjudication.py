@@ -80,7 +80,13 @@ def adjudication_of(
     ).first()
     if row is None:
         return None
-    posting, payment = row
+    return posting_adjudication(session, *row)
+
+
+def posting_adjudication(
+    session: Session, posting: ClaimPosting, payment: RemittancePayment
+) -> ClaimAdjudication:
+    """One posting with its payment, its claim and line adjustments and its lines."""
     adjustments: dict[str | None, list[AdjustmentValue]] = defaultdict(list)
     for adjustment in session.exec(
         select(PostedAdjustment)
@@ -117,7 +123,7 @@ def adjudication_of(
     )
     return ClaimAdjudication(
         posting_id=posting.id,
-        claim_id=claim_id,
+        claim_id=posting.claim_id or "",
         status_code=posting.status_code,
         status_words=codes.words(codes.CLAIM_PAYMENT_STATUS, posting.status_code),
         claim_status=posting.status_after,
@@ -134,4 +140,10 @@ def adjudication_of(
     )
 
 
-__all__ = ["AdjustmentValue", "ClaimAdjudication", "LineAdjudicationValue", "adjudication_of"]
+__all__ = [
+    "AdjustmentValue",
+    "ClaimAdjudication",
+    "LineAdjudicationValue",
+    "adjudication_of",
+    "posting_adjudication",
+]

@@ -30,11 +30,12 @@ def test_metadata_lists_exactly_what_is_supported(client: TestClient) -> None:
         "DiagnosticReport",
         "Observation",
         "Claim",
+        "ClaimResponse",
     }
     interactions = {r["type"]: [i["code"] for i in r["interaction"]] for r in rest["resource"]}
     assert interactions["Condition"] == ["read", "create", "search-type"]
     assert interactions["Specimen"] == ["read", "create", "search-type"]
-    for read_only in ("DiagnosticReport", "Observation", "Claim"):
+    for read_only in ("DiagnosticReport", "Observation", "Claim", "ClaimResponse"):
         assert interactions[read_only] == ["read", "search-type"]
     includes = {r["type"]: r["searchInclude"] for r in rest["resource"]}
     assert "ServiceRequest:specimen" in includes["ServiceRequest"]

@@ -7,6 +7,7 @@ to `REGISTRY`. Routes, the CapabilityStatement, search Bundles and transactions 
 
 from service.fhir.mapping.base import FhirType
 from service.fhir.mapping.claim import ClaimType
+from service.fhir.mapping.claim_response import ClaimResponseType
 from service.fhir.mapping.condition import ConditionType
 from service.fhir.mapping.coverage import CoverageType
 from service.fhir.mapping.diagnostic_report import DiagnosticReportType
@@ -32,6 +33,7 @@ REGISTRY: dict[str, FhirType] = {
         DiagnosticReportType(),
         ObservationType(),
         ClaimType(),
+        ClaimResponseType(),
     )
 }
 
