@@ -2,21 +2,20 @@
 POST (with Idempotency-Key), GET list (cursor paging + filters), GET one, PATCH (JSON merge
 patch + If-Match), DELETE (soft)."""
 
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Header, Query, Response
+from fastapi import APIRouter, Body, Depends, Query, Response
 from pydantic import BaseModel
 from sqlmodel.sql.expression import SelectOfScalar
 
 from service import crud
 from service.api.deps import IfMatch, Paging, RoleGuard, merge_patch_body, set_etag
+from service.api.idempotency import IdempotencyDep
 from service.api.problems import problem_responses
 from service.auth.logic import Principal
 from service.db import SessionDep
-from service.idempotency import logic as idempotency
 
 Filter = Callable[[SelectOfScalar[Any], Any], SelectOfScalar[Any]]
 
@@ -59,22 +58,15 @@ def add_crud_routes(
         session: SessionDep,
         user: Writer,
         response: Response,
-        idempotency_key: Annotated[str | None, Header()] = None,
+        idempotency: IdempotencyDep,
     ) -> Any:
-        record = None
-        if idempotency_key is not None:
-            fingerprint = idempotency.fingerprint(
-                "POST", router.prefix, data.model_dump_json().encode()
-            )
-            record, replay = idempotency.begin(
-                session, user.organization_id, idempotency_key, fingerprint
-            )
-            if replay is not None:
-                return _replayed(router.prefix, replay)
+        if replay := idempotency.replay_or_claim(
+            session, user.organization_id, lambda body: f"{router.prefix}/{body['id']}"
+        ):
+            return replay
         row = crud.create(session, user, resource, data)
         body = to_read(row)
-        if record is not None:
-            idempotency.finish(session, record, 201, body.model_dump_json())
+        idempotency.remember(session, 201, body)
         response.headers["Location"] = f"{router.prefix}/{row.id}"
         set_etag(response, row.version)
         return body
@@ -170,18 +162,6 @@ def add_crud_routes(
         name=f"delete_{resource.name}",
     )
     return to_read
-
-
-def _replayed(prefix: str, replay: idempotency.Replay) -> Response:
-    body = json.loads(replay.body)
-    headers = {
-        "Location": f"{prefix}/{body['id']}",
-        "ETag": f'"{body["version"]}"',
-        "Idempotent-Replayed": "true",
-    }
-    return Response(
-        replay.body, status_code=replay.status_code, media_type="application/json", headers=headers
-    )
 
 
 def no_filters(query: SelectOfScalar[Any], filters: Any) -> SelectOfScalar[Any]:

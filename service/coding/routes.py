@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from service import crud
 from service.api.deps import IfMatch, Paging, allow, merge_patch_body, set_etag
+from service.api.idempotency import IdempotencyDep
 from service.api.problems import problem_responses
 from service.auth.logic import Principal
 from service.auth.roles import Role
@@ -63,13 +64,30 @@ def _answer(session: Session, encounter: Encounter, response: Response) -> Encou
     return encounter_read(session, encounter)
 
 
-@router.post("", status_code=201, responses=problem_responses(400, 401, 403, 415, 422))
+def _location(body: dict[str, Any]) -> str:
+    return f"{router.prefix}/{body['id']}"
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=EncounterRead,
+    responses=problem_responses(400, 401, 403, 415, 422),
+)
 def open_encounter(
-    data: EncounterCreate, session: SessionDep, user: Writer, response: Response
-) -> EncounterRead:
+    data: EncounterCreate,
+    session: SessionDep,
+    user: Writer,
+    response: Response,
+    idempotency: IdempotencyDep,
+) -> EncounterRead | Response:
+    if replay := idempotency.replay_or_claim(session, user.organization_id, _location):
+        return replay
     encounter = logic.open_encounter(session, user, data)
-    response.headers["Location"] = f"{router.prefix}/{encounter.id}"
-    return _answer(session, encounter, response)
+    response.headers["Location"] = _location({"id": encounter.id})
+    body = _answer(session, encounter, response)
+    idempotency.remember(session, 201, body)
+    return body
 
 
 @router.get("", responses=problem_responses(401, 403, 422))

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from service.api.deps import Paging, RoleGuard, set_etag
+from service.api.idempotency import IdempotencyDep
 from service.api.problems import problem_responses
 from service.auth.logic import Principal
 from service.db import SessionDep
@@ -38,18 +39,37 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _location(body: dict[str, str]) -> str:
+    return f"{router.prefix}/{body['id']}"
+
+
 def to_read(row: Result) -> ResultRead:
     fields = {name: getattr(row, name) for name in ResultRead.model_fields if name != "current"}
     return ResultRead.model_validate({**fields, "current": row.current_key is not None})
 
 
-@router.post("", status_code=201, responses=problem_responses(400, 401, 403, 404, 409, 415, 422))
-def enter(data: ResultCreate, session: SessionDep, user: Writer, response: Response) -> ResultRead:
+@router.post(
+    "",
+    status_code=201,
+    response_model=ResultRead,
+    responses=problem_responses(400, 401, 403, 404, 409, 415, 422),
+)
+def enter(
+    data: ResultCreate,
+    session: SessionDep,
+    user: Writer,
+    response: Response,
+    idempotency: IdempotencyDep,
+) -> ResultRead | Response:
     """A value entered by hand; flags come from the component's range for the patient."""
+    if replay := idempotency.replay_or_claim(session, user.organization_id, _location):
+        return replay
     row = logic.enter_result(session, user, data, at=_now())
-    response.headers["Location"] = f"{router.prefix}/{row.id}"
+    response.headers["Location"] = _location({"id": row.id})
     set_etag(response, row.version)
-    return to_read(row)
+    body = to_read(row)
+    idempotency.remember(session, 201, body)
+    return body
 
 
 @router.get("", responses=problem_responses(401, 403, 422))
@@ -90,18 +110,31 @@ def verify(data: Verification, session: SessionDep, user: Writer) -> list[Result
     return [to_read(r) for r in logic.verify_results(session, user, data.result_ids, at=_now())]
 
 
-@router.post("/{result_id}/correction", status_code=201, responses=ACTION)
+@router.post(
+    "/{result_id}/correction", status_code=201, response_model=ResultRead, responses=ACTION
+)
 def correct(
-    result_id: str, data: Correction, session: SessionDep, user: Writer, response: Response
-) -> ResultRead:
+    result_id: str,
+    data: Correction,
+    session: SessionDep,
+    user: Writer,
+    response: Response,
+    idempotency: IdempotencyDep,
+) -> ResultRead | Response:
+    """A new value for a verified result (status `corrected`); the old one stays as history."""
+    if replay := idempotency.replay_or_claim(session, user.organization_id, _location):
+        return replay
     row = logic.correct_result(session, user, result_id, data, at=_now())
-    response.headers["Location"] = f"{router.prefix}/{row.id}"
-    return to_read(row)
+    response.headers["Location"] = _location({"id": row.id})
+    body = to_read(row)
+    idempotency.remember(session, 201, body)
+    return body
 
 
 @imports.post(
     "",
     status_code=201,
+    response_model=ImportReport,
     responses=problem_responses(401, 403, 404, 409, 413, 422),
     openapi_extra={
         "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}
@@ -111,8 +144,9 @@ async def import_results(
     request: Request,
     session: SessionDep,
     user: Writer,
+    idempotency: IdempotencyDep,
     worklist_id: Annotated[str | None, Query(max_length=32)] = None,
-) -> ImportReport:
+) -> ImportReport | Response:
     """CSV results (`accession,test_code,component_code,value,unit`, header row first), matched
     by accession + test code; all rows or none. Send `Content-Type: text/csv`."""
     raw = await request.body()
@@ -120,10 +154,15 @@ async def import_results(
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidInput("The CSV must be UTF-8.") from None
+    replay = await run_in_threadpool(idempotency.replay_or_claim, session, user.organization_id)
+    if replay is not None:
+        return replay
     rows = await run_in_threadpool(
         logic.import_csv, session, user, text, worklist_id=worklist_id, at=_now()
     )
-    return ImportReport(imported=len(rows), result_ids=[r.id for r in rows])
+    report = ImportReport(imported=len(rows), result_ids=[r.id for r in rows])
+    await run_in_threadpool(idempotency.remember, session, 201, report)
+    return report
 
 
 ROUTERS = [router, imports]

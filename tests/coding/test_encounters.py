@@ -228,3 +228,27 @@ def test_references_must_belong_to_the_organization(
     )
     assert response.status_code == 422
     assert response.json()["errors"][0]["pointer"] == "/patient_id"
+
+
+def test_an_ehr_retrying_an_encounter_with_its_idempotency_key_opens_one(
+    client: TestClient, tenant: Tenant, practice: Practice, db: Session
+) -> None:
+    headers = {**tenant.headers("integration"), "Idempotency-Key": "visit-2026-11-28-001"}
+    body = encounter_payload(practice)
+
+    first = client.post("/api/v1/encounters", json=body, headers=headers)
+    again = client.post("/api/v1/encounters", json=body, headers=headers)
+
+    assert first.status_code == again.status_code == 201, again.text
+    assert again.json()["id"] == first.json()["id"]
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.headers["etag"] == first.headers["etag"]
+    db.commit()  # a fresh snapshot: see what the requests committed
+    assert (
+        len(
+            db.exec(
+                select(Encounter).where(Encounter.organization_id == tenant.organization_id)
+            ).all()
+        )
+        == 1
+    )

@@ -299,3 +299,48 @@ def test_another_organization_cannot_see_or_verify_results(
     assert _enter(
         client, other_tenant, specimen.id, setup.tests["A1C"], "4548-4", "5"
     ).status_code == (404)
+
+
+def _count_results(db: Session) -> int:
+    db.commit()  # a fresh snapshot: see what the requests committed
+    return db.exec(select(func.count()).select_from(Result)).one()
+
+
+def test_a_retried_entry_with_its_idempotency_key_answers_the_first_result(
+    client: TestClient, tenant: Tenant, db: Session, setup: LabSetup
+) -> None:
+    specimen = make_ready_specimen(db, tenant, setup)
+    body = {"specimen_id": specimen.id, "lab_test_id": setup.tests["A1C"],
+            "component_code": "4548-4", "value": "5.9"}  # fmt: skip
+    headers = {**tenant.headers(LAB), "Idempotency-Key": "entry-1"}
+
+    first = client.post("/api/v1/results", json=body, headers=headers)
+    again = client.post("/api/v1/results", json=body, headers=headers)
+    other = client.post("/api/v1/results", json={**body, "value": "6.1"}, headers=headers)
+
+    assert first.status_code == again.status_code == 201, again.text
+    assert again.json() == first.json()
+    assert again.headers["location"] == first.headers["location"]
+    assert again.headers["idempotent-replayed"] == "true"
+    assert other.status_code == 422
+    assert _count_results(db) == 1
+
+
+def test_a_retried_csv_import_with_its_idempotency_key_imports_once(
+    client: TestClient, tenant: Tenant, db: Session, setup: LabSetup
+) -> None:
+    worklist, specimens = _worklist_with(client, tenant, db, setup, 2)
+    text = ("accession,test_code,component_code,value,unit\r\n"
+            f"{specimens[0].accession},A1C,4548-4,5.4,%\r\n"
+            f"{specimens[1].accession},A1C,4548-4,6.8,%\r\n")  # fmt: skip
+    headers = {**tenant.headers(LAB), "Content-Type": "text/csv", "Idempotency-Key": "run-7"}
+    url = f"/api/v1/result-imports?worklist_id={worklist}"
+
+    first = client.post(url, content=text.encode(), headers=headers)
+    again = client.post(url, content=text.encode(), headers=headers)
+
+    assert first.status_code == again.status_code == 201, again.text
+    assert again.json() == first.json()
+    assert first.json()["imported"] == 2
+    assert again.headers["idempotent-replayed"] == "true"
+    assert _count_results(db) == 2

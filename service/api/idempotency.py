@@ -1,0 +1,76 @@
+"""`Idempotency-Key` for routes (DESIGN.md: POSTs that create accept it, for EHR and client
+retries). A route takes `IdempotencyDep`, calls `replay_or_claim()` before the work and
+`remember()` after it, in the request's own transaction: a retry with the same key and the same
+body answers the first answer (`Idempotent-Replayed: true`); the same key with another body is
+422; a retry that arrives while the first request still runs waits for it (unique index).
+"""
+
+import json
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request, Response
+from pydantic import BaseModel, TypeAdapter
+from sqlmodel import Session
+
+from service.idempotency import logic
+from service.idempotency.models import IdempotencyRecord
+
+KEY_DESCRIPTION = (
+    "Any unique string (a UUID) per intended request: a retry with the same key and body "
+    "answers the first answer instead of doing the work twice."
+)
+
+
+class Idempotency:
+    def __init__(self, key: str | None, fingerprint: str) -> None:
+        self.key = key
+        self.fingerprint = fingerprint
+        self._record: IdempotencyRecord | None = None
+
+    def replay_or_claim(
+        self,
+        session: Session,
+        organization_id: str,
+        location: Callable[[Any], str] | None = None,
+    ) -> Response | None:
+        """The stored answer when this key was seen; else claims the key and returns None.
+        `location` gives the Location header of a replay from its JSON body."""
+        if self.key is None:
+            return None
+        self._record, replay = logic.begin(session, organization_id, self.key, self.fingerprint)
+        if replay is None:
+            return None
+        headers = {"Idempotent-Replayed": "true"}
+        body = json.loads(replay.body)
+        if location is not None:
+            headers["Location"] = location(body)
+        if isinstance(body, dict) and isinstance(body.get("version"), int):
+            headers["ETag"] = f'"{body["version"]}"'  # as set_etag answered the first time
+        return Response(
+            replay.body, status_code=replay.status_code, media_type="application/json",
+            headers=headers,
+        )  # fmt: skip
+
+    def remember(self, session: Session, status_code: int, body: BaseModel | list[Any]) -> None:
+        if self._record is None:
+            return
+        text = (
+            body.model_dump_json()
+            if isinstance(body, BaseModel)
+            else TypeAdapter(list[Any]).dump_json(body).decode()
+        )
+        logic.finish(session, self._record, status_code, text)
+
+
+async def idempotency(
+    request: Request,
+    idempotency_key: Annotated[str | None, Header(description=KEY_DESCRIPTION)] = None,
+) -> Idempotency:
+    # The body is already read (and cached) by the time dependencies run; the raw bytes are the
+    # fingerprint, so a retry must resend the same bytes, as HTTP clients do.
+    body = await request.body() if idempotency_key is not None else b""
+    return Idempotency(idempotency_key, logic.fingerprint(request.method, request.url.path, body))
+
+
+IdempotencyDep = Annotated[Idempotency, Depends(idempotency)]
