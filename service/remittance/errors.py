@@ -62,3 +62,9 @@ class BatchAlreadyAnswered(Conflict):
 
 class PaymentAlreadyPosted(Conflict):
     code = "payment-already-posted"
+
+
+class RemittanceFileBeingUploaded(Conflict):
+    """The same bytes were stored by a concurrent upload this transaction cannot read yet."""
+
+    code = "remittance-file-being-uploaded"

@@ -9,6 +9,7 @@ from typing import Any
 from openpyxl import Workbook  # type: ignore[import-untyped]
 
 from service.remittance.reports import Table
+from service.remittance.spreadsheet import csv_text, keep_text
 
 
 def _plain(value: Any) -> Any:
@@ -17,6 +18,11 @@ def _plain(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     return "" if value is None else value
+
+
+def _csv(value: Any) -> Any:
+    # Only text is guarded: amounts, counts and dates are ours, not user data.
+    return csv_text(value) if isinstance(value, str) else _plain(value)
 
 
 def _cell(value: Any) -> Any:
@@ -45,8 +51,8 @@ def to_csv(table: Table) -> bytes:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(table.columns)
     for row in table.rows:
-        writer.writerow([_plain(row.get(c)) for c in table.columns])
-    writer.writerow([_plain(v) for v in _total_row(table)])
+        writer.writerow([_csv(row.get(c)) for c in table.columns])
+    writer.writerow([_csv(v) for v in _total_row(table)])
     return out.getvalue().encode("utf-8")
 
 
@@ -59,6 +65,9 @@ def to_xlsx(table: Table) -> bytes:
     for row in table.rows:
         sheet.append([_cell(row.get(c)) for c in table.columns])
     sheet.append([_cell(v) for v in _total_row(table)])
+    for cells in sheet.iter_rows():
+        for cell in cells:
+            keep_text(cell)
     for index, column in enumerate(table.columns, start=1):
         if column in table.money:
             for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):

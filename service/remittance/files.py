@@ -3,6 +3,8 @@
 The whole upload is one transaction: the file row, its bytes, the acknowledgements or the
 postings and every status they move. A malformed or unbalanced file raises before anything
 is written, and any later failure rolls everything back, so nothing is ever half posted.
+The same bytes sent twice at once: the unique (organization, SHA-256) index lets one upload in,
+and the other answers as a later duplicate would, with the first one's result.
 """
 
 import hashlib
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from service.audit import logic as audit
@@ -18,6 +21,7 @@ from service.auth.logic import Principal
 from service.errors import InvalidInput
 from service.remittance import acks, posting
 from service.remittance.errors import (
+    RemittanceFileBeingUploaded,
     RemittanceFileMalformed,
     RemittanceFileNotFound,
     RemittanceUnbalanced,
@@ -91,15 +95,7 @@ def upload(
     digest = hashlib.sha256(raw).hexdigest()
     earlier = find_by_digest(session, actor.organization_id, digest)
     if earlier is not None:
-        audit.record(
-            session,
-            actor,
-            action="read",
-            resource_type="remittance_file",
-            resource_id=earlier.id,
-            detail="the same file uploaded again: not applied twice",
-        )
-        return Upload(earlier, created=False)
+        return _duplicate(session, actor, earlier, at=at)
     kind, parsed = parse(raw)
     envelope = parsed.envelope
     stored = RemittanceFile(
@@ -112,8 +108,9 @@ def upload(
         interchange_control_number=envelope.control_number[:9],
         uploaded_by=actor.user_id,
     )
-    session.add(stored)
-    session.flush()
+    if not _insert_first(session, stored):
+        winner = _stored_concurrently(session, actor.organization_id, digest)
+        return _duplicate(session, actor, winner, at=at)
     for seq, start in enumerate(range(0, len(raw), CHUNK_BYTES)):
         session.execute(
             sa.insert(RemittanceFileChunk).values(
@@ -139,6 +136,46 @@ def upload(
         at=at,
     )
     return Upload(stored, created=True)
+
+
+def _duplicate(
+    session: Session, actor: Principal, earlier: RemittanceFile, *, at: datetime
+) -> Upload:
+    audit.record(
+        session,
+        actor,
+        action="read",
+        resource_type="remittance_file",
+        resource_id=earlier.id,
+        detail="the same file uploaded again: not applied twice",
+        at=at,
+    )
+    return Upload(earlier, created=False)
+
+
+def _insert_first(session: Session, stored: RemittanceFile) -> bool:
+    """Inserts the file row; False when a concurrent upload of the same bytes committed first.
+
+    Both passed the SHA-256 lookup; the unique (organization_id, sha256) index makes this INSERT
+    wait for the other transaction and fail once it commits. The savepoint keeps ours usable.
+    """
+    try:
+        with session.begin_nested():
+            session.add(stored)
+    except IntegrityError:
+        return False
+    return True
+
+
+def _stored_concurrently(session: Session, organization_id: str, digest: str) -> RemittanceFile:
+    # READ COMMITTED (the default): this new statement sees the row the other upload committed.
+    winner = find_by_digest(session, organization_id, digest)
+    if winner is None:
+        raise RemittanceFileBeingUploaded(
+            f"The same file (sha256 {digest[:12]}) was stored by a concurrent upload "
+            "that this request cannot read yet: retry to get its result."
+        )
+    return winner
 
 
 def get_file(session: Session, actor: Principal, file_id: str) -> RemittanceFile:

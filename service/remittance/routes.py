@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from sqlmodel import Session, col, select
 
@@ -97,7 +98,11 @@ async def upload_file(
     if media not in X12_TYPES:
         raise UnsupportedUpload("Send the X12 file as text/plain or application/edi-x12.")
     raw = await request.body()
-    upload = files.upload(session, user, raw, filename=filename, at=datetime.now(UTC))
+    # In a worker thread: on PostgreSQL the insert can wait for a concurrent upload of the same
+    # bytes to commit, and that commit needs the event loop this request would otherwise block.
+    upload = await run_in_threadpool(
+        files.upload, session, user, raw, filename=filename, at=datetime.now(UTC)
+    )
     response.headers["Location"] = f"{remittance_files.prefix}/{upload.file.id}"
     if not upload.created:
         response.status_code = 200

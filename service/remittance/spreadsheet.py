@@ -1,0 +1,34 @@
+"""Text cells of CSV and XLSX downloads that a spreadsheet will not run as formulas.
+
+OWASP "CSV Injection": Excel and LibreOffice run a cell that begins with =, +, -, @, tab or
+carriage return as a formula (a payer or patient name typed as `=HYPERLINK(...)` or
+`=cmd|...`); a leading single quote makes it text. Only text from data needs this: numbers we
+write (Decimal, int, dates) are not text, and text that is just a number ("-12.50") cannot hold
+a formula, so it stays as it is and still reads as a number.
+
+Nothing here is specific to remittances (the worklist CSV could use it too).
+"""
+
+import re
+from typing import Any
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?", re.ASCII)
+
+
+def looks_like_formula(text: str) -> bool:
+    return text.startswith(FORMULA_STARTS) and _NUMBER.fullmatch(text) is None
+
+
+def csv_text(text: str) -> str:
+    """The text for a CSV cell, quoted with ' when a spreadsheet would run it."""
+    return "'" + text if looks_like_formula(text) else text
+
+
+def keep_text(cell: Any) -> None:
+    """Stores an openpyxl cell holding a str as text: openpyxl makes "=..." a formula (and
+    "#N/A" an error). Excel's quote prefix keeps a formula-like text as text when edited."""
+    if isinstance(cell.value, str):
+        cell.data_type = "s"
+        if looks_like_formula(cell.value):
+            cell.quotePrefix = True
