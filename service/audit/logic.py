@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from service.audit.models import AuditEvent
 from service.auth.logic import Principal
 from service.db import SessionFactory
+from service.ids import new_id
 from service.paging import Page, fetch_page
 from service.records import utcnow
 
@@ -45,12 +47,15 @@ def record_many(
     rows: Iterable[tuple[str, str | None]],
     detail: str = "",
 ) -> None:
-    """One event per (resource id, patient id): a list of patients audits every patient shown."""
+    """One event per (resource id, patient id): a list of patients audits every patient shown.
+    One INSERT without an ORM object per row: a worklist build audits thousands of specimens."""
     at = utcnow()
-    session.add_all(
-        _event(actor, action, resource_type, rid, pid, "success", detail, None, at)
+    values = [
+        _values(actor, action, resource_type, rid, pid, "success", detail, None, at)
         for rid, pid in rows
-    )
+    ]
+    if values:
+        session.execute(sa.insert(AuditEvent.__table__), values)  # type: ignore[attr-defined]
 
 
 def _event(
@@ -65,20 +70,39 @@ def _event(
     at: datetime | None,
 ) -> AuditEvent:
     return AuditEvent(
-        organization_id=actor.organization_id,
-        user_id=actor.user_id,
-        role=actor.role,
-        action=action,
-        resource_type=resource_type,
-        resource_id=resource_id,
-        patient_id=patient_id,
-        outcome=outcome,
-        at=at or utcnow(),
-        client_address=actor.client_address,
-        request_id=actor.request_id,
-        detail=detail[:500],
-        changes=json.dumps(changes, default=str, sort_keys=True) if changes else None,
+        **_values(
+            actor, action, resource_type, resource_id, patient_id, outcome, detail, changes, at
+        )
     )
+
+
+def _values(
+    actor: Principal,
+    action: str,
+    resource_type: str,
+    resource_id: str | None,
+    patient_id: str | None,
+    outcome: str,
+    detail: str,
+    changes: dict[str, Any] | None,
+    at: datetime | None,
+) -> dict[str, Any]:
+    return {
+        "id": new_id(),
+        "organization_id": actor.organization_id,
+        "user_id": actor.user_id,
+        "role": actor.role,
+        "action": action,
+        "resource_type": resource_type,
+        "resource_id": resource_id,
+        "patient_id": patient_id,
+        "outcome": outcome,
+        "at": at or utcnow(),
+        "client_address": actor.client_address,
+        "request_id": actor.request_id,
+        "detail": detail[:500],
+        "changes": json.dumps(changes, default=str, sort_keys=True) if changes else None,
+    }
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,10 @@
 """Lab orders as a record: references checked, reason codes validated against ICD-10-CM."""
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -71,3 +73,35 @@ def place_order(session: Session, actor: Principal, data: LabOrderCreate) -> Lab
 
 def get_order(session: Session, actor: Principal, order_id: str, *, audit_read: bool) -> LabOrder:
     return crud.get(session, actor, LAB_ORDERS, order_id, audit_read=audit_read)
+
+
+@dataclass(frozen=True)
+class OrderTerms:
+    """What accessioning checks an order against and copies from it."""
+
+    id: str
+    patient_id: str
+    priority: str
+    status: str
+    test_ids: list[str]
+
+
+_ORDER: sa.Table = LabOrder.__table__  # type: ignore[attr-defined]
+# Built once and read as plain columns: accessioning runs it for every specimen, and loading the
+# whole record through the ORM cost more than the specimen's INSERT.
+_TERMS = sa.select(
+    _ORDER.c.id, _ORDER.c.patient_id, _ORDER.c.priority, _ORDER.c.status, _ORDER.c.test_ids
+).where(
+    _ORDER.c.id == sa.bindparam("order_id"),
+    _ORDER.c.organization_id == sa.bindparam("organization_id"),
+    _ORDER.c.deleted_at.is_(None),
+)
+
+
+def get_order_terms(session: Session, actor: Principal, order_id: str) -> OrderTerms:
+    """The order as `get_order` finds it (the caller's organization, not deleted), unaudited."""
+    params = {"order_id": order_id, "organization_id": actor.organization_id}
+    row = session.execute(_TERMS, params).one_or_none()
+    if row is None:
+        raise LAB_ORDERS.missing(order_id)
+    return OrderTerms(*row)

@@ -25,7 +25,7 @@ from service.labtests.schemas import ProtocolStep
 from service.orders import logic as order_logic
 from service.paging import Page, fetch_page
 from service.patients.models import Patient
-from service.records import bump_version
+from service.records import bump_version, utcnow
 from service.specimens import labels, repository
 from service.specimens.models import Specimen, SpecimenEvent, SpecimenTest
 from service.specimens.schemas import (
@@ -71,9 +71,52 @@ class VolumeInsufficient(Conflict):
 # --- helpers -----------------------------------------------------------------------------------
 
 
+def _memo(session: Session, name: str) -> dict[str, Any]:
+    """Values read once per transaction (one request, one job): a FHIR bundle or a job that
+    accessions many specimens reads the organization's zone and the catalog rows once. A later
+    transaction of the same session starts afresh."""
+    transaction = session.get_transaction()
+    held = session.info.get(name)
+    if held is None or held[0] is not transaction:
+        held = session.info[name] = (transaction, {})
+    memo: dict[str, Any] = held[1]
+    return memo
+
+
 def _zone(session: Session, organization_id: str) -> ZoneInfo:
-    organization = auth_repository.get_organization(session, organization_id)
-    return ZoneInfo(organization.time_zone if organization else "UTC")
+    zones = _memo(session, "specimens.zones")
+    if organization_id not in zones:
+        organization = auth_repository.get_organization(session, organization_id)
+        zones[organization_id] = ZoneInfo(organization.time_zone if organization else "UTC")
+    zone: ZoneInfo = zones[organization_id]
+    return zone
+
+
+def _lab_tests(session: Session, organization_id: str, ids: list[str]) -> dict[str, LabTest]:
+    """`labtest_logic.get_lab_tests`, memoized per transaction. Rows stay ORM objects, so an
+    edit or soft delete in this transaction shows; one that a rolled-back savepoint took out of
+    the session is read again."""
+    memo = _memo(session, "specimens.lab_tests")
+    missing = [i for i in ids if i not in memo or not sa.inspect(memo[i]).persistent]
+    if missing:
+        memo.update(labtest_logic.get_lab_tests(session, organization_id, missing))
+    found = (memo.get(i) for i in ids)
+    return {
+        t.id: t
+        for t in found
+        if t is not None and t.organization_id == organization_id and t.deleted_at is None
+    }
+
+
+def _event_row(
+    actor: Principal, specimen: Specimen, event: str, at: datetime, details: dict[str, Any]
+) -> dict[str, Any]:
+    """A custody event as a row for `repository.add_events` (no ORM object per row)."""
+    return {
+        "id": new_id(), "organization_id": specimen.organization_id, "specimen_id": specimen.id,
+        "event": event, "at": at, "user_id": actor.user_id, "location": specimen.location,
+        "step": None, "deviation": False, "details": details,
+    }  # fmt: skip
 
 
 def _event(
@@ -114,6 +157,19 @@ def _audit(
         resource_id=specimen.id,
         patient_id=specimen.patient_id,
         detail=detail,
+    )
+
+
+def audit_specimens(
+    session: Session,
+    actor: Principal,
+    action: str,
+    rows: Sequence[tuple[str, str | None]],
+    detail: str = "",
+) -> None:
+    """One audit event per (specimen id, patient id), in one INSERT."""
+    audit.record_many(
+        session, actor, action=action, resource_type="specimen", rows=rows, detail=detail
     )
 
 
@@ -175,7 +231,7 @@ def tests_for(session: Session, specimen: Specimen) -> list[tuple[SpecimenTest, 
 def accession_specimen(
     session: Session, actor: Principal, data: SpecimenCreate, *, at: datetime
 ) -> Specimen:
-    order = order_logic.get_order(session, actor, data.order_id, audit_read=False)
+    order = order_logic.get_order_terms(session, actor, data.order_id)
     if order.status != "active":
         raise OrderNotActive(f"Lab order {order.id} is {order.status}.")
     wanted = data.test_ids if data.test_ids is not None else list(order.test_ids)
@@ -186,7 +242,7 @@ def accession_specimen(
     if not wanted:
         errors.add("/test_ids", "a specimen is for at least one test")
     errors.raise_if_any()
-    tests = labtest_logic.get_lab_tests(session, actor.organization_id, wanted)
+    tests = _lab_tests(session, actor.organization_id, wanted)
     if len(tests) != len(set(wanted)):
         raise InvalidInput("A test of this order is no longer in the catalog.")
     types = sorted({t.specimen_type for t in tests.values()})
@@ -195,13 +251,13 @@ def accession_specimen(
             f"These tests need different specimen types ({', '.join(types)}): one specimen each."
         )
     first = tests[wanted[0]]
+    volume_unit = data.volume_unit or first.volume_unit if data.volume is not None else None
     specimen = new_specimen(
         session, actor, order_id=order.id, patient_id=order.patient_id, priority=order.priority,
         specimen_type=types[0], container=data.container or first.container,
         location=data.location, test_ids=list(dict.fromkeys(wanted)), at=at,
+        volume=data.volume, volume_unit=volume_unit,
     )  # fmt: skip
-    if data.volume is not None:
-        specimen.volume, specimen.volume_unit = data.volume, data.volume_unit or first.volume_unit
     if data.collected_at is not None:
         collect_specimen(
             session, actor, specimen.id, Collection(at=data.collected_at, location=data.location),
@@ -223,11 +279,21 @@ def new_specimen(
     test_ids: list[str],
     at: datetime,
     recollection_of_id: str | None = None,
+    volume: Decimal | None = None,
+    volume_unit: str | None = None,
 ) -> Specimen:
+    """A specimen in `ordered` with its tests, custody event and audit event, each one plain
+    INSERT; the specimen is returned as a loaded ORM object that callers go on changing."""
     year = _accession_year(session, actor.organization_id, at)
     number = repository.next_accession_number(session, actor.organization_id, year)
+    now = utcnow()
+    # Defaults given here: SQLModel inspects each default factory's signature on every
+    # construction, which costs more than the INSERT.
     specimen = Specimen(
+        id=new_id(),
         organization_id=actor.organization_id,
+        created_at=now,
+        updated_at=now,
         accession=format_accession(year, number),
         order_id=order_id,
         patient_id=patient_id,
@@ -235,17 +301,17 @@ def new_specimen(
         specimen_type=specimen_type,
         container=container,
         location=location,
+        volume=volume,
+        volume_unit=volume_unit,
         recollection_of_id=recollection_of_id,
+        warnings=[],
     )
-    session.add(specimen)
-    session.flush()
-    session.add_all(
-        SpecimenTest(organization_id=actor.organization_id, specimen_id=specimen.id, lab_test_id=t)
-        for t in test_ids
+    repository.add_specimen(session, specimen)
+    repository.add_tests(session, actor.organization_id, specimen.id, test_ids)
+    repository.add_events(
+        session, [_event_row(actor, specimen, "accessioned", at, {"order_id": order_id})]
     )
-    _event(session, actor, specimen, "accessioned", at, details={"order_id": order_id})
-    _audit(session, actor, specimen, "create")
-    session.flush()
+    audit_specimens(session, actor, "create", [(specimen.id, specimen.patient_id)])
     return specimen
 
 

@@ -18,13 +18,12 @@ from sqlmodel import Session, col, select
 
 from service import crud
 from service.audit import logic as audit
-from service.audit.models import AuditEvent
 from service.auth.logic import Principal
 from service.errors import Conflict, ErrorList, InvalidInput, NotFound
 from service.ids import new_id
 from service.labtests import logic as labtest_logic
 from service.paging import Page, fetch_page
-from service.records import bump_version, utcnow
+from service.records import bump_version
 from service.results import repository as result_repository
 from service.specimens import logic as specimen_logic
 from service.specimens import repository as specimen_repository
@@ -126,26 +125,15 @@ def _serialize_builders(session: Session, organization_id: str, bench: str) -> N
 
 def _audit_items(session: Session, actor: Principal, action: str, specimen_ids: Sequence[str],
                  worklist_id: str) -> None:  # fmt: skip
-    """One audit event per specimen (patient data) placed, removed or shown; written with one
-    bulk INSERT, since a build places thousands (the same columns `audit.record_many` fills)."""
-    if not specimen_ids:
-        return
+    """One audit event per specimen (patient data) placed, removed or shown."""
     patients: dict[str, str] = {}
     for start in range(0, len(specimen_ids), 1000):
         chunk = list(specimen_ids[start : start + 1000])
         query = select(Specimen.id, Specimen.patient_id).where(col(Specimen.id).in_(chunk))
         patients.update(dict(session.exec(query).all()))
-    at = utcnow()
-    session.execute(
-        sa.insert(AuditEvent.__table__),  # type: ignore[attr-defined]
-        [
-            {"id": new_id(), "organization_id": actor.organization_id, "user_id": actor.user_id,
-             "role": actor.role, "action": action, "resource_type": "specimen",
-             "resource_id": sid, "patient_id": patients.get(sid), "outcome": "success",
-             "at": at, "client_address": actor.client_address, "request_id": actor.request_id,
-             "detail": f"worklist {worklist_id}", "changes": None}
-            for sid in specimen_ids
-        ],
+    specimen_logic.audit_specimens(
+        session, actor, action, [(sid, patients.get(sid)) for sid in specimen_ids],
+        detail=f"worklist {worklist_id}",
     )  # fmt: skip
 
 
@@ -183,7 +171,7 @@ def build_worklist(
 def _fill(
     session: Session, actor: Principal, worklist: Worklist, free: list[str], at: datetime
 ) -> list[str]:
-    placed_specimens: list[str] = []
+    placed: list[repository.Waiting] = []
     for _ in range(20):  # each round only repeats for items another builder took meanwhile
         if not free:
             break
@@ -200,11 +188,12 @@ def _fill(
              "added_at": at}
             for position, c in zip(free, candidates, strict=False)
         ]  # fmt: skip
-        placed = repository.place(session, rows)
-        used = {r["position"] for r in rows if r["specimen_test_id"] in placed}
+        taken = repository.place(session, rows)
+        used = {r["position"] for r in rows if r["specimen_test_id"] in taken}
         free = [p for p in free if p not in used]
-        placed_specimens += [c.specimen_id for c in candidates if c.specimen_test_id in placed]
-    specimen_ids = list(dict.fromkeys(placed_specimens))
+        placed += [c for c in candidates if c.specimen_test_id in taken]
+    patients = {c.specimen_id: c.patient_id for c in placed}  # one entry per specimen, in order
+    specimen_ids = list(patients)
     specimen_logic.start_analysis(session, actor, specimen_ids, at)
     specimen_repository.add_events(
         session,
@@ -215,7 +204,9 @@ def _fill(
             for sid in specimen_ids
         ],
     )  # fmt: skip
-    _audit_items(session, actor, "update", specimen_ids, worklist.id)
+    specimen_logic.audit_specimens(
+        session, actor, "update", list(patients.items()), detail=f"worklist {worklist.id}"
+    )
     session.flush()
     return specimen_ids
 

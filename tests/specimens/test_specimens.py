@@ -334,3 +334,60 @@ def test_reading_a_specimen_is_audited_with_its_patient(
         )
     ).all()
     assert [(r.patient_id, r.role) for r in reads] == [(setup.patient_id, "auditor")]
+
+
+def test_accessioning_writes_the_specimen_its_tests_custody_and_audit_events(
+    db: Session, tenant: Tenant, setup: LabSetup
+) -> None:
+    from sqlmodel import select
+
+    from service.audit.models import AuditEvent
+    from service.specimens import logic as specimen_logic
+    from service.specimens import repository
+    from service.specimens.models import SpecimenEvent
+    from service.specimens.schemas import SpecimenCreate
+
+    order_id = make_order(db, tenant, setup, ["A1C"])
+    actor = principal(tenant, Role.FRONT_DESK)
+    data = SpecimenCreate(order_id=order_id, volume="3", location="Draw 2")
+    # Two in one transaction: the second reuses the zone and catalog rows the first read.
+    first, second = (
+        specimen_logic.accession_specimen(db, actor, data, at=datetime.now(UTC)) for _ in range(2)
+    )
+    db.commit()
+
+    assert int(second.accession[3:]) == int(first.accession[3:]) + 1
+    for specimen in (first, second):
+        db.refresh(specimen)
+        assert (specimen.status, specimen.version, specimen.volume, specimen.volume_unit) == (
+            "ordered", 1, 3, "mL",
+        )  # fmt: skip
+        tests = repository.tests_of(db, [specimen.id])
+        assert [(t.lab_test_id, t.status) for t in tests] == [(setup.tests["A1C"], "pending")]
+        events = db.exec(select(SpecimenEvent).where(SpecimenEvent.specimen_id == specimen.id))
+        assert [(e.event, e.location, e.user_id, e.details) for e in events] == [
+            ("accessioned", "Draw 2", actor.user_id, {"order_id": order_id})
+        ]
+        audits = db.exec(select(AuditEvent).where(AuditEvent.resource_id == specimen.id))
+        assert [(a.action, a.resource_type, a.patient_id, a.outcome, a.role) for a in audits] == [
+            ("create", "specimen", setup.patient_id, "success", "front_desk")
+        ]
+
+
+def test_a_test_taken_out_of_the_catalog_within_the_transaction_is_refused(
+    db: Session, tenant: Tenant, setup: LabSetup
+) -> None:
+    from service import crud
+    from service.errors import InvalidInput
+    from service.labtests import logic as labtest_logic
+    from service.specimens import logic as specimen_logic
+    from service.specimens.schemas import SpecimenCreate
+
+    order_id = make_order(db, tenant, setup, ["A1C"])
+    actor = principal(tenant)
+    data = SpecimenCreate(order_id=order_id)
+    specimen_logic.accession_specimen(db, actor, data, at=datetime.now(UTC))
+    crud.delete(db, actor, labtest_logic.LAB_TESTS, setup.tests["A1C"], at=datetime.now(UTC),
+                expected_version=None)  # fmt: skip
+    with pytest.raises(InvalidInput, match="no longer in the catalog"):
+        specimen_logic.accession_specimen(db, actor, data, at=datetime.now(UTC))

@@ -69,6 +69,23 @@ def test_a_build_takes_stat_first_then_the_oldest_collection_up_to_capacity(
     assert specimen["status"] == "in_analysis"
 
 
+def test_a_build_audits_each_placed_specimen_with_its_patient(
+    client: TestClient, tenant: Tenant, db: Session, setup: LabSetup
+) -> None:
+    from service.audit.models import AuditEvent
+
+    placed = {make_ready_specimen(db, tenant, setup).id for _ in range(2)}
+    build = _build(client, tenant, _template(client, tenant, setup)).json()
+    audits = db.exec(
+        select(AuditEvent).where(
+            AuditEvent.detail == f"worklist {build['id']}", AuditEvent.action == "update"
+        )
+    ).all()
+    assert sorted((a.resource_id, a.patient_id, a.role) for a in audits) == sorted(
+        (specimen_id, setup.patient_id, "lab") for specimen_id in placed
+    )
+
+
 def test_a_plate_fills_down_columns_around_reserved_wells(
     client: TestClient, tenant: Tenant, db: Session, setup: LabSetup
 ) -> None:
