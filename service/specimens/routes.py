@@ -1,17 +1,16 @@
 """REST routes for specimens under /api/v1/specimens, and the turnaround report."""
 
-import json
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from sqlmodel import Session
 
 from service.api.deps import Paging, RoleGuard, set_etag
+from service.api.idempotency import IdempotencyDep
 from service.api.problems import problem_responses
 from service.auth.logic import Principal
 from service.db import SessionDep
-from service.idempotency import logic as idempotency
 from service.labtests.roles import SPECIMEN_READERS, SPECIMEN_WRITERS
 from service.schemas_common import IsoInstant
 from service.specimens import logic, repository, turnaround
@@ -63,6 +62,10 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _location(body: dict[str, Any]) -> str:
+    return f"{router.prefix}/{body['id']}"
+
+
 @router.post(
     "",
     status_code=201,
@@ -74,29 +77,15 @@ def accession(
     session: SessionDep,
     user: Writer,
     response: Response,
-    idempotency_key: Annotated[str | None, Header()] = None,
+    idempotency: IdempotencyDep,
 ) -> SpecimenRead | Response:
     """Accession a specimen: a new accession number (YY-NNNNNN), status `ordered` or `collected`."""
-    record = None
-    if idempotency_key is not None:
-        fingerprint = idempotency.fingerprint(
-            "POST", router.prefix, data.model_dump_json().encode()
-        )
-        record, replay = idempotency.begin(
-            session, user.organization_id, idempotency_key, fingerprint
-        )
-        if replay is not None:
-            body = json.loads(replay.body)
-            return Response(
-                replay.body, status_code=replay.status_code, media_type="application/json",
-                headers={"Location": f"{router.prefix}/{body['id']}",
-                         "ETag": f'"{body["version"]}"', "Idempotent-Replayed": "true"},
-            )  # fmt: skip
+    if replay := idempotency.replay_or_claim(session, user.organization_id, _location):
+        return replay
     specimen = logic.accession_specimen(session, user, data, at=_now())
     read = _answer(session, specimen, response)
-    if record is not None:
-        idempotency.finish(session, record, 201, read.model_dump_json())
-    response.headers["Location"] = f"{router.prefix}/{specimen.id}"
+    idempotency.remember(session, 201, read)
+    response.headers["Location"] = _location({"id": specimen.id})
     return read
 
 
@@ -131,15 +120,23 @@ def receive(
     return _answer(session, specimen, response)
 
 
-@router.post("/{specimen_id}/steps", status_code=201, responses=ACTION)
+@router.post("/{specimen_id}/steps", status_code=201, response_model=StepResult, responses=ACTION)
 def record_step(
-    specimen_id: str, data: StepCreate, session: SessionDep, user: Writer
-) -> StepResult:
+    specimen_id: str,
+    data: StepCreate,
+    session: SessionDep,
+    user: Writer,
+    idempotency: IdempotencyDep,
+) -> StepResult | Response:
     """A preparation step, checked against the protocol of the specimen's tests."""
+    if replay := idempotency.replay_or_claim(session, user.organization_id):
+        return replay
     specimen, deviations = logic.record_step(session, user, specimen_id, data, at=_now())
-    return StepResult(
+    result = StepResult(
         specimen=to_read(session, specimen), deviation=bool(deviations), deviations=deviations
     )
+    idempotency.remember(session, 201, result)
+    return result
 
 
 @router.post("/{specimen_id}/rejection", responses=ACTION)
@@ -154,14 +151,25 @@ def reject(
     return _answer(session, specimen, response)
 
 
-@router.post("/{specimen_id}/children", status_code=201, responses=ACTION)
+@router.post(
+    "/{specimen_id}/children", status_code=201, response_model=SpecimenRead, responses=ACTION
+)
 def take_child(
-    specimen_id: str, data: ChildCreate, session: SessionDep, user: Writer, response: Response
-) -> SpecimenRead:
+    specimen_id: str,
+    data: ChildCreate,
+    session: SessionDep,
+    user: Writer,
+    response: Response,
+    idempotency: IdempotencyDep,
+) -> SpecimenRead | Response:
     """An aliquot, block or slide (accession suffix -A1, -B1, -S1)."""
+    if replay := idempotency.replay_or_claim(session, user.organization_id, _location):
+        return replay
     child = logic.take_child(session, user, specimen_id, data, at=_now())
-    response.headers["Location"] = f"{router.prefix}/{child.id}"
-    return _answer(session, child, response)
+    response.headers["Location"] = _location({"id": child.id})
+    read = _answer(session, child, response)
+    idempotency.remember(session, 201, read)
+    return read
 
 
 @router.post("/{specimen_id}/location", responses=ACTION)

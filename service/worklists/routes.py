@@ -1,13 +1,14 @@
 """REST routes for worklist templates and worklists: build, items, status, CSV export, controls."""
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 from sqlmodel import Session
 
 from service.api.crud_routes import add_crud_routes
 from service.api.deps import Paging, RoleGuard, set_etag
+from service.api.idempotency import IdempotencyDep
 from service.api.problems import problem_responses
 from service.auth.logic import Principal
 from service.db import SessionDep
@@ -83,15 +84,32 @@ def _full(session: Session, user: Principal, worklist_id: str, response: Respons
     return _read(worklist, items)
 
 
-@router.post("", status_code=201, responses=problem_responses(400, 401, 403, 404, 409, 415, 422))
+def _location(body: dict[str, Any]) -> str:
+    return f"{router.prefix}/{body['id']}"
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=WorklistRead,
+    responses=problem_responses(400, 401, 403, 404, 409, 415, 422),
+)
 def build(
-    data: WorklistBuild, session: SessionDep, user: Writer, response: Response
-) -> WorklistRead:
+    data: WorklistBuild,
+    session: SessionDep,
+    user: Writer,
+    response: Response,
+    idempotency: IdempotencyDep,
+) -> WorklistRead | Response:
     """Build from the template's rules: waiting specimen-tests, STAT first, then oldest
     collection, up to capacity (reserved control/blank/calibrator positions left free)."""
+    if replay := idempotency.replay_or_claim(session, user.organization_id, _location):
+        return replay
     worklist = logic.build_worklist(session, user, data, at=_now())
-    response.headers["Location"] = f"{router.prefix}/{worklist.id}"
-    return _full(session, user, worklist.id, response)
+    response.headers["Location"] = _location({"id": worklist.id})
+    read = _full(session, user, worklist.id, response)
+    idempotency.remember(session, 201, read)
+    return read
 
 
 @router.get("", responses=problem_responses(401, 403, 422))
@@ -110,12 +128,21 @@ def read(worklist_id: str, session: SessionDep, user: Reader, response: Response
     return _full(session, user, worklist_id, response)
 
 
-@router.post("/{worklist_id}/items", status_code=201, responses=ACTION)
+@router.post("/{worklist_id}/items", status_code=201, response_model=WorklistRead, responses=ACTION)
 def add_item(
-    worklist_id: str, data: ItemAdd, session: SessionDep, user: Writer, response: Response
-) -> WorklistRead:
+    worklist_id: str,
+    data: ItemAdd,
+    session: SessionDep,
+    user: Writer,
+    response: Response,
+    idempotency: IdempotencyDep,
+) -> WorklistRead | Response:
+    if replay := idempotency.replay_or_claim(session, user.organization_id):
+        return replay
     logic.add_item(session, user, worklist_id, data, at=_now())
-    return _full(session, user, worklist_id, response)
+    read = _full(session, user, worklist_id, response)
+    idempotency.remember(session, 201, read)
+    return read
 
 
 @router.delete("/{worklist_id}/items/{item_id}", status_code=204, responses=ACTION)
@@ -153,14 +180,24 @@ def export(worklist_id: str, session: SessionDep, user: Reader) -> Response:
     )
 
 
-@router.post("/{worklist_id}/controls", status_code=201, responses=ACTION)
+@router.post(
+    "/{worklist_id}/controls", status_code=201, response_model=ControlRead, responses=ACTION
+)
 def record_control(
-    worklist_id: str, data: ControlCreate, session: SessionDep, user: Writer
-) -> ControlRead:
+    worklist_id: str,
+    data: ControlCreate,
+    session: SessionDep,
+    user: Writer,
+    idempotency: IdempotencyDep,
+) -> ControlRead | Response:
     """A control result of this run; out of range blocks verification of its patient results."""
-    return ControlRead.model_validate(
+    if replay := idempotency.replay_or_claim(session, user.organization_id):
+        return replay
+    control = ControlRead.model_validate(
         logic.record_control(session, user, worklist_id, data, at=_now())
     )
+    idempotency.remember(session, 201, control)
+    return control
 
 
 @router.get("/{worklist_id}/controls", responses=problem_responses(401, 403, 404))

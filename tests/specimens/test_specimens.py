@@ -2,6 +2,7 @@
 
 import re
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -360,7 +361,7 @@ def test_accessioning_writes_the_specimen_its_tests_custody_and_audit_events(
     for specimen in (first, second):
         db.refresh(specimen)
         assert (specimen.status, specimen.version, specimen.volume, specimen.volume_unit) == (
-            "ordered", 1, 3, "mL",
+            "ordered", 1, Decimal(3), "mL",
         )  # fmt: skip
         tests = repository.tests_of(db, [specimen.id])
         assert [(t.lab_test_id, t.status) for t in tests] == [(setup.tests["A1C"], "pending")]
@@ -391,3 +392,34 @@ def test_a_test_taken_out_of_the_catalog_within_the_transaction_is_refused(
                 expected_version=None)  # fmt: skip
     with pytest.raises(InvalidInput, match="no longer in the catalog"):
         specimen_logic.accession_specimen(db, actor, data, at=datetime.now(UTC))
+
+
+def test_retried_steps_and_aliquots_with_their_idempotency_keys_happen_once(
+    client: TestClient, tenant: Tenant, db: Session, setup: LabSetup
+) -> None:
+    """A bench tablet on flaky Wi-Fi resends: one step event, one aliquot, the volume taken once."""
+    parent = _received(client, tenant, db, setup, "GLU", volume="4", volume_unit="mL")
+    headers = {**tenant.headers(LAB), "Idempotency-Key": "spin-1"}
+    step = {"step": "centrifuge", "parameters": {"minutes": 10, "g_force": 1500}}
+    url = f"/api/v1/specimens/{parent['id']}"
+
+    first = client.post(f"{url}/steps", json=step, headers=headers)
+    again = client.post(f"{url}/steps", json=step, headers=headers)
+    headers["Idempotency-Key"] = "aliquot-1"
+    child = client.post(
+        f"{url}/children", json={"kind": "aliquot", "volume": "1.5"}, headers=headers
+    )
+    child_again = client.post(
+        f"{url}/children", json={"kind": "aliquot", "volume": "1.5"}, headers=headers
+    )
+
+    assert first.status_code == again.status_code == 201, again.text
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json() == first.json()
+    assert child.status_code == child_again.status_code == 201, child_again.text
+    assert child_again.json()["id"] == child.json()["id"]
+    assert child_again.headers["location"] == child.headers["location"]
+    events = client.get(f"{url}/events", headers=tenant.headers(LAB)).json()["items"]
+    assert [e["step"] for e in events if e["event"] == "step"] == ["centrifuge"]
+    shown = client.get(url, headers=tenant.headers(LAB)).json()
+    assert Decimal(shown["volume"]) == Decimal("2.5")

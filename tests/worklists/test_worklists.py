@@ -218,3 +218,23 @@ def test_two_technicians_building_at_once_never_get_the_same_item(
             )
         ).all()
     assert len(active) == len(set(active)) == 30
+
+
+def test_a_retried_build_with_its_idempotency_key_builds_one_worklist(
+    client: TestClient, tenant: Tenant, db: Session, setup: LabSetup
+) -> None:
+    for minute in range(3):
+        make_ready_specimen(db, tenant, setup, collected_at=T0 + timedelta(minutes=minute))
+    template = client.post("/api/v1/worklist-templates", headers=tenant.headers(LAB), json={
+        "name": "a1c", "bench": "chemistry", "test_ids": [setup.tests["A1C"]],
+        "layout": "rack", "capacity": 2}).json()["id"]  # fmt: skip
+    headers = {**tenant.headers(LAB), "Idempotency-Key": "morning-run"}
+
+    first = client.post("/api/v1/worklists", json={"template_id": template}, headers=headers)
+    again = client.post("/api/v1/worklists", json={"template_id": template}, headers=headers)
+
+    assert first.status_code == again.status_code == 201, again.text
+    assert again.json()["id"] == first.json()["id"]
+    assert again.headers["idempotent-replayed"] == "true"
+    listed = client.get("/api/v1/worklists", headers=tenant.headers(LAB)).json()["items"]
+    assert [w["id"] for w in listed] == [first.json()["id"]]  # the third specimen still waits
