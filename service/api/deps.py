@@ -6,10 +6,11 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
+from sqlmodel import Session
 
 from service.auth import logic as auth_logic
 from service.auth.logic import Principal
-from service.db import SessionDep
+from service.db import ReadSessionDep, SessionDep
 from service.errors import InvalidInput, PermissionDenied
 from service.paging import DEFAULT_LIMIT, MAX_LIMIT
 from service.request_context import request_id_var
@@ -31,6 +32,9 @@ class RoleGuard:
         session: SessionDep,
         _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer_scheme)],
     ) -> Principal:
+        return self.check(request, session)
+
+    def check(self, request: Request, session: Session) -> Principal:
         principal = replace(
             auth_logic.authenticate(session, request.headers.get("authorization")),
             client_address=request.client.host if request.client else "",
@@ -44,9 +48,26 @@ class RoleGuard:
         return principal
 
 
-def allow(*roles: str) -> Any:
-    """`user: Annotated[Principal, allow(Role.ADMIN)]` declares who may call a route."""
-    return Depends(RoleGuard(frozenset(roles)))
+class ReadRoleGuard(RoleGuard):
+    """The same check on the read-only session: the route must take ReadSessionDep too, or the
+    request would open two sessions."""
+
+    def __call__(
+        self,
+        request: Request,
+        session: ReadSessionDep,
+        _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer_scheme)],
+    ) -> Principal:
+        return self.check(request, session)
+
+
+def allow(*roles: str, read_only: bool = False) -> Any:
+    """`user: Annotated[Principal, allow(Role.ADMIN)]` declares who may call a route.
+
+    `read_only=True` for routes that take ReadSessionDep (reads that need no audit row).
+    """
+    guard = ReadRoleGuard if read_only else RoleGuard
+    return Depends(guard(frozenset(roles)))
 
 
 class PageParams:

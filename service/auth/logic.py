@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from service.auth import keys, repository
-from service.auth.models import ApiKey, AppUser, Organization
+from service.auth.models import ApiKey, AppUser, Organization, role_set
 from service.auth.roles import Role
 from service.auth.schemas import UserCreate, UserUpdate
 from service.errors import Conflict, NotFound, Unauthenticated
@@ -47,17 +47,18 @@ _DUMMY_HASH = keys.hash_secret("no such key")
 
 
 def authenticate(session: Session, authorization: str | None) -> Principal:
+    """Reads the key on every request (no cache): a revoked key or a deactivated user is refused
+    at once, by every process."""
     if not authorization:
         raise Unauthenticated("Send `Authorization: Bearer <api key>`.")
     scheme, _, token = authorization.partition(" ")
     parts = keys.split_key(token.strip()) if scheme.lower() == "bearer" else None
-    found = repository.get_key_with_user(session, parts[0]) if parts else None
+    found = repository.get_credential(session, parts[0]) if parts else None
     secret = parts[1] if parts else ""
-    ok = keys.secret_matches(secret, found[0].secret_hash if found else _DUMMY_HASH)
-    if not (ok and found) or found[0].revoked_at is not None or not found[1].active:
+    ok = keys.secret_matches(secret, found.secret_hash if found else _DUMMY_HASH)
+    if not (ok and found) or found.revoked_at is not None or not found.active:
         raise Unauthenticated("The API key is unknown, revoked, or its user is inactive.")
-    key, user = found
-    return Principal(user.id, user.organization_id, user.role_set, key.id)
+    return Principal(found.user_id, found.organization_id, role_set(found.roles), found.key_pk)
 
 
 def _new_key(session: Session, user: AppUser, label: str) -> tuple[ApiKey, str]:

@@ -9,6 +9,11 @@ from service.ids import new_id
 from service.records import TenantRecord, utcnow
 
 
+def role_set(roles: str) -> frozenset[str]:
+    """`app_user.roles` ("coder,lab") as a set."""
+    return frozenset(r for r in roles.split(",") if r)
+
+
 class Organization(SQLModel, table=True):
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     name: str = Field(unique=True, max_length=200)
@@ -27,7 +32,7 @@ class AppUser(TenantRecord, table=True):
 
     @property
     def role_set(self) -> frozenset[str]:
-        return frozenset(r for r in self.roles.split(",") if r)
+        return role_set(self.roles)
 
 
 class ApiKey(TenantRecord, table=True):

@@ -1,5 +1,9 @@
 """Queries for organizations, users and keys."""
 
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from service.auth.models import ApiKey, AppUser, Organization
@@ -13,9 +17,54 @@ def get_organization(session: Session, organization_id: str) -> Organization | N
     return session.get(Organization, organization_id)
 
 
-def get_key_with_user(session: Session, key_id: str) -> tuple[ApiKey, AppUser] | None:
-    row = session.exec(select(ApiKey, AppUser).join(AppUser).where(ApiKey.key_id == key_id)).first()
-    return (row[0], row[1]) if row else None
+_ORGANIZATION = Organization.__table__  # type: ignore[attr-defined]
+_TIME_ZONE = sa.select(_ORGANIZATION.c.time_zone).where(
+    _ORGANIZATION.c.id == sa.bindparam("organization_id")
+)
+
+
+def get_time_zone(session: Session, organization_id: str) -> str | None:
+    """One column, no entity: lookups without a date read it on every request."""
+    zone: str | None = session.execute(
+        _TIME_ZONE, {"organization_id": organization_id}
+    ).scalar_one_or_none()
+    return zone
+
+
+@dataclass(frozen=True)
+class Credential:
+    """A key and its user, as authentication needs them."""
+
+    key_pk: str
+    secret_hash: str
+    revoked_at: datetime | None
+    user_id: str
+    organization_id: str
+    roles: str
+    active: bool
+
+
+_KEY = ApiKey.__table__  # type: ignore[attr-defined]
+_USER = AppUser.__table__  # type: ignore[attr-defined]
+# Every request runs this: built once, and Core rather than ORM (no entities to load).
+_CREDENTIAL = (
+    sa.select(
+        _KEY.c.id.label("key_pk"),
+        _KEY.c.secret_hash,
+        _KEY.c.revoked_at,
+        _USER.c.id.label("user_id"),
+        _USER.c.organization_id,
+        _USER.c.roles,
+        _USER.c.active,
+    )
+    .join_from(_KEY, _USER, _KEY.c.user_id == _USER.c.id)
+    .where(_KEY.c.key_id == sa.bindparam("key_id"))
+)
+
+
+def get_credential(session: Session, key_id: str) -> Credential | None:
+    row = session.execute(_CREDENTIAL, {"key_id": key_id}).mappings().first()
+    return Credential(**row) if row else None
 
 
 def get_user(session: Session, organization_id: str, user_id: str) -> AppUser | None:

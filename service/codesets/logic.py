@@ -9,7 +9,7 @@ import gc
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -123,28 +123,21 @@ def get_system(system: str, *, searchable: bool = False) -> SystemInfo:
     return info
 
 
-def _info(row: CodeSetVersion) -> VersionInfo:
-    return VersionInfo(
-        id=row.id,
-        system=row.system,
-        version=row.version,
-        effective_from=row.effective_from,
-        effective_to=row.effective_to,
-        sha256=row.sha256,
-        row_count=row.row_count,
-        origin=row.origin,
-        source=row.source,
-        loaded_at=row.loaded_at,
-    )
+_VERSION_TABLE = CodeSetVersion.__table__  # type: ignore[attr-defined]
+# Built once, and Core rather than ORM: every search and lookup reads the versions of its set
+# (no cache: another process may import a version or set `effective_to` at any time).
+_VERSIONS = sa.select(*(_VERSION_TABLE.c[f.name] for f in fields(VersionInfo))).order_by(
+    _VERSION_TABLE.c.system, _VERSION_TABLE.c.effective_from
+)
+_VERSIONS_OF = _VERSIONS.where(_VERSION_TABLE.c.system == sa.bindparam("system"))
 
 
 def list_versions(session: Session, system: str | None = None) -> list[VersionInfo]:
-    query = select(CodeSetVersion).order_by(
-        col(CodeSetVersion.system), col(CodeSetVersion.effective_from)
-    )
-    if system is not None:
-        query = query.where(CodeSetVersion.system == system)
-    return [_info(row) for row in session.exec(query)]
+    if system is None:
+        result = session.execute(_VERSIONS)
+    else:
+        result = session.execute(_VERSIONS_OF, {"system": system})
+    return [VersionInfo(**row) for row in result.mappings()]
 
 
 def version_in_force(session: Session, system: str, on: date) -> InForce:
@@ -248,8 +241,7 @@ def clear_cache() -> None:
 
 def local_date(session: Session, organization_id: str, at: datetime) -> date:
     """`at` as a date in the organization's time zone (a lookup without `date=` uses it)."""
-    organization = auth_repository.get_organization(session, organization_id)
-    zone = organization.time_zone if organization else "UTC"
+    zone = auth_repository.get_time_zone(session, organization_id) or "UTC"
     try:
         return at.astimezone(ZoneInfo(zone)).date()
     except (ZoneInfoNotFoundError, ValueError):

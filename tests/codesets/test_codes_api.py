@@ -4,7 +4,9 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlmodel import Session, select
 
+from service.audit.models import AuditEvent
 from service.auth.roles import Role
 from tests.factories import Tenant
 
@@ -230,3 +232,51 @@ def test_validate_without_a_date_uses_today(client: TestClient, tenant: Tenant) 
 
     assert response.status_code == 200
     assert response.json()["items"][0]["valid"] is True
+
+
+def _audit_events(db: Session, organization_id: str | None) -> list[AuditEvent]:
+    db.commit()  # a fresh snapshot: see what the requests committed
+    query = select(AuditEvent).where(AuditEvent.organization_id == organization_id)
+    return list(db.exec(query).all())
+
+
+def test_code_searches_lookups_and_validations_write_no_audit_row(
+    client: TestClient, tenant: Tenant, db: Session
+) -> None:
+    """Code sets are not patient data: these reads leave the audit trail alone."""
+    get(client, tenant, "/api/v1/codes/icd10cm", q="diabetes", date="2026-10-01")
+    get(client, tenant, "/api/v1/codes/icd10cm/E11.621", date="2026-10-01")
+    validated = client.post(
+        "/api/v1/codes/validate",
+        json={"codes": [{"system": "pos", "code": "11"}]},
+        headers=tenant.headers(Role.CODER),
+    )
+    assert validated.status_code == 200
+
+    assert _audit_events(db, tenant.organization_id) == []
+
+
+def test_a_code_search_with_an_unknown_key_is_401_and_audited(
+    client: TestClient, db: Session
+) -> None:
+    headers = {"Authorization": "Bearer bo_" + "0" * 16 + "_nope"}
+    response = client.get("/api/v1/codes/icd10cm", params={"q": "E11"}, headers=headers)
+
+    assert response.status_code == 401
+    [event] = _audit_events(db, None)
+    assert (event.action, event.resource_type, event.outcome) == ("login-denied", "codes", "denied")
+
+
+def test_a_revoked_key_stops_searching_codes_at_once(client: TestClient, tenant: Tenant) -> None:
+    issued = client.post(
+        f"/api/v1/users/{tenant.user_ids[Role.CODER]}/api-keys", json={}, headers=tenant.headers()
+    )
+    headers = {"Authorization": f"Bearer {issued.json()['key']}"}
+    params = {"q": "E11", "date": "2026-10-01"}
+    assert client.get("/api/v1/codes/icd10cm", params=params, headers=headers).status_code == 200
+
+    revoked = client.delete(f"/api/v1/api-keys/{issued.json()['id']}", headers=tenant.headers())
+    assert revoked.status_code == 204
+
+    response = client.get("/api/v1/codes/icd10cm", params=params, headers=headers)
+    assert response.status_code == 401
