@@ -28,8 +28,10 @@ from service.settings import Settings, get_settings
 from service.specimens import routes as specimen_routes
 from service.worklists import routes as worklist_routes
 
+# Starlette tries routes in order: the code search (typeahead, the most frequent call) first.
 ROUTERS = [
     ops.router,
+    codeset_routes.router,
     auth_routes.router,
     audit_routes.router,
     patient_routes.router,
@@ -38,7 +40,6 @@ ROUTERS = [
     coding_routes.router,
     *claim_routes.ROUTERS,
     *remittance_routes.ROUTERS,
-    codeset_routes.router,
     fhir_routes.router,
     labtest_routes.router,
     order_routes.router,
