@@ -9,7 +9,7 @@ from typing import Any
 from openpyxl import Workbook  # type: ignore[import-untyped]
 
 from service.remittance.reports import Table
-from service.remittance.spreadsheet import csv_text, keep_text
+from service.spreadsheet import csv_text, keep_text
 
 
 def _plain(value: Any) -> Any:

@@ -28,6 +28,7 @@ from service.results import repository as result_repository
 from service.specimens import logic as specimen_logic
 from service.specimens import repository as specimen_repository
 from service.specimens.models import Specimen, SpecimenEvent
+from service.spreadsheet import csv_text
 from service.worklists import layout as rules
 from service.worklists import repository
 from service.worklists.models import ControlResult, Worklist, WorklistItem, WorklistTemplate
@@ -359,8 +360,8 @@ def export_csv(session: Session, actor: Principal, worklist_id: str) -> tuple[Wo
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(EXPORT_COLUMNS)
     for position in rules.positions(worklist.layout, worklist.capacity):
-        if position in by_position:
-            writer.writerow(by_position[position])
+        if position in by_position:  # typed text (a control's material) never runs as a formula
+            writer.writerow([csv_text(cell) for cell in by_position[position]])
     audit.record(session, actor, action="export", resource_type="worklist",
                  resource_id=worklist.id, detail=f"{len(items)} items")  # fmt: skip
     return worklist, out.getvalue()

@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from service.directory.models import Payer
 from service.remittance import export
 from service.remittance.reports import Table
-from service.remittance.spreadsheet import csv_text
+from service.spreadsheet import csv_text
 from tests.claims.conftest import Demo
 from tests.remittance.helpers import make_batch
 

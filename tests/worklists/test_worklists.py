@@ -183,6 +183,16 @@ def test_the_csv_export_lists_positions_with_controls(
     ]
 
 
+def test_typed_text_in_the_csv_export_never_runs_as_a_spreadsheet_formula(
+    client: TestClient, tenant: Tenant, db: Session, setup: LabSetup
+) -> None:
+    reserved = [{"position": "1", "kind": "control", "material": '=HYPERLINK("http://x")'}]
+    built = _build(client, tenant, _template(client, tenant, setup, reserved=reserved)).json()
+    response = client.get(f"/api/v1/worklists/{built['id']}/export", headers=tenant.headers(LAB))
+    rows = list(csv.reader(io.StringIO(response.text)))
+    assert rows[1] == ["1", '\'=HYPERLINK("http://x")', "", "", "", "control"]
+
+
 def test_front_desk_and_integrations_cannot_build_worklists(
     client: TestClient, tenant: Tenant, other_tenant: Tenant, db: Session, setup: LabSetup
 ) -> None:

@@ -6,7 +6,8 @@ carriage return as a formula (a payer or patient name typed as `=HYPERLINK(...)`
 write (Decimal, int, dates) are not text, and text that is just a number ("-12.50") cannot hold
 a formula, so it stays as it is and still reads as a number.
 
-Nothing here is specific to remittances (the worklist CSV could use it too).
+Used by the remittance reports and the worklist CSV (opened in a spreadsheet as often as by an
+instrument).
 """
 
 import re
