@@ -131,7 +131,7 @@ def demo(
     for path in paths:
         typer.echo(f"wrote {path}")
     if secondary:
-        typer.echo(f"secondary claim {secondary} is ready (batch it after uploading the 835s)")
+        typer.echo(f"secondary claim {secondary} waits for the 835s (ready once they are uploaded)")
     typer.echo("API key for the demo admin (shown once; earlier demo keys are revoked):")
     typer.echo(result.admin_key)
 

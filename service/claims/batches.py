@@ -105,23 +105,6 @@ def _ready_claim_ids(
     return list(session.exec(query).all())
 
 
-def _scrub_again(
-    session: Session, actor: Principal, claim_ids: list[str], today: date
-) -> list[str]:
-    """Every batch scrubs again (codes and payer rules change); claims with errors drop out."""
-    clean: list[str] = []
-    for start in range(0, len(claim_ids), 500):
-        page = session.exec(
-            select(Claim).where(col(Claim.id).in_(claim_ids[start : start + 500]))
-        ).all()
-        by_id = {c.id: c for c in page}
-        for claim_id in claim_ids[start : start + 500]:
-            claim = logic.scrub_claim(session, actor, by_id[claim_id], today=today)
-            if claim.status == "ready":
-                clean.append(claim_id)
-    return clean
-
-
 @dataclass(frozen=True)
 class BatchRequest:
     trading_partner_id: str
@@ -146,7 +129,8 @@ def build_claim_batch(
         session, actor.organization_id, request.claim_type, request.claim_ids
     )
     if request.rescrub:
-        claim_ids = _scrub_again(session, actor, claim_ids, today)
+        # Codes and payer rules change: every batch scrubs again, and claims with errors drop out.
+        claim_ids = logic.rescrub_claims(session, claim_ids, today=today)
     if partner.max_claims_per_file:
         claim_ids = claim_ids[: partner.max_claims_per_file]
     if not claim_ids:
@@ -212,18 +196,7 @@ def build_claim_batch(
     )
     sink.flush()
     st_numbers = [int(n) for n in summary.st_control_numbers]
-    members = [
-        {
-            "id": f"{batch.id[:24]}{i:08x}",
-            "batch_id": batch.id,
-            "claim_id": claim_id,
-            "st_control_number": st_numbers[i // per_st],
-            "pending": True,
-        }
-        for i, claim_id in enumerate(claim_ids)
-    ]
-    for start in range(0, len(members), 1000):
-        session.execute(sa.insert(ClaimBatchMember), members[start : start + 1000])
+    _add_members(session, batch.id, claim_ids, st_numbers, per_st)
     logic.set_status(session, claim_ids, "batched")
     _mark_encounters_billed(session, claim_ids)
     batch.transaction_set_count = len(st_numbers)
@@ -241,6 +214,25 @@ def build_claim_batch(
         detail=f"{batch.claim_count} claims, ISA13 {batch.interchange_control_number}",
     )
     return batch
+
+
+def _add_members(
+    session: Session, batch_id: str, claim_ids: list[str], st_numbers: list[int], per_st: int
+) -> None:
+    """A thousand rows per INSERT, each thousand built only when it is sent: memory stays flat
+    however many claims the batch has."""
+    for start in range(0, len(claim_ids), 1000):
+        members = [
+            {
+                "id": f"{batch_id[:24]}{i:08x}",
+                "batch_id": batch_id,
+                "claim_id": claim_id,
+                "st_control_number": st_numbers[i // per_st],
+                "pending": True,
+            }
+            for i, claim_id in enumerate(claim_ids[start : start + 1000], start=start)
+        ]
+        session.execute(sa.insert(ClaimBatchMember), members)
 
 
 def _mark_encounters_billed(session: Session, claim_ids: list[str]) -> None:

@@ -14,9 +14,10 @@ from sqlmodel import Session, col, select
 from service import crud
 from service.audit import logic as audit
 from service.auth.logic import Principal
-from service.claims import scrubber
+from service.claims import scrubber, x12_input
 from service.claims.models import Claim, ClaimLine
 from service.coding import logic as coding
+from service.coding.edits import Finding
 from service.coding.logic import ENCOUNTERS
 from service.errors import Conflict, FieldError, InvalidInput, NotFound
 from service.ids import new_id
@@ -172,12 +173,44 @@ def scrub_claim(session: Session, actor: Principal, claim: Claim, *, today: date
     findings = scrubber.scrub(session, claim, today=today)
     claim.findings = [f.as_dict() for f in findings]
     claim.scrubbed_at = utcnow()
-    errors = any(f.severity == "error" for f in findings)
-    if claim.status in ("draft", "ready"):
-        claim.status = "draft" if errors else "ready"
+    claim.status = _status_after_scrub(claim.status, findings)
     session.add(claim)
     session.flush()
     return claim
+
+
+def rescrub_claims(session: Session, claim_ids: list[str], *, today: date) -> list[str]:
+    """scrub_claim for many claims, a page at a time: each page's references are read once and
+    its results written in one bulk UPDATE, with no flush per claim. Returns the ids that are
+    ready afterwards, in the order given."""
+    ready: list[str] = []
+    directory = x12_input.Directory(session)
+    for start in range(0, len(claim_ids), x12_input.PAGE):
+        claims = x12_input.read_claims(session, claim_ids[start : start + x12_input.PAGE])
+        found = scrubber.scrub_page(session, claims, today=today, directory=directory)
+        scrubbed_at = utcnow()
+        statuses = {c.id: _status_after_scrub(c.status, found[c.id]) for c in claims}
+        session.execute(  # by primary key: one executemany
+            sa.update(Claim),
+            [
+                {
+                    "id": c.id,
+                    "findings": [f.as_dict() for f in found[c.id]],
+                    "scrubbed_at": scrubbed_at,
+                    "status": statuses[c.id],
+                }
+                for c in claims
+            ],
+        )
+        ready += [c.id for c in claims if statuses[c.id] == "ready"]
+    return ready
+
+
+def _status_after_scrub(status: str, findings: list[Finding]) -> str:
+    """A clean draft becomes ready, a ready claim with errors a draft; others keep theirs."""
+    if status not in ("draft", "ready"):
+        return status
+    return "draft" if any(f.severity == "error" for f in findings) else "ready"
 
 
 def correct_claim(session: Session, actor: Principal, claim_id: str, *, today: date) -> Claim:

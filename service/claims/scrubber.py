@@ -3,6 +3,7 @@
 Its last check builds the claim exactly as the 837 writer will, so a claim that passes never
 fails in the writer (pyx12, the independent judge, is too slow for the request path)."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -10,7 +11,7 @@ from sqlmodel import Session
 
 from service.claims.models import Claim
 from service.claims.x12 import model as x12
-from service.claims.x12_input import Refs, claim_input
+from service.claims.x12_input import ClaimRow, Directory, Refs, claim_input, claim_row
 from service.coding import edits
 from service.coding.edits import Finding
 from service.identifiers import npi_is_valid
@@ -24,7 +25,24 @@ class _Visit:
 
 
 def scrub(session: Session, claim: Claim, *, today: date) -> list[Finding]:
-    refs = Refs(session, [claim])
+    """One claim as it stands in the session (changes not yet flushed included)."""
+    row = claim_row(claim)
+    return scrub_page(session, [row], today=today)[row.id]
+
+
+def scrub_page(
+    session: Session,
+    claims: Sequence[ClaimRow],
+    *,
+    today: date,
+    directory: Directory | None = None,
+) -> dict[str, list[Finding]]:
+    """The findings of each claim; the page's references are read once for all of them."""
+    refs = Refs(session, claims, directory)
+    return {claim.id: _scrub(session, claim, refs, today) for claim in claims}
+
+
+def _scrub(session: Session, claim: ClaimRow, refs: Refs, today: date) -> list[Finding]:
     lines = refs.lines[claim.id]
     kind = "medical" if claim.claim_type == "professional" else "dental"
     found = edits.check_encounter(
@@ -39,7 +57,7 @@ def scrub(session: Session, claim: Claim, *, today: date) -> list[Finding]:
     return found
 
 
-def _claim_checks(claim: Claim, refs: Refs, today: date) -> list[Finding]:
+def _claim_checks(claim: ClaimRow, refs: Refs, today: date) -> list[Finding]:
     found: list[Finding] = []
 
     def error(code: str, field: str, message: str) -> None:
@@ -47,7 +65,7 @@ def _claim_checks(claim: Claim, refs: Refs, today: date) -> list[Finding]:
 
     encounter = refs.encounters[claim.encounter_id]
     coverage = refs.coverages.get(claim.coverage_id)
-    payer = refs.payers.get(claim.payer_id)
+    payer = refs.directory.payers.get(claim.payer_id)
     patient = refs.patients.get(claim.patient_id)
     if claim.date_of_service > today:
         error("date-in-future", "/date_of_service", "The date of service is in the future.")
@@ -81,7 +99,7 @@ def _claim_checks(claim: Claim, refs: Refs, today: date) -> list[Finding]:
         )
     if patient is not None and not patient.address:
         error("patient-address-missing", "/patient_id", "The patient has no address (N3/N4).")
-    billing = refs.providers.get(encounter.billing_provider_id)
+    billing = refs.directory.providers.get(encounter.billing_provider_id)
     if billing is None:
         error("billing-provider-missing", "/billing_provider_id", "No billing provider.")
     else:
@@ -99,13 +117,20 @@ def _claim_checks(claim: Claim, refs: Refs, today: date) -> list[Finding]:
                 "The billing provider needs its tax id (EIN) for REF*EI.",
             )
     for role in ("billing", "rendering", "referring"):
-        provider = refs.providers.get(getattr(encounter, f"{role}_provider_id") or "")
+        provider = refs.directory.providers.get(getattr(encounter, f"{role}_provider_id") or "")
         if provider is not None and not npi_is_valid(provider.npi):
             error(
                 "npi-check-digit",
                 f"/{role}_provider/npi",
                 f"The {role} provider's NPI fails its check digit.",
             )
+    if claim.payer_responsibility != "P" and claim.id not in refs.prior:
+        error(
+            "primary-adjudication-missing",
+            "/coverage_id",
+            "The secondary claim has no posted primary adjudication: post the primary payer's "
+            "835 first (the claim carries it in 2320/2330/2430).",
+        )
     if claim.frequency in ("7", "8") and not claim.payer_claim_number:
         error(
             "payer-claim-number-missing",

@@ -1,14 +1,19 @@
 """Turns stored claims into the 837 writer's input values, loading references in bulk.
 
-Claims are read a page at a time with their lines, patients, coverages, payers and providers
-fetched in one query each, so a 100,000-claim batch costs a few queries per 500 claims.
+Claims are read a page at a time as plain rows (selected columns, no ORM objects to build,
+track and let go of), with their lines, encounters, patients and coverages fetched in one query
+each, so a 100,000-claim batch costs a few queries per 500 claims and memory stays flat. The
+payers, providers and facilities they name are few: a Directory reads each once per batch and
+builds (and so validates) its writer value once.
 """
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
-from typing import Any, TypeVar
+from decimal import Decimal
+from typing import Any, NamedTuple, TypeVar
 
-from sqlmodel import Session, col, select
+import sqlalchemy as sa
+from sqlmodel import Session, SQLModel, col, select
 
 from service.claims.models import Claim, ClaimLine
 from service.claims.x12 import model as x12
@@ -18,15 +23,156 @@ from service.patients.models import Coverage, Patient
 from service.remittance import secondary
 
 PAGE = 500
-T = TypeVar("T")
 
 
-def _by_id(session: Session, model: type[T], ids: Iterable[str | None]) -> dict[str, T]:
+# The columns the writer and the scrubber read, a tuple type per table; the field names are the
+# models' attribute names, and a row is selected by those names.
+class ClaimRow(NamedTuple):
+    id: str
+    encounter_id: str
+    coverage_id: str
+    patient_id: str
+    payer_id: str
+    claim_type: str
+    payer_responsibility: str
+    patient_control_number: str
+    frequency: str
+    payer_claim_number: str | None
+    status: str
+    date_of_service: date
+    place_of_service: str
+    diagnoses: list[str]
+
+
+class LineRow(NamedTuple):
+    claim_id: str
+    service_line_id: str | None
+    line_control_number: str
+    code_system: str
+    code: str
+    modifiers: list[str]
+    units: Decimal
+    charge: Decimal
+    service_date: date
+    pointers: list[int]
+    tooth: str | None
+    surfaces: str | None
+    oral_area: str | None
+    prosthesis: str | None
+
+
+class EncounterRow(NamedTuple):
+    id: str
+    billing_provider_id: str
+    rendering_provider_id: str | None
+    referring_provider_id: str | None
+    facility_id: str | None
+    prior_authorization: str | None
+    referral_number: str | None
+
+
+class PatientRow(NamedTuple):
+    id: str
+    family_name: str
+    given_name: str
+    middle_name: str | None
+    suffix: str | None
+    birth_date: date
+    sex: str
+    address: dict[str, Any] | None
+
+
+class CoverageRow(NamedTuple):
+    id: str
+    member_id: str
+    group_number: str | None
+    relationship: str
+    subscriber: dict[str, Any] | None
+    start_date: date
+    end_date: date | None
+
+
+class PayerRow(NamedTuple):
+    id: str
+    name: str
+    edi_payer_id: str
+    claim_filing_indicator: str
+    address: dict[str, Any] | None
+    timely_filing_days: int
+
+
+class ProviderRow(NamedTuple):
+    id: str
+    npi: str
+    kind: str
+    organization_name: str | None
+    family_name: str | None
+    given_name: str | None
+    middle_name: str | None
+    suffix: str | None
+    taxonomy: str | None
+    tax_id: str | None
+    address: dict[str, Any] | None
+
+
+class FacilityRow(NamedTuple):
+    id: str
+    name: str
+    npi: str | None
+    address: dict[str, Any]
+    clia_number: str | None
+
+
+R = TypeVar("R", bound=NamedTuple)
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _rows(
+    session: Session,
+    row: type[R],
+    model: type[SQLModel],
+    ids: Iterable[str | None],
+    *,
+    key: str = "id",
+    order_by: Sequence[str] = (),
+) -> list[R]:
+    """The rows whose `key` is one of ids, as `row` tuples. The columns are the model's ORM
+    attributes, so the session flushes pending changes first, as for any ORM query."""
     wanted = sorted({i for i in ids if i})
     if not wanted:
-        return {}
-    rows = session.exec(select(model).where(col(model.id).in_(wanted))).all()  # type: ignore[attr-defined]
-    return {row.id: row for row in rows}  # type: ignore[attr-defined]
+        return []
+    query = (
+        sa.select(*(getattr(model, name) for name in row._fields))
+        .where(getattr(model, key).in_(wanted))
+        .order_by(*(getattr(model, name) for name in order_by))
+    )
+    return [row._make(values) for values in session.execute(query)]
+
+
+def _by_id(
+    session: Session, row: type[R], model: type[SQLModel], ids: Iterable[str | None]
+) -> dict[str, R]:
+    return {r[0]: r for r in _rows(session, row, model, ids)}  # id is their first column
+
+
+def _cached(cache: dict[K, V], key: K, build: Callable[[], V]) -> V:
+    """Failures are not cached: every claim that refers to a bad row raises again."""
+    value = cache.get(key)
+    if value is None:
+        value = cache[key] = build()
+    return value
+
+
+def claim_row(claim: Claim) -> ClaimRow:
+    """A claim as it stands in the session, changes not yet flushed included."""
+    return ClaimRow._make(getattr(claim, name) for name in ClaimRow._fields)
+
+
+def read_claims(session: Session, claim_ids: Sequence[str]) -> list[ClaimRow]:
+    """In the order given (KeyError for an id that is not a claim)."""
+    found = _by_id(session, ClaimRow, Claim, claim_ids)
+    return [found[i] for i in claim_ids]
 
 
 def _address(raw: dict[str, Any] | None) -> x12.Address | None:
@@ -47,7 +193,7 @@ def _person(
     return x12.PersonName(family=family, given=given, middle=middle or "", suffix=suffix or "")
 
 
-def _provider_name(provider: Provider) -> x12.Name:
+def _provider_name(provider: ProviderRow) -> x12.Name:
     if provider.kind == "organization":
         return provider.organization_name or ""
     return _person(
@@ -55,53 +201,130 @@ def _provider_name(provider: Provider) -> x12.Name:
     )
 
 
+class Directory:
+    """The payers, providers and facilities of one batch, each read once; a missing one raises
+    KeyError. Their writer values are built (and validated) once, and the writer then compares
+    one object with itself when it checks whether the next claim opens a new 2000A loop."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self.payers: dict[str, PayerRow] = {}
+        self.providers: dict[str, ProviderRow] = {}
+        self.facilities: dict[str, FacilityRow] = {}
+        self._billing_addresses: dict[str, x12.Address] = {}
+        self._billing_providers: dict[str, x12.BillingProvider] = {}
+        self._payer_values: dict[str, x12.Payer] = {}
+        self._provider_values: dict[str, x12.Provider] = {}
+        self._facility_values: dict[tuple[str, str], x12.ServiceFacility] = {}
+
+    def load(self, claims: Sequence[ClaimRow], encounters: Iterable[EncounterRow]) -> None:
+        """Reads the rows this page names that earlier pages did not."""
+        encounters = list(encounters)
+        provider_ids = [
+            p
+            for e in encounters
+            for p in (e.billing_provider_id, e.rendering_provider_id, e.referring_provider_id)
+        ]
+        self._add(self.payers, PayerRow, Payer, [c.payer_id for c in claims])
+        self._add(self.providers, ProviderRow, Provider, provider_ids)
+        self._add(self.facilities, FacilityRow, Facility, [e.facility_id for e in encounters])
+
+    def _add(
+        self, cache: dict[str, R], row: type[R], model: type[SQLModel], ids: list[str | None]
+    ) -> None:
+        cache.update(_by_id(self._session, row, model, [i for i in ids if i not in cache]))
+
+    def billing_address(self, provider_id: str) -> x12.Address:
+        return _cached(
+            self._billing_addresses, provider_id, lambda: self._billing_address(provider_id)
+        )
+
+    def _billing_address(self, provider_id: str) -> x12.Address:
+        billing = self.providers[provider_id]
+        address = _address(billing.address)
+        if address is None or not billing.tax_id:
+            raise x12.X12InputError("The billing provider needs a street address and a tax id.")
+        return address
+
+    def billing_provider(self, provider_id: str) -> x12.BillingProvider:
+        def build() -> x12.BillingProvider:
+            billing = self.providers[provider_id]
+            return x12.BillingProvider(
+                npi=billing.npi,
+                name=_provider_name(billing),
+                tax_id=billing.tax_id or "",
+                address=self.billing_address(provider_id),
+                taxonomy=billing.taxonomy,
+            )
+
+        return _cached(self._billing_providers, provider_id, build)
+
+    def payer(self, payer_id: str) -> x12.Payer:
+        def build() -> x12.Payer:
+            payer = self.payers[payer_id]
+            return x12.Payer(
+                name=payer.name, payer_id=payer.edi_payer_id, address=_address(payer.address)
+            )
+
+        return _cached(self._payer_values, payer_id, build)
+
+    def provider(self, provider_id: str) -> x12.Provider:
+        """2310A referring / 2310B rendering."""
+
+        def build() -> x12.Provider:
+            provider = self.providers[provider_id]
+            return x12.Provider(provider.npi, _provider_name(provider), provider.taxonomy)
+
+        return _cached(self._provider_values, provider_id, build)
+
+    def service_facility(self, facility_id: str, billing_id: str) -> x12.ServiceFacility:
+        """2310C; a facility without an address of its own is at the billing provider's."""
+
+        def build() -> x12.ServiceFacility:
+            facility = self.facilities[facility_id]
+            address = _address(facility.address) or self.billing_address(billing_id)
+            return x12.ServiceFacility(facility.name, address, facility.npi)
+
+        return _cached(self._facility_values, (facility_id, billing_id), build)
+
+
 class Refs:
     """The rows a page of claims refers to."""
 
-    def __init__(self, session: Session, claims: Sequence[Claim]) -> None:
-        ids = [c.id for c in claims]
-        self.lines: dict[str, list[ClaimLine]] = {i: [] for i in ids}
-        if ids:
-            for line in session.exec(
-                select(ClaimLine)
-                .where(col(ClaimLine.claim_id).in_(ids))
-                .order_by(col(ClaimLine.claim_id), col(ClaimLine.position))
-            ):
-                self.lines[line.claim_id].append(line)
-        self.encounters = _by_id(session, Encounter, (c.encounter_id for c in claims))
-        self.patients = _by_id(session, Patient, (c.patient_id for c in claims))
-        self.coverages = _by_id(session, Coverage, (c.coverage_id for c in claims))
-        self.payers = _by_id(session, Payer, (c.payer_id for c in claims))
-        encounters = self.encounters.values()
-        self.providers = _by_id(
+    def __init__(
+        self, session: Session, claims: Sequence[ClaimRow], directory: Directory | None = None
+    ) -> None:
+        self.lines: dict[str, list[LineRow]] = {c.id: [] for c in claims}
+        for line in _rows(
             session,
-            Provider,
-            [
-                p
-                for e in encounters
-                for p in (e.billing_provider_id, e.rendering_provider_id, e.referring_provider_id)
-            ],
-        )
-        self.facilities = _by_id(session, Facility, (e.facility_id for e in encounters))
+            LineRow,
+            ClaimLine,
+            self.lines,
+            key="claim_id",
+            order_by=("claim_id", "position"),
+        ):
+            self.lines[line.claim_id].append(line)
+        self.encounters = _by_id(session, EncounterRow, Encounter, (c.encounter_id for c in claims))
+        self.patients = _by_id(session, PatientRow, Patient, (c.patient_id for c in claims))
+        self.coverages = _by_id(session, CoverageRow, Coverage, (c.coverage_id for c in claims))
+        self.directory = directory or Directory(session)
+        self.directory.load(claims, self.encounters.values())
         # Secondary/tertiary claims carry the primary payer's adjudication (2320/2330, 2430).
-        self.prior = secondary.prior_payers(
-            session, [c for c in claims if c.payer_responsibility != "P"]
+        others = [c.id for c in claims if c.payer_responsibility != "P"]
+        self.prior = (
+            secondary.prior_payers(
+                session, session.exec(select(Claim).where(col(Claim.id).in_(others))).all()
+            )
+            if others
+            else {}
         )
 
 
-def claim_input(claim: Claim, refs: Refs) -> x12.ClaimInput:
-    """Raises X12InputError (or KeyError for a missing reference) when a value cannot be sent."""
-    encounter = refs.encounters[claim.encounter_id]
-    patient = refs.patients[claim.patient_id]
-    coverage = refs.coverages[claim.coverage_id]
-    payer = refs.payers[claim.payer_id]
-    billing = refs.providers[encounter.billing_provider_id]
-    billing_address = _address(billing.address)
-    if billing_address is None or not billing.tax_id:
-        raise x12.X12InputError("The billing provider needs a street address and a tax id.")
-    subscriber_is_patient = coverage.relationship == "18"
-    if subscriber_is_patient:
-        subscriber = x12.Subscriber(
+def _subscriber(
+    claim: ClaimRow, patient: PatientRow, coverage: CoverageRow, payer: PayerRow
+) -> x12.Subscriber:
+    if coverage.relationship == "18":
+        return x12.Subscriber(
             member_id=coverage.member_id,
             name=_person(
                 patient.family_name, patient.given_name, patient.middle_name, patient.suffix
@@ -113,44 +336,45 @@ def claim_input(claim: Claim, refs: Refs) -> x12.ClaimInput:
             sex=patient.sex,
             address=_address(patient.address),
         )
-        patient_loop = None
-    else:
-        sub = coverage.subscriber or {}
-        subscriber = x12.Subscriber(
-            member_id=coverage.member_id,
-            name=_person(
-                sub.get("family_name", ""),
-                sub.get("given_name", ""),
-                sub.get("middle_name"),
-                sub.get("suffix"),
-            ),
-            claim_filing_indicator=payer.claim_filing_indicator,
-            payer_responsibility=claim.payer_responsibility,
-            group_number=coverage.group_number,
-            birth_date=date.fromisoformat(sub["birth_date"]) if sub.get("birth_date") else None,
-            sex=sub.get("sex"),
-            address=_address(sub.get("address")),
-        )
-        patient_address = _address(patient.address)
-        if patient_address is None:
-            raise x12.X12InputError(
-                "A patient who is not the subscriber needs an address (2010CA)."
-            )
-        patient_loop = x12.Patient(
-            relationship=coverage.relationship,
-            name=_person(
-                patient.family_name, patient.given_name, patient.middle_name, patient.suffix
-            ),
-            birth_date=patient.birth_date,
-            sex=patient.sex,
-            address=patient_address,
-        )
-    rendering = refs.providers.get(encounter.rendering_provider_id or "")
-    referring = refs.providers.get(encounter.referring_provider_id or "")
-    facility = refs.facilities.get(encounter.facility_id or "")
+    sub = coverage.subscriber or {}
+    return x12.Subscriber(
+        member_id=coverage.member_id,
+        name=_person(
+            sub.get("family_name", ""),
+            sub.get("given_name", ""),
+            sub.get("middle_name"),
+            sub.get("suffix"),
+        ),
+        claim_filing_indicator=payer.claim_filing_indicator,
+        payer_responsibility=claim.payer_responsibility,
+        group_number=coverage.group_number,
+        birth_date=date.fromisoformat(sub["birth_date"]) if sub.get("birth_date") else None,
+        sex=sub.get("sex"),
+        address=_address(sub.get("address")),
+    )
+
+
+def _patient_loop(patient: PatientRow, coverage: CoverageRow) -> x12.Patient | None:
+    """2000C/2010CA, only when the patient is not the subscriber."""
+    if coverage.relationship == "18":
+        return None
+    patient_address = _address(patient.address)
+    if patient_address is None:
+        raise x12.X12InputError("A patient who is not the subscriber needs an address (2010CA).")
+    return x12.Patient(
+        relationship=coverage.relationship,
+        name=_person(patient.family_name, patient.given_name, patient.middle_name, patient.suffix),
+        birth_date=patient.birth_date,
+        sex=patient.sex,
+        address=patient_address,
+    )
+
+
+def _service_lines(
+    claim: ClaimRow, lines: list[LineRow], prior: secondary.PriorPayers | None
+) -> tuple[x12.ServiceLine, ...]:
     dental = claim.claim_type == "dental"
-    prior = refs.prior.get(claim.id)
-    lines = tuple(
+    return tuple(
         x12.ServiceLine(
             procedure_code=line.code,
             charge=line.charge,
@@ -166,25 +390,38 @@ def claim_input(claim: Claim, refs: Refs) -> x12.ClaimInput:
             else (),
             adjudications=prior.lines.get(line.service_line_id or "", ()) if prior else (),
         )
-        for line in refs.lines[claim.id]
+        for line in lines
     )
+
+
+def claim_input(claim: ClaimRow, refs: Refs) -> x12.ClaimInput:
+    """Raises X12InputError (or KeyError for a missing reference) when a value cannot be sent;
+    the values are built in a fixed order, so a claim with several faults names the same one
+    every time."""
+    directory = refs.directory
+    encounter = refs.encounters[claim.encounter_id]
+    patient = refs.patients[claim.patient_id]
+    coverage = refs.coverages[claim.coverage_id]
+    payer = directory.payers[claim.payer_id]
+    billing_id = encounter.billing_provider_id
+    directory.billing_address(billing_id)  # its street address and tax id come first
+    subscriber = _subscriber(claim, patient, coverage, payer)
+    patient_loop = _patient_loop(patient, coverage)
+    rendering_id = encounter.rendering_provider_id or ""
+    referring_id = encounter.referring_provider_id or ""
+    facility = directory.facilities.get(encounter.facility_id or "")
+    dental = claim.claim_type == "dental"
+    prior = refs.prior.get(claim.id)
+    claim_lines = refs.lines[claim.id]
+    lines = _service_lines(claim, claim_lines, prior)
     lab_codes = any(
-        line.code_system in ("CPT", "HCPCS") and line.code[:1] == "8"
-        for line in refs.lines[claim.id]
+        line.code_system in ("CPT", "HCPCS") and line.code[:1] == "8" for line in claim_lines
     )
     return x12.ClaimInput(
         patient_control_number=claim.patient_control_number,
-        billing_provider=x12.BillingProvider(
-            npi=billing.npi,
-            name=_provider_name(billing),
-            tax_id=billing.tax_id,
-            address=billing_address,
-            taxonomy=billing.taxonomy,
-        ),
+        billing_provider=directory.billing_provider(billing_id),
         subscriber=subscriber,
-        payer=x12.Payer(
-            name=payer.name, payer_id=payer.edi_payer_id, address=_address(payer.address)
-        ),
+        payer=directory.payer(claim.payer_id),
         place_of_service=claim.place_of_service,
         diagnoses=tuple(claim.diagnoses),
         lines=lines,
@@ -195,42 +432,22 @@ def claim_input(claim: Claim, refs: Refs) -> x12.ClaimInput:
         referral_number=encounter.referral_number,
         # REF*X4: the lab's CLIA number on claims with laboratory services (80000-89999).
         clia_number=facility.clia_number if facility and lab_codes and not dental else None,
-        referring_provider=x12.Provider(
-            referring.npi, _provider_name(referring), referring.taxonomy
-        )
-        if referring
+        referring_provider=directory.provider(referring_id)
+        if referring_id in directory.providers
         else None,
-        rendering_provider=x12.Provider(
-            rendering.npi, _provider_name(rendering), rendering.taxonomy
-        )
-        if rendering and rendering.id != billing.id
+        rendering_provider=directory.provider(rendering_id)
+        if rendering_id in directory.providers and rendering_id != billing_id
         else None,
         other_payers=prior.other_payers if prior else (),
-        service_facility=(
-            x12.ServiceFacility(
-                facility.name, _address(facility.address) or billing_address, facility.npi
-            )
-            if facility
-            else None
-        ),
+        service_facility=directory.service_facility(facility.id, billing_id) if facility else None,
     )
 
 
 def iter_claim_inputs(session: Session, claim_ids: Sequence[str]) -> Iterator[x12.ClaimInput]:
-    """In the order given, a page of claims and references at a time; each page is let go of
-    (expunged) once written, so memory stays flat however many claims the batch has."""
+    """In the order given, a page of claims and references at a time."""
+    directory = Directory(session)
     for start in range(0, len(claim_ids), PAGE):
-        wanted = claim_ids[start : start + PAGE]
-        found = _by_id(session, Claim, wanted)
-        page = [found[i] for i in wanted]
-        refs = Refs(session, page)
+        page = read_claims(session, claim_ids[start : start + PAGE])
+        refs = Refs(session, page, directory)
         for claim in page:
             yield claim_input(claim, refs)
-        for obj in [
-            *page,
-            *(ln for lines in refs.lines.values() for ln in lines),
-            *refs.encounters.values(),
-            *refs.patients.values(),
-            *refs.coverages.values(),
-        ]:
-            session.expunge(obj)

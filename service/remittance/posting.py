@@ -21,6 +21,7 @@ from service.audit import logic as audit
 from service.auth.logic import Principal
 from service.claims import logic as claim_logic
 from service.claims.models import Claim, ClaimLine
+from service.codesets import logic as codeset_logic
 from service.ids import new_id
 from service.remittance.acks import release_claims
 from service.remittance.errors import PaymentAlreadyPosted
@@ -284,6 +285,7 @@ def post_835(
     for status, ids in by_status.items():
         claim_logic.set_status(session, ids, status)
     release_claims(session, list(touched))
+    _rescrub_waiting_secondaries(session, actor, list(touched), at)
     audit.record_many(
         session,
         actor,
@@ -295,6 +297,35 @@ def post_835(
     summary["statuses"] = dict(summary["statuses"])
     summary["paid"] = str(summary["paid"])
     return summary
+
+
+def _rescrub_waiting_secondaries(
+    session: Session, actor: Principal, claim_ids: list[str], at: datetime
+) -> None:
+    """A secondary claim waits in draft (`primary-adjudication-missing`) until the primary's
+    835 is posted: scrub the drafts of the paid encounters again, so that they turn ready."""
+    waiting: dict[str, str] = {}
+    for page in _pages(claim_ids):
+        paid = select(Claim.encounter_id).where(col(Claim.id).in_(page))
+        waiting.update(
+            session.exec(
+                select(Claim.id, Claim.patient_id).where(
+                    Claim.organization_id == actor.organization_id,
+                    col(Claim.encounter_id).in_(paid),
+                    Claim.status == "draft",
+                    Claim.payer_responsibility != "P",
+                )
+            ).all()
+        )
+    if not waiting:
+        return
+    today = codeset_logic.local_date(session, actor.organization_id, at)
+    ready = set(claim_logic.rescrub_claims(session, sorted(waiting), today=today))
+    audit.record_many(
+        session, actor, action="update", resource_type="claim",
+        rows=[(claim_id, waiting[claim_id]) for claim_id in sorted(ready)],
+        detail="scrubbed again after the primary payer's 835: ready",
+    )  # fmt: skip
 
 
 def _refuse_posted_twice(session: Session, organization_id: str, payment: Payment) -> None:

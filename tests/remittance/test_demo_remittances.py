@@ -37,7 +37,11 @@ def test_the_demo_remittance_files_close_the_loop_and_the_secondary_claim_passes
     db.commit()
     assert [p.read_bytes() for p in paths] == [p.read_bytes() for p in again]  # deterministic
     assert secondary is not None
-    assert claim_status(db, secondary) == "ready"
+    # Waiting for Medicare's 835: it cannot go out without the primary adjudication loops.
+    assert claim_status(db, secondary) == "draft"
+    waiting = db.get(Claim, secondary)
+    assert waiting is not None
+    assert "primary-adjudication-missing" in {f["code"] for f in waiting.findings}
 
     for kind in ("999", "277ca", "835"):
         for path in sorted(p for p in paths if p.name.startswith(kind)):
@@ -50,6 +54,7 @@ def test_the_demo_remittance_files_close_the_loop_and_the_secondary_claim_passes
         )
     ).all()
     assert {c.status for c in primaries} <= {"paid", "partially_paid"}
+    assert claim_status(db, secondary) == "ready"  # scrubbed again when the 835 posted
     batch = make_batch(client, demo_org, db)
     assert [c.id for c in batch.claims] == [secondary]
     text = client.get(f"/api/v1/claim-batches/{batch.id}/file", headers=demo_org.headers()).text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable
@@ -44,6 +45,7 @@ _LETTERS = str.maketrans(
         "\u0131": "I",  # dotless i
     }
 )
+_DELIMITERS_TO_SPACES = str.maketrans(dict.fromkeys(DELIMITERS, " "))
 _CENT = Decimal("0.01")
 
 
@@ -55,14 +57,20 @@ def clean(value: str) -> str:
     """
     if not value or _ALREADY_CLEAN.fullmatch(value):
         return value
+    if value.isascii():
+        # Most of the rest (names, addresses) only need upper-casing: transliteration would
+        # leave them as they are, and nothing else changes a value that is clean once upper.
+        upper = value.upper()
+        if _ALREADY_CLEAN.fullmatch(upper):
+            return upper
     ascii_text = (
         unicodedata.normalize("NFKD", value.translate(_LETTERS))
         .encode("ascii", "ignore")
         .decode("ascii")
         .upper()
     )
-    without_delimiters = "".join(" " if ch in DELIMITERS else ch for ch in ascii_text)
-    spaced = _SPACES.sub(" ", without_delimiters)  # tabs and newlines become spaces first
+    # Delimiters become spaces, then runs of whitespace (tabs, newlines) one space.
+    spaced = _SPACES.sub(" ", ascii_text.translate(_DELIMITERS_TO_SPACES))
     return _SPACES.sub(" ", _DISALLOWED.sub("", spaced)).strip()
 
 
@@ -112,8 +120,8 @@ class Composite:
     def __init__(self, *components: str) -> None:
         object.__setattr__(self, "components", components)
 
-    def render(self) -> str:
-        parts = [clean(c) for c in self.components]
+    def render(self, cleaner: Callable[[str], str] = clean) -> str:
+        parts = [cleaner(c) for c in self.components]
         while parts and not parts[-1]:
             parts.pop()
         return COMPONENT_SEPARATOR.join(parts)
@@ -122,9 +130,11 @@ class Composite:
 Element = str | Composite
 
 
-def render_segment(segment_id: str, *elements: Element) -> str:
+def render_segment(
+    segment_id: str, *elements: Element, cleaner: Callable[[str], str] = clean
+) -> str:
     """One segment with its terminator; values are cleaned, trailing empty elements dropped."""
-    rendered = [e.render() if isinstance(e, Composite) else clean(e) for e in elements]
+    rendered = [e.render(cleaner) if isinstance(e, Composite) else cleaner(e) for e in elements]
     while rendered and not rendered[-1]:
         rendered.pop()
     return ELEMENT_SEPARATOR.join([segment_id, *rendered]) + SEGMENT_TERMINATOR
@@ -141,6 +151,9 @@ class SegmentWriter:
         self._suffix = "\n" if newlines else ""
         self.count = 0  # segments since reset(), for SE01
         self.total = 0  # segments in the interchange
+        # Most elements repeat from claim to claim (qualifiers, codes, dates, amounts): clean
+        # each distinct value once. Bounded, and gone with the writer.
+        self._clean = functools.lru_cache(maxsize=4096)(clean)
 
     def raw(self, segment: str) -> None:
         """Write an already rendered segment (the fixed-width ISA)."""
@@ -149,7 +162,7 @@ class SegmentWriter:
         self.total += 1
 
     def segment(self, segment_id: str, *elements: Element) -> None:
-        self.raw(render_segment(segment_id, *elements))
+        self.raw(render_segment(segment_id, *elements, cleaner=self._clean))
 
     def reset(self) -> None:
         self.count = 0
