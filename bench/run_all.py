@@ -36,6 +36,9 @@ def _cells(line: str) -> list[str]:
     return [c.strip() for c in line.strip().strip("|").split("|")]
 
 
+SIZES = frozenset({"claims", "bundles"})
+
+
 def summarize(name: str, output: str) -> list[tuple[str, str, str, str]]:
     """(figure, value, floor or ceiling, ratio) from a script's Markdown tables: the columns
     whose header names a floor/ceiling or a ratio; the first other numeric column is the value."""
@@ -54,10 +57,14 @@ def summarize(name: str, output: str) -> list[tuple[str, str, str, str]]:
             if not row_line.startswith("|"):
                 break
             cells = _cells(row_line)
+            # A size column ("claims", "bundles") says what was measured: label, not value.
             numeric = [k for k, c in enumerate(cells) if re.match(r"^[\d,.]+", c)
-                       and k not in (floor_col, ratio_col)]  # fmt: skip
+                       and k not in (floor_col, ratio_col) and header[k] not in SIZES]  # fmt: skip
             label_end = numeric[0] if numeric else 1
-            figure = f"{name}: " + " / ".join(cells[:label_end])
+            figure = f"{name}: " + " / ".join(
+                f"{c} {header[k]}" if header[k] in SIZES else c
+                for k, c in enumerate(cells[:label_end])
+            )
             value = cells[numeric[0]] if numeric else ""
             if header[numeric[0]] if numeric else "":
                 value = f"{value} ({header[numeric[0]]})"

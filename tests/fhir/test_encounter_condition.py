@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from service.audit.models import AuditEvent
 from service.auth.roles import Role
@@ -345,10 +345,12 @@ def test_encounter_and_condition_access_is_audited(
     )  # fmt: skip
 
     events = db.exec(
-        select(AuditEvent).where(
+        select(AuditEvent)
+        .where(
             AuditEvent.patient_id == chart.patient,
             AuditEvent.resource_type.in_(["encounter", "condition"]),  # type: ignore[attr-defined]
         )
+        .order_by(col(AuditEvent.id))  # creation order
     ).all()
     assert [(e.resource_type, e.action) for e in events] == [
         ("encounter", "create"),
