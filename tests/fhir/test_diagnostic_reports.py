@@ -8,7 +8,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from fhirpy import SyncFHIRClient
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from service.audit.models import AuditEvent
 from service.auth.roles import Role
@@ -134,11 +134,13 @@ def test_reports_are_read_only_isolated_role_checked_and_audited(
 
     db.commit()  # end the read transaction: see what the requests committed
     events = db.exec(
-        select(AuditEvent).where(
+        select(AuditEvent)
+        .where(
             AuditEvent.patient_id == setup.patient_id,
             AuditEvent.resource_type.in_(["diagnostic_report", "result"]),  # type: ignore[attr-defined]
             AuditEvent.action.in_(["read", "query"]),  # type: ignore[attr-defined]
         )
+        .order_by(col(AuditEvent.id))  # creation order
     ).all()
     assert [(e.resource_type, e.action, e.role) for e in events] == [
         ("diagnostic_report", "read", "coder"),

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from service.audit.models import AuditEvent
 from service.auth.roles import Role
@@ -254,7 +254,11 @@ def test_orders_and_specimens_are_isolated_role_checked_and_audited(
     assert send(client, "GET", "/fhir/Specimen", other_tenant).json()["total"] == 0
     bundle = order_bundle(chart)
     outcome(send(client, "POST", "/fhir", tenant, bundle, role=Role.CODER), 403)
-    events = db.exec(select(AuditEvent).where(AuditEvent.resource_type == "specimen")).all()
+    events = db.exec(
+        select(AuditEvent)
+        .where(AuditEvent.resource_type == "specimen")
+        .order_by(col(AuditEvent.id))  # creation order
+    ).all()
     assert [(e.action, e.outcome) for e in events if e.resource_id == sample] == [
         ("create", "success"),
         ("read", "success"),

@@ -1,7 +1,7 @@
 """FHIR Patient: the spec's example round-trips onto the same row the REST API shows."""
 
 from fastapi.testclient import TestClient
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from service.audit.models import AuditEvent
 from service.patients.models import Patient
@@ -223,6 +223,10 @@ def test_reads_and_searches_of_patients_are_audited(
 
     actions = [
         e.action
-        for e in db.exec(select(AuditEvent).where(AuditEvent.patient_id == patient_id)).all()
+        for e in db.exec(
+            select(AuditEvent)
+            .where(AuditEvent.patient_id == patient_id)
+            .order_by(col(AuditEvent.id))  # creation order
+        ).all()
     ]
     assert actions == ["create", "read", "query"]
