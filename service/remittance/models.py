@@ -71,7 +71,18 @@ class RemittancePayment(SQLModel, table=True):
     """One 835 transaction set: a payment (BPR) with its trace number (TRN), for deposits."""
 
     __tablename__ = "remittance_payment"
-    __table_args__ = (sa.Index("ix_remittance_payment_trace", "organization_id", "trace_number"),)
+    __table_args__ = (
+        sa.Index("ix_remittance_payment_trace", "organization_id", "trace_number"),
+        # A payment posts once, whatever file carries it: two uploads at the same instant
+        # both pass the application's check; this index lets one of them in.
+        sa.Index(
+            "uq_remittance_payment_trace",
+            "organization_id",
+            "trace_number",
+            "trace_originator",
+            unique=True,
+        ),
+    )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     organization_id: str = Field(foreign_key="organization.id", max_length=32)

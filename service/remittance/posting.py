@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from service.audit import logic as audit
@@ -215,26 +216,33 @@ def post_835(
     for payment in remittance.payments:
         payment_id = new_id()
         plb_total = sum((p.amount for p in payment.provider_adjustments), Decimal(0))
-        session.execute(
-            sa.insert(RemittancePayment).values(
-                id=payment_id,
-                organization_id=organization_id,
-                file_id=file_id,
-                st_control_number=payment.control_number[:9],
-                trace_number=payment.trace_number[:50],
-                trace_originator=payment.trace_originator[:10],
-                payer_name=(payment.payer.name if payment.payer else "")[:60],
-                payer_identifier=payment.payer_id[:80],
-                payee_npi=payment.payee.npi if payment.payee else None,
-                handling_code=payment.handling_code,
-                credit_debit=payment.credit_debit,
-                payment_method=payment.payment_method,
-                paid_amount=payment.paid_amount,
-                payment_date=payment.payment_date,
-                claim_count=len(payment.claims),
-                provider_adjustment_total=plb_total,
-            )
-        )
+        try:
+            with session.begin_nested():
+                session.execute(
+                    sa.insert(RemittancePayment).values(
+                        id=payment_id,
+                        organization_id=organization_id,
+                        file_id=file_id,
+                        st_control_number=payment.control_number[:9],
+                        trace_number=payment.trace_number[:50],
+                        trace_originator=payment.trace_originator[:10],
+                        payer_name=(payment.payer.name if payment.payer else "")[:60],
+                        payer_identifier=payment.payer_id[:80],
+                        payee_npi=payment.payee.npi if payment.payee else None,
+                        handling_code=payment.handling_code,
+                        credit_debit=payment.credit_debit,
+                        payment_method=payment.payment_method,
+                        paid_amount=payment.paid_amount,
+                        payment_date=payment.payment_date,
+                        claim_count=len(payment.claims),
+                        provider_adjustment_total=plb_total,
+                    )
+                )
+        except IntegrityError:  # the same payment, posted by an upload that committed meanwhile
+            raise PaymentAlreadyPosted(
+                f"Payment {payment.trace_number} was posted already (or twice in this file); "
+                "nothing was posted."
+            ) from None
         plb = [
             {
                 "id": new_id(),
