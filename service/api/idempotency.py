@@ -70,7 +70,9 @@ async def idempotency(
     # The body is already read (and cached) by the time dependencies run; the raw bytes are the
     # fingerprint, so a retry must resend the same bytes, as HTTP clients do.
     body = await request.body() if idempotency_key is not None else b""
-    return Idempotency(idempotency_key, logic.fingerprint(request.method, request.url.path, body))
+    # The query string is part of the request (result imports name their worklist there).
+    target = f"{request.url.path}?{request.url.query}" if request.url.query else request.url.path
+    return Idempotency(idempotency_key, logic.fingerprint(request.method, target, body))
 
 
 IdempotencyDep = Annotated[Idempotency, Depends(idempotency)]

@@ -343,4 +343,6 @@ def test_a_retried_csv_import_with_its_idempotency_key_imports_once(
     assert again.json() == first.json()
     assert first.json()["imported"] == 2
     assert again.headers["idempotent-replayed"] == "true"
+    other_run = client.post("/api/v1/result-imports", content=text.encode(), headers=headers)
+    assert other_run.status_code == 422  # the same key for another request (no worklist)
     assert _count_results(db) == 2
