@@ -31,11 +31,10 @@ def record(
     at: datetime | None = None,
 ) -> None:
     """One successful access, in the same transaction as the work it records."""
-    session.add(
-        _event(
-            actor, action, resource_type, resource_id, patient_id, "success", detail, changes, at
-        )
+    values = _values(
+        actor, action, resource_type, resource_id, patient_id, "success", detail, changes, at
     )
+    session.add(AuditEvent(**values))
 
 
 def record_many(
@@ -56,24 +55,6 @@ def record_many(
     ]
     if values:
         session.execute(sa.insert(AuditEvent.__table__), values)  # type: ignore[attr-defined]
-
-
-def _event(
-    actor: Principal,
-    action: str,
-    resource_type: str,
-    resource_id: str | None,
-    patient_id: str | None,
-    outcome: str,
-    detail: str,
-    changes: dict[str, Any] | None,
-    at: datetime | None,
-) -> AuditEvent:
-    return AuditEvent(
-        **_values(
-            actor, action, resource_type, resource_id, patient_id, outcome, detail, changes, at
-        )
-    )
 
 
 def _values(

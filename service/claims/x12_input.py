@@ -175,18 +175,6 @@ def read_claims(session: Session, claim_ids: Sequence[str]) -> list[ClaimRow]:
     return [found[i] for i in claim_ids]
 
 
-def _address(raw: dict[str, Any] | None) -> x12.Address | None:
-    if not raw:
-        return None
-    return x12.Address(
-        line1=raw["line1"],
-        line2=raw.get("line2"),
-        city=raw["city"],
-        state=raw["state"],
-        postal_code=raw["postal_code"],
-    )
-
-
 def _person(
     family: str, given: str, middle: str | None = None, suffix: str | None = None
 ) -> x12.PersonName:
@@ -241,7 +229,7 @@ class Directory:
 
     def _billing_address(self, provider_id: str) -> x12.Address:
         billing = self.providers[provider_id]
-        address = _address(billing.address)
+        address = x12.address_from(billing.address)
         if address is None or not billing.tax_id:
             raise x12.X12InputError("The billing provider needs a street address and a tax id.")
         return address
@@ -263,7 +251,9 @@ class Directory:
         def build() -> x12.Payer:
             payer = self.payers[payer_id]
             return x12.Payer(
-                name=payer.name, payer_id=payer.edi_payer_id, address=_address(payer.address)
+                name=payer.name,
+                payer_id=payer.edi_payer_id,
+                address=x12.address_from(payer.address),
             )
 
         return _cached(self._payer_values, payer_id, build)
@@ -282,7 +272,7 @@ class Directory:
 
         def build() -> x12.ServiceFacility:
             facility = self.facilities[facility_id]
-            address = _address(facility.address) or self.billing_address(billing_id)
+            address = x12.address_from(facility.address) or self.billing_address(billing_id)
             return x12.ServiceFacility(facility.name, address, facility.npi)
 
         return _cached(self._facility_values, (facility_id, billing_id), build)
@@ -334,7 +324,7 @@ def _subscriber(
             group_number=coverage.group_number,
             birth_date=patient.birth_date,
             sex=patient.sex,
-            address=_address(patient.address),
+            address=x12.address_from(patient.address),
         )
     sub = coverage.subscriber or {}
     return x12.Subscriber(
@@ -350,7 +340,7 @@ def _subscriber(
         group_number=coverage.group_number,
         birth_date=date.fromisoformat(sub["birth_date"]) if sub.get("birth_date") else None,
         sex=sub.get("sex"),
-        address=_address(sub.get("address")),
+        address=x12.address_from(sub.get("address")),
     )
 
 
@@ -358,7 +348,7 @@ def _patient_loop(patient: PatientRow, coverage: CoverageRow) -> x12.Patient | N
     """2000C/2010CA, only when the patient is not the subscriber."""
     if coverage.relationship == "18":
         return None
-    patient_address = _address(patient.address)
+    patient_address = x12.address_from(patient.address)
     if patient_address is None:
         raise x12.X12InputError("A patient who is not the subscriber needs an address (2010CA).")
     return x12.Patient(

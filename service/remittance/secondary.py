@@ -33,18 +33,6 @@ def _adjustments(values: Sequence[AdjustmentValue]) -> tuple[x12.Adjustment, ...
     return tuple(x12.Adjustment(a.group, a.reason, a.amount, a.quantity) for a in values)
 
 
-def _address(raw: dict[str, str] | None) -> x12.Address | None:
-    if not raw:
-        return None
-    return x12.Address(
-        line1=raw["line1"],
-        line2=raw.get("line2"),
-        city=raw["city"],
-        state=raw["state"],
-        postal_code=raw["postal_code"],
-    )
-
-
 def primary_claim(session: Session, claim: Claim) -> Claim | None:
     """The encounter's primary claim that its payer answered (the latest one)."""
     return session.exec(
@@ -102,12 +90,12 @@ def prior_payer(session: Session, claim: Claim) -> PriorPayers | None:
         )
     other = x12.OtherPayer(
         payer=x12.Payer(
-            name=payer.name, payer_id=payer.edi_payer_id, address=_address(payer.address)
+            name=payer.name, payer_id=payer.edi_payer_id, address=x12.address_from(payer.address)
         ),
         subscriber=x12.OtherSubscriber(
             member_id=coverage.member_id,
             name=x12.PersonName(family=family, given=given),
-            address=_address(address),
+            address=x12.address_from(address),
         ),
         claim_filing_indicator=payer.claim_filing_indicator,
         relationship=coverage.relationship if coverage.relationship in _RELATIONSHIPS else "G8",

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from service.claims.x12.segments import clean
 from service.identifiers import npi_is_valid
@@ -66,6 +66,20 @@ class Address:
             bool(_ZIP.fullmatch(self.postal_code)),
             "Address postal code must be 5 or 9 digits without a dash.",
         )
+
+
+def address_from(raw: dict[str, Any] | None) -> Address | None:
+    """A stored address (patients, payers, providers, facilities: line1, line2, city, state,
+    postal_code) as N3/N4; None when there is none."""
+    if not raw:
+        return None
+    return Address(
+        line1=raw["line1"],
+        line2=raw.get("line2"),
+        city=raw["city"],
+        state=raw["state"],
+        postal_code=raw["postal_code"],
+    )
 
 
 @dataclass(frozen=True, slots=True)

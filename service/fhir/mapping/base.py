@@ -225,6 +225,25 @@ def unsupported_param(type_name: str, c: Criterion) -> NotSupported:
     )
 
 
+def apply_criteria(
+    type_name: str,
+    params: dict[str, SearchParam],
+    query: SelectOfScalar[Any],
+    criteria: list[Criterion],
+) -> SelectOfScalar[Any]:
+    """Each criterion's filter on the query; a parameter or modifier not offered is refused."""
+    for c in criteria:
+        param = params.get(c.name)
+        if (
+            param is None
+            or param.apply is None
+            or (c.modifier is not None and c.modifier not in param.modifiers)
+        ):
+            raise unsupported_param(type_name, c)
+        query = param.apply(query, c)
+    return query
+
+
 class TableMapping(FhirType):
     """A FHIR type stored as one `crud.Resource` (optionally a subset of its rows)."""
 
@@ -298,16 +317,7 @@ class TableMapping(FhirType):
 
     def query(self, actor: Principal, criteria: list[Criterion]) -> SelectOfScalar[Any]:
         query = self.scope(crud.base_query(self.resource, actor))
-        for c in criteria:
-            param = self.search_params.get(c.name)
-            if (
-                param is None
-                or param.apply is None
-                or (c.modifier is not None and c.modifier not in param.modifiers)
-            ):
-                raise unsupported_param(self.type_name, c)
-            query = param.apply(query, c)
-        return query
+        return apply_criteria(self.type_name, self.search_params, query, criteria)
 
     def search(
         self,

@@ -20,7 +20,7 @@ from service.claims.models import Claim
 from service.codesets.search import display_code
 from service.coding.models import Encounter
 from service.directory.models import Provider
-from service.fhir.mapping.base import Criterion, Include, SearchParam, split_token
+from service.fhir.mapping.base import Criterion, Include, SearchParam, id_param, split_token
 from service.fhir.mapping.common import (
     CPT_SYSTEM,
     HCPCS_SYSTEM,
@@ -55,10 +55,6 @@ def _identifier(query: SelectOfScalar[Any], c: Criterion) -> SelectOfScalar[Any]
     return query.where(col(Claim.patient_control_number).in_(numbers))
 
 
-def _id(query: SelectOfScalar[Any], c: Criterion) -> SelectOfScalar[Any]:
-    return query.where(col(Claim.id).in_(c.values))
-
-
 def _modifier(code: str) -> dict[str, Any]:
     """CPT modifiers are two digits (25, 59); HCPCS Level II ones are letters (QW, RT)."""
     return concept(CPT_SYSTEM if code.isdigit() else HCPCS_SYSTEM, code)
@@ -75,7 +71,7 @@ class ClaimType(QueryType):
     readers = READERS
     documentation = "Claims built from coded encounters (read-only), one per coverage billed."
     search_params: ClassVar[dict[str, SearchParam]] = {
-        "_id": SearchParam("_id", "token", "The logical id of the resource.", _id),
+        "_id": id_param(Claim),
         "identifier": SearchParam(
             "identifier", "token",
             f"The patient control number (CLM01, {PATIENT_CONTROL_NUMBER_SYSTEM}).", _identifier,

@@ -17,7 +17,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from service.auth.logic import Principal
 from service.claims.models import Claim, ClaimLine
-from service.fhir.mapping.base import Criterion, SearchParam, split_token
+from service.fhir.mapping.base import Criterion, SearchParam, id_param, split_token
 from service.fhir.mapping.claim import READERS, TYPES
 from service.fhir.mapping.common import (
     PRODUCT_SYSTEMS,
@@ -45,10 +45,6 @@ RARC_SYSTEM = "https://x12.org/codes/remittance-advice-remark-codes"
 PAYER_CLAIM_NUMBER_SYSTEM = "urn:backoffice:payer-claim-number"
 TRACE_NUMBER_SYSTEM = "urn:backoffice:x12:trn02"
 OWN_ADJUDICATION = "urn:backoffice:fhir:adjudication"
-
-
-def _id(query: SelectOfScalar[Any], c: Criterion) -> SelectOfScalar[Any]:
-    return query.where(col(ClaimPosting.id).in_(c.values))
 
 
 def _identifier(query: SelectOfScalar[Any], c: Criterion) -> SelectOfScalar[Any]:
@@ -82,7 +78,7 @@ class ClaimResponseType(QueryType):
     readers = READERS
     documentation = "Payer adjudications of our claims, from posted 835 remittances (read-only)."
     search_params: ClassVar[dict[str, SearchParam]] = {
-        "_id": SearchParam("_id", "token", "The logical id of the resource.", _id),
+        "_id": id_param(ClaimPosting),
         "identifier": SearchParam(
             "identifier", "token",
             f"The payer's claim number (CLP07, {PAYER_CLAIM_NUMBER_SYSTEM}).", _identifier,

@@ -21,8 +21,8 @@ from service.fhir.mapping.base import (
     FhirType,
     Refs,
     SearchResult,
+    apply_criteria,
     iso_instant,
-    unsupported_param,
 )
 from service.fhir.outcomes import NotSupported, invalid
 from service.paging import fetch_page
@@ -145,16 +145,7 @@ class QueryType(FhirType):
 
     def query(self, actor: Principal, criteria: list[Criterion]) -> SelectOfScalar[Any]:
         query = self.base_query(actor)
-        for c in criteria:
-            param = self.search_params.get(c.name)
-            if (
-                param is None
-                or param.apply is None
-                or (c.modifier is not None and c.modifier not in param.modifiers)
-            ):
-                raise unsupported_param(self.type_name, c)
-            query = param.apply(query, c)
-        return query
+        return apply_criteria(self.type_name, self.search_params, query, criteria)
 
     def search(
         self,

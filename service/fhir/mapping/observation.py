@@ -12,7 +12,7 @@ from sqlmodel import col
 from sqlmodel.sql.expression import SelectOfScalar
 
 from service.auth.logic import Principal
-from service.fhir.mapping.base import Criterion, Include, SearchParam, split_token
+from service.fhir.mapping.base import Criterion, Include, SearchParam, id_param, split_token
 from service.fhir.mapping.common import (
     LAB_COMPONENT_SYSTEM,
     LOINC_SYSTEM,
@@ -40,10 +40,6 @@ def _code(query: SelectOfScalar[Any], c: Criterion) -> SelectOfScalar[Any]:
     return query.where(col(Result.component_code).in_([split_token(v)[1] for v in c.values]))
 
 
-def _id(query: SelectOfScalar[Any], c: Criterion) -> SelectOfScalar[Any]:
-    return query.where(col(Result.id).in_(c.values))
-
-
 def _quantity(value: Decimal | None, unit: str | None) -> dict[str, Any]:
     quantity: dict[str, Any] = {"value": number(value) if value is not None else None}
     if unit:
@@ -58,7 +54,7 @@ class ObservationType(QueryType):
     readers = RESULT_READERS
     documentation = "Verified lab results (read-only)."
     search_params: ClassVar[dict[str, SearchParam]] = {
-        "_id": SearchParam("_id", "token", "The logical id of the resource.", _id),
+        "_id": id_param(Result),
         "patient": SearchParam(
             "patient", "reference", "The patient: Patient/<id>.",
             reference_filter(Result.patient_id, "Patient"),

@@ -21,6 +21,7 @@ from service.fhir.mapping.base import (
     Include,
     Refs,
     SearchParam,
+    id_param,
     split_token,
     translated,
     validated,
@@ -71,10 +72,6 @@ def _accession(query: SelectOfScalar[Any], c: Criterion) -> SelectOfScalar[Any]:
     return query.where(col(Specimen.accession).in_(values))
 
 
-def _id(query: SelectOfScalar[Any], c: Criterion) -> SelectOfScalar[Any]:
-    return query.where(col(Specimen.id).in_(c.values))
-
-
 def specimens_of_orders(session: Session, actor: Principal, rows: Sequence[Any]) -> list[Any]:
     ids = sorted({row.id for row in rows})
     if not ids:
@@ -103,7 +100,7 @@ class SpecimenType(QueryType):
         f"assigns the accession number ({ACCESSION_SYSTEM})."
     )
     search_params: ClassVar[dict[str, SearchParam]] = {
-        "_id": SearchParam("_id", "token", "The logical id of the resource.", _id),
+        "_id": id_param(Specimen),
         "accession": SearchParam(
             "accession", "token", f"The accession number ({ACCESSION_SYSTEM}).", _accession
         ),
