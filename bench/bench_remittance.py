@@ -22,7 +22,6 @@ from service.auth.models import AppUser
 from service.claims import batches
 from service.claims.models import Claim, ClaimLine
 from service.claims.synthetic import seed_ready_claims
-from service.claims.x12.model import Interchange
 from service.codesets.loader import load_bundled
 from service.db import make_engine, session_factory_for, session_scope
 from service.directory.models import TradingPartner
@@ -37,6 +36,7 @@ from service.remittance.x12.generate import (
     make_835,
 )
 from service.remittance.x12.remit835 import parse_835
+from service.x12.envelope import Interchange
 
 TODAY = date(2026, 11, 28)
 

@@ -11,12 +11,12 @@ from service.auth import repository as auth_repository
 from service.auth.logic import Principal
 from service.auth.models import AppUser
 from service.claims import batches
-from service.claims.x12.validate import validate_x12
 from service.codesets import logic as codesets
 from service.db import engine_for, session_factory_for, session_scope
 from service.directory.models import TradingPartner
 from service.errors import DomainError
 from service.settings import get_settings
+from service.x12.validate import validate_x12
 
 claims_app = typer.Typer(help="Claims: batch the ready claims into an X12 file.")
 x12_app = typer.Typer(help="X12 files: check one with pyx12.")

@@ -26,7 +26,7 @@ from service.remittance.errors import AcknowledgedBatchNotFound, BatchAlreadyAns
 from service.remittance.models import Acknowledgement
 from service.remittance.x12.ack277ca import Ack277CA, Status
 from service.remittance.x12.ack999 import Ack999, GroupAck, TransactionSetAck
-from service.remittance.x12.tokens import Envelope
+from service.x12.tokens import Envelope
 
 PAGE = 500
 GUIDES = {"005010X222A1": "professional", "005010X224A2": "dental"}

@@ -24,7 +24,6 @@ from service.auth.roles import Role
 from service.claims import batches as claim_batches
 from service.claims import logic as claim_logic
 from service.claims.models import Claim, ClaimBatch, ClaimBatchMember, ClaimLine
-from service.claims.x12.model import Interchange
 from service.db import SessionFactory
 from service.directory.models import Payer, TradingPartner
 from service.errors import DomainError
@@ -45,6 +44,7 @@ from service.remittance.x12.generate import (
 from service.remittance.x12.generate import (
     Organization as X12Organization,
 )
+from service.x12.envelope import Interchange
 
 DEFAULT_FOLDER = Path("var/demo-remittances")
 

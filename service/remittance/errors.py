@@ -2,7 +2,7 @@
 
 from service.errors import Conflict, FieldError, InvalidInput, NotFound
 from service.remittance.x12.balance import BalanceError
-from service.remittance.x12.tokens import X12ParseError
+from service.x12.tokens import X12ParseError
 
 
 class RemittanceFileNotFound(NotFound):

@@ -32,7 +32,7 @@ from service.remittance.x12.ack999 import Ack999, parse_999
 from service.remittance.x12.balance import check_balance
 from service.remittance.x12.detect import Kind, detect
 from service.remittance.x12.remit835 import Remittance835, parse_835
-from service.remittance.x12.tokens import X12ParseError
+from service.x12.tokens import X12ParseError
 
 CHUNK_BYTES = 1024 * 1024
 

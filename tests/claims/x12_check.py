@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from service.claims.x12.validate import validate_x12
 from service.settings import REPO_ROOT
+from service.x12.validate import validate_x12
 
 SHARED_MAPS = REPO_ROOT.parent / "shared" / "x12" / "pyx12-maps"
 

@@ -36,8 +36,8 @@ from service.claims.x12.model import (
     Tooth,
     X12InputError,
 )
-from service.claims.x12.validate import DENTAL_MAP_FILE, validate_x12
 from service.claims.x12.writer_837 import BatchSummary, write_837
+from service.x12.validate import DENTAL_MAP_FILE, validate_x12
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED = REPO_ROOT.parent / "shared"

@@ -17,7 +17,8 @@ from service.claims.x12.model import (
     Submitter,
     X12InputError,
 )
-from service.claims.x12.segments import (
+from service.identifiers import npi_is_valid
+from service.x12.segments import (
     Composite,
     amount,
     ccyymmdd,
@@ -28,7 +29,6 @@ from service.claims.x12.segments import (
     text,
     yymmdd,
 )
-from service.identifiers import npi_is_valid
 
 
 @pytest.mark.parametrize(

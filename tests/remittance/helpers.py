@@ -11,7 +11,6 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
 from service.claims.models import Claim, ClaimBatch, ClaimBatchMember, ClaimLine
-from service.claims.x12.model import Interchange
 from service.directory.models import TradingPartner
 from service.remittance.x12.generate import (
     AdjustmentInput,
@@ -27,6 +26,7 @@ from service.remittance.x12.generate import (
     make_835,
     make_999,
 )
+from service.x12.envelope import Interchange
 from tests.claims.conftest import Demo
 
 PAYER = PayerInput(

@@ -6,8 +6,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from service.claims.x12.model import Interchange
-from service.claims.x12.validate import validate_x12
 from service.remittance.x12.generate import (
     AdjustmentInput,
     ClaimPaymentInput,
@@ -17,6 +15,8 @@ from service.remittance.x12.generate import (
     ProviderAdjustmentInput,
     make_835,
 )
+from service.x12.envelope import Interchange
+from service.x12.validate import validate_x12
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = REPO_ROOT.parent / "shared" / "x12" / "samples"

@@ -17,7 +17,7 @@ from service.remittance.x12.generate import (
     make_835,
 )
 from service.remittance.x12.remit835 import Adjustment, iter_claims, parse_835
-from service.remittance.x12.tokens import X12ParseError
+from service.x12.tokens import X12ParseError
 from tests.remittance_x12.helpers import (
     DOS,
     NPI,

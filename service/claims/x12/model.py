@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
-from service.claims.x12.segments import clean
 from service.identifiers import npi_is_valid
+from service.x12.envelope import Interchange as Interchange
+from service.x12.envelope import X12InputError as X12InputError
+from service.x12.envelope import require as _require
+from service.x12.segments import clean
 
 Kind = Literal["P", "D"]  # 837P professional (005010X222A1), 837D dental (005010X224A2)
 
@@ -25,15 +28,6 @@ _PATIENT_RELATIONSHIPS = frozenset({"01", "19", "20", "21", "39", "40", "53", "G
 _OTHER_RELATIONSHIPS = frozenset({"01", "18", "19", "20", "21", "39", "40", "53", "G8"})
 # CAS01 claim adjustment group codes in 5010.
 _CAS_GROUPS = frozenset({"CO", "CR", "OA", "PI", "PR"})
-
-
-class X12InputError(ValueError):
-    """A value cannot be written as valid X12; the message never carries patient data."""
-
-
-def _require(condition: bool, message: str) -> None:
-    if not condition:
-        raise X12InputError(message)
 
 
 def _check_npi(npi: str, what: str) -> None:
@@ -102,36 +96,6 @@ Name = PersonName | str
 def _check_name(name: Name, what: str) -> None:
     if isinstance(name, str):
         _check_required_text(name, f"{what} organization name")
-
-
-@dataclass(frozen=True, slots=True)
-class Interchange:
-    """ISA/GS envelope values. Control numbers are never reused by a sender."""
-
-    sender_qualifier: str  # ISA05, e.g. ZZ mutually defined, 30 US federal tax id
-    sender_id: str  # ISA06, at most 15 characters
-    receiver_qualifier: str  # ISA07
-    receiver_id: str  # ISA08
-    interchange_control_number: int  # ISA13 / IEA02, 1..999999999
-    group_control_number: int  # GS06 / GE02, 1..999999999
-    application_sender_code: str  # GS02
-    application_receiver_code: str  # GS03
-    created_at: datetime  # local date and time of creation: ISA09/10, GS04/05, BHT04/05
-    usage_indicator: Literal["T", "P"] = "T"  # ISA15 test or production
-    acknowledgment_requested: bool = False  # ISA14: ask for a TA1
-    batch_reference: str | None = None  # BHT03 prefix; defaults to ISA13
-
-    def __post_init__(self) -> None:
-        for qualifier in (self.sender_qualifier, self.receiver_qualifier):
-            _require(len(qualifier) == 2, "ISA05/ISA07 id qualifiers are 2 characters.")
-        for isa_id in (self.sender_id, self.receiver_id):
-            cleaned = clean(isa_id)
-            _require(0 < len(cleaned) <= 15, "ISA06/ISA08 ids are 1 to 15 characters.")
-        for number in (self.interchange_control_number, self.group_control_number):
-            _require(0 < number <= 999_999_999, "ISA13/GS06 are 1 to 999999999.")
-        for code in (self.application_sender_code, self.application_receiver_code):
-            _require(2 <= len(clean(code)) <= 15, "GS02/GS03 are 2 to 15 characters.")
-        _require(self.usage_indicator in ("T", "P"), "ISA15 must be T or P.")
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,6 @@ from service.claims.x12.model import (
     BillingProvider,
     ClaimInput,
     Header,
-    Interchange,
     Kind,
     Name,
     Patient,
@@ -23,21 +22,16 @@ from service.claims.x12.model import (
     Subscriber,
     X12InputError,
 )
-from service.claims.x12.segments import (
-    COMPONENT_SEPARATOR,
-    ELEMENT_SEPARATOR,
-    REPETITION_SEPARATOR,
-    SEGMENT_TERMINATOR,
+from service.x12.envelope import close_interchange, close_set, open_interchange
+from service.x12.segments import (
     Composite,
     SegmentWriter,
     Sink,
     amount,
     ccyymmdd,
-    clean,
     hhmm,
     quantity,
     text,
-    yymmdd,
 )
 
 # GS08 = ST03: the implementation guide of each claim type.
@@ -128,19 +122,7 @@ def write_837(
     version = VERSIONS[kind]
     interchange = header.interchange
     writer = SegmentWriter(out, newlines=newlines)
-    writer.raw(isa_segment(interchange))
-    # GS: HC health care claim group; GS08 the guide.
-    writer.segment(
-        "GS",
-        "HC",
-        interchange.application_sender_code,
-        interchange.application_receiver_code,
-        ccyymmdd(interchange.created_at),
-        hhmm(interchange.created_at),
-        str(interchange.group_control_number),
-        "X",
-        version,
-    )
+    open_interchange(writer, interchange, "HC", version)  # HC: health care claim group
     done: list[TransactionSetSummary] = []
     current: _OpenSet | None = None
     st_number = first_st_control
@@ -158,9 +140,7 @@ def write_837(
         total += claim.total_charge
     assert current is not None  # there was a first claim
     done.append(_close_set(writer, current))
-    # GE01 counts transaction sets; IEA01 counts functional groups (one per batch).
-    writer.segment("GE", str(len(done)), str(interchange.group_control_number))
-    writer.segment("IEA", "1", f"{interchange.interchange_control_number:09d}")
+    close_interchange(writer, interchange, len(done))
     return BatchSummary(
         interchange_control_number=f"{interchange.interchange_control_number:09d}",
         group_control_number=str(interchange.group_control_number),
@@ -170,30 +150,6 @@ def write_837(
         segment_count=writer.total,
         transaction_sets=tuple(done),
     )
-
-
-def isa_segment(interchange: Interchange) -> str:
-    """ISA is fixed width (106 characters): ISA06/ISA08 padded to 15, ISA13 to 9 digits."""
-    elements = [
-        "ISA",
-        "00",  # ISA01/02: no authorization information
-        " " * 10,
-        "00",  # ISA03/04: no security information
-        " " * 10,
-        interchange.sender_qualifier,
-        clean(interchange.sender_id).ljust(15),
-        interchange.receiver_qualifier,
-        clean(interchange.receiver_id).ljust(15),
-        yymmdd(interchange.created_at),
-        hhmm(interchange.created_at),
-        REPETITION_SEPARATOR,  # ISA11
-        "00501",
-        f"{interchange.interchange_control_number:09d}",
-        "1" if interchange.acknowledgment_requested else "0",
-        interchange.usage_indicator,
-        COMPONENT_SEPARATOR,  # ISA16
-    ]
-    return ELEMENT_SEPARATOR.join(elements) + SEGMENT_TERMINATOR
 
 
 def _open_set(writer: SegmentWriter, header: Header, version: str, number: int) -> _OpenSet:
@@ -229,8 +185,7 @@ def _open_set(writer: SegmentWriter, header: Header, version: str, number: int) 
 
 
 def _close_set(writer: SegmentWriter, current: _OpenSet) -> TransactionSetSummary:
-    # SE01 counts the segments from ST to SE inclusive.
-    writer.segment("SE", str(writer.count + 1), current.control_number)
+    close_set(writer, current.control_number)
     return TransactionSetSummary(
         control_number=current.control_number,
         claim_count=current.claim_count,

@@ -20,7 +20,7 @@ from service.remittance.x12.common import (
     status_code,
 )
 from service.remittance.x12.detect import Kind, expect
-from service.remittance.x12.tokens import (
+from service.x12.tokens import (
     Envelope,
     Problem,
     Segment,

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from service.remittance.x12 import codes
 from service.remittance.x12.detect import Kind, expect
-from service.remittance.x12.tokens import (
+from service.x12.tokens import (
     Envelope,
     Segment,
     parse_interchange,

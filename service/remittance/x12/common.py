@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from service.remittance.x12 import codes
-from service.remittance.x12.tokens import Segment, required
+from service.x12.tokens import Segment, required
 
 
 @dataclass(frozen=True, slots=True)

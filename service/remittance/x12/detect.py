@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from service.remittance.x12.tokens import (
+from service.x12.tokens import (
     FunctionalGroup,
     Interchange,
     Segment,

@@ -8,8 +8,15 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from service.claims.x12.model import Interchange, X12InputError
-from service.claims.x12.segments import (
+from service.remittance.x12 import codes
+from service.x12.envelope import (
+    Interchange,
+    X12InputError,
+    close_interchange,
+    close_set,
+    open_interchange,
+)
+from service.x12.segments import (
     Composite,
     Element,
     SegmentWriter,
@@ -19,8 +26,6 @@ from service.claims.x12.segments import (
     quantity,
     text,
 )
-from service.claims.x12.writer_837 import isa_segment
-from service.remittance.x12 import codes
 
 GUIDE_999 = "005010X231A1"
 GUIDE_277CA = "005010X214"
@@ -41,18 +46,7 @@ class _File:
         self.interchange = interchange
         self.version = version
         self.sets = 0
-        self.writer.raw(isa_segment(interchange))
-        self.writer.segment(
-            "GS",
-            functional_id,
-            interchange.application_sender_code,
-            interchange.application_receiver_code,
-            ccyymmdd(interchange.created_at),
-            hhmm(interchange.created_at),
-            str(interchange.group_control_number),
-            "X",
-            version,
-        )
+        open_interchange(self.writer, interchange, functional_id, version)
 
     def segment(self, segment_id: str, *elements: Element) -> None:
         self.writer.segment(segment_id, *elements)
@@ -64,12 +58,11 @@ class _File:
         return number
 
     def close_set(self, number: str) -> None:
-        self.segment("SE", str(self.writer.count + 1), number)
+        close_set(self.writer, number)
         self.sets += 1
 
     def finish(self) -> str:
-        self.segment("GE", str(self.sets), str(self.interchange.group_control_number))
-        self.segment("IEA", "1", f"{self.interchange.interchange_control_number:09d}")
+        close_interchange(self.writer, self.interchange, self.sets)
         return self.out.getvalue()
 
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 from service.remittance.x12 import codes
 from service.remittance.x12.common import Party, Person, Procedure, party, person, procedure
 from service.remittance.x12.detect import Kind, expect
-from service.remittance.x12.tokens import (
+from service.x12.tokens import (
     Envelope,
     Problem,
     Segment,

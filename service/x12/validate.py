@@ -23,7 +23,7 @@ from service.identifiers import npi_is_valid
 # pyx12 ships no 837D map: ../shared/x12/pyx12-maps holds one (from pyx12 pull request #86).
 DENTAL_MAP_FILE = "837D.5010.X224.A2.xml"
 _DENTAL_MAP_ENTRY = f'<map vriic="005010X224A2" fic="HC" abbr="837D">{DENTAL_MAP_FILE}</map>'
-DEFAULT_MAP_DIR = Path(__file__).resolve().parents[3].parent / "shared" / "x12" / "pyx12-maps"
+DEFAULT_MAP_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "x12" / "pyx12-maps"
 
 _lock = threading.RLock()  # pyx12 logs through one shared logger; validate one file at a time
 _map_folders: dict[Path, Path] = {}
