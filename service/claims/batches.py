@@ -5,9 +5,7 @@ the 837 writer produces segments), its members, the claims' and encounters' stat
 failure or a killed process leaves none of it; only the control numbers, taken beforehand in
 their own transaction, are burned."""
 
-import hashlib
 import math
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -15,6 +13,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from service import blobs
 from service.audit import logic as audit
 from service.auth.logic import Principal
 from service.claims import control_numbers, logic
@@ -28,7 +27,6 @@ from service.directory.models import TradingPartner
 from service.errors import Conflict, InvalidInput, NotFound
 from service.records import utcnow
 
-CHUNK_BYTES = 1024 * 1024
 KINDS = {"professional": "P", "dental": "D"}
 
 
@@ -46,36 +44,6 @@ class BatchTransitionRefused(Conflict):
 
 class TradingPartnerNotFound(InvalidInput):
     code = "trading-partner-not-found"
-
-
-class _ChunkSink:
-    """Collects segments into ~1 MB rows, hashing as it goes: memory holds one chunk."""
-
-    def __init__(self, session: Session, batch_id: str) -> None:
-        self.session, self.batch_id = session, batch_id
-        self.buffer: list[str] = []
-        self.buffered = 0
-        self.seq = 0
-        self.size = 0
-        self.digest = hashlib.sha256()
-
-    def __call__(self, text: str) -> None:
-        self.buffer.append(text)
-        self.buffered += len(text)
-        if self.buffered >= CHUNK_BYTES:
-            self.flush()
-
-    def flush(self) -> None:
-        if not self.buffer:
-            return
-        data = "".join(self.buffer).encode("ascii")
-        self.digest.update(data)
-        self.size += len(data)
-        self.session.execute(
-            sa.insert(ClaimBatchChunk).values(batch_id=self.batch_id, seq=self.seq, data=data)
-        )
-        self.seq += 1
-        self.buffer, self.buffered = [], 0
 
 
 def _ready_claim_ids(
@@ -185,16 +153,16 @@ def build_claim_batch(
         ),
         receiver=x12.Receiver(name=partner.receiver_name, receiver_id=partner.receiver_id),
     )
-    sink = _ChunkSink(session, batch.id)
+    sink = blobs.ChunkWriter(session, ClaimBatchChunk, "batch_id", batch.id)
     summary = write_837(
         header,
         iter_claim_inputs(session, claim_ids),
-        sink,
+        sink.write_text,
         kind=kind,  # type: ignore[arg-type]
         first_st_control=numbers.first_transaction_set,
         max_claims_per_st=per_st,
     )
-    sink.flush()
+    sink.close()
     st_numbers = [int(n) for n in summary.st_control_numbers]
     _add_members(session, batch.id, claim_ids, st_numbers, per_st)
     logic.set_status(session, claim_ids, "batched")
@@ -202,7 +170,7 @@ def build_claim_batch(
     batch.transaction_set_count = len(st_numbers)
     batch.claim_count, batch.line_count = summary.claim_count, summary.line_count
     batch.total_charge = summary.total_charge
-    batch.size_bytes, batch.sha256 = sink.size, sink.digest.hexdigest()
+    batch.size_bytes, batch.sha256 = sink.size, sink.sha256
     session.add(batch)
     session.flush()
     audit.record(
@@ -255,22 +223,6 @@ def get_batch(session: Session, actor: Principal, batch_id: str) -> ClaimBatch:
     if batch is None or batch.organization_id != actor.organization_id:
         raise BatchNotFound(f"No claim batch {batch_id}.")
     return batch
-
-
-def file_chunks(session: Session, batch_id: str) -> Iterator[bytes]:
-    """The file, chunk by chunk (one row in memory at a time)."""
-    last = -1
-    while True:
-        chunk = session.exec(
-            select(ClaimBatchChunk.data, ClaimBatchChunk.seq)
-            .where(ClaimBatchChunk.batch_id == batch_id, ClaimBatchChunk.seq > last)
-            .order_by(col(ClaimBatchChunk.seq))
-            .limit(1)
-        ).first()
-        if chunk is None:
-            return
-        data, last = chunk
-        yield bytes(data)
 
 
 def record_download(session: Session, actor: Principal, batch: ClaimBatch) -> None:

@@ -7,10 +7,12 @@ from typing import Annotated
 import typer
 from sqlmodel import select
 
+from service import blobs
 from service.auth import repository as auth_repository
 from service.auth.logic import Principal
 from service.auth.models import AppUser
 from service.claims import batches
+from service.claims.models import ClaimBatchChunk
 from service.codesets import logic as codesets
 from service.db import engine_for, session_factory_for, session_scope
 from service.directory.models import TradingPartner
@@ -78,7 +80,7 @@ def batch(
             summary = f"{made.claim_count} claims, ${made.total_charge}, ISA13 "
             summary += f"{made.interchange_control_number}, sha256 {made.sha256}"
         with factory() as session, out.open("wb") as handle:
-            for chunk in batches.file_chunks(session, batch_id):
+            for chunk in blobs.chunks(session, ClaimBatchChunk, "batch_id", batch_id):
                 handle.write(chunk)
     finally:
         engine.dispose()

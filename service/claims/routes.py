@@ -1,6 +1,5 @@
 """REST routes: claims (/api/v1/claims) and claim batches (/api/v1/claim-batches)."""
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Annotated
 
@@ -8,13 +7,14 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlmodel import Session, select
 
+from service import blobs
 from service.api.deps import Paging, allow
 from service.api.problems import problem_responses
 from service.audit import logic as audit
 from service.auth.logic import Principal
 from service.auth.roles import Role
 from service.claims import batches, logic
-from service.claims.models import Claim, ClaimBatch
+from service.claims.models import Claim, ClaimBatch, ClaimBatchChunk
 from service.claims.schemas import (
     BatchCreate,
     BatchFilters,
@@ -28,7 +28,7 @@ from service.claims.schemas import (
     ClaimSummary,
 )
 from service.codesets import logic as codesets
-from service.db import SessionDep, SessionFactory
+from service.db import SessionDep
 from service.paging import fetch_page
 
 claims = APIRouter(prefix="/api/v1/claims", tags=["claims"])
@@ -155,12 +155,6 @@ def read_batch(batch_id: str, session: SessionDep, user: BatchReader) -> BatchRe
     return BatchRead.model_validate(batches.get_batch(session, user, batch_id))
 
 
-def _stream(factory: SessionFactory, batch_id: str) -> Iterator[bytes]:
-    # Its own session: the request's closes before a streamed body is sent.
-    with factory() as session:
-        yield from batches.file_chunks(session, batch_id)
-
-
 @claim_batches.get(
     "/{batch_id}/file",
     responses={
@@ -175,13 +169,9 @@ def download_batch(
     """The X12 file, byte-identical on every download; ETag is its SHA-256. Audited."""
     batch = batches.get_batch(session, user, batch_id)
     batches.record_download(session, user, batch)
-    headers = {
-        "Content-Disposition": f'attachment; filename="{batch.filename}"',
-        "ETag": f'"{batch.sha256}"',
-        "Content-Length": str(batch.size_bytes),
-    }
+    headers = blobs.download_headers(batch.filename, batch.sha256, batch.size_bytes)
     return StreamingResponse(
-        _stream(request.app.state.session_factory, batch.id),
+        blobs.stream(request.app.state.session_factory, ClaimBatchChunk, "batch_id", batch.id),
         media_type="text/plain",
         headers=headers,
     )

@@ -8,14 +8,13 @@ and the other answers as a later duplicate would, with the first one's result.
 """
 
 import hashlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
+from service import blobs
 from service.audit import logic as audit
 from service.auth.logic import Principal
 from service.errors import InvalidInput
@@ -33,8 +32,6 @@ from service.remittance.x12.balance import check_balance
 from service.remittance.x12.detect import Kind, detect
 from service.remittance.x12.remit835 import Remittance835, parse_835
 from service.x12.tokens import X12ParseError
-
-CHUNK_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -111,12 +108,9 @@ def upload(
     if not _insert_first(session, stored):
         winner = _stored_concurrently(session, actor.organization_id, digest)
         return _duplicate(session, actor, winner, at=at)
-    for seq, start in enumerate(range(0, len(raw), CHUNK_BYTES)):
-        session.execute(
-            sa.insert(RemittanceFileChunk).values(
-                file_id=stored.id, seq=seq, data=raw[start : start + CHUNK_BYTES]
-            )
-        )
+    chunks = blobs.ChunkWriter(session, RemittanceFileChunk, "file_id", stored.id)
+    chunks.write(raw)
+    chunks.close()
     if isinstance(parsed, Ack999):
         result = acks.apply_999(session, actor, stored.id, parsed, at=at)
     elif isinstance(parsed, Ack277CA):
@@ -190,12 +184,3 @@ def files_query(actor: Principal, kind: str | None) -> object:
     if kind:
         query = query.where(RemittanceFile.kind == kind)
     return query
-
-
-def file_chunks(session: Session, file_id: str) -> Iterator[bytes]:
-    for (data,) in session.execute(
-        select(RemittanceFileChunk.data)
-        .where(RemittanceFileChunk.file_id == file_id)
-        .order_by(col(RemittanceFileChunk.seq))
-    ):
-        yield bytes(data)

@@ -2,7 +2,6 @@
 and acknowledgements, denials work queue, bookkeeping reports (JSON, CSV, XLSX)."""
 
 from collections import defaultdict
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -12,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from sqlmodel import Session, col, select
 
+from service import blobs
 from service.api.deps import Paging, allow
 from service.api.problems import problem_responses
 from service.audit import logic as audit
@@ -20,12 +20,18 @@ from service.auth.roles import Role
 from service.claims import logic as claim_logic
 from service.claims.models import Claim
 from service.codesets import logic as codesets
-from service.db import SessionDep, SessionFactory
+from service.db import SessionDep
 from service.errors import DomainError, InvalidInput
 from service.paging import fetch_page
 from service.remittance import acks, denials, export, files, reports
 from service.remittance.adjudication import AdjustmentValue, adjudication_of
-from service.remittance.models import ClaimPosting, LinePosting, PostedAdjustment, RemittanceFile
+from service.remittance.models import (
+    ClaimPosting,
+    LinePosting,
+    PostedAdjustment,
+    RemittanceFile,
+    RemittanceFileChunk,
+)
 from service.remittance.schemas import (
     AcknowledgementRead,
     AdjudicationRead,
@@ -132,11 +138,6 @@ def read_file(file_id: str, session: SessionDep, user: Reader) -> RemittanceFile
     return _read(found)
 
 
-def _stream(factory: SessionFactory, file_id: str) -> Iterator[bytes]:
-    with factory() as session:
-        yield from files.file_chunks(session, file_id)
-
-
 @remittance_files.get(
     "/{file_id}/file",
     responses={
@@ -154,13 +155,11 @@ def download_file(
         session, user, action="export", resource_type="remittance_file", resource_id=found.id
     )
     return StreamingResponse(
-        _stream(request.app.state.session_factory, found.id),
+        blobs.stream(request.app.state.session_factory, RemittanceFileChunk, "file_id", found.id),
         media_type="text/plain",
-        headers={
-            "Content-Disposition": f'attachment; filename="{found.kind}-{found.id}.x12"',
-            "ETag": f'"{found.sha256}"',
-            "Content-Length": str(found.size_bytes),
-        },
+        headers=blobs.download_headers(
+            f"{found.kind}-{found.id}.x12", found.sha256, found.size_bytes
+        ),
     )
 
 

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
+from service import blobs
 from service.audit.models import AuditEvent
 from service.auth.roles import Role
 from service.claims import batches
@@ -157,13 +158,13 @@ def test_a_batch_that_fails_half_way_leaves_nothing_but_burned_numbers(
     admin = db.exec(select(AuditEvent.user_id).where(AuditEvent.user_id.is_not(None))).first()  # type: ignore[union-attr]
     actor = Principal(str(admin), demo_org.organization_id, frozenset({Role.ADMIN}), "test")
     calls = {"n": 0}
-    real_flush = batches._ChunkSink.flush
+    real_close = blobs.ChunkWriter.close
 
-    def failing_flush(self: batches._ChunkSink) -> None:
+    def failing_close(self: blobs.ChunkWriter) -> None:
         calls["n"] += 1
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(batches._ChunkSink, "flush", failing_flush)
+    monkeypatch.setattr(blobs.ChunkWriter, "close", failing_close)
     factory = client.app.state.session_factory  # type: ignore[attr-defined]
     with factory() as session, pytest.raises(RuntimeError):
         batches.build_claim_batch(
@@ -174,7 +175,7 @@ def test_a_batch_that_fails_half_way_leaves_nothing_but_burned_numbers(
             at=datetime.now(UTC),
             today=date(2026, 11, 28),
         )
-    monkeypatch.setattr(batches._ChunkSink, "flush", real_flush)
+    monkeypatch.setattr(blobs.ChunkWriter, "close", real_close)
     db.commit()  # a fresh snapshot: see what the requests committed
     assert db.exec(select(ClaimBatch)).all() == []
     assert db.exec(select(ClaimBatchMember)).all() == []

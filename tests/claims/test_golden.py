@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from service import demo
+from service import blobs, demo
 from service.auth.logic import Principal
 from service.auth.models import AppUser
 from service.claims import batches
 from service.claims import logic as claim_logic
+from service.claims.models import ClaimBatchChunk
 from service.db import SessionFactory
 from service.directory.models import TradingPartner
 from tests.claims.x12_check import assert_valid_837
@@ -49,7 +50,9 @@ def demo_files(
             at=AT,
             today=TODAY,
         )
-        files[claim_type] = b"".join(batches.file_chunks(db, batch.id)).decode()
+        files[claim_type] = b"".join(
+            blobs.chunks(db, ClaimBatchChunk, "batch_id", batch.id)
+        ).decode()
     db.rollback()
     return files
 
