@@ -19,7 +19,7 @@ from sqlmodel import col, select
 from service import migrate
 from service.auth.logic import Principal
 from service.auth.models import AppUser
-from service.claims import batches
+from service.claims import batches, verbs
 from service.claims.models import Claim, ClaimLine
 from service.claims.synthetic import seed_ready_claims
 from service.codesets.loader import load_bundled
@@ -140,7 +140,7 @@ def run(url: str, count: int) -> Run:
             today=TODAY,
         )
         session.commit()
-        batches.mark_submitted(session, actor, batch.id, at=datetime.now(UTC))
+        verbs.submit_batch(session, actor, batch.id, at=datetime.now(UTC))
         session.commit()
         pcns = dict(
             session.execute(

@@ -8,6 +8,7 @@ import typer
 import uvicorn
 
 from service import demo as demo_data
+from service import demo_remittances as remittance_demo
 from service import migrate as migrations
 from service.auth import logic as auth_logic
 from service.auth import repository as auth_repository
@@ -16,7 +17,6 @@ from service.codesets import cli as codesets_cli
 from service.codesets import loader as codeset_loader
 from service.codesets import logic as codeset_logic
 from service.db import engine_for, session_factory_for, session_scope
-from service.remittance import demo as remittance_demo
 from service.settings import get_settings
 
 app = typer.Typer(help="Back office service for medical and dental clinics.", no_args_is_help=True)

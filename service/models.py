@@ -9,6 +9,7 @@ from service.claims.models import (
     ClaimBatchMember,
     ClaimLine,
     ControlCounter,
+    PayerAdjudication,
 )
 from service.codesets.models import CodeEntry, CodeSetVersion, MueLimit, NcciPtpEdit
 from service.coding.models import Encounter, ServiceLine
@@ -60,6 +61,7 @@ __all__ = [
     "Organization",
     "Patient",
     "Payer",
+    "PayerAdjudication",
     "PostedAdjustment",
     "Provider",
     "ProviderAdjustment",

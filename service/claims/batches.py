@@ -16,30 +16,22 @@ from sqlmodel import Session, col, select
 from service import blobs
 from service.audit import logic as audit
 from service.auth.logic import Principal
-from service.claims import control_numbers, logic
+from service.claims import control_numbers, logic, verbs
 from service.claims.models import Claim, ClaimBatch, ClaimBatchChunk, ClaimBatchMember
+from service.claims.states import ClaimStatus
 from service.claims.x12 import model as x12
 from service.claims.x12.writer_837 import MAX_CLAIMS_PER_ST, write_837
 from service.claims.x12_input import iter_claim_inputs
 from service.coding.models import Encounter
 from service.db import SessionFactory
 from service.directory.models import TradingPartner
-from service.errors import Conflict, InvalidInput, NotFound
-from service.records import utcnow
+from service.errors import Conflict, InvalidInput
 
 KINDS = {"professional": "P", "dental": "D"}
 
 
-class BatchNotFound(NotFound):
-    code = "claim-batch-not-found"
-
-
 class NoClaimsReady(Conflict):
     code = "no-claims-ready"
-
-
-class BatchTransitionRefused(Conflict):
-    code = "claim-batch-transition-refused"
 
 
 class TradingPartnerNotFound(InvalidInput):
@@ -55,7 +47,10 @@ def _ready_claim_ids(
         .where(
             Claim.organization_id == organization_id,
             Claim.claim_type == claim_type,
-            Claim.status == "ready",
+            Claim.status == ClaimStatus.READY,
+            # Stale lines never go out: a claim whose encounter was re-coded after the claim
+            # was built waits for claims.logic.rebuild_claim (the scrubber says why).
+            Claim.coding_version == Encounter.coding_version,
         )
         # The writer opens a new 2000A/2000B loop whenever these change: keep them together.
         .order_by(
@@ -165,8 +160,7 @@ def build_claim_batch(
     sink.close()
     st_numbers = [int(n) for n in summary.st_control_numbers]
     _add_members(session, batch.id, claim_ids, st_numbers, per_st)
-    logic.set_status(session, claim_ids, "batched")
-    _mark_encounters_billed(session, claim_ids)
+    verbs.batch_claims(session, claim_ids)
     batch.transaction_set_count = len(st_numbers)
     batch.claim_count, batch.line_count = summary.claim_count, summary.line_count
     batch.total_charge = summary.total_charge
@@ -201,117 +195,3 @@ def _add_members(
             for i, claim_id in enumerate(claim_ids[start : start + 1000], start=start)
         ]
         session.execute(sa.insert(ClaimBatchMember), members)
-
-
-def _mark_encounters_billed(session: Session, claim_ids: list[str]) -> None:
-    """DESIGN.md: batching the primary claim moves its encounter to billed."""
-    for start in range(0, len(claim_ids), 500):
-        primary = (
-            select(Claim.encounter_id)
-            .where(
-                col(Claim.id).in_(claim_ids[start : start + 500]), Claim.payer_responsibility == "P"
-            )
-            .scalar_subquery()
-        )
-        session.execute(
-            sa.update(Encounter).where(col(Encounter.id).in_(primary)).values(status="billed")
-        )
-
-
-def get_batch(session: Session, actor: Principal, batch_id: str) -> ClaimBatch:
-    batch = session.get(ClaimBatch, batch_id)
-    if batch is None or batch.organization_id != actor.organization_id:
-        raise BatchNotFound(f"No claim batch {batch_id}.")
-    return batch
-
-
-def record_download(session: Session, actor: Principal, batch: ClaimBatch) -> None:
-    if batch.status == "generated":
-        batch.status = "downloaded"
-    batch.downloaded_at = batch.downloaded_at or utcnow()
-    session.add(batch)
-    audit.record(
-        session,
-        actor,
-        action="export",
-        resource_type="claim_batch",
-        resource_id=batch.id,
-        detail=f"{batch.claim_count} claims, sha256 {batch.sha256[:12]}",
-    )
-
-
-def _member_claim_ids(session: Session, batch_id: str) -> list[str]:
-    return list(
-        session.exec(
-            select(ClaimBatchMember.claim_id).where(ClaimBatchMember.batch_id == batch_id)
-        ).all()
-    )
-
-
-def mark_submitted(
-    session: Session, actor: Principal, batch_id: str, *, at: datetime
-) -> ClaimBatch:
-    batch = get_batch(session, actor, batch_id)
-    if batch.status not in ("generated", "downloaded"):
-        raise BatchTransitionRefused(
-            f"Batch {batch.id} is {batch.status}; it cannot be marked submitted."
-        )
-    batch.status, batch.submitted_at = "submitted", at
-    session.add(batch)
-    claim_ids = _member_claim_ids(session, batch.id)
-    logic.set_status(session, claim_ids, "submitted")
-    for start in range(0, len(claim_ids), 500):
-        session.execute(
-            sa.update(Claim)
-            .where(
-                col(Claim.id).in_(claim_ids[start : start + 500]),
-                col(Claim.first_submitted_at).is_(None),
-            )
-            .values(first_submitted_at=at)
-        )
-    audit.record(
-        session,
-        actor,
-        action="update",
-        resource_type="claim_batch",
-        resource_id=batch.id,
-        detail="submitted",
-    )
-    return batch
-
-
-def cancel(session: Session, actor: Principal, batch_id: str, *, at: datetime) -> ClaimBatch:
-    """Before submission only: the claims go back to ready; the control numbers stay burned."""
-    batch = get_batch(session, actor, batch_id)
-    if batch.status not in ("generated", "downloaded"):
-        raise BatchTransitionRefused(
-            f"Batch {batch.id} is {batch.status}; only an unsent batch is cancelled."
-        )
-    batch.status, batch.cancelled_at = "cancelled", at
-    session.add(batch)
-    claim_ids = _member_claim_ids(session, batch.id)
-    session.execute(
-        sa.update(ClaimBatchMember)
-        .where(col(ClaimBatchMember.batch_id) == batch.id)
-        .values(pending=False)
-    )
-    logic.set_status(session, claim_ids, "ready")
-    for start in range(0, len(claim_ids), 500):
-        page = claim_ids[start : start + 500]
-        encounters = (
-            select(Claim.encounter_id)
-            .where(col(Claim.id).in_(page), Claim.payer_responsibility == "P")
-            .scalar_subquery()
-        )
-        session.execute(
-            sa.update(Encounter).where(col(Encounter.id).in_(encounters)).values(status="ready")
-        )
-    audit.record(
-        session,
-        actor,
-        action="update",
-        resource_type="claim_batch",
-        resource_id=batch.id,
-        detail="cancelled",
-    )
-    return batch

@@ -14,22 +14,20 @@ from sqlmodel import Session, col, select
 from service import crud
 from service.audit import logic as audit
 from service.auth.logic import Principal
-from service.claims import scrubber, x12_input
+from service.claims import repository, scrubber, states, x12_input
 from service.claims.models import Claim, ClaimLine
+from service.claims.repository import ClaimNotFound as ClaimNotFound
+from service.claims.states import ClaimStatus
 from service.coding import logic as coding
 from service.coding.edits import Finding
 from service.coding.logic import ENCOUNTERS
-from service.errors import Conflict, FieldError, InvalidInput, NotFound
+from service.errors import Conflict, FieldError, InvalidInput
 from service.ids import new_id
 from service.patients.models import Coverage
 from service.records import utcnow
 
 _BASE36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 PRIORITY_TO_SBR01 = {"primary": "P", "secondary": "S", "tertiary": "T"}
-
-
-class ClaimNotFound(NotFound):
-    code = "claim-not-found"
 
 
 class EncounterNotReady(Conflict):
@@ -63,9 +61,7 @@ def new_patient_control_number() -> str:
 def get_claim(
     session: Session, actor: Principal, claim_id: str, *, audit_read: bool = True
 ) -> Claim:
-    claim = session.get(Claim, claim_id)
-    if claim is None or claim.organization_id != actor.organization_id:
-        raise ClaimNotFound(f"No claim {claim_id}.")
+    claim = repository.require_claim(session, actor.organization_id, claim_id)
     if audit_read:
         audit.record(
             session,
@@ -78,14 +74,7 @@ def get_claim(
     return claim
 
 
-def lines_of(session: Session, claim_id: str) -> list[ClaimLine]:
-    return list(
-        session.exec(
-            select(ClaimLine)
-            .where(ClaimLine.claim_id == claim_id)
-            .order_by(col(ClaimLine.position))
-        ).all()
-    )
+lines_of = repository.lines_of
 
 
 def build_claim(
@@ -130,10 +119,27 @@ def build_claim(
         date_of_service=encounter.date_of_service,
         place_of_service=encounter.place_of_service,
         diagnoses=list(encounter.diagnoses),
+        coding_version=encounter.coding_version,
     )
     session.add(claim)
     session.flush()
-    for line in coding.lines_of(session, encounter.id):
+    _copy_lines(session, claim)
+    session.refresh(claim)  # the total comes from the database trigger
+    audit.record(
+        session,
+        actor,
+        action="create",
+        resource_type="claim",
+        resource_id=claim.id,
+        patient_id=claim.patient_id,
+    )
+    scrub_claim(session, actor, claim, today=today)
+    return claim
+
+
+def _copy_lines(session: Session, claim: Claim) -> None:
+    """The encounter's service lines as they stand, copied onto the claim."""
+    for line in coding.lines_of(session, claim.encounter_id):
         session.add(
             ClaimLine(
                 organization_id=claim.organization_id,
@@ -155,17 +161,6 @@ def build_claim(
             )
         )
     session.flush()
-    session.refresh(claim)  # the total comes from the database trigger
-    audit.record(
-        session,
-        actor,
-        action="create",
-        resource_type="claim",
-        resource_id=claim.id,
-        patient_id=claim.patient_id,
-    )
-    scrub_claim(session, actor, claim, today=today)
-    return claim
 
 
 def scrub_claim(session: Session, actor: Principal, claim: Claim, *, today: date) -> Claim:
@@ -208,20 +203,17 @@ def rescrub_claims(session: Session, claim_ids: list[str], *, today: date) -> li
 
 def _status_after_scrub(status: str, findings: list[Finding]) -> str:
     """A clean draft becomes ready, a ready claim with errors a draft; others keep theirs."""
-    if status not in ("draft", "ready"):
-        return status
-    return "draft" if any(f.severity == "error" for f in findings) else "ready"
+    target = (
+        ClaimStatus.DRAFT if any(f.severity == "error" for f in findings) else ClaimStatus.READY
+    )
+    return target.value if states.claim_allows(status, target) else status
 
 
 def correct_claim(session: Session, actor: Principal, claim_id: str, *, today: date) -> Claim:
     """A rejected claim, corrected (its encounter's directory data fixed), goes out again as an
     original: scrubbed back to ready, keeping its history."""
     claim = get_claim(session, actor, claim_id, audit_read=False)
-    if claim.status != "rejected":
-        raise ClaimNotEditable(
-            f"Claim {claim.id} is {claim.status}; only rejected claims are corrected."
-        )
-    claim.status = "draft"
+    claim.status = states.check_claim(claim.id, claim.status, ClaimStatus.DRAFT).value
     claim.frequency = "1"
     audit.record(
         session,
@@ -231,6 +223,49 @@ def correct_claim(session: Session, actor: Principal, claim_id: str, *, today: d
         resource_id=claim.id,
         patient_id=claim.patient_id,
         detail="corrected after rejection",
+    )
+    return scrub_claim(session, actor, claim, today=today)
+
+
+REBUILDABLE = (ClaimStatus.DRAFT, ClaimStatus.READY, ClaimStatus.REJECTED)
+
+
+def rebuild_claim(session: Session, actor: Principal, claim_id: str, *, today: date) -> Claim:
+    """A claim built before its encounter was re-coded (the scrubber's `coding-stale`) takes
+    the encounter's current diagnoses and lines, then is scrubbed again. Only a claim no
+    payer holds (draft, ready, rejected): one that went out is answered by a replacement."""
+    claim = get_claim(session, actor, claim_id, audit_read=False)
+    if claim.status not in REBUILDABLE:
+        raise ClaimNotEditable(
+            f"Claim {claim.id} is {claim.status}; only draft, ready and rejected claims are "
+            "rebuilt."
+        )
+    encounter = crud.get(session, actor, ENCOUNTERS, claim.encounter_id, audit_read=False)
+    if claim.payer_responsibility == "P" and encounter.status != "ready":
+        raise EncounterNotReady(
+            f"Encounter {encounter.id} is {encounter.status}; code it to ready first."
+        )
+    for line in lines_of(session, claim.id):
+        session.delete(line)
+    session.flush()  # the line control numbers are reused
+    if claim.status == ClaimStatus.REJECTED:
+        claim.status = states.check_claim(claim.id, claim.status, ClaimStatus.DRAFT).value
+        claim.frequency = "1"
+    claim.diagnoses = list(encounter.diagnoses)
+    claim.date_of_service = encounter.date_of_service
+    claim.place_of_service = encounter.place_of_service
+    claim.coding_version = encounter.coding_version
+    session.add(claim)
+    _copy_lines(session, claim)
+    session.refresh(claim)  # the total comes from the database trigger
+    audit.record(
+        session,
+        actor,
+        action="update",
+        resource_type="claim",
+        resource_id=claim.id,
+        patient_id=claim.patient_id,
+        detail=f"rebuilt from the encounter's coding version {encounter.coding_version}",
     )
     return scrub_claim(session, actor, claim, today=today)
 
@@ -252,13 +287,3 @@ def claims_query(actor: Principal, filters: Any) -> Any:
     if filters.date_to:
         query = query.where(col(Claim.date_of_service) <= filters.date_to)
     return query
-
-
-def set_status(session: Session, claim_ids: list[str], status: str) -> None:
-    """Bulk status change (batching and acknowledgements move many claims at once)."""
-    for start in range(0, len(claim_ids), 500):
-        session.execute(
-            sa.update(Claim)
-            .where(col(Claim.id).in_(claim_ids[start : start + 500]))
-            .values(status=status, updated_at=utcnow(), version=Claim.version + 1)
-        )

@@ -1,4 +1,5 @@
-"""Tables: claim, claim_line, claim_batch (+ member, chunk) and control_counter."""
+"""Tables: claim, claim_line, payer_adjudication, claim_batch (+ member, chunk) and
+control_counter."""
 
 from datetime import date, datetime
 from decimal import Decimal
@@ -67,6 +68,9 @@ class Claim(TenantRecord, table=True):
     total_charge: Decimal = Field(default=Decimal(0), sa_type=sa.Numeric(12, 2))
     findings: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON)
     scrubbed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The encounter's coding_version the lines were copied at: an encounter re-coded since
+    # (coding.logic bumps its version) makes this claim stale until rebuilt.
+    coding_version: int = Field(default=0)
     first_submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
@@ -97,6 +101,36 @@ class ClaimLine(SQLModel, table=True):
     surfaces: str | None = Field(default=None, max_length=5)
     oral_area: str | None = Field(default=None, max_length=3)
     prosthesis: str | None = Field(default=None, max_length=1)
+
+
+class PayerAdjudication(SQLModel, table=True):
+    """What a payer decided on a claim, one row per posted 835 CLP (a payer may split a claim
+    into several), written by the claims verbs remittance calls. A reversal clears the row it
+    undoes (cleared_by). Secondary claims read the active rows of the primary claim in bulk for
+    2320/2330/2430, without reaching into remittance's tables."""
+
+    __tablename__ = "payer_adjudication"
+    __table_args__ = (
+        sa.Index("ix_payer_adjudication_claim", "claim_id", "cleared_by"),
+        sa.UniqueConstraint("source_id"),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    organization_id: str = Field(foreign_key="organization.id", max_length=32)
+    claim_id: str = Field(foreign_key="claim.id", max_length=32)
+    source_id: str = Field(max_length=32)  # the remittance posting (CLP) it came from
+    status_code: str = Field(max_length=2)  # CLP02
+    charge: Decimal = Field(sa_type=sa.Numeric(12, 2))  # CLP03
+    paid: Decimal = Field(sa_type=sa.Numeric(12, 2))  # CLP04
+    payer_claim_number: str = Field(max_length=50)  # CLP07
+    payment_date: date | None = None  # BPR16
+    previous_status: str = Field(max_length=15)  # what a reversal restores
+    # Claim level CAS: [{group, reason, amount, quantity}]; lines: [{claim_line_id,
+    # procedure_code, modifiers, paid, units, adjustments}] (SVC, matched lines only).
+    adjustments: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON)
+    lines: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON)
+    recorded_at: datetime = Field(sa_type=UTCDateTime)
+    cleared_by: str | None = Field(default=None, max_length=32)  # the reversal's source id
 
 
 class ControlCounter(SQLModel, table=True):

@@ -13,7 +13,7 @@ from service.api.problems import problem_responses
 from service.audit import logic as audit
 from service.auth.logic import Principal
 from service.auth.roles import Role
-from service.claims import batches, logic
+from service.claims import batches, logic, verbs
 from service.claims.models import Claim, ClaimBatch, ClaimBatchChunk
 from service.claims.schemas import (
     BatchCreate,
@@ -115,6 +115,14 @@ def correct_claim(claim_id: str, session: SessionDep, user: Biller) -> ClaimRead
     return claim_read(session, claim)
 
 
+@claims.post("/{claim_id}/rebuild", responses=problem_responses(401, 403, 404, 409))
+def rebuild_claim(claim_id: str, session: SessionDep, user: Biller) -> ClaimRead:
+    """A claim built before its encounter was re-coded takes the current coding (draft, ready
+    or rejected claims only) and is scrubbed again."""
+    claim = logic.rebuild_claim(session, user, claim_id, today=_local_today(session, user))
+    return claim_read(session, claim)
+
+
 @claim_batches.post("", status_code=201, responses=problem_responses(400, 401, 403, 409, 415, 422))
 def create_batch(
     data: BatchCreate, request: Request, session: SessionDep, user: Biller, response: Response
@@ -152,7 +160,7 @@ def list_batches(
 
 @claim_batches.get("/{batch_id}", responses=problem_responses(401, 403, 404))
 def read_batch(batch_id: str, session: SessionDep, user: BatchReader) -> BatchRead:
-    return BatchRead.model_validate(batches.get_batch(session, user, batch_id))
+    return BatchRead.model_validate(verbs.get_batch(session, user, batch_id))
 
 
 @claim_batches.get(
@@ -167,8 +175,8 @@ def download_batch(
     batch_id: str, request: Request, session: SessionDep, user: Biller
 ) -> StreamingResponse:
     """The X12 file, byte-identical on every download; ETag is its SHA-256. Audited."""
-    batch = batches.get_batch(session, user, batch_id)
-    batches.record_download(session, user, batch)
+    batch = verbs.get_batch(session, user, batch_id)
+    verbs.record_download(session, user, batch)
     headers = blobs.download_headers(batch.filename, batch.sha256, batch.size_bytes)
     return StreamingResponse(
         blobs.stream(request.app.state.session_factory, ClaimBatchChunk, "batch_id", batch.id),
@@ -181,14 +189,16 @@ def download_batch(
 def mark_submitted(batch_id: str, session: SessionDep, user: Biller) -> BatchRead:
     """The clerk sent the file to the clearinghouse: the batch and its claims are submitted."""
     return BatchRead.model_validate(
-        batches.mark_submitted(session, user, batch_id, at=datetime.now(UTC))
+        verbs.submit_batch(session, user, batch_id, at=datetime.now(UTC))
     )
 
 
 @claim_batches.post("/{batch_id}/cancellation", responses=problem_responses(401, 403, 404, 409))
 def cancel_batch(batch_id: str, session: SessionDep, user: Biller) -> BatchRead:
     """Before submission: its claims return to ready; its control numbers are never reused."""
-    return BatchRead.model_validate(batches.cancel(session, user, batch_id, at=datetime.now(UTC)))
+    return BatchRead.model_validate(
+        verbs.cancel_batch(session, user, batch_id, at=datetime.now(UTC))
+    )
 
 
 ROUTERS = [claims, claim_batches]

@@ -67,6 +67,13 @@ def _claim_checks(claim: ClaimRow, refs: Refs, today: date) -> list[Finding]:
     coverage = refs.coverages.get(claim.coverage_id)
     payer = refs.directory.payers.get(claim.payer_id)
     patient = refs.patients.get(claim.patient_id)
+    if claim.coding_version != encounter.coding_version:
+        error(
+            "coding-stale",
+            "/lines",
+            f"Encounter {encounter.id} was re-coded after this claim was built: rebuild the "
+            f"claim from its current coding (POST /api/v1/claims/{claim.id}/rebuild).",
+        )
     if claim.date_of_service > today:
         error("date-in-future", "/date_of_service", "The date of service is in the future.")
     for i, line in enumerate(refs.lines[claim.id]):

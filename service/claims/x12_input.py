@@ -13,14 +13,14 @@ from decimal import Decimal
 from typing import Any, NamedTuple, TypeVar
 
 import sqlalchemy as sa
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, SQLModel
 
+from service.claims import secondary
 from service.claims.models import Claim, ClaimLine
 from service.claims.x12 import model as x12
 from service.coding.models import Encounter
 from service.directory.models import Facility, Payer, Provider
 from service.patients.models import Coverage, Patient
-from service.remittance import secondary
 
 PAGE = 500
 
@@ -42,6 +42,7 @@ class ClaimRow(NamedTuple):
     date_of_service: date
     place_of_service: str
     diagnoses: list[str]
+    coding_version: int
 
 
 class LineRow(NamedTuple):
@@ -69,6 +70,7 @@ class EncounterRow(NamedTuple):
     facility_id: str | None
     prior_authorization: str | None
     referral_number: str | None
+    coding_version: int
 
 
 class PatientRow(NamedTuple):
@@ -300,14 +302,7 @@ class Refs:
         self.directory = directory or Directory(session)
         self.directory.load(claims, self.encounters.values())
         # Secondary/tertiary claims carry the primary payer's adjudication (2320/2330, 2430).
-        others = [c.id for c in claims if c.payer_responsibility != "P"]
-        self.prior = (
-            secondary.prior_payers(
-                session, session.exec(select(Claim).where(col(Claim.id).in_(others))).all()
-            )
-            if others
-            else {}
-        )
+        self.prior = secondary.prior_payers(session, claims)
 
 
 def _subscriber(

@@ -1,14 +1,17 @@
 """Use cases: open an encounter, code it (diagnoses and lines), move it through its statuses.
 
 Status: open -> coded -> ready -> billed. `ready` needs no error findings; a coding change
-sends a ready encounter back to coded; billed encounters are locked (the claims capability
-sets billed when the primary claim is batched).
+sends a ready encounter back to coded; billed encounters are locked. Batching the primary
+claim moves a ready encounter to billed (mark_billed, called by claims); a coder or biller may
+reopen a billed one for correction (reopen_encounter: back to coded, the reason audited), and
+claims built before the re-coding are then stale (coding_version) until rebuilt.
 """
 
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from service import crud
@@ -202,20 +205,97 @@ def code_encounter(
     *,
     expected_version: int | None,
 ) -> Encounter:
-    """Replaces the diagnoses and service lines; the edits run again; audited before/after."""
+    """Sets the diagnoses and service lines; the edits run again; audited before/after.
+
+    Lines that stay keep their rows (and ids, which charge capture and claim lines point at):
+    an incoming line takes the existing row with the same values, else one with the same code,
+    date and tooth (updated in place); rows left over are deleted and new ones inserted."""
     encounter = _editable(session, actor, encounter_id, expected_version)
     old_lines = lines_of(session, encounter.id)
     before = _coding_snapshot(encounter, old_lines)
-    new_lines = [
+    wanted = [
         _line(session, encounter, line, i + 1, f"/service_lines/{i}")
         for i, line in enumerate(data.service_lines)
     ]
-    for line in old_lines:
-        session.delete(line)
+    kept = _match_lines(old_lines, wanted)
+    # Positions are unique per encounter: park the kept rows out of the way first.
+    for i, parked in enumerate(kept.values()):
+        parked.position = -1 - i
+        session.add(parked)
+    for old in old_lines:
+        if old not in kept.values():
+            session.delete(old)
     session.flush()
+    lines: list[ServiceLine] = []
+    for i, new in enumerate(wanted):
+        row = kept.get(i)
+        if row is None:
+            session.add(new)
+            lines.append(new)
+            continue
+        for name in _LINE_VALUES:
+            setattr(row, name, getattr(new, name))
+        row.position = new.position
+        session.add(row)
+        lines.append(row)
     encounter.diagnoses = [normalize_code(code) for code in data.diagnoses]
-    session.add_all(new_lines)
-    _after_coding_change(session, actor, encounter, before, new_lines)
+    _after_coding_change(session, actor, encounter, before, lines)
+    return encounter
+
+
+# What a coder sets on a line; the row's id, source and encounter stay.
+_LINE_VALUES = (
+    "code_system", "code", "modifiers", "units", "charge", "service_date", "pointers", "tooth",
+    "surfaces", "oral_area", "prosthesis",
+)  # fmt: skip
+
+
+def _match_lines(old: list[ServiceLine], new: list[ServiceLine]) -> dict[int, ServiceLine]:
+    """Index of each new line -> the existing row it updates (same values first, then the same
+    code, date and tooth)."""
+    free = list(old)
+    kept: dict[int, ServiceLine] = {}
+    keys: tuple[tuple[str, ...], ...] = (
+        _LINE_VALUES,
+        ("code_system", "code", "service_date", "tooth"),
+    )
+    for key in keys:
+        for i, line in enumerate(new):
+            if i in kept:
+                continue
+            match = next(
+                (row for row in free if all(getattr(row, k) == getattr(line, k) for k in key)),
+                None,
+            )
+            if match is not None:
+                kept[i] = match
+                free.remove(match)
+    return kept
+
+
+class TooManyDiagnoses(InvalidInput):
+    code = "too-many-diagnoses"
+
+
+def add_diagnosis(
+    session: Session,
+    actor: Principal,
+    encounter_id: str,
+    code: str,
+    *,
+    expected_version: int | None = None,
+) -> Encounter:
+    """Appends one diagnosis; the service lines are not touched. The edits run again and the
+    change is audited as a coding change (FHIR Condition create comes through here)."""
+    encounter = _editable(session, actor, encounter_id, expected_version)
+    lines = lines_of(session, encounter.id)
+    before = _coding_snapshot(encounter, lines)
+    limit = CodingIn.model_fields["diagnoses"].metadata
+    most = next((m.max_length for m in limit if hasattr(m, "max_length")), None)
+    if most is not None and len(encounter.diagnoses) >= most:
+        raise TooManyDiagnoses(f"Encounter {encounter.id} has {most} diagnoses already.")
+    encounter.diagnoses = [*encounter.diagnoses, normalize_code(code)]
+    _after_coding_change(session, actor, encounter, before, lines)
     return encounter
 
 
@@ -249,6 +329,7 @@ def _after_coding_change(
 ) -> None:
     if encounter.status in ("open", "ready"):
         encounter.status = "coded"
+    encounter.coding_version += 1  # claims built before this change are stale
     session.flush()
     refresh_findings(session, encounter)
     audit.record(
@@ -299,10 +380,57 @@ def change_status(
     return encounter
 
 
-def mark_billed(session: Session, encounter: Encounter) -> None:
-    """Called by the claims capability when the primary claim goes into a batch."""
-    encounter.status = "billed"
+def _move_many(session: Session, encounter_ids: Sequence[str], frm: str, to: str) -> None:
+    for start in range(0, len(encounter_ids), 500):
+        session.execute(
+            sa.update(Encounter)
+            .where(col(Encounter.id).in_(encounter_ids[start : start + 500]))
+            .where(col(Encounter.status) == frm)
+            .values(status=to, version=Encounter.version + 1)
+        )
+
+
+def mark_billed(session: Session, encounter_ids: Sequence[str]) -> None:
+    """DESIGN.md: batching the primary claim moves its ready encounter to billed (one that is
+    billed already, its corrected claim sent again, stays billed)."""
+    _move_many(session, encounter_ids, "ready", "billed")
+
+
+def unbill_encounters(session: Session, encounter_ids: Sequence[str]) -> None:
+    """The batch that billed them was cancelled before it was sent: back to ready."""
+    _move_many(session, encounter_ids, "billed", "ready")
+
+
+def reopen_encounter(
+    session: Session,
+    actor: Principal,
+    encounter_id: str,
+    *,
+    reason: str,
+    expected_version: int | None = None,
+) -> Encounter:
+    """A billed encounter opened again for correction (back to coded, the reason audited); its
+    claims are stale once it is re-coded, and are rebuilt or replaced from the new coding."""
+    encounter = crud.get(session, actor, ENCOUNTERS, encounter_id, audit_read=False)
+    if encounter.status != "billed":
+        raise EncounterTransitionRefused(
+            f"Encounter {encounter.id} is {encounter.status}; only a billed encounter is "
+            "reopened (the others are still open to coding)."
+        )
+    bump_version(session, encounter, expected_version)
+    encounter.status = "coded"
     session.add(encounter)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        action="update",
+        resource_type="encounter",
+        resource_id=encounter.id,
+        patient_id=encounter.patient_id,
+        detail=f"status billed -> coded (reopened for correction): {reason}",
+    )
+    return encounter
 
 
 def total_charge(lines: Sequence[ServiceLine]) -> Decimal:

@@ -36,6 +36,8 @@ class Encounter(SoftDeletable, table=True):
     status: str = Field(default="open", max_length=10)
     # ICD-10-CM codes without the dot, principal first.
     diagnoses: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    # Counts coding changes (diagnoses, lines): a claim copied at an older version is stale.
+    coding_version: int = Field(default=0)
     # The edits' findings, recomputed on every change: [{code, severity, field, message}].
     findings: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON)
 

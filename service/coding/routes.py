@@ -23,6 +23,7 @@ from service.coding.schemas import (
     EncounterPage,
     EncounterPatch,
     EncounterRead,
+    EncounterReopen,
     ServiceLineIn,
     ServiceLineRead,
     StatusChange,
@@ -203,5 +204,29 @@ def change_status(
     """open -> coded -> ready; `ready` needs no error findings. `billed` comes from claims."""
     encounter = logic.change_status(
         session, user, encounter_id, data.status, expected_version=expected_version
+    )
+    return _answer(session, encounter, response)
+
+
+Reopener = Annotated[Principal, allow(Role.ADMIN, Role.CODER, Role.BILLER)]
+
+
+@router.post(
+    "/{encounter_id}/reopen",
+    responses=problem_responses(400, 401, 403, 404, 409, 412, 415, 422),
+)
+def reopen_encounter(
+    encounter_id: str,
+    data: EncounterReopen,
+    session: SessionDep,
+    user: Reopener,
+    expected_version: IfMatch,
+    response: Response,
+) -> EncounterRead:
+    """A billed encounter back to coded for correction (coders and billers; the reason is
+    audited). Its claims are rebuilt (POST /api/v1/claims/{id}/rebuild) or replaced once it is
+    re-coded and ready again."""
+    encounter = logic.reopen_encounter(
+        session, user, encounter_id, reason=data.reason, expected_version=expected_version
     )
     return _answer(session, encounter, response)

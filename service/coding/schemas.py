@@ -124,3 +124,11 @@ class StatusChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     status: Literal["open", "coded", "ready"]
+
+
+class EncounterReopen(BaseModel):
+    """Why a billed encounter is opened again; kept in the audit trail (codes, not names)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=400)

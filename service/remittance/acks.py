@@ -18,9 +18,10 @@ from sqlmodel import Session, col, select
 
 from service.audit import logic as audit
 from service.auth.logic import Principal
-from service.claims import batches
-from service.claims import logic as claim_logic
-from service.claims.models import Claim, ClaimBatch, ClaimBatchMember, ClaimLine
+from service.claims import repository as claim_repository
+from service.claims import states as claim_states
+from service.claims import verbs as claim_verbs
+from service.claims.repository import ClaimBatch
 from service.errors import InvalidInput
 from service.remittance.errors import AcknowledgedBatchNotFound, BatchAlreadyAnswered
 from service.remittance.models import Acknowledgement
@@ -31,19 +32,6 @@ from service.x12.tokens import Envelope
 PAGE = 500
 GUIDES = {"005010X222A1": "professional", "005010X224A2": "dental"}
 ANSWERED = ("acknowledged", "partially_accepted", "rejected")
-
-
-def release_claims(session: Session, claim_ids: list[str]) -> None:
-    """The batch's answer for these claims came back: they are no longer pending in it."""
-    for start in range(0, len(claim_ids), PAGE):
-        session.execute(
-            sa.update(ClaimBatchMember)
-            .where(
-                col(ClaimBatchMember.claim_id).in_(claim_ids[start : start + PAGE]),
-                col(ClaimBatchMember.pending).is_(True),
-            )
-            .values(pending=False)
-        )
 
 
 def _audit_claims(
@@ -65,14 +53,9 @@ def _find_batch(
             f"The 999 acknowledges GS {group.functional_id}*{group.group_control_number}, "
             "which is not a claim batch of this organization."
         )
-    query = select(ClaimBatch).where(
-        ClaimBatch.organization_id == actor.organization_id,
-        ClaimBatch.interchange_control_number == int(group.group_control_number),
+    found = claim_repository.batches_by_group_control_number(
+        session, actor.organization_id, int(group.group_control_number), GUIDES.get(group.version)
     )
-    claim_type = GUIDES.get(group.version)
-    if claim_type:
-        query = query.where(ClaimBatch.claim_type == claim_type)
-    found = list(session.exec(query).all())
     if len(found) > 1:  # control numbers are unique per sender: the 999's ISA08 is our ISA06
         found = [b for b in found if b.sender_id == envelope.receiver_id] or found[:1]
     if not found:
@@ -136,7 +119,7 @@ def apply_999(
             )
         marked_submitted = batch.status in ("generated", "downloaded")
         if marked_submitted:  # DESIGN.md: a 999 for an unsent batch marks it submitted
-            batches.mark_submitted(session, actor, batch.id, at=at)
+            claim_verbs.submit_batch(session, actor, batch.id, at=at)
         first, count = batch.first_st_control_number, batch.transaction_set_count
         refused: dict[int, list[dict[str, Any]]] = {}
         sets: list[dict[str, Any]] = []
@@ -171,18 +154,14 @@ def apply_999(
                     "errors": [d["text"] for d in details],
                 }
             )
-        if group.code in ("A", "E"):
-            status = "acknowledged"
+        status = claim_states.batch_status_for_ak9(group.code)
+        if status is claim_states.BatchStatus.ACKNOWLEDGED:
             refused = {}
-        elif group.code == "P":
-            status = "partially_accepted"
-        else:  # R, M, W, X: the whole group is refused
-            status = "rejected"
+        elif status is claim_states.BatchStatus.REJECTED:  # the whole group is refused
             for number in range(first, first + count):
                 refused.setdefault(number, [{"text": f"the group was refused: {group.words}"}])
         rejected = _reject_sets(session, actor, file_id, batch, refused, at)
-        batch.status, batch.acknowledged_at = status, at
-        session.add(batch)
+        claim_verbs.acknowledge_batch(session, batch, status, at=at)
         audit.record(
             session,
             actor,
@@ -218,22 +197,8 @@ def _reject_sets(
 ) -> int:
     if not refused:
         return 0
-    rows = session.execute(
-        select(
-            Claim.id,
-            Claim.patient_id,
-            Claim.patient_control_number,
-            ClaimBatchMember.st_control_number,
-        )
-        .join(ClaimBatchMember, col(ClaimBatchMember.claim_id) == col(Claim.id))
-        .where(
-            ClaimBatchMember.batch_id == batch.id,
-            col(ClaimBatchMember.st_control_number).in_(list(refused)),
-        )
-    ).all()
-    claim_ids = [r[0] for r in rows]
-    claim_logic.set_status(session, claim_ids, "rejected")
-    release_claims(session, claim_ids)
+    rows = claim_repository.claims_in_sets(session, batch.id, refused)
+    claim_verbs.reject_claims(session, [r[0] for r in rows], strict=False)
     values = [
         {
             "id": _id(file_id, i),
@@ -294,27 +259,17 @@ def apply_277ca(
     session: Session, actor: Principal, file_id: str, ack: Ack277CA, *, at: datetime
 ) -> dict[str, Any]:
     pcns = sorted({c.patient_control_number for c in ack.claims})
-    claims: dict[str, Claim] = {}
-    for start in range(0, len(pcns), PAGE):
-        for found in session.exec(
-            select(Claim).where(
-                Claim.organization_id == actor.organization_id,
-                col(Claim.patient_control_number).in_(pcns[start : start + PAGE]),
-            )
-        ):
-            claims[found.patient_control_number] = found
-    line_ids: dict[str, str] = {}
-    ids = [c.id for c in claims.values()]
-    for start in range(0, len(ids), PAGE):
-        for line_id, control in session.execute(
-            select(ClaimLine.id, ClaimLine.line_control_number).where(
-                col(ClaimLine.claim_id).in_(ids[start : start + PAGE])
-            )
-        ):
-            line_ids[control] = line_id
-    moved: dict[str, list[str]] = {"accepted": [], "rejected": []}
+    claims = claim_repository.claims_by_control_number(session, actor.organization_id, pcns)
+    line_ids = {
+        line.control: line.id
+        for lines in claim_repository.lines_by_claim(
+            session, [c.id for c in claims.values()]
+        ).values()
+        for line in lines
+    }
+    asked: dict[str, list[str]] = {"accepted": [], "rejected": []}
+    patients: dict[str, str] = {}
     unmatched: list[str] = []
-    audited: list[tuple[str, str]] = []
     for n, claim_ack in enumerate(ack.claims):
         claim = claims.get(claim_ack.patient_control_number)
         outcome = claim_ack.outcome
@@ -347,15 +302,15 @@ def apply_277ca(
         if claim is None:
             unmatched.append(claim_ack.patient_control_number)
             continue
-        if outcome == "accepted" and claim.status in ("batched", "submitted"):
-            moved["accepted"].append(claim.id)
-            audited.append((claim.id, claim.patient_id))
-        elif outcome == "rejected" and claim.status in ("batched", "submitted", "accepted"):
-            moved["rejected"].append(claim.id)
-            audited.append((claim.id, claim.patient_id))
-    for status, claim_ids in moved.items():
-        claim_logic.set_status(session, claim_ids, status)
-    release_claims(session, moved["rejected"])
+        if outcome in asked:
+            asked[outcome].append(claim.id)
+            patients[claim.id] = claim.patient_id
+    # A late or repeated 277CA does not move a claim the payer has answered since.
+    moved = {
+        "accepted": claim_verbs.accept_claims(session, asked["accepted"], strict=False),
+        "rejected": claim_verbs.reject_claims(session, asked["rejected"], strict=False),
+    }
+    audited = [(c, patients[c]) for c in moved["accepted"] + moved["rejected"]]
     _audit_claims(session, actor, audited, "277CA claim acknowledgement")
     return {
         "kind": "277CA",

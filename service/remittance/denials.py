@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from service.claims.models import Claim
+from service.claims import repository as claim_repository
 from service.remittance.models import ClaimPosting, LinePosting, PostedAdjustment
 
 WRITE_OFF = {("CO", "45"), ("CO", "253")}
@@ -116,9 +116,8 @@ def denials(
     date_to: date | None = None,
 ) -> list[dict[str, Any]]:
     query = (
-        select(PostedAdjustment, ClaimPosting, Claim, LinePosting)
+        select(PostedAdjustment, ClaimPosting, LinePosting)
         .join(ClaimPosting, col(ClaimPosting.id) == col(PostedAdjustment.claim_posting_id))
-        .join(Claim, col(Claim.id) == col(ClaimPosting.claim_id))
         .outerjoin(LinePosting, col(LinePosting.id) == col(PostedAdjustment.line_posting_id))
         .where(
             PostedAdjustment.organization_id == organization_id,
@@ -126,17 +125,23 @@ def denials(
             col(ClaimPosting.reversed_by).is_(None),
             col(ClaimPosting.status_code) != "22",  # a reversal is not a denial
             col(PostedAdjustment.group_code) != "PR",
+            col(ClaimPosting.claim_id).is_not(None),
         )
         .order_by(col(PostedAdjustment.id))
     )
-    if payer_id:
-        query = query.where(Claim.payer_id == payer_id)
     if date_from:
         query = query.where(col(ClaimPosting.payment_date) >= date_from)
     if date_to:
         query = query.where(col(ClaimPosting.payment_date) <= date_to)
     groups: dict[tuple[str, str, tuple[str, ...]], _Group] = {}
-    for adjustment, posting, claim, line in session.exec(query):
+    rows = list(session.exec(query))
+    claims = claim_repository.claims_by_id(
+        session, organization_id, (posting.claim_id or "" for _, posting, _ in rows)
+    )
+    for adjustment, posting, line in rows:
+        claim = claims.get(posting.claim_id or "")
+        if claim is None or (payer_id and claim.payer_id != payer_id):
+            continue
         if (adjustment.group_code, adjustment.reason) in WRITE_OFF:
             continue
         if line is not None and line.paid >= line.charge:

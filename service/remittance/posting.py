@@ -10,7 +10,7 @@ claim had before it. The caller's transaction makes the whole file one unit.
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -20,11 +20,11 @@ from sqlmodel import Session, col, select
 
 from service.audit import logic as audit
 from service.auth.logic import Principal
-from service.claims import logic as claim_logic
-from service.claims.models import Claim, ClaimLine
+from service.claims import repository as claim_repository
+from service.claims import verbs as claim_verbs
+from service.claims.repository import ClaimRef, LineRef
 from service.codesets import logic as codeset_logic
 from service.ids import new_id
-from service.remittance.acks import release_claims
 from service.remittance.errors import PaymentAlreadyPosted
 from service.remittance.models import (
     ClaimPosting,
@@ -46,29 +46,12 @@ INSERT_PAGE = 1000
 
 
 @dataclass
-class _Claim:
-    id: str
-    patient_id: str
-    status: str
-
-
-@dataclass
-class _Line:
-    id: str
-    control: str
-    code: str
-    service_date: date
-    charge: Decimal
-
-
-@dataclass
 class _Active:
     """A posting that a reversal could still undo."""
 
     id: str
     payer_claim_number: str
     paid: Decimal
-    previous_status: str | None
     stored: bool  # True: in the database already (needs an UPDATE when reversed)
 
 
@@ -78,48 +61,13 @@ class _Rows:
     lines: list[dict[str, Any]] = field(default_factory=list)
     adjustments: list[dict[str, Any]] = field(default_factory=list)
     reversed_stored: dict[str, str] = field(default_factory=dict)  # posting id -> reversal id
-
-
-def claim_status_after(claim: ClaimPayment) -> str:
-    if claim.status_code == "4":
-        return "denied"
-    return "paid" if claim.paid >= claim.charge else "partially_paid"
+    # What claims are told, in file order, and the posting row each one belongs to.
+    events: list[claim_verbs.Adjudicated | claim_verbs.Reversed] = field(default_factory=list)
+    event_rows: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _pages(values: list[str]) -> list[list[str]]:
     return [values[i : i + PAGE] for i in range(0, len(values), PAGE)]
-
-
-def _load_claims(session: Session, organization_id: str, pcns: list[str]) -> dict[str, _Claim]:
-    found: dict[str, _Claim] = {}
-    for page in _pages(pcns):
-        for claim_id, patient_id, pcn, status in session.execute(
-            select(Claim.id, Claim.patient_id, Claim.patient_control_number, Claim.status).where(
-                Claim.organization_id == organization_id,
-                col(Claim.patient_control_number).in_(page),
-            )
-        ):
-            found[pcn] = _Claim(claim_id, patient_id, status)
-    return found
-
-
-def _load_lines(session: Session, claim_ids: list[str]) -> dict[str, list[_Line]]:
-    found: dict[str, list[_Line]] = defaultdict(list)
-    for page in _pages(claim_ids):
-        for row in session.execute(
-            sa.select(
-                col(ClaimLine.claim_id),
-                col(ClaimLine.id),
-                col(ClaimLine.line_control_number),
-                col(ClaimLine.code),
-                col(ClaimLine.service_date),
-                col(ClaimLine.charge),
-            )
-            .where(col(ClaimLine.claim_id).in_(page))
-            .order_by(col(ClaimLine.claim_id), col(ClaimLine.position))
-        ):
-            found[row[0]].append(_Line(row[1], row[2], row[3], row[4], Decimal(row[5])))
-    return found
 
 
 def _load_active(session: Session, claim_ids: list[str]) -> dict[str, list[_Active]]:
@@ -131,7 +79,6 @@ def _load_active(session: Session, claim_ids: list[str]) -> dict[str, list[_Acti
                 col(ClaimPosting.id),
                 col(ClaimPosting.payer_claim_number),
                 col(ClaimPosting.paid),
-                col(ClaimPosting.previous_status),
             )
             .where(
                 col(ClaimPosting.claim_id).in_(page),
@@ -141,13 +88,13 @@ def _load_active(session: Session, claim_ids: list[str]) -> dict[str, list[_Acti
             )
             .order_by(col(ClaimPosting.posted_at), col(ClaimPosting.id))
         ):
-            found[row[0]].append(_Active(row[1], row[2], Decimal(row[3]), row[4], stored=True))
+            found[row[0]].append(_Active(row[1], row[2], Decimal(row[3]), stored=True))
     return found
 
 
 def _match_line(
-    service: ServicePayment, lines: list[_Line], used: set[str]
-) -> tuple[_Line | None, str]:
+    service: ServicePayment, lines: list[LineRef], used: set[str]
+) -> tuple[LineRef | None, str]:
     control = service.line_item_control_number
     if control:
         for line in lines:
@@ -195,9 +142,9 @@ def post_835(
     for payment in remittance.payments:
         _refuse_posted_twice(session, organization_id, payment)
     pcns = sorted({c.patient_control_number for p in remittance.payments for c in p.claims})
-    claims = _load_claims(session, organization_id, pcns)
+    claims = claim_repository.claims_by_control_number(session, organization_id, pcns)
     claim_ids = sorted({c.id for c in claims.values()})
-    lines = _load_lines(session, claim_ids)
+    lines = claim_repository.lines_by_claim(session, claim_ids)
     active = _load_active(session, claim_ids)
     rows = _Rows()
     summary: dict[str, Any] = {
@@ -212,7 +159,7 @@ def post_835(
         "statuses": defaultdict(int),
         "paid": Decimal(0),
     }
-    touched: dict[str, _Claim] = {}
+    touched: dict[str, ClaimRef] = {}
     for payment in remittance.payments:
         payment_id = new_id()
         plb_total = sum((p.amount for p in payment.provider_adjustments), Decimal(0))
@@ -286,14 +233,13 @@ def post_835(
                 "provider_adjustments": str(plb_total),
             }
         )
+    moved = claim_verbs.record_adjudications(session, organization_id, rows.events, at=at)
+    for row, move in zip(rows.event_rows, moved, strict=True):
+        row["previous_status"], row["status_after"] = move.previous, move.after
+        summary["statuses"][move.after] += 1
     _write(session, rows)
-    by_status: dict[str, list[str]] = defaultdict(list)
-    for claim in touched.values():
-        by_status[claim.status].append(claim.id)
-    for status, ids in by_status.items():
-        claim_logic.set_status(session, ids, status)
-    release_claims(session, list(touched))
-    _rescrub_waiting_secondaries(session, actor, list(touched), at)
+    today = codeset_logic.local_date(session, organization_id, at)
+    claim_verbs.rescrub_waiting_secondaries(session, actor, sorted(touched), today=today)
     audit.record_many(
         session,
         actor,
@@ -305,35 +251,6 @@ def post_835(
     summary["statuses"] = dict(summary["statuses"])
     summary["paid"] = str(summary["paid"])
     return summary
-
-
-def _rescrub_waiting_secondaries(
-    session: Session, actor: Principal, claim_ids: list[str], at: datetime
-) -> None:
-    """A secondary claim waits in draft (`primary-adjudication-missing`) until the primary's
-    835 is posted: scrub the drafts of the paid encounters again, so that they turn ready."""
-    waiting: dict[str, str] = {}
-    for page in _pages(claim_ids):
-        paid = select(Claim.encounter_id).where(col(Claim.id).in_(page))
-        waiting.update(
-            session.exec(
-                select(Claim.id, Claim.patient_id).where(
-                    Claim.organization_id == actor.organization_id,
-                    col(Claim.encounter_id).in_(paid),
-                    Claim.status == "draft",
-                    Claim.payer_responsibility != "P",
-                )
-            ).all()
-        )
-    if not waiting:
-        return
-    today = codeset_logic.local_date(session, actor.organization_id, at)
-    ready = set(claim_logic.rescrub_claims(session, sorted(waiting), today=today))
-    audit.record_many(
-        session, actor, action="update", resource_type="claim",
-        rows=[(claim_id, waiting[claim_id]) for claim_id in sorted(ready)],
-        detail="scrubbed again after the primary payer's 835: ready",
-    )  # fmt: skip
 
 
 def _refuse_posted_twice(session: Session, organization_id: str, payment: Payment) -> None:
@@ -352,12 +269,28 @@ def _refuse_posted_twice(session: Session, organization_id: str, payment: Paymen
         )
 
 
+def _money(value: Decimal) -> str:
+    return str(value)
+
+
+def _adjustment_values(adjustments: list[Adjustment]) -> list[dict[str, Any]]:
+    return [
+        {
+            "group": a.group,
+            "reason": a.reason[:5],
+            "amount": _money(a.amount),
+            "quantity": None if a.quantity is None else str(a.quantity),
+        }
+        for a in adjustments
+    ]
+
+
 def _post_claim(
     rows: _Rows,
     summary: dict[str, Any],
     active: dict[str, list[_Active]],
-    lines: dict[str, list[_Line]],
-    ours: _Claim | None,
+    lines: dict[str, list[LineRef]],
+    ours: ClaimRef | None,
     clp: ClaimPayment,
     payment: Payment,
     payment_id: str,
@@ -368,9 +301,8 @@ def _post_claim(
     posting_id = new_id()
     summary["claims"] += 1
     summary["paid"] += clp.paid
-    previous = ours.status if ours else None
-    status_after: str | None = None
     reverses: str | None = None
+    event: claim_verbs.Adjudicated | claim_verbs.Reversed | None = None
     if clp.is_reversal:
         summary["reversals"] += 1
         if ours is not None:
@@ -379,50 +311,55 @@ def _post_claim(
                 summary["reversals_without_posting"].append(clp.patient_control_number)
             else:
                 reverses = undone.id
-                ours.status = undone.previous_status or ours.status
-                status_after = ours.status
+                event = claim_verbs.Reversed(ours.id, posting_id, undoes=undone.id)
     elif ours is not None:
-        status_after = claim_status_after(clp)
-        ours.status = status_after
         active[ours.id].append(
-            _Active(posting_id, clp.payer_claim_control_number, clp.paid, previous, stored=False)
+            _Active(posting_id, clp.payer_claim_control_number, clp.paid, stored=False)
         )
     if ours is None:
         summary["claims_unmatched"] += 1
     else:
         summary["claims_matched"] += 1
-        if status_after:
-            summary["statuses"][status_after] += 1
-    rows.claims.append(
-        {
-            "id": posting_id,
-            "organization_id": organization_id,
-            "file_id": file_id,
-            "payment_id": payment_id,
-            "claim_id": ours.id if ours else None,
-            "matched": ours is not None,
-            "patient_control_number": clp.patient_control_number[:50],
-            "status_code": clp.status_code,
-            "charge": clp.charge,
-            "paid": clp.paid,
-            "patient_responsibility": clp.patient_responsibility or Decimal(0),
-            "payer_claim_number": clp.payer_claim_control_number[:50],
-            "filing_indicator": clp.filing_indicator[:2],
-            "payment_date": payment.payment_date,
-            "previous_status": previous,
-            "status_after": status_after,
-            "reversed_by": None,
-            "reverses": reverses,
-            "posted_at": at,
-        }
-    )
+    posting = {
+        "id": posting_id,
+        "organization_id": organization_id,
+        "file_id": file_id,
+        "payment_id": payment_id,
+        "claim_id": ours.id if ours else None,
+        "matched": ours is not None,
+        "patient_control_number": clp.patient_control_number[:50],
+        "status_code": clp.status_code,
+        "charge": clp.charge,
+        "paid": clp.paid,
+        "patient_responsibility": clp.patient_responsibility or Decimal(0),
+        "payer_claim_number": clp.payer_claim_control_number[:50],
+        "filing_indicator": clp.filing_indicator[:2],
+        "payment_date": payment.payment_date,
+        "previous_status": ours.status if ours else None,
+        "status_after": None,
+        "reversed_by": None,
+        "reverses": reverses,
+        "posted_at": at,
+    }
+    rows.claims.append(posting)
     rows.adjustments += _adjustment_rows(organization_id, posting_id, None, clp.adjustments)
     candidates = lines.get(ours.id, []) if ours else []
     used: set[str] = set()
+    decided_lines: list[dict[str, Any]] = []
     for service in clp.lines:
         line, method = _match_line(service, candidates, used)
         if line is not None:
             used.add(line.id)
+            decided_lines.append(
+                {
+                    "claim_line_id": line.id,
+                    "procedure_code": service.procedure.code[:48],
+                    "modifiers": list(service.procedure.modifiers),
+                    "paid": _money(service.paid),
+                    "units": None if service.units is None else str(service.units),
+                    "adjustments": _adjustment_values(service.adjustments),
+                }
+            )
         elif ours is not None:
             summary["lines_unmatched"] += 1
         line_posting_id = new_id()
@@ -446,6 +383,21 @@ def _post_claim(
         rows.adjustments += _adjustment_rows(
             organization_id, posting_id, line_posting_id, service.adjustments
         )
+    if ours is not None and not clp.is_reversal:
+        event = claim_verbs.Adjudicated(
+            claim_id=ours.id,
+            source_id=posting_id,
+            status_code=clp.status_code,
+            charge=clp.charge,
+            paid=clp.paid,
+            payer_claim_number=clp.payer_claim_control_number[:50],
+            payment_date=payment.payment_date,
+            adjustments=_adjustment_values(clp.adjustments),
+            lines=decided_lines,
+        )
+    if event is not None:
+        rows.events.append(event)
+        rows.event_rows.append(posting)
 
 
 def _undo(
@@ -493,4 +445,4 @@ def _write(session: Session, rows: _Rows) -> None:
         )
 
 
-__all__ = ["claim_status_after", "post_835"]
+__all__ = ["post_835"]

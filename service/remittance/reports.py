@@ -16,7 +16,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from service.claims.models import Claim, ClaimBatch, ClaimBatchMember
+from service.claims import repository as claim_repository
+from service.claims.repository import Claim
 from service.directory.models import Payer
 from service.patients.models import Patient
 from service.remittance.models import ClaimPosting, PostedAdjustment, RemittancePayment
@@ -74,13 +75,7 @@ def _claim_money(session: Session, organization_id: str) -> dict[str, _Money]:
 
 
 def _sent_claims(session: Session, organization_id: str) -> list[Claim]:
-    return list(
-        session.exec(
-            select(Claim)
-            .where(Claim.organization_id == organization_id, col(Claim.status).in_(SENT))
-            .order_by(col(Claim.id))
-        ).all()
-    )
+    return claim_repository.claims_with_status(session, organization_id, SENT)
 
 
 def _names(session: Session, organization_id: str, by: str) -> dict[str, str]:
@@ -263,18 +258,10 @@ def batch_totals(session: Session, organization_id: str) -> Table:
     """Per batch: what was billed and what its claims' postings came to so far."""
     money = _claim_money(session, organization_id)
     members: dict[str, list[str]] = defaultdict(list)
-    for batch_id, claim_id in session.execute(
-        select(ClaimBatchMember.batch_id, ClaimBatchMember.claim_id)
-        .join(ClaimBatch, col(ClaimBatch.id) == col(ClaimBatchMember.batch_id))
-        .where(ClaimBatch.organization_id == organization_id)
-    ):
+    for batch_id, claim_id in claim_repository.batch_members(session, organization_id):
         members[batch_id].append(claim_id)
     rows = []
-    for batch in session.exec(
-        select(ClaimBatch)
-        .where(ClaimBatch.organization_id == organization_id)
-        .order_by(col(ClaimBatch.id))
-    ):
+    for batch in claim_repository.batches_of(session, organization_id):
         claims = [money.get(c, _Money()) for c in members[batch.id]]
         paid = sum((m.paid for m in claims), ZERO)
         adjusted = sum((m.adjustments for m in claims), ZERO)

@@ -17,8 +17,7 @@ from service.api.problems import problem_responses
 from service.audit import logic as audit
 from service.auth.logic import Principal
 from service.auth.roles import Role
-from service.claims import logic as claim_logic
-from service.claims.models import Claim
+from service.claims import repository as claim_repository
 from service.codesets import logic as codesets
 from service.db import SessionDep
 from service.errors import DomainError, InvalidInput
@@ -253,13 +252,21 @@ def unmatched(file_id: str, session: SessionDep, user: Reader) -> UnmatchedRead:
     return UnmatchedRead(file_id=found.id, claims=claims_out, lines=lines_out)
 
 
+def _claim(session: Session, user: Principal, claim_id: str) -> claim_repository.Claim:
+    """The claim, its read audited (404 for another organization's)."""
+    claim = claim_repository.require_claim(session, user.organization_id, claim_id)
+    audit.record(session, user, action="read", resource_type="claim", resource_id=claim.id,
+                 patient_id=claim.patient_id)  # fmt: skip
+    return claim
+
+
 @claim_remittances.get("/{claim_id}/adjudication", responses=problem_responses(401, 403, 404))
 def claim_adjudication(claim_id: str, session: SessionDep, user: ClaimReader) -> AdjudicationRead:
     """The payer's decision on the claim (the active 835 posting); 404 before any 835."""
-    claim = claim_logic.get_claim(session, user, claim_id)
+    claim = _claim(session, user, claim_id)
     found = adjudication_of(session, user.organization_id, claim.id)
     if found is None:
-        raise claim_logic.ClaimNotFound(f"Claim {claim.id} has no 835 posting yet.")
+        raise claim_repository.ClaimNotFound(f"Claim {claim.id} has no 835 posting yet.")
     return AdjudicationRead(
         claim_id=found.claim_id,
         status_code=found.status_code,
@@ -298,7 +305,7 @@ def claim_acknowledgements(
     claim_id: str, session: SessionDep, user: ClaimReader
 ) -> list[AcknowledgementRead]:
     """999 and 277CA answers for the claim, oldest first, with their codes in plain words."""
-    claim = claim_logic.get_claim(session, user, claim_id)
+    claim = _claim(session, user, claim_id)
     return [
         AcknowledgementRead.model_validate(a)
         for a in acks.acknowledgements_of(session, user.organization_id, claim.id)
@@ -322,14 +329,9 @@ def list_denials(
         user,
         action="query",
         resource_type="claim",
-        rows=[
-            (cid, pid)
-            for cid, pid in session.execute(
-                select(Claim.id, Claim.patient_id).where(
-                    col(Claim.id).in_(sorted({i["claim_id"] for g in groups for i in g["items"]}))
-                )
-            )
-        ],
+        rows=claim_repository.patient_ids(
+            session, {i["claim_id"] for g in groups for i in g["items"]}
+        ),
         detail="denials queue",
     )
     return DenialQueue.model_validate({"items": groups})

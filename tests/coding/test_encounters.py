@@ -208,10 +208,17 @@ def test_a_billed_encounter_is_locked(
 ) -> None:
     encounter_id = _open(client, tenant, practice)
     _code(client, tenant, encounter_id, ["E11.9"], [OFFICE_VISIT])
-    encounter = db.get(Encounter, encounter_id)
-    assert encounter is not None
-    logic.mark_billed(db, encounter)
+    ready = client.post(
+        f"/api/v1/encounters/{encounter_id}/status",
+        json={"status": "ready"},
+        headers=tenant.headers("coder"),
+    )
+    assert ready.status_code == 200, ready.text
+    logic.mark_billed(db, [encounter_id])  # what batching its primary claim does
     db.commit()
+    billed = db.get(Encounter, encounter_id)
+    assert billed is not None
+    assert billed.status == "billed"
     response = client.put(
         f"/api/v1/encounters/{encounter_id}/coding",
         json={"diagnoses": ["I10"], "service_lines": [OFFICE_VISIT]},

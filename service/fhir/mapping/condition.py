@@ -2,8 +2,8 @@
 
 The service keeps diagnoses as the encounter's ordered code list, so a Condition's id is
 `<encounter id>-<code without the dot>` and its version is the encounter's. A create appends the
-code to `Condition.encounter`'s diagnoses through `coding.logic.code_encounter` (the service lines
-are passed back unchanged, the edits run again, the change is audited as a coding change); the
+code to `Condition.encounter`'s diagnoses through `coding.logic.add_diagnosis` (the service
+lines are not touched, the edits run again, the change is audited as a coding change); the
 code must be valid ICD-10-CM on the encounter's date of service. No update: recoding is the
 coder's work (REST), or a new Condition.
 """
@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
-from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
 from service import crud
@@ -24,7 +23,6 @@ from service.codesets.search import display_code, normalize_code
 from service.coding import logic as coding_logic
 from service.coding.logic import ENCOUNTERS
 from service.coding.models import Encounter
-from service.coding.schemas import CodingIn, ServiceLineIn
 from service.errors import Conflict, NotFound
 from service.fhir.mapping.base import (
     Criterion,
@@ -165,40 +163,12 @@ class ConditionType(FhirType):
                 f"(Condition/{condition_id(encounter.id, code)}); send If-None-Exist "
                 f"encounter={encounter.id}&code={display_code(code)} to make retries safe."
             )
-        lines = coding_logic.lines_of(session, encounter.id)
-        sources = [(line.source, line.source_id) for line in lines]
         try:
-            coding = CodingIn(
-                diagnoses=[*encounter.diagnoses, code],
-                service_lines=[
-                    ServiceLineIn(
-                        code_system=line.code_system,
-                        code=line.code,
-                        modifiers=line.modifiers,
-                        units=line.units,
-                        charge=line.charge,
-                        service_date=line.service_date,
-                        pointers=line.pointers,
-                        tooth=line.tooth,
-                        surfaces=line.surfaces,
-                        oral_area=line.oral_area,
-                        prosthesis=line.prosthesis,
-                    )
-                    for line in lines
-                ],
-            )
-        except ValidationError:
+            coding_logic.add_diagnosis(session, actor, encounter.id, code)
+        except coding_logic.TooManyDiagnoses:
             raise invalid(
                 "Condition.encounter", "the encounter has all the diagnoses it can take"
             ) from None
-        coding_logic.code_encounter(session, actor, encounter.id, coding, expected_version=None)
-        # The lines came back as new rows: keep where each came from (charge capture's key).
-        for line, (source, source_id) in zip(
-            coding_logic.lines_of(session, encounter.id), sources, strict=True
-        ):
-            line.source, line.source_id = source, source_id
-            session.add(line)
-        session.flush()
         return Diagnosis(encounter, code, len(encounter.diagnoses))
 
     def update(

@@ -1,4 +1,5 @@
-"""`backoffice demo --remittances`: the 999, 277CA and 835 files answering the demo's batches.
+"""`backoffice demo --remittances`: the 999, 277CA and 835 files answering the demo's batches
+(beside service/demo.py: it drives claims and remittance both, so it belongs to neither).
 
 Batches the demo's ready claims when it has no batch yet, writes for every batch not cancelled
 a 999 accepting it, a 277CA accepting each claim and one 835 per payer (the first claim paid in

@@ -1,0 +1,351 @@
+"""The guarded verbs that move claims and batches. Batching, acknowledgements (999, 277CA) and
+remittance (835) call these and never assign a status themselves: each verb checks the move
+against claims.states and returns what moved.
+
+Bulk verbs take `strict`: True refuses the whole call with a 409 when one claim cannot move
+(nothing is written); False moves those that can and leaves the others as they are (a late
+277CA for a claim the payer already paid, say), returning only what moved.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from service.audit import logic as audit
+from service.auth.logic import Principal
+from service.claims import logic, repository, states
+from service.claims.models import Claim, ClaimBatch, ClaimBatchMember, PayerAdjudication
+from service.claims.states import BatchStatus, ClaimStatus
+from service.coding import logic as coding
+from service.errors import NotFound
+from service.ids import new_id
+from service.records import utcnow
+
+PAGE = 500
+
+
+class BatchNotFound(NotFound):
+    code = "claim-batch-not-found"
+
+
+def _pages(values: Sequence[str]) -> list[Sequence[str]]:
+    return [values[i : i + PAGE] for i in range(0, len(values), PAGE)]
+
+
+def _statuses(session: Session, claim_ids: Sequence[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for page in _pages(claim_ids):
+        found.update(
+            session.execute(select(Claim.id, Claim.status).where(col(Claim.id).in_(page))).all()
+        )
+    return found
+
+
+def _write_statuses(session: Session, moves: dict[str, str]) -> None:
+    """One UPDATE per page and target status; the version counts every change."""
+    by_target: dict[str, list[str]] = {}
+    for claim_id, target in moves.items():
+        by_target.setdefault(target, []).append(claim_id)
+    for target, ids in by_target.items():
+        for page in _pages(sorted(ids)):
+            session.execute(
+                sa.update(Claim)
+                .where(col(Claim.id).in_(page))
+                .values(status=target, updated_at=utcnow(), version=Claim.version + 1)
+            )
+
+
+def move_claims(
+    session: Session, claim_ids: Sequence[str], target: ClaimStatus, *, strict: bool = True
+) -> list[str]:
+    """The claims that moved to target (in the order given); see the module for `strict`."""
+    current = _statuses(session, claim_ids)
+    moving: list[str] = []
+    for claim_id in claim_ids:
+        if claim_id not in current:
+            raise repository.ClaimNotFound(f"No claim {claim_id}.")
+        if strict:
+            states.check_claim(claim_id, current[claim_id], target)
+            moving.append(claim_id)
+        elif states.claim_allows(current[claim_id], target):
+            moving.append(claim_id)
+    _write_statuses(session, dict.fromkeys(moving, target.value))
+    return moving
+
+
+def release_claims(session: Session, claim_ids: Sequence[str]) -> None:
+    """The payer answered for these claims: no batch holds them pending any more, so a
+    corrected claim can go out again in a new batch."""
+    for page in _pages(claim_ids):
+        session.execute(
+            sa.update(ClaimBatchMember)
+            .where(col(ClaimBatchMember.claim_id).in_(page), col(ClaimBatchMember.pending))
+            .values(pending=False)
+        )
+
+
+# --- acknowledgements ---
+
+
+def accept_claims(session: Session, claim_ids: Sequence[str], *, strict: bool = True) -> list[str]:
+    """277CA A1/A2: the payer took the claims in."""
+    return move_claims(session, claim_ids, ClaimStatus.ACCEPTED, strict=strict)
+
+
+def reject_claims(session: Session, claim_ids: Sequence[str], *, strict: bool = True) -> list[str]:
+    """A 999 refused their transaction set, or a 277CA A3/A6/A7/A8 refused them: they leave
+    their batch, to be corrected and sent again."""
+    moved = move_claims(session, claim_ids, ClaimStatus.REJECTED, strict=strict)
+    release_claims(session, moved)
+    return moved
+
+
+# --- batches ---
+
+
+def get_batch(session: Session, actor: Principal, batch_id: str) -> ClaimBatch:
+    batch = session.get(ClaimBatch, batch_id)
+    if batch is None or batch.organization_id != actor.organization_id:
+        raise BatchNotFound(f"No claim batch {batch_id}.")
+    return batch
+
+
+def _move_batch(batch: ClaimBatch, target: BatchStatus) -> None:
+    batch.status = states.check_batch(batch.id, batch.status, target).value
+
+
+def record_download(session: Session, actor: Principal, batch: ClaimBatch) -> None:
+    """The first download moves a generated batch to downloaded; every one is audited."""
+    if batch.status == BatchStatus.GENERATED:
+        _move_batch(batch, BatchStatus.DOWNLOADED)
+    batch.downloaded_at = batch.downloaded_at or utcnow()
+    session.add(batch)
+    audit.record(
+        session,
+        actor,
+        action="export",
+        resource_type="claim_batch",
+        resource_id=batch.id,
+        detail=f"{batch.claim_count} claims, sha256 {batch.sha256[:12]}",
+    )
+
+
+def submit_batch(session: Session, actor: Principal, batch_id: str, *, at: datetime) -> ClaimBatch:
+    """The clerk sent the file (or a 999 answered it): the batch and its claims are submitted."""
+    batch = get_batch(session, actor, batch_id)
+    _move_batch(batch, BatchStatus.SUBMITTED)
+    batch.submitted_at = at
+    session.add(batch)
+    claim_ids = repository.member_claim_ids(session, batch.id)
+    move_claims(session, claim_ids, ClaimStatus.SUBMITTED, strict=False)
+    for page in _pages(claim_ids):
+        session.execute(
+            sa.update(Claim)
+            .where(col(Claim.id).in_(page), col(Claim.first_submitted_at).is_(None))
+            .values(first_submitted_at=at)
+        )
+    audit.record(
+        session,
+        actor,
+        action="update",
+        resource_type="claim_batch",
+        resource_id=batch.id,
+        detail="submitted",
+    )
+    return batch
+
+
+def cancel_batch(session: Session, actor: Principal, batch_id: str, *, at: datetime) -> ClaimBatch:
+    """Before submission only: the claims go back to ready, their primary encounters to ready;
+    the control numbers stay burned."""
+    batch = get_batch(session, actor, batch_id)
+    _move_batch(batch, BatchStatus.CANCELLED)
+    batch.cancelled_at = at
+    session.add(batch)
+    claim_ids = repository.member_claim_ids(session, batch.id)
+    session.execute(
+        sa.update(ClaimBatchMember)
+        .where(col(ClaimBatchMember.batch_id) == batch.id)
+        .values(pending=False)
+    )
+    moved = move_claims(session, claim_ids, ClaimStatus.READY, strict=False)
+    coding.unbill_encounters(session, _primary_encounters(session, moved))
+    audit.record(
+        session,
+        actor,
+        action="update",
+        resource_type="claim_batch",
+        resource_id=batch.id,
+        detail="cancelled",
+    )
+    return batch
+
+
+def _primary_encounters(session: Session, claim_ids: Sequence[str]) -> list[str]:
+    found: list[str] = []
+    for page in _pages(claim_ids):
+        found += session.exec(
+            select(Claim.encounter_id).where(
+                col(Claim.id).in_(page), Claim.payer_responsibility == "P"
+            )
+        ).all()
+    return sorted(set(found))
+
+
+def batch_claims(session: Session, claim_ids: Sequence[str]) -> None:
+    """Claims written into a batch: batched, and their primary encounters billed."""
+    move_claims(session, claim_ids, ClaimStatus.BATCHED)
+    coding.mark_billed(session, _primary_encounters(session, claim_ids))
+
+
+def acknowledge_batch(
+    session: Session, batch: ClaimBatch, target: BatchStatus, *, at: datetime
+) -> ClaimBatch:
+    """The 999's AK9 answer for a submitted batch."""
+    _move_batch(batch, target)
+    batch.acknowledged_at = at
+    session.add(batch)
+    return batch
+
+
+# --- remittance (835) ---
+
+
+@dataclass(frozen=True)
+class Adjudicated:
+    """One 835 CLP posted to a claim: the payer's decision, as secondary claims carry it."""
+
+    claim_id: str
+    source_id: str  # the remittance posting
+    status_code: str  # CLP02
+    charge: Decimal
+    paid: Decimal
+    payer_claim_number: str
+    payment_date: date | None
+    # [{group, reason, amount, quantity}] and [{claim_line_id, procedure_code, modifiers,
+    # paid, units, adjustments}] (amounts as strings: JSON keeps them exact).
+    adjustments: list[dict[str, Any]] = field(default_factory=list)
+    lines: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Reversed:
+    """A CLP02 22 that undoes the posting `undoes` (a source id)."""
+
+    claim_id: str
+    source_id: str
+    undoes: str | None
+
+
+@dataclass(frozen=True)
+class Moved:
+    previous: str
+    after: str  # the claim's status once the event is applied
+    moved: bool
+
+
+def record_adjudications(
+    session: Session,
+    organization_id: str,
+    events: Sequence[Adjudicated | Reversed],
+    *,
+    at: datetime,
+) -> list[Moved]:
+    """Applies one file's CLPs in their order: each decision is stored on a claim-owned row
+    and moves the claim (CLP02 4 denied, paid >= charge paid, else partially paid); a reversal
+    clears the row it undoes and restores the status the claim had before it. A move the
+    state table refuses (a payment for a claim in draft, say) stores the decision and leaves
+    the status. Returns, per event, the claim's status before and after."""
+    claim_ids = sorted({e.claim_id for e in events})
+    current = _statuses(session, claim_ids)
+    initial = dict(current)
+    undone_ids = [e.undoes for e in events if isinstance(e, Reversed) and e.undoes]
+    previous_of: dict[str, str] = {}
+    for page in _pages(undone_ids):
+        previous_of.update(
+            session.execute(
+                select(PayerAdjudication.source_id, PayerAdjudication.previous_status).where(
+                    col(PayerAdjudication.source_id).in_(page)
+                )
+            ).all()
+        )
+    rows: list[dict[str, Any]] = []
+    cleared: dict[str, str] = {}
+    results: list[Moved] = []
+    for event in events:
+        before = current[event.claim_id]
+        if isinstance(event, Adjudicated):
+            target: str | None = states.adjudicated_status(
+                event.status_code, event.charge, event.paid
+            ).value
+            rows.append(
+                {
+                    "id": new_id(),
+                    "organization_id": organization_id,
+                    "claim_id": event.claim_id,
+                    "source_id": event.source_id,
+                    "status_code": event.status_code,
+                    "charge": event.charge,
+                    "paid": event.paid,
+                    "payer_claim_number": event.payer_claim_number,
+                    "payment_date": event.payment_date,
+                    "previous_status": before,
+                    "adjustments": event.adjustments,
+                    "lines": event.lines,
+                    "recorded_at": at,
+                    "cleared_by": None,
+                }
+            )
+            previous_of[event.source_id] = before
+        else:
+            target = previous_of.get(event.undoes or "")
+            if event.undoes:
+                cleared[event.undoes] = event.source_id
+        moves = target is not None and target != before and states.claim_allows(before, target)
+        if moves and target is not None:
+            current[event.claim_id] = target
+        results.append(Moved(before, current[event.claim_id], moves))
+    for start in range(0, len(rows), 1000):
+        session.execute(sa.insert(PayerAdjudication), rows[start : start + 1000])
+    for source_id, reversal_id in cleared.items():
+        session.execute(
+            sa.update(PayerAdjudication)
+            .where(col(PayerAdjudication.source_id) == source_id)
+            .values(cleared_by=reversal_id)
+        )
+    _write_statuses(session, {c: s for c, s in current.items() if s != initial[c]})
+    release_claims(session, claim_ids)
+    return results
+
+
+def rescrub_waiting_secondaries(
+    session: Session, actor: Principal, claim_ids: Sequence[str], *, today: date
+) -> None:
+    """A secondary claim waits in draft (`primary-adjudication-missing`) until the primary's
+    835 is posted: scrub the drafts of the paid encounters again, so that they turn ready."""
+    waiting: dict[str, str] = {}
+    for page in _pages(claim_ids):
+        paid = select(Claim.encounter_id).where(col(Claim.id).in_(page))
+        waiting.update(
+            session.exec(
+                select(Claim.id, Claim.patient_id).where(
+                    Claim.organization_id == actor.organization_id,
+                    col(Claim.encounter_id).in_(paid),
+                    Claim.status == ClaimStatus.DRAFT,
+                    Claim.payer_responsibility != "P",
+                )
+            ).all()
+        )
+    if not waiting:
+        return
+    ready = set(logic.rescrub_claims(session, sorted(waiting), today=today))
+    audit.record_many(
+        session, actor, action="update", resource_type="claim",
+        rows=[(claim_id, waiting[claim_id]) for claim_id in sorted(ready)],
+        detail="scrubbed again after the primary payer's 835: ready",
+    )  # fmt: skip
