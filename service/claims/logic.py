@@ -17,7 +17,7 @@ from service.auth.logic import Principal
 from service.claims import repository, scrubber, states, x12_input
 from service.claims.models import Claim, ClaimLine
 from service.claims.repository import ClaimNotFound as ClaimNotFound
-from service.claims.states import ClaimStatus
+from service.claims.states import ClaimStatus, ClaimVerb
 from service.coding import logic as coding
 from service.coding.edits import Finding
 from service.coding.logic import ENCOUNTERS
@@ -206,14 +206,14 @@ def _status_after_scrub(status: str, findings: list[Finding]) -> str:
     target = (
         ClaimStatus.DRAFT if any(f.severity == "error" for f in findings) else ClaimStatus.READY
     )
-    return target.value if states.claim_allows(status, target) else status
+    return target.value if states.claim_allows(status, ClaimVerb.SCRUB) else status
 
 
 def correct_claim(session: Session, actor: Principal, claim_id: str, *, today: date) -> Claim:
     """A rejected claim, corrected (its encounter's directory data fixed), goes out again as an
     original: scrubbed back to ready, keeping its history."""
     claim = get_claim(session, actor, claim_id, audit_read=False)
-    claim.status = states.check_claim(claim.id, claim.status, ClaimStatus.DRAFT).value
+    claim.status = states.check_claim(claim.id, claim.status, ClaimVerb.CORRECT).value
     claim.frequency = "1"
     audit.record(
         session,
@@ -249,7 +249,7 @@ def rebuild_claim(session: Session, actor: Principal, claim_id: str, *, today: d
         session.delete(line)
     session.flush()  # the line control numbers are reused
     if claim.status == ClaimStatus.REJECTED:
-        claim.status = states.check_claim(claim.id, claim.status, ClaimStatus.DRAFT).value
+        claim.status = states.check_claim(claim.id, claim.status, ClaimVerb.CORRECT).value
         claim.frequency = "1"
     claim.diagnoses = list(encounter.diagnoses)
     claim.date_of_service = encounter.date_of_service

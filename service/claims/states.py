@@ -2,6 +2,7 @@
 change goes through `check_claim` or `check_batch`, so an illegal one is refused the same way
 wherever it is attempted (batching, acknowledgements, remittance, corrections)."""
 
+from collections.abc import Iterable
 from decimal import Decimal
 from enum import StrEnum
 
@@ -30,27 +31,42 @@ class BatchStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class ClaimVerb(StrEnum):
+    SCRUB = "scrub"
+    BATCH = "batch"
+    UNBATCH = "unbatch"  # its batch was cancelled before it was sent
+    SUBMIT = "submit"
+    ACCEPT = "accept"
+    REJECT = "reject"
+    CORRECT = "correct"
+    ADJUDICATE = "adjudicate"
+    REVERSE = "reverse"
+
+
 C = ClaimStatus
 B = BatchStatus
+V = ClaimVerb
 ADJUDICATED = frozenset({C.PAID, C.PARTIALLY_PAID, C.DENIED})
 # Where a claim is between leaving us and the payer's answer; an 835 may come without a 277CA.
 _WITH_PAYER = frozenset({C.BATCHED, C.SUBMITTED, C.ACCEPTED})
 
+# Per verb: the statuses it takes a claim from, and where it takes it (None: decided by the
+# event: the scrubber's findings, the 835's CLP, or what a reversal restores).
 # draft <-> ready (the scrubber) -> batched -> submitted -> accepted -> paid | partially_paid |
-# denied; rejected (999 or 277CA) from batched, submitted, accepted, and corrected back to
-# draft; a cancelled batch returns its claims to ready. A later 835 for an adjudicated claim
-# (a payer splits a claim into several CLPs, or reprocesses it) moves it among the three, and
-# a reversal restores the status the claim had before the payment it undoes.
-CLAIM_TRANSITIONS: dict[ClaimStatus, frozenset[ClaimStatus]] = {
-    C.DRAFT: frozenset({C.READY}),
-    C.READY: frozenset({C.DRAFT, C.BATCHED}),
-    C.BATCHED: frozenset({C.READY, C.SUBMITTED, C.ACCEPTED, C.REJECTED} | ADJUDICATED),
-    C.SUBMITTED: frozenset({C.ACCEPTED, C.REJECTED} | ADJUDICATED),
-    C.ACCEPTED: frozenset({C.REJECTED} | ADJUDICATED),
-    C.REJECTED: frozenset({C.DRAFT}),
-    C.PAID: ADJUDICATED | _WITH_PAYER,
-    C.PARTIALLY_PAID: ADJUDICATED | _WITH_PAYER,
-    C.DENIED: ADJUDICATED | _WITH_PAYER,
+# denied; rejected (999 or 277CA) from batched, submitted, accepted, corrected back to draft;
+# a cancelled batch returns its claims to ready. A later 835 for an adjudicated claim (a payer
+# splits a claim into several CLPs, or reprocesses it) moves it among the three, and a
+# reversal restores the status the claim had before the payment it undoes.
+CLAIM_TRANSITIONS: dict[ClaimVerb, tuple[frozenset[ClaimStatus], ClaimStatus | None]] = {
+    V.SCRUB: (frozenset({C.DRAFT, C.READY}), None),
+    V.BATCH: (frozenset({C.READY}), C.BATCHED),
+    V.UNBATCH: (frozenset({C.BATCHED}), C.READY),
+    V.SUBMIT: (frozenset({C.BATCHED}), C.SUBMITTED),
+    V.ACCEPT: (frozenset({C.BATCHED, C.SUBMITTED}), C.ACCEPTED),
+    V.REJECT: (frozenset({C.BATCHED, C.SUBMITTED, C.ACCEPTED}), C.REJECTED),
+    V.CORRECT: (frozenset({C.REJECTED}), C.DRAFT),
+    V.ADJUDICATE: (_WITH_PAYER | ADJUDICATED, None),
+    V.REVERSE: (ADJUDICATED, None),
 }
 
 # generated -> downloaded -> submitted -> acknowledged | partially_accepted | rejected (the
@@ -74,27 +90,37 @@ class IllegalBatchTransition(Conflict):
     code = "claim-batch-transition-refused"
 
 
-def claim_allows(current: str, target: str) -> bool:
-    return ClaimStatus(target) in CLAIM_TRANSITIONS[ClaimStatus(current)]
+def claim_allows(current: str, verb: ClaimVerb) -> bool:
+    return ClaimStatus(current) in CLAIM_TRANSITIONS[verb][0]
+
+
+def claim_target(verb: ClaimVerb) -> ClaimStatus:
+    """Where the verb takes a claim, for the verbs whose target is fixed."""
+    target = CLAIM_TRANSITIONS[verb][1]
+    assert target is not None, f"{verb} decides its target per event"
+    return target
 
 
 def batch_allows(current: str, target: str) -> bool:
     return BatchStatus(target) in BATCH_TRANSITIONS[BatchStatus(current)]
 
 
-def _options(allowed: frozenset[ClaimStatus] | frozenset[BatchStatus]) -> str:
+def _options(allowed: Iterable[str]) -> str:
     return ", ".join(sorted(allowed)) or "none (final)"
 
 
-def check_claim(claim_id: str, current: str, target: str) -> ClaimStatus:
-    """Returns the target status, or raises a 409 naming the current and allowed states."""
-    now, wanted = ClaimStatus(current), ClaimStatus(target)
-    if wanted not in CLAIM_TRANSITIONS[now]:
+def check_claim(claim_id: str, current: str, verb: ClaimVerb) -> ClaimStatus:
+    """Returns the verb's target status, or raises a 409 naming the claim's status, the
+    statuses the verb takes and the verbs its status allows."""
+    now = ClaimStatus(current)
+    sources, target = CLAIM_TRANSITIONS[verb]
+    if now not in sources:
+        verbs = [v for v, (frm, _) in CLAIM_TRANSITIONS.items() if now in frm]
         raise IllegalClaimTransition(
-            f"Claim {claim_id} is {now}; it cannot become {wanted}. "
-            f"Allowed next: {_options(CLAIM_TRANSITIONS[now])}."
+            f"Claim {claim_id} is {now}; {verb} takes claims that are {_options(sources)}. "
+            f"Allowed next: {_options(verbs)}."
         )
-    return wanted
+    return target or now
 
 
 def check_batch(batch_id: str, current: str, target: str) -> BatchStatus:

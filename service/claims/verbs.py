@@ -20,7 +20,7 @@ from service.audit import logic as audit
 from service.auth.logic import Principal
 from service.claims import logic, repository, states
 from service.claims.models import Claim, ClaimBatch, ClaimBatchMember, PayerAdjudication
-from service.claims.states import BatchStatus, ClaimStatus
+from service.claims.states import BatchStatus, ClaimStatus, ClaimVerb
 from service.coding import logic as coding
 from service.errors import NotFound
 from service.ids import new_id
@@ -61,18 +61,19 @@ def _write_statuses(session: Session, moves: dict[str, str]) -> None:
 
 
 def move_claims(
-    session: Session, claim_ids: Sequence[str], target: ClaimStatus, *, strict: bool = True
+    session: Session, claim_ids: Sequence[str], verb: ClaimVerb, *, strict: bool = True
 ) -> list[str]:
-    """The claims that moved to target (in the order given); see the module for `strict`."""
+    """The claims the verb moved (in the order given); see the module for `strict`."""
+    target = states.claim_target(verb)
     current = _statuses(session, claim_ids)
     moving: list[str] = []
     for claim_id in claim_ids:
         if claim_id not in current:
             raise repository.ClaimNotFound(f"No claim {claim_id}.")
         if strict:
-            states.check_claim(claim_id, current[claim_id], target)
+            states.check_claim(claim_id, current[claim_id], verb)
             moving.append(claim_id)
-        elif states.claim_allows(current[claim_id], target):
+        elif states.claim_allows(current[claim_id], verb):
             moving.append(claim_id)
     _write_statuses(session, dict.fromkeys(moving, target.value))
     return moving
@@ -94,13 +95,13 @@ def release_claims(session: Session, claim_ids: Sequence[str]) -> None:
 
 def accept_claims(session: Session, claim_ids: Sequence[str], *, strict: bool = True) -> list[str]:
     """277CA A1/A2: the payer took the claims in."""
-    return move_claims(session, claim_ids, ClaimStatus.ACCEPTED, strict=strict)
+    return move_claims(session, claim_ids, ClaimVerb.ACCEPT, strict=strict)
 
 
 def reject_claims(session: Session, claim_ids: Sequence[str], *, strict: bool = True) -> list[str]:
     """A 999 refused their transaction set, or a 277CA A3/A6/A7/A8 refused them: they leave
     their batch, to be corrected and sent again."""
-    moved = move_claims(session, claim_ids, ClaimStatus.REJECTED, strict=strict)
+    moved = move_claims(session, claim_ids, ClaimVerb.REJECT, strict=strict)
     release_claims(session, moved)
     return moved
 
@@ -142,7 +143,7 @@ def submit_batch(session: Session, actor: Principal, batch_id: str, *, at: datet
     batch.submitted_at = at
     session.add(batch)
     claim_ids = repository.member_claim_ids(session, batch.id)
-    move_claims(session, claim_ids, ClaimStatus.SUBMITTED, strict=False)
+    move_claims(session, claim_ids, ClaimVerb.SUBMIT, strict=False)
     for page in _pages(claim_ids):
         session.execute(
             sa.update(Claim)
@@ -173,7 +174,7 @@ def cancel_batch(session: Session, actor: Principal, batch_id: str, *, at: datet
         .where(col(ClaimBatchMember.batch_id) == batch.id)
         .values(pending=False)
     )
-    moved = move_claims(session, claim_ids, ClaimStatus.READY, strict=False)
+    moved = move_claims(session, claim_ids, ClaimVerb.UNBATCH, strict=False)
     coding.unbill_encounters(session, _primary_encounters(session, moved))
     audit.record(
         session,
@@ -199,7 +200,7 @@ def _primary_encounters(session: Session, claim_ids: Sequence[str]) -> list[str]
 
 def batch_claims(session: Session, claim_ids: Sequence[str]) -> None:
     """Claims written into a batch: batched, and their primary encounters billed."""
-    move_claims(session, claim_ids, ClaimStatus.BATCHED)
+    move_claims(session, claim_ids, ClaimVerb.BATCH)
     coding.mark_billed(session, _primary_encounters(session, claim_ids))
 
 
@@ -306,7 +307,8 @@ def record_adjudications(
             target = previous_of.get(event.undoes or "")
             if event.undoes:
                 cleared[event.undoes] = event.source_id
-        moves = target is not None and target != before and states.claim_allows(before, target)
+        verb = ClaimVerb.ADJUDICATE if isinstance(event, Adjudicated) else ClaimVerb.REVERSE
+        moves = target is not None and target != before and states.claim_allows(before, verb)
         if moves and target is not None:
             current[event.claim_id] = target
         results.append(Moved(before, current[event.claim_id], moves))
