@@ -39,7 +39,12 @@ class TradingPartnerNotFound(InvalidInput):
 
 
 def _ready_claim_ids(
-    session: Session, organization_id: str, claim_type: str, claim_ids: list[str] | None
+    session: Session,
+    organization_id: str,
+    claim_type: str,
+    claim_ids: list[str] | None,
+    *,
+    rescrub: bool,
 ) -> list[str]:
     query = (
         select(Claim.id)
@@ -48,9 +53,6 @@ def _ready_claim_ids(
             Claim.organization_id == organization_id,
             Claim.claim_type == claim_type,
             Claim.status == ClaimStatus.READY,
-            # Stale lines never go out: a claim whose encounter was re-coded after the claim
-            # was built waits for claims.logic.rebuild_claim (the scrubber says why).
-            Claim.coding_version == Encounter.coding_version,
         )
         # The writer opens a new 2000A/2000B loop whenever these change: keep them together.
         .order_by(
@@ -62,6 +64,10 @@ def _ready_claim_ids(
     )
     if claim_ids is not None:
         query = query.where(col(Claim.id).in_(claim_ids))
+    if not rescrub:
+        # Stale lines never go out: unscrubbed, a claim whose encounter was re-coded after it
+        # was built is left out here; scrubbed, it turns draft with `coding-stale`.
+        query = query.where(col(Claim.coding_version) == col(Encounter.coding_version))
     if session.get_bind().dialect.name == "postgresql":
         # Two clerks batching at once take disjoint claims instead of waiting or colliding.
         query = query.with_for_update(of=Claim, skip_locked=True)
@@ -89,7 +95,11 @@ def build_claim_batch(
     if partner is None or partner.organization_id != actor.organization_id or partner.deleted_at:
         raise TradingPartnerNotFound(f"No trading partner {request.trading_partner_id}.")
     claim_ids = _ready_claim_ids(
-        session, actor.organization_id, request.claim_type, request.claim_ids
+        session,
+        actor.organization_id,
+        request.claim_type,
+        request.claim_ids,
+        rescrub=request.rescrub,
     )
     if request.rescrub:
         # Codes and payer rules change: every batch scrubs again, and claims with errors drop out.

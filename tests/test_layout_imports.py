@@ -1,0 +1,80 @@
+"""The claims/remittance boundary, checked on the source: claims import nothing from
+remittance; remittance asks claims only through its verbs, states, schemas and repository;
+both write and read X12 through the shared service/x12 layer, which knows neither."""
+
+import ast
+from pathlib import Path
+
+SERVICE = Path(__file__).resolve().parents[1] / "service"
+REMITTANCE_MAY_USE = frozenset(
+    {
+        "service.claims.verbs",
+        "service.claims.states",
+        "service.claims.schemas",
+        "service.claims.repository",
+    }
+)
+
+
+def _imports(package: str) -> dict[str, set[str]]:
+    """module path -> the modules it imports (from X import Y counts X.Y when Y is a module),
+    at any depth (imports inside functions too)."""
+    found: dict[str, set[str]] = {}
+    for path in sorted((SERVICE / package).rglob("*.py")):
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module)
+                names.update(f"{node.module}.{alias.name}" for alias in node.names)
+        found[str(path.relative_to(SERVICE.parent))] = names
+    return found
+
+
+def _within(name: str, package: str) -> bool:
+    return name == package or name.startswith(package + ".")
+
+
+def test_claims_import_nothing_from_remittance() -> None:
+    offenders = {
+        module: sorted(n for n in names if _within(n, "service.remittance"))
+        for module, names in _imports("claims").items()
+    }
+    assert {m: n for m, n in offenders.items() if n} == {}
+
+
+def test_remittance_asks_claims_only_through_verbs_states_schemas_and_repository() -> None:
+    offenders: dict[str, list[str]] = {}
+    for module, names in _imports("remittance").items():
+        claims = {n for n in names if _within(n, "service.claims")}
+        # `from service.claims import verbs` names the package and the module: the package
+        # itself is fine only as the parent of an allowed module.
+        bad = sorted(
+            n
+            for n in claims
+            if n != "service.claims"
+            and not any(_within(n, allowed) for allowed in REMITTANCE_MAY_USE)
+        )
+        if bad:
+            offenders[module] = bad
+    assert offenders == {}
+
+
+def test_the_shared_x12_layer_is_used_by_both_and_knows_neither() -> None:
+    def uses_x12(package: str) -> bool:
+        return any(_within(n, "service.x12") for names in _imports(package).values() for n in names)
+
+    assert uses_x12("claims")
+    assert uses_x12("remittance")
+    x12 = _imports("x12")
+    assert "service/x12/envelope.py" in x12
+    assert "service/x12/tokens.py" in x12
+    assert "service/x12/segments.py" in x12
+    leaks = {
+        m: sorted(
+            n for n in names if _within(n, "service.claims") or _within(n, "service.remittance")
+        )
+        for m, names in x12.items()
+    }
+    assert {m: n for m, n in leaks.items() if n} == {}
