@@ -8,30 +8,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from service.claims.states import BatchStatus, ClaimStatus
 from service.columns import UTCDateTime
 from service.ids import new_id
 from service.records import TenantRecord
 
-CLAIM_STATUSES = (
-    "draft",
-    "ready",
-    "batched",
-    "submitted",
-    "accepted",
-    "rejected",
-    "paid",
-    "partially_paid",
-    "denied",
-)
-BATCH_STATUSES = (
-    "generated",
-    "downloaded",
-    "submitted",
-    "acknowledged",
-    "partially_accepted",
-    "rejected",
-    "cancelled",
-)
+# The CHECK constraints list what claims.states knows (one source for the status names).
+CLAIM_STATUSES = tuple(s.value for s in ClaimStatus)
+BATCH_STATUSES = tuple(s.value for s in BatchStatus)
 
 
 def _in(column: str, values: tuple[str, ...]) -> sa.CheckConstraint:
