@@ -3,9 +3,11 @@
 Each CLP is matched to our claim by CLP01 = CLM01; each SVC to our line by REF*6R, else by
 code + service date + charge (the method is recorded). What matches nothing is still posted,
 with no claim or line, and shows in the file's unmatched queue: nothing is dropped.
-Claim status: CLP02 4 denied; paid >= charge paid; else partially paid. A reversal (CLP02 22)
-undoes the posting it reverses (same CLP07 when it can be found) and restores the status the
-claim had before it. The caller's transaction makes the whole file one unit.
+Each matched CLP is handed to claims.verbs.record_adjudications, which keeps the payer's
+decision on a claim-owned row and moves the claim (CLP02 4 denied; paid >= charge paid; else
+partially paid); a reversal (CLP02 22) names the posting it undoes (same CLP07 when it can be
+found) and claims restore the status the claim had before it. The caller's transaction makes
+the whole file one unit.
 """
 
 from collections import defaultdict
