@@ -114,11 +114,15 @@ def update_encounter(
     *,
     expected_version: int | None,
 ) -> Encounter:
+    current = crud.get(session, actor, ENCOUNTERS, encounter_id, audit_read=False)
+    copied = (current.date_of_service, current.place_of_service)  # what claims copy besides codes
     encounter = crud.update(
         session, actor, ENCOUNTERS, encounter_id, patch, expected_version=expected_version
     )
     if encounter.status == "ready":
         encounter.status = "coded"  # what was checked has changed
+    if (encounter.date_of_service, encounter.place_of_service) != copied:
+        encounter.coding_version += 1  # claims built before carry the old date or place
     refresh_findings(session, encounter)
     return encounter
 

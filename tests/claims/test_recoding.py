@@ -2,6 +2,7 @@
 never goes out (the scrubber refuses it at batching) and is rebuilt from the current coding,
 and a billed encounter is reopened for correction only through its own audited verb."""
 
+from datetime import date, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -204,3 +205,21 @@ def test_a_reopen_needs_a_reason(client: TestClient, demo_org: Demo, db: Session
     )
 
     assert response.status_code == 422
+
+
+def test_moving_the_date_of_service_makes_the_claim_stale_too(
+    client: TestClient, demo_org: Demo, db: Session
+) -> None:
+    claim = _medical_claim(db)
+    day = date.fromisoformat(_encounter(client, demo_org, claim.encounter_id)["date_of_service"])
+    patched = client.patch(
+        f"/api/v1/encounters/{claim.encounter_id}",
+        json={"date_of_service": (day - timedelta(days=1)).isoformat()},
+        headers={**demo_org.headers(), "Content-Type": "application/merge-patch+json"},
+    )
+    assert patched.status_code == 200, patched.text
+
+    scrubbed = client.post(f"/api/v1/claims/{claim.id}/scrub", headers=demo_org.headers())
+
+    assert scrubbed.status_code == 200
+    assert "coding-stale" in {f["code"] for f in scrubbed.json()["findings"]}
