@@ -41,7 +41,8 @@ _DATE_HELP = "Date of service (YYYY-MM-DD); default today in the organization's 
 log = logging.getLogger(__name__)
 
 
-def _version_cache(request: Request) -> VersionCache:
+async def _version_cache(request: Request) -> VersionCache:
+    # async: a plain def dependency would cost a worker-thread hop per keystroke
     cache: VersionCache = request.app.state.code_versions
     return cache
 
