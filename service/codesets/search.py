@@ -103,7 +103,9 @@ def display_code(code: str, system: str = ICD10CM) -> str:
 
 
 def fold(text: str) -> str:
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    """ASCII, lower case, no apostrophes ("Parkinson's" is the word `parkinsons`)."""
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return folded.replace("'", "")
 
 
 def words(text: str) -> list[str]:
@@ -119,9 +121,15 @@ def content_words(title: str) -> set[str]:
 
 def _content_of(folded: str) -> set[str]:
     found: set[str] = set()
+    negated = False  # "without a, b, and c" lists what is absent over several clauses
     for clause in _CLAUSE.split(folded):
-        for word in _WORD.findall(clause):
+        clause_words = _WORD.findall(clause)
+        if negated and clause_words[:1] != ["with"]:
+            continue
+        negated = False
+        for word in clause_words:
             if word in _NEGATIONS:
+                negated = word == "without"
                 break
             if word not in STOP_WORDS and word not in NEUTRAL_WORDS:
                 found.add(word)
