@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from service.api.deps import Paging, allow
 from service.api.problems import problem_responses
@@ -14,7 +14,7 @@ from service.audit import logic as audit
 from service.auth.logic import Principal
 from service.auth.roles import Role
 from service.claims import batches, logic
-from service.claims.models import Claim, ClaimBatch
+from service.claims.models import Claim, ClaimBatch, ClaimBatchMember
 from service.claims.schemas import (
     BatchCreate,
     BatchFilters,
@@ -175,6 +175,21 @@ def download_batch(
     """The X12 file, byte-identical on every download; ETag is its SHA-256. Audited."""
     batch = batches.get_batch(session, user, batch_id)
     batches.record_download(session, user, batch)
+    # The file discloses every patient in it: one export row per claim, under its patient, so
+    # that a patient's accounting of disclosures (/audit-events?patient_id=) lists the download.
+    members = session.exec(
+        select(Claim.id, Claim.patient_id)
+        .join(ClaimBatchMember, col(ClaimBatchMember.claim_id) == col(Claim.id))
+        .where(ClaimBatchMember.batch_id == batch.id)
+    ).all()
+    audit.record_many(
+        session,
+        user,
+        action="export",
+        resource_type="claim",
+        rows=[(claim_id, patient_id) for claim_id, patient_id in members],
+        detail=f"in claim batch file {batch.id}",
+    )
     headers = {
         "Content-Disposition": f'attachment; filename="{batch.filename}"',
         "ETag": f'"{batch.sha256}"',

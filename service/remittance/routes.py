@@ -25,7 +25,13 @@ from service.errors import DomainError, InvalidInput
 from service.paging import fetch_page
 from service.remittance import acks, denials, export, files, reports
 from service.remittance.adjudication import AdjustmentValue, adjudication_of
-from service.remittance.models import ClaimPosting, LinePosting, PostedAdjustment, RemittanceFile
+from service.remittance.models import (
+    Acknowledgement,
+    ClaimPosting,
+    LinePosting,
+    PostedAdjustment,
+    RemittanceFile,
+)
 from service.remittance.schemas import (
     AcknowledgementRead,
     AdjudicationRead,
@@ -153,6 +159,16 @@ def download_file(
     audit.record(
         session, user, action="export", resource_type="remittance_file", resource_id=found.id
     )
+    # 835s and 277CAs name patients: one export row per claim of ours the file answered, under
+    # its patient, so that the patient's accounting of disclosures lists the download.
+    audit.record_many(
+        session,
+        user,
+        action="export",
+        resource_type="claim",
+        rows=_claims_in_file(session, found.id),
+        detail=f"in remittance file {found.id}",
+    )
     return StreamingResponse(
         _stream(request.app.state.session_factory, found.id),
         media_type="text/plain",
@@ -162,6 +178,22 @@ def download_file(
             "Content-Length": str(found.size_bytes),
         },
     )
+
+
+def _claims_in_file(session: Session, file_id: str) -> list[tuple[str, str]]:
+    posted = select(ClaimPosting.claim_id).where(ClaimPosting.file_id == file_id)
+    acknowledged = select(Acknowledgement.claim_id).where(Acknowledgement.file_id == file_id)
+    claim_ids = {c for c in session.exec(posted).all() if c} | {
+        c for c in session.exec(acknowledged).all() if c
+    }
+    if not claim_ids:
+        return []
+    rows = session.exec(
+        select(Claim.id, Claim.patient_id)
+        .where(col(Claim.id).in_(sorted(claim_ids)))
+        .order_by(col(Claim.id))
+    ).all()
+    return [(claim_id, patient_id) for claim_id, patient_id in rows]
 
 
 def _adjustment(a: AdjustmentValue | PostedAdjustment) -> AdjustmentRead:
