@@ -81,10 +81,9 @@ def _count_failed_login(
     address: str,
 ) -> None:
     counter: FailedLoginCounter | None = getattr(request.app.state, "login_failures", None)
-    if counter is None:
-        return
-    key_id = denied.key_id if denied else None
-    for scope in counter.failed(key_id, address, utcnow()):
+    if counter is None or denied is None or denied.key_id is None:
+        return  # only well-formed keys count: nothing else can ever succeed, or be a guess
+    for scope in counter.failed(denied.key_id, address, utcnow()):
         # Once per block, not per refused request: a flood writes one row, not thousands.
         writer.write(
             replace(

@@ -39,8 +39,11 @@ class RoleGuard:
     def check(self, request: Request, session: Session) -> Principal:
         header = request.headers.get("authorization")
         address = request.client.host if request.client else ""
-        # A blocked key id or address is refused before its key is even looked at.
-        throttle.refuse_if_blocked(session, auth_logic.key_id_of(header), address, utcnow())
+        key_id = auth_logic.key_id_of(header)
+        if key_id is not None:
+            # Only a well-formed key can be a guess (anything else fails without a lookup): a
+            # blocked key id or address is refused before the key is even looked at.
+            throttle.refuse_if_blocked(session, key_id, address, utcnow())
         try:
             authenticated = auth_logic.authenticate(session, header)
         except auth_logic.LoginDenied as denied:

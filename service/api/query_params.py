@@ -1,7 +1,6 @@
 """Unknown query parameters on REST reads are refused (400 naming them), as FHIR searches do:
 `GET /patients?q=zzzz` must not answer every patient as if the filter were applied."""
 
-import weakref
 from typing import Any
 
 from fastapi import Request
@@ -14,10 +13,6 @@ from service.errors import DomainError, FieldError
 class UnknownQueryParameter(DomainError):
     code = "unknown-query-parameter"
     status = 400
-
-
-# Derived from the code only (never from data), so every process computes the same sets.
-_declared_by_route: "weakref.WeakKeyDictionary[Any, frozenset[str]]" = weakref.WeakKeyDictionary()
 
 
 def _declared(dependant: Dependant) -> frozenset[str]:
@@ -45,9 +40,11 @@ async def refuse_unknown_query(request: Request) -> None:
     dependant = getattr(route, "dependant", None)
     if dependant is None:
         return
-    declared = _declared_by_route.get(route)
+    # Kept on the route: derived from the code alone, the same in every process.
+    declared: frozenset[str] | None = getattr(route, "_declared_query_params", None)
     if declared is None:
-        declared = _declared_by_route.setdefault(route, _declared(dependant))
+        declared = _declared(dependant)
+        setattr(route, "_declared_query_params", declared)  # noqa: B010
     unknown = sorted({name for name in request.query_params if name not in declared})
     if unknown:
         raise UnknownQueryParameter(
