@@ -20,7 +20,7 @@ _NUMBER = re.compile(r"[+-]?\d+(\.\d+)?", re.ASCII)
 # formula in its second cell. Such text is quoted as a whole, and every "=" or "@" that follows a
 # separator is broken with a quote too.
 _BLANKS = " \t\r\n\u00a0"
-_AFTER_SEPARATOR = re.compile(r"([,;|\t]\s*)([=@+\-])(?![\d.]+(?:[,;|\t]|$))")
+_AFTER_SEPARATOR = re.compile(r"(?<=\S)([,;|\t]\s*)([=@]|[+\-](?![\d.]+(?:[,;|\t]|$)))")
 
 
 def looks_like_formula(text: str) -> bool:

@@ -416,7 +416,7 @@ def _rows(reader: "csv.DictReader[str]") -> Iterator[dict[str | Any, str | Any]]
         except StopIteration:
             return
         except csv.Error as error:
-            line = reader.line_num
+            line = reader.line_num + 1  # the count of lines read before the one that failed
             raise ImportRejected(
                 f"Line {line} is not valid CSV ({error}); nothing was imported.",
                 errors=[FieldError(f"/rows/{line}", str(error))],
