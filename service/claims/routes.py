@@ -185,7 +185,7 @@ def download_batch(
     audit.record_many(
         session,
         user,
-        action="export",
+        action="disclose",  # the file's own row is the "export"
         resource_type="claim",
         rows=[(claim_id, patient_id) for claim_id, patient_id in members],
         detail=f"in claim batch file {batch.id}",

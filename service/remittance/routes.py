@@ -164,7 +164,7 @@ def download_file(
     audit.record_many(
         session,
         user,
-        action="export",
+        action="disclose",  # the file's own row is the "export"
         resource_type="claim",
         rows=_claims_in_file(session, found.id),
         detail=f"in remittance file {found.id}",

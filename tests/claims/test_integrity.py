@@ -77,7 +77,7 @@ def test_a_batch_download_is_audited_under_every_patient_in_the_file(
 
     for claim in members:
         events = client.get(
-            f"/api/v1/audit-events?patient_id={claim['patient_id']}&action=export",
+            f"/api/v1/audit-events?patient_id={claim['patient_id']}&action=disclose",
             headers=demo_org.headers(),
         ).json()["items"]
         assert [(e["resource_type"], e["resource_id"]) for e in events] == [

@@ -21,13 +21,13 @@ def test_a_remittance_file_download_is_audited_under_each_patient_it_answered(
 
     for claim in (first, second):
         events = client.get(
-            f"/api/v1/audit-events?patient_id={claim.patient_id}&action=export",
+            f"/api/v1/audit-events?patient_id={claim.patient_id}&action=disclose",
             headers=demo_org.headers(),
         ).json()["items"]
         assert [(e["resource_type"], e["resource_id"]) for e in events] == [("claim", claim.id)]
         assert file_id in events[0]["detail"]
     untouched = batch.claims[2]
     assert client.get(
-        f"/api/v1/audit-events?patient_id={untouched.patient_id}&action=export",
+        f"/api/v1/audit-events?patient_id={untouched.patient_id}&action=disclose",
         headers=demo_org.headers(),
     ).json()["items"] == [] or untouched.patient_id in (first.patient_id, second.patient_id)
