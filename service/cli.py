@@ -10,6 +10,7 @@ import uvicorn
 from service import demo as demo_data
 from service import demo_remittances as remittance_demo
 from service import migrate as migrations
+from service.audit import logic as audit_logic
 from service.auth import logic as auth_logic
 from service.auth import repository as auth_repository
 from service.claims import cli as claims_cli
@@ -23,6 +24,10 @@ app = typer.Typer(help="Back office service for medical and dental clinics.", no
 app.add_typer(codesets_cli.app, name="codesets")
 app.add_typer(claims_cli.claims_app, name="claims")
 app.add_typer(claims_cli.x12_app, name="x12")
+users_app = typer.Typer(help="Users of an organization (recovery).", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+audit_app = typer.Typer(help="The deployment's own audit log.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 
 
 @app.command()
@@ -89,6 +94,56 @@ def init(
     typer.echo(f"organization {organization.name} ({organization.id}), admin user {admin.id}")
     typer.echo("API key for the admin (shown once, store it now):")
     typer.echo(key)
+
+
+@users_app.command("create-admin")
+def create_admin(
+    org: Annotated[str, typer.Option("--org", help="Name of the organization.")],
+) -> None:
+    """A new admin user with a key, for an organization with no admin left; prints the key on
+    the last line. Local access to the deployment is the authority: there is no API for it."""
+    engine = engine_for(get_settings())
+    try:
+        with session_scope(session_factory_for(engine)) as session:
+            try:
+                admin, key = auth_logic.create_recovery_admin(session, org)
+            except auth_logic.OrganizationNotFound as exc:
+                typer.echo(exc.detail, err=True)
+                raise typer.Exit(1) from None
+            audit_logic.record_system(
+                session,
+                organization_id=admin.organization_id,
+                action="create",
+                resource_type="user",
+                resource_id=admin.id,
+                detail="recovery admin created by backoffice users create-admin",
+            )
+    finally:
+        engine.dispose()
+    typer.echo(f"admin user {admin.id} of {org}")
+    typer.echo("API key for the admin (shown once, store it now):")
+    typer.echo(key)
+
+
+@audit_app.command("system-log")
+def system_log(
+    limit: Annotated[int, typer.Option(help="How many events, newest first.")] = 100,
+) -> None:
+    """Events that belong to no organization: refused keys that named none (unknown key ids,
+    malformed or missing keys) and the blocks that repeated failures set off."""
+    engine = engine_for(get_settings())
+    try:
+        with session_scope(session_factory_for(engine)) as session:
+            events = audit_logic.list_system_events(session, limit=limit)
+            lines = [
+                f"{e.at.isoformat()} {e.action} {e.outcome} address={e.client_address or '-'} "
+                f"request_id={e.request_id or '-'} {e.detail}"
+                for e in events
+            ]
+    finally:
+        engine.dispose()
+    for line in lines:
+        typer.echo(line)
 
 
 @app.command()

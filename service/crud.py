@@ -35,6 +35,10 @@ def _no_patient(row: Any) -> str | None:
     return None
 
 
+def _no_delete_check(session: Session, row: Any) -> None:
+    return None
+
+
 @dataclass(frozen=True)
 class Resource(Generic[M, C]):
     """How one kind of record is stored, validated and audited."""
@@ -49,6 +53,8 @@ class Resource(Generic[M, C]):
     phi: bool = False
     not_found: type[NotFound] = NotFound
     json_fields: Sequence[str] = field(default_factory=tuple)
+    # Refuses a delete (raise a DomainError), e.g. an order whose results were verified.
+    check_delete: Callable[[Session, M], None] = _no_delete_check
 
     def missing(self, record_id: str) -> NotFound:
         error = self.not_found(f"No {self.name.replace('_', ' ')} {record_id}.")
@@ -199,6 +205,7 @@ def delete(
     expected_version: int | None,
 ) -> M:
     row = get(session, actor, resource, record_id, audit_read=False)
+    resource.check_delete(session, row)
     bump_version(session, row, expected_version)
     row.deleted_at = at
     session.add(row)

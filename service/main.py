@@ -1,17 +1,19 @@
 """create_app(): routers, exception handlers, middleware."""
 
 import logging
+from datetime import timedelta
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi_offline import FastAPIOffline
 from sqlalchemy.engine import Engine
 
 from service import migrate
-from service.api import openapi, ops, problems
+from service.api import openapi, ops, problems, query_params
 from service.api.middleware import RequestGuards, RequestIdFilter
 from service.audit import routes as audit_routes
 from service.audit.logic import SessionAuditWriter
 from service.auth import routes as auth_routes
+from service.auth import throttle
 from service.claims import routes as claim_routes
 from service.codesets import routes as codeset_routes
 from service.codesets.warming import VersionCache
@@ -86,12 +88,24 @@ def create_app(
     app.state.session_factory = session_factory or session_factory_for(engine)
     # Denials and failures are audited in a transaction of their own, after the rollback.
     app.state.audit_writer = SessionAuditWriter(app.state.session_factory)
+    app.state.login_failures = throttle.FailedLoginCounter(
+        app.state.session_factory,
+        throttle.Limits(
+            per_key=settings.login_failures_per_key,
+            per_address=settings.login_failures_per_address,
+            window=timedelta(seconds=settings.login_failure_window_seconds),
+            block=timedelta(seconds=settings.login_block_seconds),
+        ),
+    )
     app.state.code_versions = VersionCache()
     app.state.migration_head = migrate.head_revision()
     problems.install(app)
     fhir_http.install(app)  # routing errors under /fhir as OperationOutcome
     for router in ROUTERS:
-        app.include_router(router)
+        if router is fhir_routes.router:  # FHIR searches answer unknown parameters themselves
+            app.include_router(router)
+        else:
+            app.include_router(router, dependencies=[Depends(query_params.refuse_unknown_query)])
     app.openapi = openapi.documented(app)  # type: ignore[method-assign]
     app.add_middleware(
         RequestGuards,

@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     # Raw uploads (X12 999/277CA/835, result CSVs): a 10,000-claim 835 is well over 5 MiB.
     max_upload_bytes: int = 100 * 1024 * 1024
     log_level: str = "INFO"
+    # Failed authentications before a key id or a client address is refused (429) for a while.
+    login_failures_per_key: int = 10
+    login_failures_per_address: int = 100
+    login_failure_window_seconds: int = 300
+    login_block_seconds: int = 300
 
     @field_validator("database_url")
     @classmethod

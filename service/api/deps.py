@@ -9,10 +9,12 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from service.auth import logic as auth_logic
+from service.auth import throttle
 from service.auth.logic import Principal
 from service.db import ReadSessionDep, SessionDep
 from service.errors import InvalidInput, PermissionDenied
 from service.paging import DEFAULT_LIMIT, MAX_LIMIT
+from service.records import utcnow
 from service.request_context import request_id_var
 
 # Declares the scheme in OpenAPI (the Authorize button on /docs); the guard reads the header itself
@@ -35,11 +37,19 @@ class RoleGuard:
         return self.check(request, session)
 
     def check(self, request: Request, session: Session) -> Principal:
-        principal = replace(
-            auth_logic.authenticate(session, request.headers.get("authorization")),
-            client_address=request.client.host if request.client else "",
-            request_id=request_id_var.get(),
-        )
+        header = request.headers.get("authorization")
+        address = request.client.host if request.client else ""
+        key_id = auth_logic.key_id_of(header)
+        if key_id is not None:
+            # Only a well-formed key can be a guess (anything else fails without a lookup): a
+            # blocked key id or address is refused before the key is even looked at.
+            throttle.refuse_if_blocked(session, key_id, address, utcnow())
+        try:
+            authenticated = auth_logic.authenticate(session, header)
+        except auth_logic.LoginDenied as denied:
+            request.state.login_denied = denied  # audited and counted after the rollback
+            raise
+        principal = replace(authenticated, client_address=address, request_id=request_id_var.get())
         request.state.principal = principal
         if not principal.roles & self.roles:
             raise PermissionDenied(
@@ -83,6 +93,9 @@ class PageParams:
 Paging = Annotated[PageParams, Depends()]
 
 
+MAX_VERSION_DIGITS = 18  # every 18-digit number fits a signed 64-bit integer
+
+
 def parse_if_match(value: str | None) -> int | None:
     """`If-Match: "3"` (or W/"3", as FHIR sends it) -> 3."""
     if value is None:
@@ -91,7 +104,9 @@ def parse_if_match(value: str | None) -> int | None:
     if tag.startswith("W/"):
         tag = tag[2:]
     tag = tag.strip('"')
-    if not tag.isdigit():
+    # ASCII digits only ("²".isdigit() is true) and within a 64-bit integer: SQLite cannot
+    # compare a larger one (OverflowError), PostgreSQL refuses it.
+    if not (tag.isascii() and tag.isdigit()) or len(tag) > MAX_VERSION_DIGITS:
         raise InvalidInput('If-Match must be an ETag this service sent, like "3".')
     return int(tag)
 

@@ -13,6 +13,8 @@ from fastapi import Depends, Header, Request, Response
 from pydantic import BaseModel, TypeAdapter
 from sqlmodel import Session
 
+from service.audit import logic as audit
+from service.auth.logic import Principal
 from service.idempotency import logic
 from service.idempotency.models import IdempotencyRecord
 
@@ -23,10 +25,11 @@ KEY_DESCRIPTION = (
 
 
 class Idempotency:
-    def __init__(self, key: str | None, fingerprint: str) -> None:
+    def __init__(self, key: str | None, fingerprint: str, request: Request | None = None) -> None:
         self.key = key
         self.fingerprint = fingerprint
         self._record: IdempotencyRecord | None = None
+        self._request = request
 
     def replay_or_claim(
         self,
@@ -43,6 +46,7 @@ class Idempotency:
             return None
         headers = {"Idempotent-Replayed": "true"}
         body = json.loads(replay.body)
+        self._audit_replay(session, body)
         if location is not None:
             headers["Location"] = location(body)
         if isinstance(body, dict) and isinstance(body.get("version"), int):
@@ -51,6 +55,29 @@ class Idempotency:
             replay.body, status_code=replay.status_code, media_type="application/json",
             headers=headers,
         )  # fmt: skip
+
+    def _audit_replay(self, session: Session, body: Any) -> None:
+        """A replay hands the stored body (patient data, often) to whoever sent the key again,
+        maybe another user of the organization: that user's read is audited, per patient."""
+        principal: Principal | None = (
+            getattr(self._request.state, "principal", None) if self._request else None
+        )
+        if principal is None or self._request is None:
+            return
+        path = self._request.url.path
+        resource_type = path.removeprefix("/api/v1/").split("/")[0].replace("-", "_") or "unknown"
+        resource_id = body.get("id") if isinstance(body, dict) else None
+        patients: list[str | None] = [*sorted(_patient_ids(body, path))] or [None]
+        for patient_id in patients:
+            audit.record(
+                session,
+                principal,
+                action="read",
+                resource_type=resource_type[:60],
+                resource_id=str(resource_id)[:64] if resource_id else None,
+                patient_id=patient_id,
+                detail="idempotent replay of a stored response",
+            )
 
     def remember(self, session: Session, status_code: int, body: BaseModel | list[Any]) -> None:
         if self._record is None:
@@ -63,6 +90,25 @@ class Idempotency:
         logic.finish(session, self._record, status_code, text)
 
 
+def _patient_ids(body: Any, path: str) -> set[str]:
+    """Patients a stored body shows: its `patient_id` values (at any depth), or the patient
+    itself under /patients."""
+    found: set[str] = set()
+    if path.startswith("/api/v1/patients") and isinstance(body, dict) and body.get("id"):
+        found.add(str(body["id"]))
+    pending = [body]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            value = node.get("patient_id")
+            if isinstance(value, str):
+                found.add(value)
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+    return found
+
+
 async def idempotency(
     request: Request,
     idempotency_key: Annotated[str | None, Header(description=KEY_DESCRIPTION)] = None,
@@ -72,7 +118,7 @@ async def idempotency(
     body = await request.body() if idempotency_key is not None else b""
     # The query string is part of the request (result imports name their worklist there).
     target = f"{request.url.path}?{request.url.query}" if request.url.query else request.url.path
-    return Idempotency(idempotency_key, logic.fingerprint(request.method, target, body))
+    return Idempotency(idempotency_key, logic.fingerprint(request.method, target, body), request)
 
 
 IdempotencyDep = Annotated[Idempotency, Depends(idempotency)]

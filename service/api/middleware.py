@@ -1,15 +1,19 @@
 """ASGI middleware: request ids, body size limit, JSON-only request bodies, access log."""
 
 import logging
+import re
 import time
 import uuid
 from typing import Any
 
 from starlette.datastructures import Headers
 from starlette.requests import Request
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.api.audit_failures import audit_failure_async
 from service.api.problems import problem
+from service.fhir.outcomes import operation_outcome
 from service.request_context import request_id_var
 
 access_log = logging.getLogger("service.access")
@@ -51,10 +55,7 @@ class RequestGuards:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        incoming = headers.get("x-request-id", "")
-        request_id = (
-            incoming if incoming.isascii() and 0 < len(incoming) <= 64 else uuid.uuid4().hex
-        )
+        request_id = accepted_request_id(headers.get("x-request-id", ""))
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status_holder: dict[str, int] = {"status": 500}
@@ -63,7 +64,13 @@ class RequestGuards:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
                 message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+                extra = [(b"x-request-id", request_id.encode())]
+                if _holds_records(scope["path"]) and not any(
+                    name.lower() == b"cache-control" for name, _ in message["headers"]
+                ):
+                    # Patient data must not stay in a browser's or a proxy's cache.
+                    extra.append((b"cache-control", b"no-store"))
+                message["headers"] = [*message["headers"], *extra]
             await send(message)
 
         try:
@@ -79,6 +86,10 @@ class RequestGuards:
                     "payload-too-large",
                     f"The request body is over the limit of {self._limit(scope)} bytes.",
                 )
+                await response(scope, receive, send_with_id)
+                return
+            if _has_nul(scope, body):
+                response = await nul_refusal(Request(scope))
                 await response(scope, receive, send_with_id)
                 return
             await self.app(scope, _replay(body, receive), send_with_id)
@@ -132,6 +143,46 @@ class RequestGuards:
             if not message.get("more_body", False):
                 break
         return b"".join(chunks)
+
+
+# A client's request id is written to logs and audit rows: only a UUID or a short plain token,
+# so that it cannot forge a log line or an audit entry (issue 14).
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}", re.ASCII)
+# A JSON \u0000 escape (not an escaped backslash followed by "u0000").
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
+def accepted_request_id(incoming: str) -> str:
+    return incoming if _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+
+
+def _holds_records(path: str) -> bool:
+    return path.startswith("/api/") or path == "/fhir" or path.startswith("/fhir/")
+
+
+def _has_nul(scope: Scope, body: bytes) -> bool:
+    """NUL in a path, query or body. PostgreSQL text cannot hold it and SQLite would store it:
+    refused before either sees it, so both databases answer alike."""
+    if not _holds_records(scope["path"]):
+        return False
+    query: bytes = scope.get("query_string", b"")
+    return (
+        "\x00" in scope["path"]
+        or b"%00" in query
+        or b"\x00" in query
+        or b"\x00" in body
+        or _JSON_NUL.search(body) is not None
+    )
+
+
+async def nul_refusal(request: Request) -> Any:
+    detail = "Text may not contain NUL characters (\\u0000)."
+    if request.url.path.startswith("/fhir"):
+        await audit_failure_async(request, 422, "invalid-input")
+        return JSONResponse(
+            operation_outcome(422, detail), status_code=422, media_type="application/fhir+json"
+        )
+    return await problem(request, 422, "invalid-input", detail)
 
 
 def _replay(body: bytes, upstream: Receive) -> Receive:

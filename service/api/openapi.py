@@ -28,13 +28,28 @@ def _pattern_decimal_strings(node: Any) -> None:
             _pattern_decimal_strings(value)
 
 
+def _document_unknown_query_refusal(document: dict[str, Any]) -> None:
+    """Every REST GET answers 400 for an unknown query parameter (api/query_params.py)."""
+    for path, operations in document.get("paths", {}).items():
+        get = operations.get("get") if path.startswith("/api/") else None
+        if get is not None and "400" not in get.get("responses", {}):
+            get.setdefault("responses", {})["400"] = {
+                "description": "bad-request: an unknown query parameter",
+                "content": {
+                    "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+                },
+            }
+
+
 def documented(app: FastAPI) -> Callable[[], dict[str, Any]]:
     """`app.openapi`: FastAPI's document (cached by FastAPI), decimal strings patterned."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            _pattern_decimal_strings(generate())
+            document = generate()
+            _pattern_decimal_strings(document)
+            _document_unknown_query_refusal(document)
         assert app.openapi_schema is not None
         return app.openapi_schema
 

@@ -32,6 +32,7 @@ _HTTP_CODES = {
     415: "unsupported-media-type",
     422: "invalid-input",
     428: "precondition-required",
+    429: "too-many-requests",
     503: "service-unavailable",
 }
 
@@ -121,10 +122,22 @@ def validation_errors(exc: RequestValidationError) -> tuple[int, str, str, list[
     return 422, "invalid-input", "The request has invalid fields.", errors
 
 
+def retry_after(exc: DomainError) -> dict[str, str] | None:
+    """`Retry-After` for errors that carry one (429 after repeated failed logins)."""
+    seconds = getattr(exc, "retry_after", None)
+    return {"Retry-After": str(seconds)} if isinstance(seconds, int) else None
+
+
 async def domain_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
-    errors = [{"pointer": e.pointer, "detail": e.detail} for e in exc.errors]
-    return await problem(request, exc.status, exc.code, exc.detail, errors)
+    # A pointer "?name" names a query parameter (RFC 9457 examples use `parameter` for those).
+    errors = [
+        {"parameter": e.pointer[1:], "detail": e.detail}
+        if e.pointer.startswith("?")
+        else {"pointer": e.pointer, "detail": e.detail}
+        for e in exc.errors
+    ]
+    return await problem(request, exc.status, exc.code, exc.detail, errors, retry_after(exc))
 
 
 async def request_validation_handler(request: Request, exc: Exception) -> JSONResponse:

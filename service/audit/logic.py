@@ -37,6 +37,29 @@ def record(
     session.add(AuditEvent(**values))
 
 
+def record_system(
+    session: Session,
+    *,
+    organization_id: str | None,
+    action: str,
+    resource_type: str,
+    resource_id: str | None = None,
+    detail: str = "",
+) -> None:
+    """An event done by the deployment itself (a CLI command), not by a user of the API."""
+    session.add(
+        AuditEvent(
+            organization_id=organization_id,
+            role="system",
+            action=action,
+            resource_type=resource_type,
+            resource_id=resource_id,
+            outcome="success",
+            detail=detail[:500],
+        )
+    )
+
+
 def record_many(
     session: Session,
     actor: Principal,
@@ -98,6 +121,9 @@ class FailedAccess:
     detail: str
     client_address: str
     request_id: str
+    # A refused key whose id resolved: its organization and user see the attempt (issue 14).
+    organization_id: str | None = None
+    user_id: str | None = None
 
 
 class AuditWriter(Protocol):
@@ -116,8 +142,8 @@ class SessionAuditWriter:
     def write(self, failure: FailedAccess) -> None:
         p = failure.principal
         event = AuditEvent(
-            organization_id=p.organization_id if p else None,
-            user_id=p.user_id if p else None,
+            organization_id=p.organization_id if p else failure.organization_id,
+            user_id=p.user_id if p else failure.user_id,
             role=p.role if p else "",
             action=failure.action,
             resource_type=failure.resource_type,
@@ -130,6 +156,18 @@ class SessionAuditWriter:
         with self.factory() as session:
             session.add(event)
             session.commit()
+
+
+def list_system_events(session: Session, *, limit: int) -> list[AuditEvent]:
+    """Events of no organization (refused keys that named none), newest first: the deployment's
+    own log, read with `backoffice audit system-log`."""
+    query = (
+        select(AuditEvent)
+        .where(col(AuditEvent.organization_id).is_(None))
+        .order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
+        .limit(limit)
+    )
+    return list(session.exec(query).all())
 
 
 def list_events(

@@ -44,3 +44,15 @@ class ApiKey(TenantRecord, table=True):
     secret_hash: str = Field(max_length=64)
     label: str = Field(default="", max_length=200)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed authentications per key id or per client address, in the database so that every
+    replica counts the same attempts (DESIGN.md: no state in process memory)."""
+
+    __tablename__ = "login_throttle"
+
+    scope: str = Field(primary_key=True, max_length=100)  # "key:<key id>" | "address:<ip>"
+    failures: int = Field(default=0)
+    window_started_at: datetime = Field(sa_type=UTCDateTime)
+    blocked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -73,7 +73,7 @@ def read_user(user_id: str, session: SessionDep, user: AdminOrAuditor) -> UserRe
     return user_read(logic.get_user(session, user.organization_id, user_id))
 
 
-@router.patch("/users/{user_id}", responses=problem_responses(400, 401, 403, 404, 415, 422))
+@router.patch("/users/{user_id}", responses=problem_responses(400, 401, 403, 404, 409, 415, 422))
 def update_user(user_id: str, data: UserUpdate, session: SessionDep, user: Admin) -> UserRead:
     updated = logic.update_user(session, user.organization_id, user_id, data)
     changed = ", ".join(sorted(data.model_dump(exclude_unset=True)))
@@ -102,7 +102,9 @@ def list_keys(
     return ApiKeyPage(items=[key_read(k) for k in page.items], next_cursor=page.next_cursor)
 
 
-@router.delete("/api-keys/{key_id}", status_code=204, responses=problem_responses(401, 403, 404))
+@router.delete(
+    "/api-keys/{key_id}", status_code=204, responses=problem_responses(401, 403, 404, 409)
+)
 def revoke_key(key_id: str, session: SessionDep, user: Admin) -> Response:
     key = logic.revoke_api_key(session, user.organization_id, key_id, at=datetime.now(UTC))
     _audit(session, user, "revoke", "api_key", key.id, f"of user {key.user_id}")

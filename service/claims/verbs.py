@@ -134,6 +134,17 @@ def record_download(session: Session, actor: Principal, batch: ClaimBatch) -> No
         resource_id=batch.id,
         detail=f"{batch.claim_count} claims, sha256 {batch.sha256[:12]}",
     )
+    # The file discloses every patient in it: one row per claim, under its patient, so that a
+    # patient's accounting of disclosures (/audit-events?patient_id=) lists the download.
+    members = repository.member_claim_ids(session, batch.id)
+    audit.record_many(
+        session,
+        actor,
+        action="disclose",  # the file's own row is the "export"
+        resource_type="claim",
+        rows=sorted(repository.patient_ids(session, members)),
+        detail=f"in claim batch file {batch.id}",
+    )
 
 
 def submit_batch(session: Session, actor: Principal, batch_id: str, *, at: datetime) -> ClaimBatch:

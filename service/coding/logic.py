@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from service import crud
+from service import crud, references
 from service.audit import logic as audit
 from service.auth.logic import Principal
 from service.codesets.search import display_code, normalize_code
@@ -26,6 +26,7 @@ from service.directory.models import Facility, Provider
 from service.errors import Conflict, FieldError, InvalidInput, NotFound
 from service.patients.models import Coverage, Patient
 from service.records import bump_version
+from service.references import require_reference
 
 
 class EncounterNotFound(NotFound):
@@ -53,21 +54,19 @@ TRANSITIONS = {
 
 
 def _check(session: Session, actor: Principal, data: EncounterCreate, row: Any) -> None:
-    directory.require_reference(session, actor, Patient, data.patient_id, "/patient_id")
+    require_reference(session, actor, Patient, data.patient_id, "/patient_id")
     for name in ("billing_provider_id", "rendering_provider_id", "referring_provider_id"):
-        directory.require_reference(session, actor, Provider, getattr(data, name), f"/{name}")
-    directory.require_reference(session, actor, Facility, data.facility_id, "/facility_id")
+        require_reference(session, actor, Provider, getattr(data, name), f"/{name}")
+    require_reference(session, actor, Facility, data.facility_id, "/facility_id")
     for i, coverage_id in enumerate(data.coverage_ids):
-        coverage = directory.require_reference(
-            session, actor, Coverage, coverage_id, f"/coverage_ids/{i}"
+        require_reference(
+            session, actor, Coverage, coverage_id, f"/coverage_ids/{i}", patient_id=data.patient_id
         )
-        if coverage.patient_id != data.patient_id:
-            raise InvalidInput(
-                "A coverage of another patient.",
-                errors=[FieldError(f"/coverage_ids/{i}", "covers another patient")],
-            )
     if row is not None and row.status == "billed":
         raise EncounterLocked(f"Encounter {row.id} is billed; its claim carries it now.")
+    references.refuse_reparenting(
+        session, row, data.patient_id, references.ENCOUNTER_DEPENDANTS, kind="encounter"
+    )
 
 
 ENCOUNTERS: crud.Resource[Encounter, EncounterCreate] = crud.Resource(

@@ -17,7 +17,8 @@ from service.directory.schemas import (
     ProviderCreate,
     TradingPartnerCreate,
 )
-from service.errors import Conflict, FieldError, InvalidInput
+from service.errors import Conflict
+from service.references import require_reference
 
 
 class ProviderNpiTaken(Conflict):
@@ -32,24 +33,6 @@ def _check_provider(session: Session, actor: Principal, data: ProviderCreate, ro
     ).first()
     if other is not None and (row is None or other.id != row.id):
         raise ProviderNpiTaken(f"NPI {data.npi} belongs to provider {other.id} already.")
-
-
-def require_reference(
-    session: Session, actor: Principal, model: type[Any], record_id: str | None, pointer: str
-) -> Any:
-    """A reference in a request body must name a live record of the caller's organization.
-
-    Another organization's id reads exactly like one that does not exist.
-    """
-    if record_id is None:
-        return None
-    row = session.get(model, record_id)
-    if row is None or row.organization_id != actor.organization_id or row.deleted_at is not None:
-        name = model.__name__.lower()
-        raise InvalidInput(
-            f"No {name} {record_id}.", errors=[FieldError(pointer, f"no {name} with this id")]
-        )
-    return row
 
 
 def _check_fee_schedule(

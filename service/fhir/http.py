@@ -15,11 +15,11 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.api.audit_failures import audit_failure_async
-from service.api.problems import allowed_methods, validation_errors
+from service.api.problems import allowed_methods, retry_after, validation_errors
 from service.errors import DomainError, FieldError, InvalidInput
 from service.fhir.interactions import Written, etag
 from service.fhir.mapping.base import iso_instant
-from service.fhir.outcomes import operation_outcome, outcome_for
+from service.fhir.outcomes import invalid, operation_outcome, outcome_for
 
 log = logging.getLogger("service.fhir")
 
@@ -77,7 +77,9 @@ async def _validation_outcome(request: Request, exc: RequestValidationError) -> 
 async def _domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
     status, body = outcome_for(exc)
-    return await outcome_response(request, status, body, exc.code)
+    response = await outcome_response(request, status, body, exc.code)
+    response.headers.update(retry_after(exc) or {})
+    return response
 
 
 async def _request_validation(request: Request, exc: Exception) -> Response:
@@ -175,12 +177,37 @@ async def read_json(request: Request) -> Any:
         )
     raw = await request.body()
     try:
-        return json.loads(raw)
+        body = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidInput(
             f"The request body is not valid JSON ({exc.__class__.__name__}).",
             errors=[FieldError("", "not valid JSON")],
         ) from None
+    except RecursionError:
+        body = None  # nested past the parser's stack: too deep by far
+    if body is None or _too_deep(body):
+        raise invalid("", f"the body nests deeper than {MAX_JSON_DEPTH} levels", status=400)
+    return body
+
+
+# Real resources nest a dozen levels (a transaction Bundle of Questionnaire-like items a few
+# dozen); the models' validators recurse per level and would hit Python's stack long before
+# a 5 MB body ends (issue 14: RecursionError answered 500).
+MAX_JSON_DEPTH = 64
+
+
+def _too_deep(body: Any) -> bool:
+    """Walks the parsed document without recursion."""
+    pending: list[tuple[Any, int]] = [(body, 1)]
+    while pending:
+        node, depth = pending.pop()
+        if depth > MAX_JSON_DEPTH:
+            return True
+        if isinstance(node, dict):
+            pending.extend((value, depth + 1) for value in node.values())
+        elif isinstance(node, list):
+            pending.extend((value, depth + 1) for value in node)
+    return False
 
 
 def written_response(written: Written, base_url: str) -> FhirResponse:

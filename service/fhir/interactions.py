@@ -86,7 +86,7 @@ def parse_etag(value: str | None, where: str = "If-Match") -> int | None:
     if value is None:
         return None
     tag = value.strip().removeprefix("W/").strip('"')
-    if not tag.isdigit():
+    if not (tag.isascii() and tag.isdigit()) or len(tag) > 18:  # a 64-bit version at most
         raise invalid(where, 'must be an ETag this server sent, like W/"3"', status=400)
     return int(tag)
 

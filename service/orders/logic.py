@@ -8,25 +8,39 @@ import sqlalchemy as sa
 from sqlmodel import Session
 from sqlmodel.sql.expression import SelectOfScalar
 
-from service import crud
+from service import crud, references
 from service.auth.logic import Principal
 from service.codesets import logic as codesets
-from service.directory.logic import require_reference
+from service.coding.models import Encounter
 from service.directory.models import Provider
-from service.errors import ErrorList, NotFound
+from service.errors import Conflict, ErrorList, NotFound
 from service.labtests import logic as labtest_logic
 from service.orders.models import LabOrder
 from service.orders.schemas import LabOrderCreate, LabOrderFilters
 from service.patients.models import Patient
+from service.references import require_reference
 
 
 class LabOrderNotFound(NotFound):
     code = "lab-order-not-found"
 
 
+class OrderHasVerifiedResults(Conflict):
+    code = "order-has-verified-results"
+
+
 def _check(session: Session, actor: Principal, data: LabOrderCreate, row: Any) -> None:
     require_reference(session, actor, Patient, data.patient_id, "/patient_id")
     require_reference(session, actor, Provider, data.ordering_provider_id, "/ordering_provider_id")
+    # Charge capture bills the order's encounter: it must be this patient's, of this clinic.
+    require_reference(
+        session, actor, Encounter, data.encounter_id, "/encounter_id", patient_id=data.patient_id
+    )
+    references.refuse_reparenting(
+        session, row, data.patient_id, references.LAB_ORDER_DEPENDANTS, kind="lab order"
+    )
+    if row is not None and data.status == "cancelled" and row.status != "cancelled":
+        _refuse_if_verified(session, row)
     errors = ErrorList()
     if len(set(data.test_ids)) != len(data.test_ids):
         errors.add("/test_ids", "a test is listed twice")
@@ -45,6 +59,15 @@ def _check(session: Session, actor: Principal, data: LabOrderCreate, row: Any) -
     errors.raise_if_any()
 
 
+def _refuse_if_verified(session: Session, row: LabOrder) -> None:
+    verified = references.verified_results_of_order(session, row.id)
+    if verified:
+        raise OrderHasVerifiedResults(
+            f"Lab order {row.id} has verified results ({', '.join(verified)}): it cannot be "
+            "cancelled or deleted; correct the results instead."
+        )
+
+
 LAB_ORDERS: crud.Resource[LabOrder, LabOrderCreate] = crud.Resource(
     name="lab_order",
     model=LabOrder,
@@ -54,6 +77,7 @@ LAB_ORDERS: crud.Resource[LabOrder, LabOrderCreate] = crud.Resource(
     phi=True,
     not_found=LabOrderNotFound,
     json_fields=("test_ids", "reason_codes"),
+    check_delete=_refuse_if_verified,
 )
 
 

@@ -5,17 +5,22 @@ from typing import Any
 from sqlmodel import Session, col, or_
 from sqlmodel.sql.expression import SelectOfScalar
 
-from service import crud
+from service import crud, references
 from service.auth.logic import Principal
-from service.directory.logic import require_reference
 from service.directory.models import Payer
 from service.patients.coverage_schemas import CoverageCreate, CoverageFilters
 from service.patients.models import Coverage, Patient
+from service.references import require_reference
 
 
 def _check(session: Session, actor: Principal, data: CoverageCreate, row: Any) -> None:
     require_reference(session, actor, Patient, data.patient_id, "/patient_id")
     require_reference(session, actor, Payer, data.payer_id, "/payer_id")
+    # A claim copies the coverage's patient: moving the coverage would bill one patient's
+    # claim under another's card.
+    references.refuse_reparenting(
+        session, row, data.patient_id, references.COVERAGE_DEPENDANTS, kind="coverage"
+    )
 
 
 COVERAGES: crud.Resource[Coverage, CoverageCreate] = crud.Resource(

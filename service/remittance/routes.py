@@ -25,6 +25,7 @@ from service.paging import fetch_page
 from service.remittance import acks, denials, export, files, reports
 from service.remittance.adjudication import AdjustmentValue, adjudication_of
 from service.remittance.models import (
+    Acknowledgement,
     ClaimPosting,
     LinePosting,
     PostedAdjustment,
@@ -153,6 +154,16 @@ def download_file(
     audit.record(
         session, user, action="export", resource_type="remittance_file", resource_id=found.id
     )
+    # 835s and 277CAs name patients: one export row per claim of ours the file answered, under
+    # its patient, so that the patient's accounting of disclosures lists the download.
+    audit.record_many(
+        session,
+        user,
+        action="disclose",  # the file's own row is the "export"
+        resource_type="claim",
+        rows=_claims_in_file(session, found.id),
+        detail=f"in remittance file {found.id}",
+    )
     return StreamingResponse(
         blobs.stream(request.app.state.session_factory, RemittanceFileChunk, "file_id", found.id),
         media_type="text/plain",
@@ -160,6 +171,15 @@ def download_file(
             f"{found.kind}-{found.id}.x12", found.sha256, found.size_bytes
         ),
     )
+
+
+def _claims_in_file(session: Session, file_id: str) -> list[tuple[str, str]]:
+    posted = select(ClaimPosting.claim_id).where(ClaimPosting.file_id == file_id)
+    acknowledged = select(Acknowledgement.claim_id).where(Acknowledgement.file_id == file_id)
+    claim_ids = {c for c in session.exec(posted).all() if c} | {
+        c for c in session.exec(acknowledged).all() if c
+    }
+    return sorted(claim_repository.patient_ids(session, claim_ids))
 
 
 def _adjustment(a: AdjustmentValue | PostedAdjustment) -> AdjustmentRead:

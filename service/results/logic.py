@@ -7,8 +7,10 @@ an out-of-range control of the run blocks its patient results until accepted or 
 
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -376,6 +378,52 @@ IMPORT_COLUMNS = ("accession", "test_code", "component_code", "value", "unit")
 MAX_ROWS = 5000
 
 
+# Limits of an instrument file: far above what instruments write, far below what ties up a
+# worker (issue 14: a 131,073-character field was a 500, a 1M-column header took seconds).
+MAX_HEADER_COLUMNS = 50
+MAX_HEADER_CHARS = 2000
+MAX_FIELD_CHARS = 1000
+
+
+def _read_header(reader: "csv.DictReader[str]") -> list[str]:
+    try:
+        names = reader.fieldnames or []
+    except csv.Error as error:
+        raise ImportRejected(
+            f"Line 1 (the header) is not valid CSV: {error}.",
+            errors=[FieldError("/rows/1", str(error))],
+        ) from None
+    if len(names) > MAX_HEADER_COLUMNS:
+        raise ImportRejected(
+            f"The header has {len(names)} columns; at most {MAX_HEADER_COLUMNS} are read.",
+            errors=[FieldError("/rows/1", f"more than {MAX_HEADER_COLUMNS} columns")],
+        )
+    for index, name in enumerate(names, 1):
+        if len(name) > MAX_HEADER_CHARS // 10:
+            raise ImportRejected(
+                f"Header column {index} is longer than {MAX_HEADER_CHARS // 10} characters.",
+                errors=[FieldError(f"/rows/1/{index}", "column name too long")],
+            )
+    return [h.strip() for h in names]
+
+
+def _rows(reader: "csv.DictReader[str]") -> Iterator[dict[str | Any, str | Any]]:
+    """The data rows; a line the csv module cannot read (an oversized field, a stray quote)
+    is a 422 naming it, not a 500."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            line = reader.line_num + 1  # the count of lines read before the one that failed
+            raise ImportRejected(
+                f"Line {line} is not valid CSV ({error}); nothing was imported.",
+                errors=[FieldError(f"/rows/{line}", str(error))],
+            ) from None
+        yield row
+
+
 @dataclass(frozen=True)
 class _Row:
     line: int
@@ -391,8 +439,15 @@ def import_csv(
     worklist = (
         worklist_logic.worklist_for_import(session, actor, worklist_id) if worklist_id else None
     )
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = [h.strip() for h in reader.fieldnames or []]
+    text = text.lstrip("\ufeff")
+    if "\n" not in text[: MAX_HEADER_CHARS + 2] and len(text) > MAX_HEADER_CHARS + 1:
+        # Checked before the csv module splits a line of a million columns.
+        raise ImportRejected(
+            f"The header line is longer than {MAX_HEADER_CHARS} characters.",
+            errors=[FieldError("/rows/1", f"longer than {MAX_HEADER_CHARS} characters")],
+        )
+    reader = csv.DictReader(io.StringIO(text))
+    header = _read_header(reader)
     missing = [c for c in ("accession", "test_code", "value") if c not in header]
     if missing:
         raise ImportRejected(
@@ -401,7 +456,7 @@ def import_csv(
     errors: list[FieldError] = []
     rows: list[_Row] = []
     seen: set[tuple[str, str]] = set()
-    for raw in reader:
+    for raw in _rows(reader):
         line = reader.line_num
         if len(rows) + len(errors) >= MAX_ROWS:
             errors.append(FieldError(f"/rows/{line}", f"more than {MAX_ROWS} rows"))
@@ -409,6 +464,12 @@ def import_csv(
         record = {k.strip(): (v or "").strip() for k, v in raw.items() if isinstance(k, str)}
         if None in raw:
             errors.append(FieldError(f"/rows/{line}", "more fields than the header has"))
+            continue
+        long = [k for k, v in record.items() if len(v) > MAX_FIELD_CHARS]
+        if long:
+            errors.append(
+                FieldError(f"/rows/{line}/{long[0]}", f"longer than {MAX_FIELD_CHARS} characters")
+            )
             continue
         try:
             parsed = _match(session, actor, record, worklist)

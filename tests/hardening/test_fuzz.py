@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import schemathesis
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis import Case, CheckFunction, GenerationMode
 from schemathesis.core.parameters import ParameterLocation
@@ -151,3 +152,72 @@ def test_operation(case: Case[Any], role: str, app: FastAPI, world: World) -> No
         assert not wrong_type, (
             f"schema-valid request refused: {wrong_type}; sent {case.body!r:.2000}"
         )
+
+
+# --- Hostile shapes (issue 14): depth, size and headers, for every operation -----------------
+
+OPERATIONS = [result.ok() for result in schema.get_all_operations()]  # type: ignore[union-attr]
+DEPTH = 3000  # past Python's recursion limit: FHIR bodies once answered 500 (RecursionError)
+HOSTILE_HEADERS = {
+    "If-Match": '"' + "9" * 40 + '"',  # beyond 64 bits: OverflowError on SQLite once
+    "X-Request-ID": "forged\tline ; x=1",  # must be replaced, never logged as sent
+    "Idempotency-Key": "k" * 4000,
+}
+
+
+def _hostile_bodies() -> list[bytes]:
+    deep = b'{"a": ' + b"[" * DEPTH + b"]" * DEPTH + b"}"
+    wide = b'{"items": [' + b",".join([b"0"] * 20_000) + b"]}"
+    long = b'{"name": "' + b"x" * 60_000 + b'", "mrn": "\\u0000"}'
+    return [deep, wide, long]
+
+
+CHUNKS = 4  # the operations in a few tests: one set of records each, spread over the workers
+
+
+def _hostile_failures(client: TestClient, operation: Any, world: World) -> list[str]:
+    names = [p.name for p in operation.path_parameters]
+    case = operation.Case(path_parameters=dict.fromkeys(names, "0" * 32))
+    _aim_at_real_records(case, world)
+    method = operation.method.upper()
+    where = f"{method} {case.path}"
+    failures: list[str] = []
+
+    def check(response: Any, what: str) -> None:
+        if response.status_code >= 500:
+            failures.append(f"{where} {what}: {response.status_code} {response.text[:200]}")
+        elif response.status_code >= 400:
+            try:
+                _check_error_body(
+                    case, response.status_code, response.headers["content-type"], response.content
+                )
+            except AssertionError as error:
+                failures.append(f"{where} {what}: {error}")
+
+    headers = {**world.tenant.headers(Role.ADMIN), **HOSTILE_HEADERS}
+    sent = client.request(method, case.formatted_path, headers=headers)
+    check(sent, "headers")
+    if sent.headers["x-request-id"] == HOSTILE_HEADERS["X-Request-ID"]:
+        failures.append(f"{where}: a forged X-Request-ID was kept")
+    if "requestBody" in operation.definition.raw:
+        media = "application/fhir+json" if case.path.startswith("/fhir") else "application/json"
+        for name, body in zip(("deep", "wide", "long"), _hostile_bodies(), strict=True):
+            response = client.request(
+                method,
+                case.formatted_path,
+                content=body,
+                headers={**world.tenant.headers(Role.ADMIN), "Content-Type": media},
+            )
+            check(response, f"{name} body")
+    return failures
+
+
+@pytest.mark.parametrize("chunk", range(CHUNKS))
+def test_hostile_bodies_and_headers_are_refused_cleanly(
+    chunk: int, app: FastAPI, world: World
+) -> None:
+    failures: list[str] = []
+    with TestClient(app, raise_server_exceptions=False) as client:
+        for operation in OPERATIONS[chunk::CHUNKS]:
+            failures += _hostile_failures(client, operation, world)
+    assert not failures, "\n".join(failures)

@@ -11,9 +11,11 @@ from service.labtests import demo
 from tests.factories import (
     Tenant,
     biopsy_test_payload,
+    encounter_payload,
     glucose_test_payload,
     make_lab_setup,
     make_patient,
+    make_practice,
     principal,
     provider_payload,
 )
@@ -73,13 +75,17 @@ def test_an_order_names_the_organizations_patient_provider_and_tests(
     client: TestClient, tenant: Tenant, other_tenant: Tenant, db: Session
 ) -> None:
     setup = make_lab_setup(db, tenant)
+    # The encounter must be a real one of the patient (issue 14; it was kept as given).
+    encounter = client.post("/api/v1/encounters", headers=tenant.headers(Role.CODER), json={
+        **encounter_payload(make_practice(db, tenant)), "patient_id": setup.patient_id,
+        "coverage_ids": []}).json()["id"]  # fmt: skip
     body = {"patient_id": setup.patient_id, "ordering_provider_id": setup.provider_id,
             "test_ids": [setup.tests["GLU"], setup.tests["A1C"]], "priority": "stat",
-            "encounter_id": "enc-42"}  # fmt: skip
+            "encounter_id": encounter}  # fmt: skip
     created = client.post("/api/v1/lab-orders", json=body, headers=tenant.headers(Role.FRONT_DESK))
     assert created.status_code == 201, created.text
     assert created.json()["status"] == "active"
-    assert created.json()["encounter_id"] == "enc-42"
+    assert created.json()["encounter_id"] == encounter
 
     foreign = make_patient(db, other_tenant, mrn="B-1")
     wrong = client.post("/api/v1/lab-orders", headers=tenant.headers(),

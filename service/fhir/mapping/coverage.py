@@ -12,7 +12,6 @@ from sqlmodel.sql.expression import SelectOfScalar
 from service import crud
 from service.auth.logic import Principal
 from service.auth.roles import ALL_ROLES, Role
-from service.directory.logic import require_reference
 from service.fhir.mapping.base import (
     Criterion,
     Include,
@@ -35,6 +34,7 @@ from service.fhir.outcomes import invalid
 from service.patients.coverages import COVERAGES
 from service.patients.logic import PATIENTS
 from service.patients.models import Coverage, Patient
+from service.references import require_reference
 
 RELATIONSHIP_SYSTEM = "http://terminology.hl7.org/CodeSystem/subscriber-relationship"
 COVERAGE_CLASS_SYSTEM = "http://terminology.hl7.org/CodeSystem/coverage-class"

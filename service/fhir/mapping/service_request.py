@@ -18,10 +18,8 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from service import crud
 from service.auth.logic import Principal
-from service.coding.logic import ENCOUNTERS
 from service.directory.logic import PROVIDERS
 from service.directory.models import Provider
-from service.errors import NotFound
 from service.fhir.mapping.base import (
     Criterion,
     Include,
@@ -199,18 +197,12 @@ class ServiceRequestType(TableMapping):
             "encounter_id": None,
         }
         if resource.get("encounter") is not None:
-            encounter_id = refs.resolve(
+            # Same organization and same patient: checked by the lab order's own rules
+            # (service.references), as for REST.
+            document["encounter_id"] = refs.resolve(
                 resource["encounter"], "ServiceRequest.encounter", ("Encounter",)
             )
-            try:
-                encounter = crud.get(session, actor, ENCOUNTERS, encounter_id, audit_read=False)
-            except NotFound:
-                raise invalid(
-                    "ServiceRequest.encounter", "no such encounter in your organization"
-                ) from None
-            if encounter.patient_id != patient_id:
-                raise invalid("ServiceRequest.encounter", "is an encounter of another patient")
-            document["encounter_id"] = encounter_id
+            fields["/encounter_id"] = "ServiceRequest.encounter"
         return Mapped(document, fields)
 
     def render(self, row: Any) -> dict[str, Any]:
