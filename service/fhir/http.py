@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from service.api.audit_failures import audit_failure_async
 from service.api.problems import allowed_methods, validation_errors
 from service.errors import DomainError, FieldError, InvalidInput
-from service.fhir.interactions import Written, etag
+from service.fhir.interactions import FHIR_VERSION, Written, etag
 from service.fhir.mapping.base import iso_instant
 from service.fhir.outcomes import operation_outcome, outcome_for
 
@@ -155,16 +155,47 @@ class FhirRoute(APIRoute):
         return fhir_handler
 
 
+def _fhir_version(media: str) -> str | None:
+    """The `fhirVersion` parameter of a media type (FHIR 3.1.0.1.11.1), e.g. 4.0."""
+    for parameter in media.split(";")[1:]:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "fhirversion":
+            return value.strip().strip('"')
+    return None
+
+
+def _check_version(media: str) -> None:
+    version = _fhir_version(media)
+    if version is not None and not FHIR_VERSION.startswith(version) and version != FHIR_VERSION:
+        raise NotAcceptable(
+            f"fhirVersion={version} is not served: this server speaks FHIR {FHIR_VERSION} (4.0)."
+        )
+
+
 def check_format(request: Request) -> None:
-    """`_format` wins over Accept (FHIR 3.1.0.1.10); only JSON is served."""
+    """`_format` wins over Accept (FHIR 3.1.0.1.10); only JSON of FHIR R4 is served."""
     requested = request.query_params.get("_format")
     if requested is not None:
         if requested.split(";")[0].strip().lower() not in _FORMATS:
             raise NotAcceptable(f"_format={requested} is not served: this server speaks JSON.")
+        _check_version(requested)
         return
     accept = request.headers.get("accept", "")
     if accept and "json" not in accept and "*/*" not in accept and "application/*" not in accept:
         raise NotAcceptable("This server answers application/fhir+json (or application/json).")
+    for media in accept.split(","):
+        if "json" in media:
+            _check_version(media)
+
+
+def prefer(request: Request, name: str) -> str | None:
+    """One preference of the `Prefer` header (RFC 7240): return, handling."""
+    for header in request.headers.getlist("prefer"):
+        for token in header.split(","):
+            key, _, value = token.strip().partition("=")
+            if key.strip().lower() == name:
+                return value.strip().strip('"').lower()
+    return None
 
 
 async def read_json(request: Request) -> Any:
@@ -177,20 +208,43 @@ async def read_json(request: Request) -> Any:
     try:
         return json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidInput(
+        error = InvalidInput(
             f"The request body is not valid JSON ({exc.__class__.__name__}).",
             errors=[FieldError("", "not valid JSON")],
-        ) from None
+        )
+        error.status = 400  # FHIR 3.1.0.4: a body that does not parse is 400
+        raise error from None
 
 
-def written_response(written: Written, base_url: str) -> FhirResponse:
+def written_response(
+    written: Written, base_url: str, returned: str | None = None, body: Any = None
+) -> Response:
+    """The resource, or what `Prefer: return=` asked for: minimal (no body) or an
+    OperationOutcome (FHIR 3.1.0.1.8); `body` replaces the resource (_summary, _elements)."""
     headers = {
         "ETag": etag(written.version),
         "Last-Modified": iso_instant(written.mapping.last_updated(written.row)),
     }
     if written.status == 201:
         headers["Location"] = written.location(base_url)
-    return FhirResponse(written.resource, status_code=written.status, headers=headers)
+    if returned == "minimal":
+        return Response(status_code=written.status, headers=headers)
+    if returned == "operationoutcome":
+        verb = "created" if written.status == 201 else "stored"
+        outcome = {
+            "resourceType": "OperationOutcome",
+            "issue": [
+                {
+                    "severity": "information",
+                    "code": "informational",
+                    "diagnostics": f"{written.mapping.type_name}/{written.row.id} {verb} "
+                    f"(version {written.version}).",
+                }
+            ],
+        }
+        return FhirResponse(outcome, status_code=written.status, headers=headers)
+    content = written.resource if body is None else body
+    return FhirResponse(content, status_code=written.status, headers=headers)
 
 
 def base_url(request: Request) -> str:

@@ -45,6 +45,7 @@ from service.fhir.mapping.base import (
     SearchParam,
     TableMapping,
     id_param,
+    identifier_param,
     split_token,
     translated,
     validated,
@@ -140,8 +141,12 @@ class EncounterType(TableMapping):
         "Coverages: extension urn:backoffice:fhir:coverage (valueReference Coverage); kind, "
         "place of service and facility: extensions; status is read-only (from the coding status)."
     )
+    keeps_identifiers = True
+    keeps_history = True
+    interactions = ("read", "vread", "update", "history-instance", "create", "search-type")
     search_params: ClassVar[dict[str, SearchParam]] = {
         "_id": id_param(Encounter),
+        "identifier": identifier_param(Encounter, "Encounter", "The EHR's visit number"),
         "patient": SearchParam(
             "patient", "reference", "The patient: Patient/<id>.",
             reference_filter(Encounter.patient_id, "Patient"),

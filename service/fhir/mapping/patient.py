@@ -75,6 +75,8 @@ class PatientType(TableMapping):
     resource = PATIENTS
     readers = ALL_ROLES
     writers = frozenset({Role.ADMIN, Role.FRONT_DESK, Role.INTEGRATION})
+    keeps_history = True
+    interactions = ("read", "vread", "update", "history-instance", "create", "search-type")
     search_params: ClassVar[dict[str, SearchParam]] = {
         "_id": id_param(PatientRow),
         "identifier": SearchParam(

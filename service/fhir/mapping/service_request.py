@@ -30,6 +30,7 @@ from service.fhir.mapping.base import (
     SearchParam,
     TableMapping,
     id_param,
+    identifier_param,
     split_token,
 )
 from service.fhir.mapping.common import (
@@ -124,8 +125,14 @@ class ServiceRequestType(TableMapping):
         "Lab orders: code = a LOINC or local test code; more tests of the order in the "
         "extension urn:backoffice:fhir:additional-test."
     )
+    keeps_identifiers = True
+    keeps_history = True
+    interactions = ("read", "vread", "update", "history-instance", "create", "search-type")
     search_params: ClassVar[dict[str, SearchParam]] = {
         "_id": id_param(LabOrder),
+        "identifier": identifier_param(
+            LabOrder, "ServiceRequest", "The placer order number (or any identifier sent)"
+        ),
         "patient": SearchParam(
             "patient", "reference", "The patient: Patient/<id>.",
             reference_filter(LabOrder.patient_id, "Patient"),
