@@ -99,6 +99,16 @@ async def _unstorable_value(request: Request, exc: Exception) -> Response:
     return await outcome_response(request, 422, body, "invalid-input")
 
 
+async def _write_conflict(request: Request, exc: Exception) -> Response:
+    """A unique index refused a row another request committed meanwhile (two creates of one
+    MRN at once): the request changed nothing, and a retry (conditional) finds the winner."""
+    body = operation_outcome(
+        409, "Another request stored the same record at the same time; nothing was written. "
+        "Retry (with If-None-Exist, the retry finds it)."
+    )
+    return await outcome_response(request, 409, body, "conflict")
+
+
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error", exc_info=exc)
     body = operation_outcome(500, "An unexpected error occurred.")
@@ -111,6 +121,7 @@ _HANDLERS: dict[type[Exception], Callable[[Request, Exception], Coroutine[Any, A
     sqlalchemy.exc.OperationalError: _database_unavailable,
     sqlalchemy.exc.InterfaceError: _database_unavailable,
     sqlalchemy.exc.DataError: _unstorable_value,
+    sqlalchemy.exc.IntegrityError: _write_conflict,
 }
 
 
