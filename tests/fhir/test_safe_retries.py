@@ -21,6 +21,7 @@ from service.main import create_app
 from service.orders.models import LabOrder
 from service.patients.models import Coverage, Patient
 from service.settings import Settings
+from tests import fhir_conformance
 from tests.factories import Tenant, make_tenant
 from tests.fhir.clinical_examples import EHR_ORDER_SYSTEM, EHR_VISIT_SYSTEM
 from tests.fhir.examples import FHIR_JSON, created, expressions, outcome, send, valid
@@ -221,7 +222,10 @@ async def _post_together(
     app: FastAPI, requests: list[tuple[str, Any]], headers: dict[str, str]
 ) -> list[httpx.Response]:
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test", timeout=120) as c:
+    hooks = {"response": [fhir_conformance.check_response_async]}
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://test", timeout=120, event_hooks=hooks
+    ) as c:
         return list(
             await asyncio.gather(
                 *(c.post(url, content=json.dumps(body), headers=headers) for url, body in requests)
