@@ -254,6 +254,11 @@ def update(
             f"resources with a client-chosen id: POST to /fhir/{type_name} (If-None-Exist makes "
             "it safe to retry), or PUT with search criteria (conditional update)."
         )
+    if mapping.keeps_history:
+        # The version being replaced, if no FHIR write left it (REST, or a Condition's coding).
+        before = mapping.current(ctx.session, ctx.actor, record_id)
+        method = "PUT" if int(before["meta"]["versionId"]) > 1 else "POST"
+        history.record(ctx.session, ctx.actor.organization_id, before, method)
     row = mapping.update(
         ctx.session,
         ctx.actor,
@@ -286,12 +291,7 @@ def conditional_update(
         raise MultipleMatches(
             f"The conditional update matches more than one {type_name}; nothing was changed."
         )
-    if not found:
-        if resource.get("id") is not None:
-            raise UpdateCreateNotSupported(
-                f"No {type_name} matches, and this server does not create resources with a "
-                "client-chosen id: leave out `id`."
-            )
+    if not found:  # a create: the server assigns the id (one in the body is ignored, as on POST)
         return create(ctx, type_name, resource, refs=refs, root=root)
     record_id = found[0].id
     if resource.get("id") not in (None, record_id):

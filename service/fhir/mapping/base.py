@@ -189,6 +189,9 @@ class FhirType(ABC):
     @abstractmethod
     def read(self, session: Session, actor: Principal, record_id: str) -> Any: ...
 
+    def current(self, session: Session, actor: Principal, record_id: str) -> dict[str, Any]:
+        return self.to_fhir(self.read(session, actor, record_id))
+
     def exists(self, session: Session, actor: Principal, record_id: str) -> bool:
         """Whether an update has something to update (else 405: no update-as-create)."""
         return True  # types that override `update` answer their own 404
@@ -366,6 +369,10 @@ class TableMapping(FhirType):
         if not self.owns(row):
             raise self.resource.missing(record_id)
         return row
+
+    def current(self, session: Session, actor: Principal, record_id: str) -> dict[str, Any]:
+        """The resource as it stands (not audited: the write that follows is)."""
+        return self.to_fhir(self.read(session, actor, record_id, audit_read=False))
 
     def exists(self, session: Session, actor: Principal, record_id: str) -> bool:
         try:

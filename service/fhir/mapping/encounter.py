@@ -157,7 +157,7 @@ class EncounterType(TableMapping):
         ),
         "date": SearchParam(
             "date", "date", "The date of service, YYYY-MM-DD, prefixes eq, ne, lt, le, gt, ge.",
-            date_filter(Encounter.date_of_service),
+            date_filter(Encounter.date_of_service), column=Encounter.date_of_service,
         ),
         "status": SearchParam(
             "status", "token",

@@ -46,6 +46,8 @@ def _identifier(query: SelectOfScalar[Any], c: Criterion) -> SelectOfScalar[Any]
     for value in c.values:
         system, code = split_token(value)
         if system not in NOT_MRN_SYSTEMS:
+            if system and not code:
+                return query  # `system|`: any identifier of an MRN system, i.e. every patient
             mrns.append(code)
     return query.where(col(PatientRow.mrn).in_(mrns))
 
@@ -111,6 +113,7 @@ class PatientType(TableMapping):
             "date",
             "Birth date, YYYY-MM-DD, with an optional prefix eq, ne, lt, le, gt, ge.",
             date_filter(PatientRow.birth_date),
+            column=PatientRow.birth_date,
         ),
         "gender": SearchParam("gender", "token", "male, female, unknown or other.", _gender),
     }

@@ -70,12 +70,16 @@ def _status(query: SelectOfScalar[Any], c: Criterion) -> SelectOfScalar[Any]:
 
 
 def _accession(query: SelectOfScalar[Any], c: Criterion) -> SelectOfScalar[Any]:
+    if f"{ACCESSION_SYSTEM}|" in c.values:
+        return query  # `system|`: every specimen has an accession number
     values = [v for s, v in map(split_token, c.values) if s in (None, "", ACCESSION_SYSTEM)]
     return query.where(col(Specimen.accession).in_(values))
 
 
 def _identifier(query: SelectOfScalar[Any], c: Criterion) -> SelectOfScalar[Any]:
     """The accession number, or an identifier the EHR sent (its own specimen id)."""
+    if f"{ACCESSION_SYSTEM}|" in c.values:
+        return query
     accessions = [v for s, v in map(split_token, c.values) if s in (None, "", ACCESSION_SYSTEM)]
     return query.where(
         sa.or_(
