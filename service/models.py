@@ -13,7 +13,7 @@ from service.claims.models import (
 from service.codesets.models import CodeEntry, CodeSetVersion, MueLimit, NcciPtpEdit
 from service.coding.models import Encounter, ServiceLine
 from service.directory.models import Facility, FeeSchedule, Payer, Provider, TradingPartner
-from service.fhir.models import FhirIdentifier, FhirResourceVersion
+from service.fhir.models import FhirElement, FhirResourceVersion, FhirToken
 from service.idempotency.models import IdempotencyRecord
 from service.labtests.models import LabTest
 from service.orders.models import LabOrder
@@ -52,8 +52,9 @@ __all__ = [
     "Encounter",
     "Facility",
     "FeeSchedule",
-    "FhirIdentifier",
+    "FhirElement",
     "FhirResourceVersion",
+    "FhirToken",
     "IdempotencyRecord",
     "LabOrder",
     "LabTest",

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from service.auth.logic import Principal
 from service.errors import NotFound, PermissionDenied
-from service.fhir import history, identifiers, resources, subsetting
+from service.fhir import history, resources, subsetting
 from service.fhir.mapping import REGISTRY
 from service.fhir.mapping.base import Criterion, FhirType, Refs, SortKey, iso_instant
 from service.fhir.outcomes import MultipleMatches, NotSupported, UpdateCreateNotSupported, invalid
@@ -195,9 +195,7 @@ def conditional_matches(
 def _written(ctx: Context, mapping: FhirType, status: int, row: Any, resource: dict[str, Any],
              root: str | None, method: str) -> Written:  # fmt: skip
     """A stored create or update: its identifiers kept, its version snapshotted for vread."""
-    if mapping.keeps_identifiers:
-        identifiers.store(ctx.session, ctx.actor.organization_id, mapping.type_name, row.id,
-                          resource.get("identifier"), root or mapping.type_name)  # fmt: skip
+    mapping.keep(ctx.session, ctx.actor.organization_id, row, resource, root or mapping.type_name)
     written = Written(status, mapping, row, mapping.to_fhir(row))
     if mapping.keeps_history:
         history.record(ctx.session, ctx.actor.organization_id, written.resource, method)

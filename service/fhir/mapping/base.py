@@ -17,7 +17,7 @@ from service import crud
 from service.audit import logic as audit
 from service.auth.logic import Principal
 from service.errors import DomainError, FieldError, InvalidInput, NotFound
-from service.fhir import identifiers
+from service.fhir import kept
 from service.fhir.outcomes import NotSupported, invalid
 from service.paging import decode_cursor, encode_cursor
 
@@ -192,6 +192,14 @@ class FhirType(ABC):
     def current(self, session: Session, actor: Principal, record_id: str) -> dict[str, Any]:
         return self.to_fhir(self.read(session, actor, record_id))
 
+    def keep(self, session: Session, organization_id: str, row: Any, resource: dict[str, Any],
+             root: str) -> None:  # fmt: skip
+        """After a create or update: what the record has no column for (kept.py)."""
+        if self.keeps_identifiers:
+            tokens = kept.identifier_tokens(resource.get("identifier"))
+            kept.store_tokens(session, organization_id, self.type_name, row.id, "identifier",
+                              tokens, root)  # fmt: skip
+
     def exists(self, session: Session, actor: Principal, record_id: str) -> bool:
         """Whether an update has something to update (else 405: no update-as-create)."""
         return True  # types that override `update` answer their own 404
@@ -274,9 +282,9 @@ class FhirType(ABC):
             body["meta"]["profile"] = list(self.profiles)
         body.update(self.render(row))
         if self.keeps_identifiers:
-            kept = identifiers.rendered(row, self.type_name)
-            if kept:
-                body["identifier"] = kept + body.get("identifier", [])
+            identifiers = kept.identifiers_of(row, self.type_name)
+            if identifiers:
+                body["identifier"] = identifiers + body.get("identifier", [])
         return body
 
 
@@ -289,7 +297,9 @@ def _id_filter(model: Any) -> Apply:
 
 def identifier_filter(model: Any, type_name: str) -> Apply:
     def apply(query: SelectOfScalar[Any], c: Criterion) -> SelectOfScalar[Any]:
-        return query.where(col(model.id).in_(identifiers.matching_ids(type_name, c.values)))
+        return query.where(
+            col(model.id).in_(kept.matching_ids(type_name, "identifier", c.values))
+        )
 
     return apply
 

@@ -17,7 +17,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from service.auth.logic import Principal
 from service.errors import InvalidInput, NotFound
-from service.fhir import identifiers
+from service.fhir import kept
 from service.fhir.mapping.base import (
     Criterion,
     Include,
@@ -84,7 +84,7 @@ def _identifier(query: SelectOfScalar[Any], c: Criterion) -> SelectOfScalar[Any]
     return query.where(
         sa.or_(
             col(Specimen.accession).in_(accessions),
-            col(Specimen.id).in_(identifiers.matching_ids("Specimen", c.values)),
+            col(Specimen.id).in_(kept.matching_ids("Specimen", "identifier", c.values)),
         )
     )
 
