@@ -484,7 +484,9 @@ def sorted_page(
 ) -> tuple[list[Any], str | None]:
     order = []
     for key in sort:
-        column = col(mapping.sort_column(key, model))
+        column = mapping.sort_column(key, model)
+        if not isinstance(column, sa.ColumnElement):
+            column = col(column)
         order.append(column.desc() if key.descending else column.asc())
     offset = offset_of(cursor)
     rows = list(

@@ -84,10 +84,11 @@ def _compare(field: Any, prefix: str, start: Any, end: Any, name: str) -> Any:
 
 
 def date_filter(column: Any) -> Apply:
-    """On a date column the range is widened to whole days; on an instant column it is exact."""
-    is_date = isinstance(col(column).type, sa.Date) and not isinstance(
-        col(column).type, sa.DateTime
-    )
+    """On a date column the range is widened to whole days; on an instant column (or an
+    expression of one) it is exact."""
+    if not isinstance(column, sa.ColumnElement):
+        column = col(column)
+    is_date = isinstance(column.type, sa.Date) and not isinstance(column.type, sa.DateTime)
 
     def apply(query: SelectOfScalar[Any], c: Criterion) -> SelectOfScalar[Any]:
         alternatives = []
@@ -98,7 +99,7 @@ def date_filter(column: Any) -> Apply:
             if is_date:
                 low = start.date()
                 high = end.date() if end.time() == datetime.min.time() else end.date() + timedelta(1)
-            alternatives.append(_compare(col(column), prefix, low, high, c.name))
+            alternatives.append(_compare(column, prefix, low, high, c.name))
         return query.where(sa.or_(*alternatives))
 
     return apply

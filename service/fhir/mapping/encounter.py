@@ -37,6 +37,7 @@ from service.coding.models import Encounter
 from service.coding.schemas import EncounterCreate
 from service.directory.models import Facility, Provider
 from service.errors import InvalidInput
+from service.fhir import kept
 from service.fhir.mapping.base import (
     Criterion,
     Include,
@@ -132,6 +133,10 @@ def _code_extension(resource: dict[str, Any], url: str) -> tuple[str, Any] | Non
     return None
 
 
+def _type(query: SelectOfScalar[Any], c: Criterion) -> SelectOfScalar[Any]:
+    return query.where(col(Encounter.id).in_(kept.matching_ids("Encounter", "type", c.values)))
+
+
 class EncounterType(TableMapping):
     type_name = "Encounter"
     resource = ENCOUNTERS
@@ -163,6 +168,10 @@ class EncounterType(TableMapping):
             "status", "token",
             "planned (open), in-progress (coded), finished (ready, billed); or a coding status.",
             _status,
+        ),
+        "type": SearchParam(
+            "type", "token", "A coding of Encounter.type, as the EHR sent it (e.g. CPT 99213).",
+            _type,
         ),
     }  # fmt: skip
     includes: ClassVar[dict[str, Include]] = {
@@ -296,6 +305,15 @@ class EncounterType(TableMapping):
         except InvalidInput as exc:
             raise translated(exc, mapped.fields, self.type_name) from None
 
+    def keep(self, session: Session, organization_id: str, row: Any, resource: dict[str, Any],
+             root: str) -> None:  # fmt: skip
+        """Encounter.type has no column: kept as sent, its codings searchable."""
+        super().keep(session, organization_id, row, resource, root)
+        types = resource.get("type")
+        kept.keep(session, organization_id, "Encounter", row.id, "type", types)
+        kept.store_tokens(session, organization_id, "Encounter", row.id, "type",
+                          kept.concept_tokens(types), root)  # fmt: skip
+
     def render(self, row: Any) -> dict[str, Any]:
         session = session_of(row)
         billing = session.get(Provider, row.billing_provider_id)
@@ -316,8 +334,11 @@ class EncounterType(TableMapping):
             "extension": extension,
             "status": STATUS[row.status],
             "class": {"system": V3_ACT_CODE, "code": "AMB", "display": "ambulatory"},
-            "subject": _ref("Patient", row.patient_id),
         }
+        types = kept.kept(row, "Encounter").get("type")
+        if types:
+            body["type"] = types
+        body["subject"] = _ref("Patient", row.patient_id)
         participants = []
         if row.rendering_provider_id:
             participants.append(
