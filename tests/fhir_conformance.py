@@ -34,7 +34,8 @@ def ele1_violations(value: Any, path: str = "$") -> list[str]:
 def check_body(body: Any) -> None:
     problems = ele1_violations(body)
     assert not problems, f"ele-1: empty elements at {problems[:10]}"
-    assert isinstance(body, dict) and "resourceType" in body, "not a FHIR resource"
+    assert isinstance(body, dict), "not a JSON object"
+    assert "resourceType" in body, "not a FHIR resource"
     resources.parse_outgoing(body)
 
 

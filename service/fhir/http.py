@@ -103,8 +103,9 @@ async def _write_conflict(request: Request, exc: Exception) -> Response:
     """A unique index refused a row another request committed meanwhile (two creates of one
     MRN at once): the request changed nothing, and a retry (conditional) finds the winner."""
     body = operation_outcome(
-        409, "Another request stored the same record at the same time; nothing was written. "
-        "Retry (with If-None-Exist, the retry finds it)."
+        409,
+        "Another request stored the same record at the same time; nothing was written. "
+        "Retry (with If-None-Exist, the retry finds it).",
     )
     return await outcome_response(request, 409, body, "conflict")
 

@@ -126,9 +126,7 @@ def instance_history(ctx: Context, type_name: str, record_id: str) -> dict[str, 
     require_interaction(mapping, "history-instance")
     current = read(ctx, type_name, record_id)
     kept = history.versions(ctx.session, ctx.actor.organization_id, type_name, record_id)
-    bodies = [current.resource] + [
-        dict(v.body) for v in kept if v.version != current.version
-    ]
+    bodies = [current.resource] + [dict(v.body) for v in kept if v.version != current.version]
     methods = {v.version: v.method for v in kept}
     url = f"{ctx.base_url}/{type_name}/{record_id}"
     entries = []
@@ -294,7 +292,9 @@ def conditional_update(
     record_id = found[0].id
     if resource.get("id") not in (None, record_id):
         raise invalid(
-            f"{root or type_name}.id", f"must be absent or the matching id ({record_id})", status=400
+            f"{root or type_name}.id",
+            f"must be absent or the matching id ({record_id})",
+            status=400,
         )
     return update(ctx, type_name, record_id, {**resource, "id": record_id},
                   expected_version=None, refs=refs, root=root)  # fmt: skip

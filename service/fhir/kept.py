@@ -54,9 +54,16 @@ def store_tokens(
         if len(system) > _MAX or len(value) > _MAX:
             raise invalid(f"{root}.{param}[{position}]", f"system and value: at most {_MAX}")
         rows.append(
-            FhirToken(organization_id=organization_id, resource_type=type_name,
-                      resource_id=resource_id, param=param, position=position, system=system,
-                      value=value, element=element)  # fmt: skip
+            FhirToken(
+                organization_id=organization_id,
+                resource_type=type_name,
+                resource_id=resource_id,
+                param=param,
+                position=position,
+                system=system,
+                value=value,
+                element=element,
+            )
         )
     session.exec(
         delete(FhirToken).where(

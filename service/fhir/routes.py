@@ -156,9 +156,7 @@ def _add_type_routes(mapping: FhirType) -> None:
         ctx = interactions.Context(session, user, base_url(request))
         return FhirResponse(interactions.instance_history(ctx, type_name, record_id))
 
-    async def conditional_update(
-        request: Request, session: SessionDep, user: Writer
-    ) -> Response:
+    async def conditional_update(request: Request, session: SessionDep, user: Writer) -> Response:
         check_format(request)
         query = urlencode([(k, v) for k, v in request.query_params.multi_items()
                            if k != "_format"])  # fmt: skip

@@ -27,7 +27,8 @@ class Shape:
 
 
 def parse(pairs: list[tuple[str, str]], *, search: bool) -> Shape:
-    summary, elements = "false", ()
+    summary = "false"
+    elements: tuple[str, ...] = ()
     for key, value in pairs:
         if key == "_summary":
             if value == "text":

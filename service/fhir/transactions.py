@@ -126,9 +126,7 @@ def _order(entries: list[_Entry]) -> list[_Entry]:
     while pending:
         ready = [e for e in writes if e.index in pending and pending[e.index] <= done]
         if not ready:
-            raise invalid(
-                "Bundle.entry", "references between entries form a cycle", status=400
-            )
+            raise invalid("Bundle.entry", "references between entries form a cycle", status=400)
         for entry in ready:
             ordered.append(entry)
             pending.pop(entry.index)

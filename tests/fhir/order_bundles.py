@@ -40,7 +40,9 @@ class Directory:
 
 def add_lab_tests(session: Session, tenant: Tenant) -> None:
     for payload in (glucose_test_payload(), hba1c_test_payload()):
-        labtest_logic.add_lab_test(session, principal(tenant), LabTestCreate.model_validate(payload))
+        labtest_logic.add_lab_test(
+            session, principal(tenant), LabTestCreate.model_validate(payload)
+        )
     session.commit()
 
 

@@ -41,7 +41,8 @@ def test_metadata_lists_exactly_what_is_supported(client: TestClient) -> None:
         assert interactions[read_only] == ["read", "search-type"]
     # ele-1: a type without includes leaves searchInclude out (no empty array).
     includes = {r["type"]: r.get("searchInclude", []) for r in rest["resource"]}
-    assert includes["Patient"] == [] and "searchInclude" not in json.dumps(
+    assert includes["Patient"] == []
+    assert "searchInclude" not in json.dumps(
         next(r for r in rest["resource"] if r["type"] == "Patient")
     )
     assert "ServiceRequest:specimen" in includes["ServiceRequest"]

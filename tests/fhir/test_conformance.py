@@ -24,7 +24,7 @@ def test_empty_elements_are_caught(body: dict[str, object]) -> None:
 
 
 def test_invalid_fhir_is_caught() -> None:
-    with pytest.raises(ValueError):  # pydantic's ValidationError is a ValueError
+    with pytest.raises(ValueError, match="birthDate"):  # pydantic's ValidationError
         fhir_conformance.check_body({"resourceType": "Patient", "birthDate": "1985-13-45"})
 
 

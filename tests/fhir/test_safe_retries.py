@@ -240,8 +240,9 @@ def test_two_copies_of_an_order_bundle_at_once_create_one_of_each(ordering_app: 
         add_lab_tests(session, tenant)
     headers = {**tenant.headers("integration"), "Content-Type": FHIR_JSON}
     made = asyncio.run(
-        _post_together(ordering_app, [("/fhir/" + r["resourceType"], r)
-                                      for r in DIRECTORY_RESOURCES], headers)  # fmt: skip
+        _post_together(
+            ordering_app, [("/fhir/" + r["resourceType"], r) for r in DIRECTORY_RESOURCES], headers
+        )
     )
     assert [r.status_code for r in made] == [201, 201, 201], [r.text for r in made]
     directory = Directory(*(r.json()["id"] for r in made))
@@ -250,9 +251,7 @@ def test_two_copies_of_an_order_bundle_at_once_create_one_of_each(ordering_app: 
     answers = asyncio.run(_post_together(ordering_app, [("/fhir", bundle)] * 2, headers))
 
     assert [r.status_code for r in answers] == [200, 200], [r.text for r in answers]
-    statuses = sorted(
-        tuple(e["response"]["status"] for e in r.json()["entry"]) for r in answers
-    )
+    statuses = sorted(tuple(e["response"]["status"] for e in r.json()["entry"]) for r in answers)
     assert statuses == [("200 OK",) * 5, ("201 Created",) * 5]
     with factory() as session:
         assert _counts(session) == ONE_OF_EACH

@@ -297,9 +297,7 @@ def _id_filter(model: Any) -> Apply:
 
 def identifier_filter(model: Any, type_name: str) -> Apply:
     def apply(query: SelectOfScalar[Any], c: Criterion) -> SelectOfScalar[Any]:
-        return query.where(
-            col(model.id).in_(kept.matching_ids(type_name, "identifier", c.values))
-        )
+        return query.where(col(model.id).in_(kept.matching_ids(type_name, "identifier", c.values)))
 
     return apply
 

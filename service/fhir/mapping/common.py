@@ -23,8 +23,8 @@ from service.fhir.mapping.base import (
     SearchResult,
     SortKey,
     apply_criteria,
-    sorted_page,
     iso_instant,
+    sorted_page,
 )
 from service.fhir.outcomes import NotSupported, invalid
 from service.paging import fetch_page

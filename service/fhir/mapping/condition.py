@@ -39,9 +39,9 @@ from service.fhir.mapping.base import (
     split_token,
     unsupported_param,
 )
-from service.fhir.mapping.dates import date_filter
 from service.fhir.mapping.common import ICD10CM_SYSTEM, codings, not_found
 from service.fhir.mapping.coverage import _patients, reference_ids
+from service.fhir.mapping.dates import date_filter
 from service.fhir.mapping.encounter import READERS, WRITERS, condition_id, encounters_by_id
 from service.fhir.outcomes import NotSupported, invalid
 from service.paging import decode_cursor, encode_cursor
@@ -291,7 +291,7 @@ class ConditionType(FhirType):
                            for v in c.values):  # fmt: skip
                     ids = set()
             elif c.name == "_lastUpdated":
-                query = date_filter(Encounter.updated_at)(query, c)
+                query = date_filter(Encounter.updated_at)(query, c)  # type: ignore[arg-type,assignment]
             else:
                 raise unsupported_param(self.type_name, c)
         found = [

@@ -37,14 +37,14 @@ def parse_range(name: str, value: str) -> tuple[str, datetime, datetime]:
             year, month, day = (int(p) if p else None for p in partial.groups())
             assert year is not None
             if month is None:
-                start, end = datetime(year, 1, 1), datetime(year + 1, 1, 1)
+                start, end = datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
             elif day is None:
-                start = datetime(year, month, 1)
+                start = datetime(year, month, 1, tzinfo=UTC)
                 end = start + timedelta(days=calendar.monthrange(year, month)[1])
             else:
-                start = datetime(year, month, day)
+                start = datetime(year, month, day, tzinfo=UTC)
                 end = start + timedelta(days=1)
-            return prefix, start.replace(tzinfo=UTC), end.replace(tzinfo=UTC)
+            return prefix, start, end
         if "T" not in text:
             raise ValueError(text)
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -98,7 +98,9 @@ def date_filter(column: Any) -> Apply:
             high: Any = end
             if is_date:
                 low = start.date()
-                high = end.date() if end.time() == datetime.min.time() else end.date() + timedelta(1)
+                high = (
+                    end.date() if end.time() == datetime.min.time() else end.date() + timedelta(1)
+                )
             alternatives.append(_compare(column, prefix, low, high, c.name))
         return query.where(sa.or_(*alternatives))
 

@@ -27,10 +27,10 @@ from service.fhir.mapping.dates import date_filter
 from service.fhir.mapping.fixed import fixed_token
 from service.fhir.mapping.service_request import test_concept
 from service.fhir.mapping.specimen import _accession
+from service.labtests.models import LabTest
 from service.labtests.roles import RESULT_READERS
 from service.results.models import Result
 from service.specimens import logic as specimen_logic
-from service.labtests.models import LabTest
 from service.specimens.models import Specimen, SpecimenTest
 
 V2_0074 = "http://terminology.hl7.org/CodeSystem/v2-0074"

@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from service.auth.logic import Principal
+from service.columns import UTCDateTime
 from service.fhir.mapping.base import Criterion, Include, SearchParam, id_param, split_token
 from service.fhir.mapping.common import (
     LAB_COMPONENT_SYSTEM,
@@ -23,7 +24,6 @@ from service.fhir.mapping.common import (
     number,
     session_of,
 )
-from service.columns import UTCDateTime
 from service.fhir.mapping.coverage import _patients, reference_filter
 from service.fhir.mapping.dates import date_filter
 from service.fhir.mapping.fixed import fixed_token

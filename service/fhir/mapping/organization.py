@@ -47,8 +47,8 @@ from service.fhir.mapping.datatypes import (
     render_address,
     render_phone,
 )
-from service.fhir.mapping.practitioner import DIRECTORY_WRITERS, incoming_npi, npi_identifier
 from service.fhir.mapping.dates import date_filter
+from service.fhir.mapping.practitioner import DIRECTORY_WRITERS, incoming_npi, npi_identifier
 from service.fhir.outcomes import NotSupported, invalid
 from service.paging import decode_cursor, encode_cursor
 
@@ -266,7 +266,10 @@ class OrganizationType(FhirType):
         return None
 
     def exists(self, session: Session, actor: Principal, record_id: str) -> bool:
-        return record_id == actor.organization_id or self._locate(session, actor, record_id) is not None
+        return (
+            record_id == actor.organization_id
+            or self._locate(session, actor, record_id) is not None
+        )
 
     def read(self, session: Session, actor: Principal, record_id: str) -> Any:
         if record_id == actor.organization_id:

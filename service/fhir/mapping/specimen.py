@@ -2,9 +2,10 @@
 ServiceRequest, i.e. a lab order) through the specimens capability, which assigns the accession
 number (`accessionIdentifier`, system urn:backoffice:accession; the EHR's own accession is not
 kept, its `identifier`s are). `collection.collectedDateTime` collects it at once,
-`collection.quantity` is its volume, `container[0].type.text` its container. No update: the lab moves specimens through their status
-machine (REST); FHIR status is available / unavailable (ordered, disposed) / unsatisfactory
-(rejected), the lab status is the extension urn:backoffice:fhir:specimen-status.
+`collection.quantity` is its volume, `container[0].type.text` its container. No update: the
+lab moves specimens through their status machine (REST); FHIR status is available /
+unavailable (ordered, disposed) / unsatisfactory (rejected), the lab status is the extension
+urn:backoffice:fhir:specimen-status.
 """
 
 from collections.abc import Sequence
