@@ -10,11 +10,13 @@ from service.fhir.models import FhirResourceVersion
 from service.records import utcnow
 
 
-def record(session: Session, organization_id: str, resource: dict[str, Any], method: str) -> None:
+def record(session: Session, organization_id: str, resource: dict[str, Any], method: str,
+           *, fresh: bool = False) -> None:  # fmt: skip
+    """Keeps this version (once; `fresh`: a resource just created has no version kept yet)."""
     version = int(resource["meta"]["versionId"])
     type_name, resource_id = resource["resourceType"], resource["id"]
-    if get(session, organization_id, type_name, resource_id, version) is not None:
-        return  # the same version answered twice (a replayed write)
+    if not fresh and get(session, organization_id, type_name, resource_id, version) is not None:
+        return  # kept already (an update that changed nothing, or a replaced version)
     session.add(
         FhirResourceVersion(
             organization_id=organization_id,
@@ -26,7 +28,6 @@ def record(session: Session, organization_id: str, resource: dict[str, Any], met
             body=resource,
         )
     )
-    session.flush()
 
 
 def get(

@@ -193,10 +193,12 @@ def conditional_matches(
 def _written(ctx: Context, mapping: FhirType, status: int, row: Any, resource: dict[str, Any],
              root: str | None, method: str) -> Written:  # fmt: skip
     """A stored create or update: its identifiers kept, its version snapshotted for vread."""
-    mapping.keep(ctx.session, ctx.actor.organization_id, row, resource, root or mapping.type_name)
+    mapping.keep(ctx.session, ctx.actor.organization_id, row, resource,
+                 root or mapping.type_name, fresh=status == 201)  # fmt: skip
     written = Written(status, mapping, row, mapping.to_fhir(row))
     if mapping.keeps_history:
-        history.record(ctx.session, ctx.actor.organization_id, written.resource, method)
+        history.record(ctx.session, ctx.actor.organization_id, written.resource, method,
+                       fresh=status == 201)  # fmt: skip
     return written
 
 

@@ -47,8 +47,11 @@ def store_tokens(
     param: str,
     tokens: list[tuple[int, str, str, dict[str, Any]]],
     root: str,
+    *,
+    fresh: bool = False,
 ) -> None:
-    """Replaces the resource's tokens of `param` (PUT sends the whole resource)."""
+    """Replaces the resource's tokens of `param` (PUT sends the whole resource); `fresh`: the
+    resource was just created, there is nothing to replace."""
     rows = []
     for position, system, value, element in tokens:
         if len(system) > _MAX or len(value) > _MAX:
@@ -65,15 +68,15 @@ def store_tokens(
                 element=element,
             )
         )
-    session.exec(
-        delete(FhirToken).where(
-            col(FhirToken.resource_type) == type_name,
-            col(FhirToken.resource_id) == resource_id,
-            col(FhirToken.param) == param,
+    if not fresh:
+        session.exec(
+            delete(FhirToken).where(
+                col(FhirToken.resource_type) == type_name,
+                col(FhirToken.resource_id) == resource_id,
+                col(FhirToken.param) == param,
+            )
         )
-    )
     session.add_all(rows)
-    session.flush()
 
 
 def identifiers_of(row: Any, type_name: str) -> list[dict[str, Any]]:
@@ -112,20 +115,22 @@ def matching_ids(type_name: str, param: str, values: Sequence[str]) -> SelectOfS
     )
 
 
-def keep(session: Session, organization_id: str, type_name: str, resource_id: str, name: str,
-         value: list[Any] | None) -> None:  # fmt: skip
-    """Keeps (or, given nothing, forgets) one element of a resource as sent."""
-    session.exec(
-        delete(FhirElement).where(
-            col(FhirElement.resource_type) == type_name,
-            col(FhirElement.resource_id) == resource_id,
-            col(FhirElement.name) == name,
+def keep(session: Session, organization_id: str, type_name: str, resource_id: str,
+         elements: dict[str, list[Any] | None], *, fresh: bool = False) -> None:  # fmt: skip
+    """Keeps the elements of a resource as sent (one given as nothing is forgotten)."""
+    if not fresh:
+        session.exec(
+            delete(FhirElement).where(
+                col(FhirElement.resource_type) == type_name,
+                col(FhirElement.resource_id) == resource_id,
+                col(FhirElement.name).in_(list(elements)),
+            )
         )
-    )
-    if value:
-        session.add(FhirElement(organization_id=organization_id, resource_type=type_name,
-                                resource_id=resource_id, name=name, value=value))  # fmt: skip
-    session.flush()
+    session.add_all(
+        FhirElement(organization_id=organization_id, resource_type=type_name,
+                    resource_id=resource_id, name=name, value=value)
+        for name, value in elements.items() if value
+    )  # fmt: skip
 
 
 def kept(row: Any, type_name: str) -> dict[str, list[Any]]:

@@ -193,12 +193,12 @@ class FhirType(ABC):
         return self.to_fhir(self.read(session, actor, record_id))
 
     def keep(self, session: Session, organization_id: str, row: Any, resource: dict[str, Any],
-             root: str) -> None:  # fmt: skip
-        """After a create or update: what the record has no column for (kept.py)."""
+             root: str, *, fresh: bool) -> None:  # fmt: skip
+        """After a create (`fresh`) or update: what the record has no column for (kept.py)."""
         if self.keeps_identifiers:
             tokens = kept.identifier_tokens(resource.get("identifier"))
             kept.store_tokens(session, organization_id, self.type_name, row.id, "identifier",
-                              tokens, root)  # fmt: skip
+                              tokens, root, fresh=fresh)  # fmt: skip
 
     def exists(self, session: Session, actor: Principal, record_id: str) -> bool:
         """Whether an update has something to update (else 405: no update-as-create)."""

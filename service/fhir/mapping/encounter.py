@@ -306,13 +306,13 @@ class EncounterType(TableMapping):
             raise translated(exc, mapped.fields, self.type_name) from None
 
     def keep(self, session: Session, organization_id: str, row: Any, resource: dict[str, Any],
-             root: str) -> None:  # fmt: skip
+             root: str, *, fresh: bool) -> None:  # fmt: skip
         """Encounter.type has no column: kept as sent, its codings searchable."""
-        super().keep(session, organization_id, row, resource, root)
+        super().keep(session, organization_id, row, resource, root, fresh=fresh)
         types = resource.get("type")
-        kept.keep(session, organization_id, "Encounter", row.id, "type", types)
+        kept.keep(session, organization_id, "Encounter", row.id, {"type": types}, fresh=fresh)
         kept.store_tokens(session, organization_id, "Encounter", row.id, "type",
-                          kept.concept_tokens(types), root)  # fmt: skip
+                          kept.concept_tokens(types), root, fresh=fresh)  # fmt: skip
 
     def render(self, row: Any) -> dict[str, Any]:
         session = session_of(row)

@@ -177,10 +177,10 @@ class PatientType(TableMapping):
         return Mapped(document, fields)
 
     def keep(self, session: Session, organization_id: str, row: Any, resource: dict[str, Any],
-             root: str) -> None:  # fmt: skip
-        super().keep(session, organization_id, row, resource, root)
-        for name, value in _kept_elements(resource).items():
-            kept.keep(session, organization_id, "Patient", row.id, name, value)
+             root: str, *, fresh: bool) -> None:  # fmt: skip
+        super().keep(session, organization_id, row, resource, root, fresh=fresh)
+        kept.keep(session, organization_id, "Patient", row.id, _kept_elements(resource),
+                  fresh=fresh)  # fmt: skip
 
     def render(self, row: Any) -> dict[str, Any]:
         body: dict[str, Any] = {
