@@ -4,7 +4,7 @@ Encounter.type), searchable with `[system]|[value]`, so that an EHR's conditiona
 (`ifNoneExist: identifier=…`) finds what its first attempt created; and elements kept as sent
 (US Core extensions, email, communication, the given names as a list)."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -116,7 +116,7 @@ def matching_ids(type_name: str, param: str, values: Sequence[str]) -> SelectOfS
 
 
 def keep(session: Session, organization_id: str, type_name: str, resource_id: str,
-         elements: dict[str, list[Any] | None], *, fresh: bool = False) -> None:  # fmt: skip
+         elements: Mapping[str, list[Any] | None], *, fresh: bool = False) -> None:  # fmt: skip
     """Keeps the elements of a resource as sent (one given as nothing is forgotten)."""
     if not fresh:
         session.exec(
