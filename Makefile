@@ -9,7 +9,8 @@ PORT ?= 8000
 ORG ?= clinic
 PYTEST_ARGS ?=
 
-.PHONY: install curl run migrate lint test test-sqlite test-postgres stress fuzz bench clean
+.PHONY: install curl wrk run migrate lint test test-sqlite test-postgres stress fuzz bench bench-http \
+	clean
 
 install: $(STAMP)
 
@@ -38,6 +39,11 @@ lint: install
 curl:
 	@command -v curl >/dev/null || (export DEBIAN_FRONTEND=noninteractive; \
 	  apt-get update -qq >/dev/null && apt-get install -y -qq curl >/dev/null)
+
+# HTTP benchmarks run wrk; Debian's package when missing (make bench only, not make test).
+wrk:
+	@command -v wrk >/dev/null || (export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq >/dev/null && apt-get install -y -qq wrk >/dev/null)
 
 test-sqlite: install curl
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
@@ -68,5 +74,11 @@ fuzz: install
 
 # Every benchmark under bench/ (SQLite, then PostgreSQL where a script takes --postgres) into
 # bench/RESULTS.md; 10-15 minutes on two cores, not part of make test.
-bench: install
+bench: install wrk
 	scripts/with-postgres.sh $(BIN)/python bench/run_all.py
+
+# wrk against `backoffice serve` (SQLite, demo data) beside a bare FastAPI route, same run:
+# the code search typeahead by default; ROUTES="--route name=/path ..." for others.
+ROUTES ?=
+bench-http: install wrk
+	$(BIN)/python bench/bench_http_wrk.py $(ROUTES)

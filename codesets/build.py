@@ -577,6 +577,27 @@ def write_outputs(built: Sequence[Built], out: Path) -> list[dict[str, object]]:
     return entries
 
 
+SYNONYMS = "synonyms.tsv"
+SYNONYMS_SOURCE = (
+    "codesets/synonyms.tsv (hand-written for this project: clinical abbreviations, lay terms and "
+    "index terms coders type, each mapped to a phrase of the set's titles or to a code)"
+)
+
+
+def synonyms_entry(root: Path) -> dict[str, object]:
+    """The manifest's record of the search synonym table: its source, size and SHA-256."""
+    data = (root / SYNONYMS).read_bytes()
+    lines = data.decode("utf-8").splitlines()
+    rows = [line for line in lines if line.strip() and not line.startswith(("#", "system\t"))]
+    return {
+        "file": SYNONYMS,
+        "source": SYNONYMS_SOURCE,
+        "sha256": sha256_bytes(data),
+        "rows": len(rows),
+        "licence": "written for this project; no licensed text",
+    }
+
+
 def iter_report(entries: Iterable[dict[str, object]]) -> Iterator[str]:
     for entry in entries:
         yield f"{entry['file']}: {entry['rows']} rows ({entry['billable']} billable)"
@@ -605,7 +626,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         built = build_icd(cache, Path(args.shared_dir)) + build_small(HERE / "src")
     out = Path(args.out)
     entries = write_outputs(built, out)
-    manifest = {"format": 1, "columns": list(ICD_HEADER), "entries": entries}
+    manifest = {
+        "format": 1,
+        "columns": list(ICD_HEADER),
+        "entries": entries,
+        "synonyms": synonyms_entry(HERE),
+    }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     for line in iter_report(entries):
         print(line)

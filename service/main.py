@@ -14,6 +14,7 @@ from service.audit.logic import SessionAuditWriter
 from service.auth import routes as auth_routes
 from service.claims import routes as claim_routes
 from service.codesets import routes as codeset_routes
+from service.codesets.warming import VersionCache
 from service.coding import routes as coding_routes
 from service.db import SessionFactory, engine_for, session_factory_for
 from service.directory import routes as directory_routes
@@ -67,10 +68,13 @@ def create_app(
     *,
     engine: Engine | None = None,
     session_factory: SessionFactory | None = None,
+    warm_code_indexes: bool = False,
 ) -> FastAPI:
     settings = settings or get_settings()
     engine = engine or engine_for(settings)
     app = FastAPIOffline(
+        # The served app builds the code search indexes before its first request (issue 21).
+        lifespan=codeset_routes.warm_code_indexes if warm_code_indexes else None,
         title="Back office service",
         version="0.1.0",
         description=(
@@ -82,6 +86,7 @@ def create_app(
     app.state.session_factory = session_factory or session_factory_for(engine)
     # Denials and failures are audited in a transaction of their own, after the rollback.
     app.state.audit_writer = SessionAuditWriter(app.state.session_factory)
+    app.state.code_versions = VersionCache()
     app.state.migration_head = migrate.head_revision()
     problems.install(app)
     fhir_http.install(app)  # routing errors under /fhir as OperationOutcome
@@ -102,4 +107,4 @@ def app_factory() -> FastAPI:
     """Entry point for `uvicorn --factory service.main:app_factory`."""
     settings = get_settings()
     configure_logging(settings.log_level)
-    return create_app(settings)
+    return create_app(settings, warm_code_indexes=True)

@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -138,3 +139,46 @@ def iter_rows(entry: BundleEntry, root: Path = BUNDLE_DIR) -> Iterator[CodeRow]:
 
 def read_rows(set_name: str, version: str, root: Path = BUNDLE_DIR) -> list[CodeRow]:
     return list(iter_rows(get_entry(set_name, version, root), root))
+
+
+# --- search synonyms ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Synonym:
+    """A term coders type and what it stands for in one set's titles (codesets/synonyms.tsv).
+
+    `expansion` is a title phrase, or `code:CODE` for a term no title spells out.
+    """
+
+    system: str  # "*": every system
+    term: str
+    expansion: str
+
+
+def read_synonyms(root: Path = BUNDLE_DIR) -> list[Synonym]:
+    """The curated synonym table, checked against the SHA-256 in the manifest."""
+    raw = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
+    listed = raw.get("synonyms")
+    if not listed:
+        return []
+    data = (root / listed["file"]).read_bytes()
+    if hashlib.sha256(data).hexdigest() != listed["sha256"]:
+        raise BundleError(f"{listed['file']} does not match its SHA-256 in the manifest")
+    synonyms = []
+    for number, line in enumerate(data.decode("utf-8").splitlines(), 1):
+        if not line.strip() or line.startswith(("#", "system\t")):
+            continue
+        cells = line.split("\t")
+        if len(cells) != 3 or not all(cell.strip() for cell in cells):
+            raise BundleError(f"{listed['file']}:{number}: expected system, term, expansion")
+        synonyms.append(Synonym(cells[0], cells[1].lower(), cells[2]))
+    if len(synonyms) != listed["rows"]:
+        raise BundleError(f"{listed['file']}: {len(synonyms)} rows, manifest says {listed['rows']}")
+    return synonyms
+
+
+@cache
+def synonyms_for(system: str) -> tuple[Synonym, ...]:
+    """The table's lines for one system (its own and the `*` lines)."""
+    return tuple(s for s in read_synonyms() if s.system in (system, "*"))

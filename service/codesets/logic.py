@@ -140,13 +140,17 @@ def list_versions(session: Session, system: str | None = None) -> list[VersionIn
     return [VersionInfo(**row) for row in result.mappings()]
 
 
-def version_in_force(session: Session, system: str, on: date) -> InForce:
+def version_in_force(
+    session: Session, system: str, on: date, versions: Sequence[VersionInfo] | None = None
+) -> InForce:
     """The version whose effective range holds `on`; after the newest one's end, still the newest.
 
-    A date in a gap between two versions gets the earlier one, with a warning.
+    A date in a gap between two versions gets the earlier one, with a warning. `versions`:
+    the set's versions as already read (the typeahead's cache), else read now.
     """
     info = get_system(system)
-    versions = list_versions(session, system)
+    if versions is None:
+        versions = list_versions(session, system)
     if not versions:
         raise CodeSetNotLoaded(f"{system} is not loaded; {info.how_to_load}.")
     first = versions[0]
@@ -231,6 +235,11 @@ def index_for(session: Session, version: VersionInfo) -> CodeIndex:
         return index
 
 
+def index_is_built(version: VersionInfo) -> bool:
+    with _cache_lock:
+        return (version.id, version.sha256) in _cache
+
+
 def clear_cache() -> None:
     with _cache_lock:
         _cache.clear()
@@ -259,9 +268,16 @@ class SearchResult:
     rows: list[CodeRow]
 
 
-def search_codes(session: Session, system: str, query: str, on: date, limit: int) -> SearchResult:
+def search_codes(
+    session: Session,
+    system: str,
+    query: str,
+    on: date,
+    limit: int,
+    versions: Sequence[VersionInfo] | None = None,
+) -> SearchResult:
     get_system(system, searchable=True)
-    in_force = version_in_force(session, system, on)
+    in_force = version_in_force(session, system, on, versions)
     index = index_for(session, in_force.version)
     rows = index.search(query, limit) if query.strip() else index.first(limit)
     return SearchResult(system, in_force.version, in_force.warnings, rows)
@@ -344,16 +360,28 @@ def _lookup_in(index: CodeIndex, in_force: InForce, system: str, code: str) -> C
     )
 
 
-def lookup(session: Session, system: str, code: str, on: date) -> CodeLookup:
+def lookup(
+    session: Session,
+    system: str,
+    code: str,
+    on: date,
+    versions: Sequence[VersionInfo] | None = None,
+) -> CodeLookup:
     """The code as it stood on `on`; `found` is False when that version does not have it."""
     get_system(system, searchable=True)
-    in_force = version_in_force(session, system, on)
+    in_force = version_in_force(session, system, on, versions)
     return _lookup_in(index_for(session, in_force.version), in_force, system, code)
 
 
-def get_code(session: Session, system: str, code: str, on: date) -> CodeLookup:
+def get_code(
+    session: Session,
+    system: str,
+    code: str,
+    on: date,
+    versions: Sequence[VersionInfo] | None = None,
+) -> CodeLookup:
     """Like `lookup`, but a code missing on that date is a CodeNotFound error."""
-    found = lookup(session, system, code, on)
+    found = lookup(session, system, code, on, versions)
     if not found.found:
         raise CodeNotFound(
             f"{display_code(found.code, system)} is not a code in {found.version.label} "

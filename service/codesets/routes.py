@@ -3,10 +3,14 @@
 Code sets are not patient data, so these reads are not audited.
 """
 
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+import anyio
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from sqlmodel import Session
 
 from service.api.deps import allow
@@ -24,6 +28,7 @@ from service.codesets.schemas import (
     validate_read,
 )
 from service.codesets.search import MAX_LIMIT
+from service.codesets.warming import IndexWarmer, VersionCache
 from service.db import ReadSessionDep, run_read
 from service.schemas_common import IsoDate
 
@@ -33,6 +38,33 @@ router = APIRouter(prefix="/api/v1/codes", tags=["codes"])
 # routes are async and do their work in one worker thread (run_read): fewer thread hops.
 Reader = Annotated[Principal, allow(*Role, read_only=True)]
 _DATE_HELP = "Date of service (YYYY-MM-DD); default today in the organization's time zone"
+log = logging.getLogger(__name__)
+
+
+async def _version_cache(request: Request) -> VersionCache:
+    # async: a plain def dependency would cost a worker-thread hop per keystroke
+    cache: VersionCache = request.app.state.code_versions
+    return cache
+
+
+Versions = Annotated[VersionCache, Depends(_version_cache)]
+
+
+@asynccontextmanager
+async def warm_code_indexes(app: FastAPI) -> AsyncIterator[None]:
+    """Lifespan: the indexes of the versions in force are built before the first request
+    (seconds of CPU a user would otherwise wait for), then kept current by a thread."""
+    warmer = IndexWarmer(app.state.session_factory, app.state.code_versions)
+    try:
+        built = await anyio.to_thread.run_sync(warmer.refresh)
+        log.info("code search indexes ready: %d", built)
+    except Exception:  # no database yet: the warmer's next pass, or the first search, builds
+        log.warning("code search indexes not built at start-up", exc_info=True)
+    warmer.start()
+    try:
+        yield
+    finally:
+        warmer.stop()
 
 
 def _on(session: Session, user: Principal, on: date | None) -> date:
@@ -46,15 +78,30 @@ def _validate(session: Session, user: Principal, data: CodeValidateRequest) -> C
 
 
 def _search(
-    session: Session, user: Principal, system: str, q: str, on: date | None, limit: int
+    session: Session,
+    user: Principal,
+    versions: VersionCache,
+    system: str,
+    q: str,
+    on: date | None,
+    limit: int,
 ) -> CodeSearchRead:
     day = _on(session, user, on)
-    return search_read(logic.search_codes(session, system, q, day, limit))
+    known = versions.versions(session, system)
+    return search_read(logic.search_codes(session, system, q, day, limit, known))
 
 
-def _read(session: Session, user: Principal, system: str, code: str, on: date | None) -> CodeRead:
+def _read(
+    session: Session,
+    user: Principal,
+    versions: VersionCache,
+    system: str,
+    code: str,
+    on: date | None,
+) -> CodeRead:
     day = _on(session, user, on)
-    return code_read(logic.get_code(session, system, code, day))
+    known = versions.versions(session, system)
+    return code_read(logic.get_code(session, system, code, day, known))
 
 
 @router.post("/validate", responses=problem_responses(400, 401, 403, 415, 422))
@@ -69,12 +116,15 @@ async def search(
     system: str,
     session: ReadSessionDep,
     user: Reader,
+    versions: Versions,
     q: Annotated[str, Query(max_length=200)] = "",
     on: Annotated[IsoDate | None, Query(alias="date", description=_DATE_HELP)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
 ) -> CodeSearchRead:
-    """Typeahead: the exact code, then codes starting with `q`, then titles with every word."""
-    return await run_read(session, _search, user, system, q, on, limit)
+    """Typeahead: a code (with or without the dot) and the codes below it; else titles with
+    every word (abbreviations, synonyms and one-letter typos included), the billable code
+    that the words explain best first, "unspecified" before rarer specific codes."""
+    return await run_read(session, _search, user, versions, system, q, on, limit)
 
 
 @router.get("/{system}/{code}", responses=problem_responses(401, 403, 404, 422))
@@ -83,6 +133,7 @@ async def read(
     code: Annotated[str, Path(max_length=40)],
     session: ReadSessionDep,
     user: Reader,
+    versions: Versions,
     on: Annotated[IsoDate | None, Query(alias="date", description=_DATE_HELP)] = None,
 ) -> CodeRead:
-    return await run_read(session, _read, user, system, code, on)
+    return await run_read(session, _read, user, versions, system, code, on)

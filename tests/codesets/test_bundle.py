@@ -1,7 +1,9 @@
 """The committed code-set bundle: manifest and files agree, and the ICD-10-CM years hold."""
 
 import gzip
+import hashlib
 import itertools
+import json
 import shutil
 from datetime import timedelta
 from functools import cache
@@ -18,6 +20,7 @@ from service.codesets.bundle import (
     iter_rows,
     load_manifest,
     read_rows,
+    read_synonyms,
 )
 
 
@@ -199,3 +202,25 @@ def test_a_damaged_file_is_refused_before_any_row_is_read(tmp_path: Path) -> Non
 def test_an_unknown_set_version_is_an_error() -> None:
     with pytest.raises(BundleError, match="not bundled"):
         get_entry("icd10cm", "2019")
+
+
+def test_the_search_synonym_table_is_in_the_manifest_with_its_source_size_and_hash() -> None:
+    raw = json.loads((BUNDLE_DIR / "manifest.json").read_text(encoding="utf-8"))
+    listed = raw["synonyms"]
+    data = (BUNDLE_DIR / listed["file"]).read_bytes()
+
+    assert listed["source"].startswith("codesets/synonyms.tsv")
+    assert hashlib.sha256(data).hexdigest() == listed["sha256"]
+    assert listed["rows"] == len(read_synonyms()) >= 200
+    assert {"uti", "gerd", "afib", "copd", "ckd", "htn", "annual physical"} <= {
+        s.term for s in read_synonyms()
+    }
+
+
+def test_a_hand_edited_synonym_table_does_not_load(tmp_path: Path) -> None:
+    shutil.copy(BUNDLE_DIR / "manifest.json", tmp_path / "manifest.json")
+    text = (BUNDLE_DIR / "synonyms.tsv").read_text(encoding="utf-8")
+    (tmp_path / "synonyms.tsv").write_text(text + "icd10cm\tzz\tcode:R509\n", encoding="utf-8")
+
+    with pytest.raises(BundleError, match="SHA-256"):
+        read_synonyms(tmp_path)

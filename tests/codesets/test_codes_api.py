@@ -44,6 +44,27 @@ def test_a_code_prefix_with_or_without_the_dot_finds_the_same_codes(
     assert all(item["code"].startswith("E11.62") for item in dotted["items"])
 
 
+@pytest.mark.parametrize(
+    ("query", "wanted"),
+    [
+        ("fever unspecified", {"R50.9"}),
+        ("vitamin d deficiency", {"E55.9"}),
+        ("uti", {"N39.0"}),
+        ("gerd", {"K21.9"}),
+        ("afib", {"I48.91"}),
+        ("ckd stage 3a", {"N18.31"}),
+        ("copd exacerbation", {"J44.1"}),
+        ("annual physical", {"Z00.00", "Z00.01"}),
+    ],
+)
+def test_what_coders_type_finds_the_code_in_the_top_three(
+    client: TestClient, tenant: Tenant, query: str, wanted: set[str]
+) -> None:
+    body = get(client, tenant, "/api/v1/codes/icd10cm", q=query, date="2026-10-01")
+
+    assert wanted & {item["code"] for item in body["items"][:3]}, body["items"][:3]
+
+
 def test_every_role_may_search(client: TestClient, tenant: Tenant) -> None:
     for role in Role:
         response = client.get(
