@@ -14,6 +14,7 @@ from service.claims.models import (
 from service.codesets.models import CodeEntry, CodeSetVersion, MueLimit, NcciPtpEdit
 from service.coding.models import Encounter, ServiceLine
 from service.directory.models import Facility, FeeSchedule, Payer, Provider, TradingPartner
+from service.fhir.models import FhirElement, FhirResourceVersion, FhirToken
 from service.idempotency.models import IdempotencyRecord
 from service.labtests.models import LabTest
 from service.orders.models import LabOrder
@@ -52,6 +53,9 @@ __all__ = [
     "Encounter",
     "Facility",
     "FeeSchedule",
+    "FhirElement",
+    "FhirResourceVersion",
+    "FhirToken",
     "IdempotencyRecord",
     "LabOrder",
     "LabTest",

@@ -19,6 +19,7 @@ from service import migrate
 from service.db import SessionFactory, make_engine, session_factory_for
 from service.main import create_app
 from service.settings import Settings
+from tests import fhir_conformance
 from tests.factories import Tenant, make_tenant
 
 PG_URL = os.environ.get("BACKOFFICE_TEST_DATABASE_URL", "")
@@ -129,6 +130,8 @@ def app(settings: Settings, engine: Engine, session_factory: SessionFactory) -> 
 @pytest.fixture
 def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app, raise_server_exceptions=False) as test_client:
+        # Every /fhir answer must be valid FHIR with no empty elements (ele-1).
+        test_client.event_hooks = {"request": [], "response": [fhir_conformance.check_response]}
         yield test_client
 
 

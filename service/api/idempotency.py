@@ -79,13 +79,15 @@ class Idempotency:
                 detail="idempotent replay of a stored response",
             )
 
-    def remember(self, session: Session, status_code: int, body: BaseModel | list[Any]) -> None:
+    def remember(
+        self, session: Session, status_code: int, body: BaseModel | list[Any] | dict[str, Any]
+    ) -> None:
         if self._record is None:
             return
         text = (
             body.model_dump_json()
             if isinstance(body, BaseModel)
-            else TypeAdapter(list[Any]).dump_json(body).decode()
+            else TypeAdapter(Any).dump_json(body).decode()
         )
         logic.finish(session, self._record, status_code, text)
 

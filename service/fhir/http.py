@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from service.api.audit_failures import audit_failure_async
 from service.api.problems import allowed_methods, retry_after, validation_errors
 from service.errors import DomainError, FieldError, InvalidInput
-from service.fhir.interactions import Written, etag
+from service.fhir.interactions import FHIR_VERSION, Written, etag
 from service.fhir.mapping.base import iso_instant
 from service.fhir.outcomes import invalid, operation_outcome, outcome_for
 
@@ -101,6 +101,17 @@ async def _unstorable_value(request: Request, exc: Exception) -> Response:
     return await outcome_response(request, 422, body, "invalid-input")
 
 
+async def _write_conflict(request: Request, exc: Exception) -> Response:
+    """A unique index refused a row another request committed meanwhile (two creates of one
+    MRN at once): the request changed nothing, and a retry (conditional) finds the winner."""
+    body = operation_outcome(
+        409,
+        "Another request stored the same record at the same time; nothing was written. "
+        "Retry (with If-None-Exist, the retry finds it).",
+    )
+    return await outcome_response(request, 409, body, "conflict")
+
+
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error", exc_info=exc)
     body = operation_outcome(500, "An unexpected error occurred.")
@@ -113,6 +124,7 @@ _HANDLERS: dict[type[Exception], Callable[[Request, Exception], Coroutine[Any, A
     sqlalchemy.exc.OperationalError: _database_unavailable,
     sqlalchemy.exc.InterfaceError: _database_unavailable,
     sqlalchemy.exc.DataError: _unstorable_value,
+    sqlalchemy.exc.IntegrityError: _write_conflict,
 }
 
 
@@ -157,16 +169,47 @@ class FhirRoute(APIRoute):
         return fhir_handler
 
 
+def _fhir_version(media: str) -> str | None:
+    """The `fhirVersion` parameter of a media type (FHIR 3.1.0.1.11.1), e.g. 4.0."""
+    for parameter in media.split(";")[1:]:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "fhirversion":
+            return value.strip().strip('"')
+    return None
+
+
+def _check_version(media: str) -> None:
+    version = _fhir_version(media)
+    if version is not None and not FHIR_VERSION.startswith(version) and version != FHIR_VERSION:
+        raise NotAcceptable(
+            f"fhirVersion={version} is not served: this server speaks FHIR {FHIR_VERSION} (4.0)."
+        )
+
+
 def check_format(request: Request) -> None:
-    """`_format` wins over Accept (FHIR 3.1.0.1.10); only JSON is served."""
+    """`_format` wins over Accept (FHIR 3.1.0.1.10); only JSON of FHIR R4 is served."""
     requested = request.query_params.get("_format")
     if requested is not None:
         if requested.split(";")[0].strip().lower() not in _FORMATS:
             raise NotAcceptable(f"_format={requested} is not served: this server speaks JSON.")
+        _check_version(requested)
         return
     accept = request.headers.get("accept", "")
     if accept and "json" not in accept and "*/*" not in accept and "application/*" not in accept:
         raise NotAcceptable("This server answers application/fhir+json (or application/json).")
+    for media in accept.split(","):
+        if "json" in media:
+            _check_version(media)
+
+
+def prefer(request: Request, name: str) -> str | None:
+    """One preference of the `Prefer` header (RFC 7240): return, handling."""
+    for header in request.headers.getlist("prefer"):
+        for token in header.split(","):
+            key, _, value = token.strip().partition("=")
+            if key.strip().lower() == name:
+                return value.strip().strip('"').lower()
+    return None
 
 
 async def read_json(request: Request) -> Any:
@@ -179,13 +222,15 @@ async def read_json(request: Request) -> Any:
     try:
         body = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidInput(
+        error = InvalidInput(
             f"The request body is not valid JSON ({exc.__class__.__name__}).",
             errors=[FieldError("", "not valid JSON")],
-        ) from None
+        )
+        error.status = 400  # FHIR 3.1.0.4: a body that does not parse is 400
+        raise error from None
     except RecursionError:
-        body = None  # nested past the parser's stack: too deep by far
-    if body is None or _too_deep(body):
+        body = _TOO_DEEP  # nested past the parser's stack: too deep by far
+    if body is _TOO_DEEP or _too_deep(body):
         raise invalid("", f"the body nests deeper than {MAX_JSON_DEPTH} levels", status=400)
     return body
 
@@ -194,6 +239,7 @@ async def read_json(request: Request) -> Any:
 # dozen); the models' validators recurse per level and would hit Python's stack long before
 # a 5 MB body ends (issue 14: RecursionError answered 500).
 MAX_JSON_DEPTH = 64
+_TOO_DEEP = object()
 
 
 def _too_deep(body: Any) -> bool:
@@ -210,14 +256,35 @@ def _too_deep(body: Any) -> bool:
     return False
 
 
-def written_response(written: Written, base_url: str) -> FhirResponse:
+def written_response(
+    written: Written, base_url: str, returned: str | None = None, body: Any = None
+) -> Response:
+    """The resource, or what `Prefer: return=` asked for: minimal (no body) or an
+    OperationOutcome (FHIR 3.1.0.1.8); `body` replaces the resource (_summary, _elements)."""
     headers = {
         "ETag": etag(written.version),
         "Last-Modified": iso_instant(written.mapping.last_updated(written.row)),
     }
     if written.status == 201:
         headers["Location"] = written.location(base_url)
-    return FhirResponse(written.resource, status_code=written.status, headers=headers)
+    if returned == "minimal":
+        return Response(status_code=written.status, headers=headers)
+    if returned == "operationoutcome":
+        verb = "created" if written.status == 201 else "stored"
+        outcome = {
+            "resourceType": "OperationOutcome",
+            "issue": [
+                {
+                    "severity": "information",
+                    "code": "informational",
+                    "diagnostics": f"{written.mapping.type_name}/{written.row.id} {verb} "
+                    f"(version {written.version}).",
+                }
+            ],
+        }
+        return FhirResponse(outcome, status_code=written.status, headers=headers)
+    content = written.resource if body is None else body
+    return FhirResponse(content, status_code=written.status, headers=headers)
 
 
 def base_url(request: Request) -> str:

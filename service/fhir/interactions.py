@@ -6,21 +6,23 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+import sqlalchemy as sa
 from sqlmodel import Session
 
 from service.auth.logic import Principal
-from service.errors import PermissionDenied
-from service.fhir import resources
+from service.errors import NotFound, PermissionDenied
+from service.fhir import history, resources, subsetting
 from service.fhir.mapping import REGISTRY
-from service.fhir.mapping.base import Criterion, FhirType, Refs, iso_instant
-from service.fhir.outcomes import MultipleMatches, NotSupported, invalid
+from service.fhir.mapping.base import Criterion, FhirType, Refs, SortKey, iso_instant
+from service.fhir.outcomes import MultipleMatches, NotSupported, UpdateCreateNotSupported, invalid
 from service.paging import DEFAULT_LIMIT, MAX_LIMIT
 from service.records import utcnow
 
 FHIR_VERSION = "4.0.1"
 # Parameters every search accepts besides the type's own (and ones clients add that change
 # nothing here: fhirpy's _totalMethod, _pretty).
-_RESULT_PARAMS = {"_count", "_cursor", "_include", "_summary", "_format", "_pretty", "_totalMethod"}
+_RESULT_PARAMS = {"_format", "_pretty", "_totalMethod"}
+_TOTALS = ("none", "estimate", "accurate")
 
 
 @dataclass
@@ -97,21 +99,107 @@ def read(ctx: Context, type_name: str, record_id: str) -> Written:
     return Written(200, mapping, row, mapping.to_fhir(row))
 
 
+def vread(ctx: Context, type_name: str, record_id: str, version_id: str) -> dict[str, Any]:
+    """[type]/[id]/_history/[vid]: the current version from the record, older ones from the
+    snapshots FHIR writes left (a version written through REST was not kept: 404 says so)."""
+    mapping = mapping_for(type_name)
+    require_interaction(mapping, "vread")
+    current = read(ctx, type_name, record_id)
+    if not version_id.isdigit():
+        raise NotFound(f"{type_name}/{record_id} has no version {version_id!r}.")
+    if int(version_id) == current.version:
+        return current.resource
+    kept = history.get(
+        ctx.session, ctx.actor.organization_id, type_name, record_id, int(version_id)
+    )
+    if kept is None:
+        raise NotFound(
+            f"Version {version_id} of {type_name}/{record_id} is not kept: versions are kept "
+            f"when written through FHIR; the current version is {current.version}."
+        )
+    return dict(kept.body)
+
+
+def instance_history(ctx: Context, type_name: str, record_id: str) -> dict[str, Any]:
+    """[type]/[id]/_history: a history Bundle, newest first (FHIR 3.1.0.9)."""
+    mapping = mapping_for(type_name)
+    require_interaction(mapping, "history-instance")
+    current = read(ctx, type_name, record_id)
+    kept = history.versions(ctx.session, ctx.actor.organization_id, type_name, record_id)
+    bodies = [current.resource] + [dict(v.body) for v in kept if v.version != current.version]
+    methods = {v.version: v.method for v in kept}
+    url = f"{ctx.base_url}/{type_name}/{record_id}"
+    entries = []
+    for body in bodies:
+        version = int(body["meta"]["versionId"])
+        method = methods.get(version, "PUT" if version > 1 else "POST")
+        entries.append(
+            {
+                "fullUrl": url,
+                "resource": body,
+                "request": {"method": method, "url": type_name if method == "POST" else
+                            f"{type_name}/{record_id}"},
+                "response": {
+                    "status": "201 Created" if method == "POST" else "200 OK",
+                    "etag": etag(version),
+                    "lastModified": body["meta"]["lastUpdated"],
+                },
+            }
+        )  # fmt: skip
+    return {
+        "resourceType": "Bundle",
+        "type": "history",
+        "total": len(entries),
+        "link": [{"relation": "self", "url": f"{url}/_history"}],
+        "entry": entries,
+    }
+
+
 def _check_body(mapping: FhirType, body: Any, root: str | None) -> dict[str, Any]:
     resources.validate(mapping.type_name, body, root=root)
     assert isinstance(body, dict)
     return body
 
 
-def conditional_matches(ctx: Context, mapping: FhirType, query: str) -> list[Any]:
-    """The rows an If-None-Exist query (`identifier=system|value`) matches (at most 2)."""
+# pg_advisory_xact_lock namespace of conditional writes (any fixed number no other lock uses).
+_CONDITIONAL_LOCK = 72_054
+
+
+def serialize_conditional(ctx: Context, type_name: str, query: str) -> None:
+    """PostgreSQL: two requests with the same conditional create/update take turns, so that the
+    second one's search sees what the first committed (READ COMMITTED: each statement reads the
+    latest commit) and finds it instead of creating a twin. SQLite serializes writers already."""
+    if ctx.session.get_bind().dialect.name == "postgresql":
+        key = f"{ctx.actor.organization_id}:{type_name}:{sorted(parse_qsl(query.lstrip('?')))}"
+        ctx.session.execute(
+            sa.text("SELECT pg_advisory_xact_lock(:ns, hashtext(:key))"),
+            {"ns": _CONDITIONAL_LOCK, "key": key},
+        )
+
+
+def conditional_matches(
+    ctx: Context, mapping: FhirType, query: str, where: str = "If-None-Exist"
+) -> list[Any]:
+    """The rows a conditional query (`identifier=system|value`) matches (at most 2)."""
     pairs = parse_qsl(query.lstrip("?"), keep_blank_values=True)
     if not pairs:
-        raise invalid(
-            "If-None-Exist", "must be search parameters, like identifier=system|value", status=400
-        )
+        raise invalid(where, "must be search parameters, like identifier=system|value", status=400)
     criteria, _ = parse_search(mapping, pairs)
+    if not criteria:
+        raise invalid(where, "names no search criteria the server can match on", status=400)
     return list(mapping.search(ctx.session, ctx.actor, criteria, count=2, cursor=None).rows)
+
+
+def _written(ctx: Context, mapping: FhirType, status: int, row: Any, resource: dict[str, Any],
+             root: str | None, method: str) -> Written:  # fmt: skip
+    """A stored create or update: its identifiers kept, its version snapshotted for vread."""
+    mapping.keep(ctx.session, ctx.actor.organization_id, row, resource,
+                 root or mapping.type_name, fresh=status == 201)  # fmt: skip
+    written = Written(status, mapping, row, mapping.to_fhir(row))
+    if mapping.keeps_history:
+        history.record(ctx.session, ctx.actor.organization_id, written.resource, method,
+                       fresh=status == 201)  # fmt: skip
+    return written
 
 
 def create(
@@ -127,6 +215,7 @@ def create(
     require_interaction(mapping, "create")
     resource = _check_body(mapping, body, root)
     if if_none_exist:
+        serialize_conditional(ctx, type_name, if_none_exist)
         found = conditional_matches(ctx, mapping, if_none_exist)
         if len(found) > 1:
             raise MultipleMatches(
@@ -135,7 +224,7 @@ def create(
         if found:
             return Written(200, mapping, found[0], mapping.to_fhir(found[0]))
     row = mapping.create(ctx.session, ctx.actor, resource, refs or Refs(ctx.base_url))
-    return Written(201, mapping, row, mapping.to_fhir(row))
+    return _written(ctx, mapping, 201, row, resource, root, "POST")
 
 
 def update(
@@ -157,6 +246,17 @@ def update(
             f"must be present and equal the id in the URL ({record_id})",
             status=400,
         )
+    if not mapping.exists(ctx.session, ctx.actor, record_id):
+        raise UpdateCreateNotSupported(
+            f"There is no {type_name}/{record_id} to update, and this server does not create "
+            f"resources with a client-chosen id: POST to /fhir/{type_name} (If-None-Exist makes "
+            "it safe to retry), or PUT with search criteria (conditional update)."
+        )
+    if mapping.keeps_history:
+        # The version being replaced, if no FHIR write left it (REST, or a Condition's coding).
+        before = mapping.current(ctx.session, ctx.actor, record_id)
+        method = "PUT" if int(before["meta"]["versionId"]) > 1 else "POST"
+        history.record(ctx.session, ctx.actor.organization_id, before, method)
     row = mapping.update(
         ctx.session,
         ctx.actor,
@@ -165,7 +265,41 @@ def update(
         refs or Refs(ctx.base_url),
         expected_version,
     )
-    return Written(200, mapping, row, mapping.to_fhir(row))
+    return _written(ctx, mapping, 200, row, resource, root, "PUT")
+
+
+def conditional_update(
+    ctx: Context,
+    type_name: str,
+    query: str,
+    body: Any,
+    *,
+    refs: Refs | None = None,
+    root: str | None = None,
+    where: str = "url",
+) -> Written:
+    """PUT [type]?criteria (FHIR 3.1.0.4.3): no match creates, one match is updated, several
+    are 412. The criteria should be an identifier, as with If-None-Exist."""
+    mapping = mapping_for(type_name)
+    require_interaction(mapping, "update")
+    resource = _check_body(mapping, body, root)
+    serialize_conditional(ctx, type_name, query)
+    found = conditional_matches(ctx, mapping, query, where)
+    if len(found) > 1:
+        raise MultipleMatches(
+            f"The conditional update matches more than one {type_name}; nothing was changed."
+        )
+    if not found:  # a create: the server assigns the id (one in the body is ignored, as on POST)
+        return create(ctx, type_name, resource, refs=refs, root=root)
+    record_id = found[0].id
+    if resource.get("id") not in (None, record_id):
+        raise invalid(
+            f"{root or type_name}.id",
+            f"must be absent or the matching id ({record_id})",
+            status=400,
+        )
+    return update(ctx, type_name, record_id, {**resource, "id": record_id},
+                  expected_version=None, refs=refs, root=root)  # fmt: skip
 
 
 @dataclass
@@ -173,17 +307,37 @@ class SearchControls:
     count: int = DEFAULT_LIMIT
     cursor: str | None = None
     includes: list[str] = field(default_factory=list)
-    summary_count: bool = False
+    shape: subsetting.Shape = field(default_factory=subsetting.Shape)
+    sort: tuple[SortKey, ...] = ()
+    total: str = "accurate"
+    ignored: list[str] = field(default_factory=list)  # handling=lenient: left out of `self`
+
+    @property
+    def summary_count(self) -> bool:
+        return self.shape.summary == "count"
 
 
 def parse_search(
-    mapping: FhirType, pairs: list[tuple[str, str]]
+    mapping: FhirType, pairs: list[tuple[str, str]], *, lenient: bool = False
 ) -> tuple[list[Criterion], SearchControls]:
+    """Criteria and result controls. An unknown parameter is 400, or with `Prefer:
+    handling=lenient` left out (FHIR 3.1.1.5.5) and not shown in the Bundle's self link."""
     criteria: list[Criterion] = []
-    controls = SearchControls()
+    controls = SearchControls(shape=subsetting.parse(pairs, search=True))
     for key, value in pairs:
         name, _, modifier = key.partition(":")
-        if name == "_count":
+        if name in ("_summary", "_elements"):
+            continue
+        if name == "_sort":
+            keys = [k.strip() for k in value.split(",") if k.strip()]
+            controls.sort = tuple(SortKey(k.lstrip("-"), k.startswith("-")) for k in keys)
+            for sort_key in controls.sort:
+                mapping.check_sort(sort_key)
+        elif name == "_total":
+            if value not in _TOTALS:
+                raise invalid("_total", "must be none, estimate or accurate", status=400)
+            controls.total = value
+        elif name == "_count":
             if not value.isdigit():
                 raise invalid("_count", "must be a whole number", status=400)
             controls.count = min(int(value), MAX_LIMIT)
@@ -201,33 +355,33 @@ def parse_search(
                     + "."
                 )
             controls.includes.append(include)
-        elif name == "_summary":
-            if value == "count":
-                controls.summary_count = True
-            elif value != "false":
-                raise NotSupported("Only _summary=count and _summary=false are supported.")
         elif name in _RESULT_PARAMS:
             continue
         elif value == "":
             continue  # FHIR: an empty parameter value is ignored
+        elif name not in mapping.search_params:
+            if not lenient:
+                raise NotSupported(
+                    f"{mapping.type_name} search does not support the parameter {name!r}; "
+                    "see /fhir/metadata (or send Prefer: handling=lenient to have it ignored)."
+                )
+            controls.ignored.append(key)
         else:
             criteria.append(Criterion(name, modifier or None, tuple(value.split(","))))
-    for c in criteria:
-        if c.name not in mapping.search_params:
-            raise NotSupported(
-                f"{mapping.type_name} search does not support the parameter {c.name!r}; "
-                "see /fhir/metadata."
-            )
     return criteria, controls
 
 
 def search(
-    ctx: Context, type_name: str, pairs: list[tuple[str, str]], *, self_url: str
+    ctx: Context,
+    type_name: str,
+    pairs: list[tuple[str, str]],
+    *,
+    lenient: bool = False,
 ) -> dict[str, Any]:
     """A searchset Bundle: `total`, `self` and `next` links (the REST cursor), the matches and
-    the `_include`d resources (search.mode include)."""
+    the `_include`d resources (search.mode include). The self link shows the parameters used."""
     mapping = mapping_for(type_name)
-    criteria, controls = parse_search(mapping, pairs)
+    criteria, controls = parse_search(mapping, pairs, lenient=lenient)
     result = mapping.search(
         ctx.session,
         ctx.actor,
@@ -235,21 +389,22 @@ def search(
         count=controls.count,
         cursor=controls.cursor,
         summary_count=controls.summary_count,
+        sort=controls.sort,
     )
-    bundle: dict[str, Any] = {
-        "resourceType": "Bundle",
-        "type": "searchset",
-        "total": result.total,
-        "link": [{"relation": "self", "url": self_url}],
-    }
+    used = [(k, v) for k, v in pairs if k not in controls.ignored]
+    bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset"}
+    if controls.total != "none" or controls.summary_count:
+        bundle["total"] = result.total
+    base = f"{ctx.base_url}/{type_name}"
+    bundle["link"] = [{"relation": "self", "url": f"{base}?{urlencode(used)}" if used else base}]
     if result.next_cursor:
-        kept = [(k, v) for k, v in pairs if k != "_cursor"]
+        kept = [(k, v) for k, v in used if k != "_cursor"]
         query = urlencode([*kept, ("_cursor", result.next_cursor)])
-        bundle["link"].append({"relation": "next", "url": f"{ctx.base_url}/{type_name}?{query}"})
+        bundle["link"].append({"relation": "next", "url": f"{base}?{query}"})
     entries = [
         {
             "fullUrl": f"{ctx.base_url}/{type_name}/{row.id}",
-            "resource": mapping.to_fhir(row),
+            "resource": subsetting.apply(mapping.to_fhir(row), controls.shape),
             "search": {"mode": "match"},
         }
         for row in result.rows
@@ -267,7 +422,7 @@ def search(
             entries.append(
                 {
                     "fullUrl": f"{ctx.base_url}/{include.target}/{row.id}",
-                    "resource": target.to_fhir(row),
+                    "resource": subsetting.apply(target.to_fhir(row), controls.shape),
                     "search": {"mode": "include"},
                 }
             )
@@ -277,32 +432,44 @@ def search(
 
 
 def capability_statement(base_url: str, software_version: str) -> dict[str, Any]:
-    """Exactly what this server does: types, interactions, search parameters, includes."""
+    """Exactly what this server does: types, interactions, search parameters, includes, sorts.
+    No empty arrays (ele-1): an element with nothing to say is left out."""
     rest_resources = []
     for mapping in REGISTRY.values():
-        entry: dict[str, Any] = {
-            "type": mapping.type_name,
-            "interaction": [{"code": code} for code in mapping.interactions],
-            "versioning": "versioned-update" if "update" in mapping.interactions else "versioned",
-            "readHistory": False,
-            "updateCreate": False,
-            "conditionalCreate": "create" in mapping.interactions,
-            "conditionalRead": "not-supported",
-            "conditionalUpdate": False,
-            "conditionalDelete": "not-supported",
-            "searchInclude": sorted(mapping.includes),
-            "searchParam": [
-                {"name": p.name, "type": p.type, "documentation": p.documentation}
-                for p in mapping.search_params.values()
-            ],
-        }
+        entry: dict[str, Any] = {"type": mapping.type_name}
+        if mapping.profiles:
+            entry["supportedProfile"] = list(mapping.profiles)
         if mapping.documentation:
             entry["documentation"] = mapping.documentation
+        entry.update(
+            {
+                "interaction": [{"code": code} for code in mapping.interactions],
+                "versioning": "versioned-update"
+                if "update" in mapping.interactions
+                else "versioned",
+                "readHistory": "vread" in mapping.interactions,
+                "updateCreate": False,
+                "conditionalCreate": "create" in mapping.interactions,
+                "conditionalRead": "not-supported",
+                "conditionalUpdate": "update" in mapping.interactions,
+                "conditionalDelete": "not-supported",
+            }
+        )
+        if mapping.includes:
+            entry["searchInclude"] = sorted(mapping.includes)
+        if mapping.search_params:
+            entry["searchParam"] = [
+                {"name": p.name, "type": p.type, "documentation": p.documentation}
+                for p in mapping.search_params.values()
+            ]
         rest_resources.append(entry)
     return {
         "resourceType": "CapabilityStatement",
+        "name": "BackOfficeFhirServer",
+        "title": "Back office FHIR R4 server",
         "status": "active",
         "date": iso_instant_now(),
+        "publisher": "Back office service",
         "kind": "instance",
         "software": {"name": "Back office service", "version": software_version},
         "implementation": {"description": "Back office FHIR R4 API", "url": base_url},
@@ -312,9 +479,15 @@ def capability_statement(base_url: str, software_version: str) -> dict[str, Any]
             {
                 "mode": "server",
                 "documentation": (
-                    "Scoped to the caller's organization. Searches accept _count (default "
-                    f"{DEFAULT_LIMIT}, max {MAX_LIMIT}), _include, _summary=count; paging "
-                    "follows the Bundle's next link."
+                    "Scoped to the caller's organization. Searches (GET, or POST [type]/_search "
+                    f"with a form body) accept _count (default {DEFAULT_LIMIT}, max {MAX_LIMIT}), "
+                    "_include, _sort (_id, _lastUpdated, and the types' date parameters; - for "
+                    "descending), _summary=true|data|count, _elements, _total=none|accurate; "
+                    "paging follows the Bundle's next link. Unknown parameters are 400 unless "
+                    "Prefer: handling=lenient. Writes honour Prefer: return=minimal|"
+                    "representation|OperationOutcome; POST /fhir honours Idempotency-Key. "
+                    "Conditional references (Type?identifier=system|value) and urn:uuid: "
+                    "placeholders inside search criteria are resolved in transactions."
                 ),
                 "security": {
                     "cors": False,

@@ -31,6 +31,13 @@ class NotSupported(DomainError):
     status = 400
 
 
+class UpdateCreateNotSupported(DomainError):
+    """PUT to an id that does not exist: update-as-create is off (FHIR 3.1.0.4.2: 405)."""
+
+    code = "update-create-not-supported"
+    status = 405
+
+
 class MultipleMatches(PreconditionFailed):
     """Conditional create: the If-None-Exist criteria match more than one resource."""
 

@@ -84,3 +84,26 @@ def validate(resource_type: str, data: Any, *, root: str | None = None) -> None:
 def parse_outgoing(data: dict[str, Any]) -> Any:
     """Parses a resource this service produced (tests check every response with it)."""
     return model_class(str(data["resourceType"])).model_validate(data)
+
+
+def summary_elements(resource_type: str) -> frozenset[str]:
+    """The JSON names of the elements the spec marks Σ (what `_summary=true` keeps), and the
+    required ones (a subset must still be a valid resource)."""
+    return frozenset(_elements(resource_type, summary=True))
+
+
+def required_elements(resource_type: str) -> frozenset[str]:
+    return frozenset(_elements(resource_type, summary=False))
+
+
+def _elements(resource_type: str, *, summary: bool) -> set[str]:
+    model = model_class(resource_type)
+    names = set()
+    for name, info in model.model_fields.items():
+        extra = info.json_schema_extra
+        if not isinstance(extra, dict):
+            continue
+        required = bool(extra.get("element_required")) or info.is_required()
+        if required or (summary and extra.get("summary_element_property")):
+            names.add(info.alias or name)
+    return names

@@ -1,23 +1,29 @@
-"""The /fhir router, generated from mapping.REGISTRY: metadata, transaction/batch, and for each
-type create (conditional), read, update (If-Match), search."""
+"""The /fhir router, generated from mapping.REGISTRY: metadata, transaction/batch (with
+Idempotency-Key), and for each type create (conditional), read, vread, history, update
+(If-Match; conditional), search (GET or POST _search)."""
 
 from functools import partial
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Depends, Header, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from service.api.deps import RoleGuard
+from service.api.idempotency import IdempotencyDep
 from service.auth.logic import Principal
 from service.auth.roles import ALL_ROLES
 from service.db import SessionDep
-from service.fhir import interactions, transactions
+from service.errors import InvalidInput
+from service.fhir import interactions, subsetting, transactions
 from service.fhir.http import (
+    FHIR_JSON,
     FhirResponse,
     FhirRoute,
+    UnsupportedMediaType,
     base_url,
     check_format,
+    prefer,
     read_json,
     written_response,
 )
@@ -27,6 +33,11 @@ from service.fhir.mapping.base import FhirType
 router = APIRouter(prefix="/fhir", tags=["fhir"], route_class=FhirRoute)
 
 _FHIR: dict[str, Any] = {"content": {"application/fhir+json": {}}}
+
+
+class UpdateNeedsCriteria(InvalidInput):
+    code = "update-needs-criteria"
+    status = 400
 
 
 def _outcomes(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -50,12 +61,40 @@ BundleUser = Annotated[Principal, Depends(RoleGuard(ALL_ROLES))]
 
 
 @router.post("", summary="Transaction or batch Bundle", responses={200: _FHIR, **_WRITE_ERRORS})
-async def bundle(request: Request, session: SessionDep, user: BundleUser) -> Response:
+async def bundle(
+    request: Request, session: SessionDep, user: BundleUser, idempotency: IdempotencyDep
+) -> Response:
     check_format(request)
     body = await read_json(request)
     ctx = interactions.Context(session, user, base_url(request))
+
+    def work() -> Response:
+        # A retry with the same Idempotency-Key (and body) answers the first answer; one that
+        # arrives while the first still runs waits for it (as on REST).
+        replay = idempotency.replay_or_claim(session, user.organization_id)
+        if replay is not None:
+            replay.headers["content-type"] = FHIR_JSON
+            return replay
+        result = transactions.process(ctx, body)
+        idempotency.remember(session, 200, result)
+        return FhirResponse(result)
+
     # The database work is blocking: off the event loop, like the REST routes' (sync) handlers.
-    return FhirResponse(await run_in_threadpool(transactions.process, ctx, body))
+    return await run_in_threadpool(work)
+
+
+async def _search_pairs(request: Request) -> list[tuple[str, str]]:
+    """GET: the query string; POST _search: the form body and the query string (FHIR 3.1.0.8)."""
+    pairs = list(request.query_params.multi_items())
+    if request.method == "POST":
+        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        raw = await request.body()
+        if raw and media != "application/x-www-form-urlencoded":
+            raise UnsupportedMediaType(
+                "POST _search takes the parameters as application/x-www-form-urlencoded."
+            )
+        pairs += parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)
+    return pairs
 
 
 def _add_type_routes(mapping: FhirType) -> None:
@@ -63,11 +102,16 @@ def _add_type_routes(mapping: FhirType) -> None:
     Reader = Annotated[Principal, Depends(RoleGuard(mapping.readers))]
     Writer = Annotated[Principal, Depends(RoleGuard(mapping.writers))]
 
-    def search(request: Request, session: SessionDep, user: Reader) -> Response:
+    async def search(request: Request, session: SessionDep, user: Reader) -> Response:
         check_format(request)
         ctx = interactions.Context(session, user, base_url(request))
-        pairs = list(request.query_params.multi_items())
-        return FhirResponse(interactions.search(ctx, type_name, pairs, self_url=str(request.url)))
+        pairs = await _search_pairs(request)
+        lenient = prefer(request, "handling") == "lenient"
+        return FhirResponse(
+            await run_in_threadpool(
+                partial(interactions.search, ctx, type_name, pairs, lenient=lenient)
+            )
+        )
 
     async def create(
         request: Request,
@@ -85,12 +129,48 @@ def _add_type_routes(mapping: FhirType) -> None:
         written = await run_in_threadpool(
             partial(interactions.create, ctx, type_name, body, if_none_exist=if_none_exist)
         )
-        return written_response(written, ctx.base_url)
+        return written_response(written, ctx.base_url, prefer(request, "return"))
 
     def read(record_id: str, request: Request, session: SessionDep, user: Reader) -> Response:
         check_format(request)
+        shape = subsetting.parse(list(request.query_params.multi_items()), search=False)
         ctx = interactions.Context(session, user, base_url(request))
-        return written_response(interactions.read(ctx, type_name, record_id), ctx.base_url)
+        written = interactions.read(ctx, type_name, record_id)
+        body = subsetting.apply(written.resource, shape)
+        return written_response(written, ctx.base_url, body=body)
+
+    def vread(
+        record_id: str, version_id: str, request: Request, session: SessionDep, user: Reader
+    ) -> Response:
+        check_format(request)
+        ctx = interactions.Context(session, user, base_url(request))
+        resource = interactions.vread(ctx, type_name, record_id, version_id)
+        return FhirResponse(
+            resource,
+            headers={"ETag": f'W/"{resource["meta"]["versionId"]}"',
+                     "Last-Modified": resource["meta"]["lastUpdated"]},
+        )  # fmt: skip
+
+    def history(record_id: str, request: Request, session: SessionDep, user: Reader) -> Response:
+        check_format(request)
+        ctx = interactions.Context(session, user, base_url(request))
+        return FhirResponse(interactions.instance_history(ctx, type_name, record_id))
+
+    async def conditional_update(request: Request, session: SessionDep, user: Writer) -> Response:
+        check_format(request)
+        query = urlencode([(k, v) for k, v in request.query_params.multi_items()
+                           if k != "_format"])  # fmt: skip
+        if not query:
+            raise UpdateNeedsCriteria(
+                f"PUT /fhir/{type_name} needs search criteria (a conditional update), or PUT "
+                f"/fhir/{type_name}/<id>."
+            )
+        body = await read_json(request)
+        ctx = interactions.Context(session, user, base_url(request))
+        written = await run_in_threadpool(
+            partial(interactions.conditional_update, ctx, type_name, query, body)
+        )
+        return written_response(written, ctx.base_url, prefer(request, "return"))
 
     async def update(
         record_id: str,
@@ -112,7 +192,7 @@ def _add_type_routes(mapping: FhirType) -> None:
                 expected_version=interactions.parse_etag(if_match),
             )
         )
-        return written_response(written, ctx.base_url)
+        return written_response(written, ctx.base_url, prefer(request, "return"))
 
     common: dict[str, Any] = {"tags": ["fhir"], "responses": {200: _FHIR, **_READ_ERRORS}}
     writes: dict[str, Any] = {"tags": ["fhir"], "responses": {200: _FHIR, **_WRITE_ERRORS}}
@@ -121,6 +201,21 @@ def _add_type_routes(mapping: FhirType) -> None:
         router.add_api_route(
             f"/{type_name}", search, methods=["GET"], summary=f"Search {type_name}",
             name=f"fhir_search_{type_name}", **common,
+        )  # fmt: skip
+        router.add_api_route(
+            f"/{type_name}/_search", search, methods=["POST"],
+            summary=f"Search {type_name} (form body)", name=f"fhir_post_search_{type_name}",
+            **common,
+        )  # fmt: skip
+    if "vread" in offered:
+        router.add_api_route(
+            f"/{type_name}/{{record_id}}/_history/{{version_id}}", vread, methods=["GET"],
+            summary=f"Read a version of {type_name}", name=f"fhir_vread_{type_name}", **common,
+        )  # fmt: skip
+    if "history-instance" in offered:
+        router.add_api_route(
+            f"/{type_name}/{{record_id}}/_history", history, methods=["GET"],
+            summary=f"History of a {type_name}", name=f"fhir_history_{type_name}", **common,
         )  # fmt: skip
     if "create" in offered:
         router.add_api_route(
@@ -133,6 +228,11 @@ def _add_type_routes(mapping: FhirType) -> None:
             name=f"fhir_read_{type_name}", **common,
         )  # fmt: skip
     if "update" in offered:
+        router.add_api_route(
+            f"/{type_name}", conditional_update, methods=["PUT"],
+            summary=f"Conditional update of {type_name}", name=f"fhir_cupdate_{type_name}",
+            **writes,
+        )  # fmt: skip
         router.add_api_route(
             f"/{type_name}/{{record_id}}", update, methods=["PUT"], summary=f"Update {type_name}",
             name=f"fhir_update_{type_name}", **writes,

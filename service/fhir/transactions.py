@@ -1,10 +1,14 @@
 """POST /fhir with a Bundle: `transaction` (all or nothing in the request's one database
-transaction; urn:uuid: fullUrls resolved across entries; entries run POST, then PUT, then GET,
-as FHIR R4 3.1.0.11.2 orders them) and `batch` (each entry on its own, in a savepoint)."""
+transaction; urn:uuid: fullUrls resolved across entries, also inside search criteria
+(`ifNoneExist`, conditional references and updates); conditional references `Type?criteria`
+resolved to their one match; writes (POST, then PUT) in an order where every entry runs after
+those it names, then GETs, as FHIR R4 3.1.0.11.2 orders them) and `batch` (each entry on its
+own, in a savepoint)."""
 
+import re
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote
 
 from service.audit.models import AuditEvent
 from service.errors import DomainError, FieldError, InvalidInput
@@ -18,10 +22,12 @@ from service.fhir.interactions import (
     require_role,
 )
 from service.fhir.mapping.base import Refs, iso_instant
-from service.fhir.outcomes import NotSupported, invalid, outcome_for
+from service.fhir.outcomes import MultipleMatches, NotSupported, invalid, outcome_for
 from service.records import utcnow
 
 _STATUS_TEXT = {200: "200 OK", 201: "201 Created"}
+# A urn:uuid: placeholder in search criteria, as typed or percent-encoded.
+_URN = re.compile(r"urn(?::|%3A)uuid(?::|%3A)[0-9a-f\-]{36}", re.IGNORECASE)
 _ACTIONS = {"POST": "create", "PUT": "update", "GET": "read"}
 
 
@@ -88,30 +94,85 @@ def _prefixed(exc: DomainError, entry: _Entry) -> DomainError:
     return exc
 
 
+def _names(entry: _Entry) -> set[str]:
+    """The urn: placeholders an entry uses: in references, in `ifNoneExist` and in its url."""
+    found = set(_references(entry.resource))
+    for text in (entry.if_none_exist or "", entry.query):
+        found.update(u.replace("%3A", ":").replace("%3a", ":") for u in _URN.findall(text))
+    return found
+
+
+def _conditional_types(entry: _Entry) -> set[str]:
+    """Types named by conditional references (`Patient?identifier=…`) in the entry."""
+    return {r.split("?")[0] for r in _references(entry.resource) if "?" in r}
+
+
 def _order(entries: list[_Entry]) -> list[_Entry]:
-    """POSTs in an order where every urn:uuid: reference is created before it is used."""
-    posts = [e for e in entries if e.method == "POST"]
-    by_url = {e.full_url: e for e in posts if e.full_url}
-    pending = {
-        e.index: {r for r in _references(e.resource) if r in by_url and r != e.full_url}
-        for e in posts
-    }
-    done: set[str] = set()
+    """Writes (POST before PUT unless one names the other) in an order where every entry runs
+    after the entries whose fullUrl it names, and after the writes of the types its conditional
+    references search; then the GETs."""
+    rank = {"POST": 0, "PUT": 1}
+    writes = sorted((e for e in entries if e.method in rank), key=lambda e: rank[e.method])
+    by_url = {e.full_url: e.index for e in writes if e.full_url}
+    pending = {}
+    for e in writes:
+        needs = {by_url[r] for r in _names(e) if r in by_url}
+        kinds = _conditional_types(e)
+        needs |= {o.index for o in writes if o.type_name in kinds}
+        needs.discard(e.index)
+        pending[e.index] = needs
+    done: set[int] = set()
     ordered: list[_Entry] = []
     while pending:
-        ready = [e for e in posts if e.index in pending and pending[e.index] <= done]
+        ready = [e for e in writes if e.index in pending and pending[e.index] <= done]
         if not ready:
-            raise invalid(
-                "Bundle.entry", "urn:uuid: references between entries form a cycle", status=400
-            )
+            raise invalid("Bundle.entry", "references between entries form a cycle", status=400)
         for entry in ready:
             ordered.append(entry)
             pending.pop(entry.index)
-            if entry.full_url:
-                done.add(entry.full_url)
-    rank = {"PUT": 1, "GET": 2}
-    others = sorted((e for e in entries if e.method != "POST"), key=lambda e: rank.get(e.method, 0))
+            done.add(entry.index)
+    others = [e for e in entries if e.method not in rank]
     return ordered + others
+
+
+def _resolved(text: str, local: dict[str, tuple[str, str]], where: str) -> str:
+    """Search criteria with each urn: placeholder replaced by `Type/id` of the entry it names;
+    a placeholder that names no entry processed before is refused, never matched literally
+    (it would match nothing, and the retry would create a twin)."""
+
+    def substitute(match: re.Match[str]) -> str:
+        urn = match.group(0).replace("%3A", ":").replace("%3a", ":")
+        if match.start() > 0 and text[match.start() - 1] == "|" and urn not in local:
+            return match.group(0)  # an identifier value that is a uuid (system urn:ietf:rfc:3986)
+        if urn not in local:
+            raise invalid(
+                where,
+                f"{urn} is not the fullUrl of an entry of this Bundle that is written before it",
+                status=400,
+            )
+        kind, record_id = local[urn]
+        return quote(f"{kind}/{record_id}", safe="/")
+
+    return _URN.sub(substitute, text)
+
+
+def _lookup(ctx: Context, local: dict[str, tuple[str, str]]) -> Any:
+    def lookup(kind: str, query: str, where: str) -> str:
+        mapping = mapping_for(kind)
+        require_role(mapping, ctx.actor, write=False)
+        found = interactions.conditional_matches(
+            ctx, mapping, _resolved(query, local, where), where
+        )
+        if len(found) > 1:
+            raise MultipleMatches(
+                f"{where}: {kind}?{query} matches more than one {kind}; a conditional reference "
+                "must match exactly one."
+            )
+        if not found:
+            raise invalid(where, f"{kind}?{query} matches no {kind}", status=400)
+        return str(found[0].id)
+
+    return lookup
 
 
 def _run(ctx: Context, entry: _Entry, local: dict[str, tuple[str, str]]) -> dict[str, Any]:
@@ -126,20 +187,35 @@ def _run(ctx: Context, entry: _Entry, local: dict[str, tuple[str, str]]) -> dict
     )
     require_interaction(mapping, interaction)
     require_role(mapping, ctx.actor, write=entry.method != "GET")
-    refs = Refs(ctx.base_url, local)
+    refs = Refs(ctx.base_url, local, _lookup(ctx, local))
     written: Written
     if entry.method == "POST":
         if len(parts) != 1:
             raise invalid(
                 f"{entry.where}.request.url", "a create goes to the type: Patient", status=400
             )
+        if_none_exist = entry.if_none_exist
+        if if_none_exist:
+            if_none_exist = _resolved(
+                str(if_none_exist), local, f"{entry.where}.request.ifNoneExist"
+            )
         written = interactions.create(
             ctx,
             entry.type_name,
             entry.resource,
-            if_none_exist=entry.if_none_exist,
+            if_none_exist=if_none_exist,
             refs=refs,
             root=f"{entry.where}.resource",
+        )
+    elif entry.method == "PUT" and len(parts) == 1 and entry.query:
+        written = interactions.conditional_update(
+            ctx,
+            entry.type_name,
+            _resolved(entry.query, local, f"{entry.where}.request.url"),
+            entry.resource,
+            refs=refs,
+            root=f"{entry.where}.resource",
+            where=f"{entry.where}.request.url",
         )
     elif entry.method == "PUT":
         if len(parts) != 2:
@@ -161,8 +237,7 @@ def _run(ctx: Context, entry: _Entry, local: dict[str, tuple[str, str]]) -> dict
         bundle = interactions.search(
             ctx,
             entry.type_name,
-            _pairs(entry.query),
-            self_url=f"{ctx.base_url}/{entry.path}" + (f"?{entry.query}" if entry.query else ""),
+            _pairs(_resolved(entry.query, local, f"{entry.where}.request.url")),
         )
         return {"resource": bundle, "response": {"status": "200 OK"}}
     if entry.full_url:

@@ -1,6 +1,8 @@
 """/fhir basics: CapabilityStatement, content types, OperationOutcome for every failure,
 tenant isolation and roles."""
 
+import json
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
@@ -37,7 +39,12 @@ def test_metadata_lists_exactly_what_is_supported(client: TestClient) -> None:
     assert interactions["Specimen"] == ["read", "create", "search-type"]
     for read_only in ("DiagnosticReport", "Observation", "Claim", "ClaimResponse"):
         assert interactions[read_only] == ["read", "search-type"]
-    includes = {r["type"]: r["searchInclude"] for r in rest["resource"]}
+    # ele-1: a type without includes leaves searchInclude out (no empty array).
+    includes = {r["type"]: r.get("searchInclude", []) for r in rest["resource"]}
+    assert includes["Patient"] == []
+    assert "searchInclude" not in json.dumps(
+        next(r for r in rest["resource"] if r["type"] == "Patient")
+    )
     assert "ServiceRequest:specimen" in includes["ServiceRequest"]
     assert "DiagnosticReport:result" in includes["DiagnosticReport"]
     assert "Claim:patient" in includes["Claim"]
@@ -50,7 +57,9 @@ def test_metadata_lists_exactly_what_is_supported(client: TestClient) -> None:
     }
     assert [i["code"] for i in patient["interaction"]] == [
         "read",
+        "vread",
         "update",
+        "history-instance",
         "create",
         "search-type",
     ]
@@ -76,7 +85,7 @@ def test_bodies_must_be_fhir_json(client: TestClient, tenant: Tenant) -> None:
         content="{",
         headers={**tenant.headers(), "Content-Type": "application/fhir+json"},
     )
-    outcome(broken, 422)
+    outcome(broken, 400)  # FHIR and the README: a body that does not parse is 400
 
 
 def test_unknown_types_and_parameters_are_outcomes(client: TestClient, tenant: Tenant) -> None:
@@ -104,7 +113,14 @@ def test_another_organization_gets_404_outcomes_and_empty_searches(
         assert (
             outcome(send(client, "GET", url, other_tenant), 404)["issue"][0]["code"] == "not-found"
         )
-        outcome(send(client, "PUT", url, other_tenant, resource), 404)
+        # PUT answers as for an id that does not exist: 405, update-as-create is off.
+        foreign = outcome(send(client, "PUT", url, other_tenant, resource), 405)
+        missing_url = f"/fhir/{kind}/0000000000000000000000000000dead"
+        missing = outcome(
+            send(client, "PUT", missing_url, other_tenant, {**resource, "id": missing_url[-32:]}),
+            405,
+        )
+        assert foreign["issue"][0]["code"] == missing["issue"][0]["code"] == "not-supported"
         assert (
             send(client, "GET", f"/fhir/{kind}?_id={resource['id']}", other_tenant).json()["total"]
             == 0

@@ -5,11 +5,12 @@ To add a type (Encounter, ServiceRequest…): write `service/fhir/mapping/<type>
 to `REGISTRY`. Routes, the CapabilityStatement, search Bundles and transactions pick it up.
 """
 
-from service.fhir.mapping.base import FhirType
+from service.fhir.mapping.base import FhirType, SearchParam
 from service.fhir.mapping.claim import ClaimType
 from service.fhir.mapping.claim_response import ClaimResponseType
 from service.fhir.mapping.condition import ConditionType
 from service.fhir.mapping.coverage import CoverageType
+from service.fhir.mapping.dates import date_filter
 from service.fhir.mapping.diagnostic_report import DiagnosticReportType
 from service.fhir.mapping.encounter import EncounterType
 from service.fhir.mapping.observation import ObservationType
@@ -36,5 +37,27 @@ REGISTRY: dict[str, FhirType] = {
         ClaimResponseType(),
     )
 }
+
+
+def _poll_by_last_updated(mapping: FhirType) -> None:
+    """Every type over one table searches `_lastUpdated` (an EHR polls for changes with it)."""
+    column = mapping.updated_column()
+    if column is None or "_lastUpdated" in mapping.search_params:
+        return
+    type(mapping).search_params = {
+        **mapping.search_params,
+        "_lastUpdated": SearchParam(
+            "_lastUpdated",
+            "date",
+            "When the resource last changed (meta.lastUpdated): ge2026-10-15T09:00:00Z, a "
+            "partial date, prefixes eq, ne, lt, le, gt, ge.",
+            date_filter(column),
+            column=column,
+        ),
+    }
+
+
+for _mapping in REGISTRY.values():
+    _poll_by_last_updated(_mapping)
 
 __all__ = ["REGISTRY", "FhirType"]

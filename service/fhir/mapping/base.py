@@ -16,8 +16,10 @@ from sqlmodel.sql.expression import SelectOfScalar
 from service import crud
 from service.audit import logic as audit
 from service.auth.logic import Principal
-from service.errors import DomainError, FieldError, InvalidInput
+from service.errors import DomainError, FieldError, InvalidInput, NotFound
+from service.fhir import kept
 from service.fhir.outcomes import NotSupported, invalid
+from service.paging import decode_cursor, encode_cursor
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,15 @@ class SearchParam:
     documentation: str
     apply: Apply | None = None  # for TableMapping; other types interpret criteria themselves
     modifiers: tuple[str, ...] = ()
+    column: Any = None  # what `_sort=<name>` orders by, where the parameter is one column
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """One `_sort` key: `_id`, `_lastUpdated` or a search parameter with a column."""
+
+    name: str
+    descending: bool = False
 
 
 @dataclass
@@ -56,28 +67,44 @@ class Include:
     rows: Callable[[Session, Principal, Sequence[Any]], Sequence[Any]]
 
 
+# Conditional reference (transactions only): `Patient?identifier=…` -> the one matching id.
+Lookup = Callable[[str, str, str], str]
+
+
 class Refs:
     """Resolves references in an incoming resource to (type, id): `Patient/123`, an absolute URL
-    on this server, or a transaction's `urn:uuid:` fullUrl already created in it."""
+    on this server, a transaction's `urn:uuid:` fullUrl already created in it, or (with
+    `lookup`, in transactions) a conditional reference `Patient?identifier=system|value`."""
 
-    def __init__(self, base_url: str = "", local: dict[str, tuple[str, str]] | None = None):
+    def __init__(
+        self,
+        base_url: str = "",
+        local: dict[str, tuple[str, str]] | None = None,
+        lookup: Lookup | None = None,
+    ):
         self.base_url = base_url.rstrip("/")
         self.local = local if local is not None else {}
+        self.lookup = lookup
 
     def resolve(self, reference: Any, expression: str, expected: tuple[str, ...]) -> str:
         if not isinstance(reference, dict) or not isinstance(reference.get("reference"), str):
             raise invalid(expression, "must be a reference with a `reference` element")
         text: str = reference["reference"]
+        if self.base_url and text.startswith(self.base_url + "/"):
+            text = text[len(self.base_url) + 1 :]
         if text in self.local:
             kind, record_id = self.local[text]
+        elif "?" in text and self.lookup is not None and not text.startswith("urn:"):
+            kind, _, query = text.partition("?")
+            if kind not in expected:
+                raise invalid(f"{expression}.reference", f"must reference {' or '.join(expected)}")
+            record_id = self.lookup(kind, query, f"{expression}.reference")
         elif text.startswith(("urn:uuid:", "urn:oid:")):
             raise invalid(
                 f"{expression}.reference",
                 f"{text} is not the fullUrl of an entry created earlier in this Bundle",
             )
         else:
-            if self.base_url and text.startswith(self.base_url + "/"):
-                text = text[len(self.base_url) + 1 :]
             parts = text.split("/")
             if len(parts) == 4 and parts[2] == "_history":
                 parts = parts[:2]
@@ -147,6 +174,13 @@ class FhirType(ABC):
     documentation: ClassVar[str] = ""
     # The type-level interactions served (CapabilityStatement codes); routes follow this list.
     interactions: ClassVar[tuple[str, ...]] = ("read", "update", "create", "search-type")
+    # `identifier` kept in fhir_identifier (the record has no column for it) and searchable.
+    keeps_identifiers: ClassVar[bool] = False
+    # US Core profiles claimed (CapabilityStatement supportedProfile, meta.profile): only those
+    # whose required and must-support elements tests/fhir/test_us_core.py asserts.
+    profiles: ClassVar[tuple[str, ...]] = ()
+    # Versions written through FHIR are snapshotted (vread, _history).
+    keeps_history: ClassVar[bool] = False
 
     def audit_included(self, session: Session, actor: Principal, rows: Sequence[Any]) -> None:
         """Rows shown through another type's `_include`: audited as a query if they are PHI."""
@@ -154,6 +188,21 @@ class FhirType(ABC):
 
     @abstractmethod
     def read(self, session: Session, actor: Principal, record_id: str) -> Any: ...
+
+    def current(self, session: Session, actor: Principal, record_id: str) -> dict[str, Any]:
+        return self.to_fhir(self.read(session, actor, record_id))
+
+    def keep(self, session: Session, organization_id: str, row: Any, resource: dict[str, Any],
+             root: str, *, fresh: bool) -> None:  # fmt: skip
+        """After a create (`fresh`) or update: what the record has no column for (kept.py)."""
+        if self.keeps_identifiers:
+            tokens = kept.identifier_tokens(resource.get("identifier"))
+            kept.store_tokens(session, organization_id, self.type_name, row.id, "identifier",
+                              tokens, root, fresh=fresh)  # fmt: skip
+
+    def exists(self, session: Session, actor: Principal, record_id: str) -> bool:
+        """Whether an update has something to update (else 405: no update-as-create)."""
+        return True  # types that override `update` answer their own 404
 
     @abstractmethod
     def render(self, row: Any) -> dict[str, Any]:
@@ -185,7 +234,34 @@ class FhirType(ABC):
         count: int,
         cursor: str | None,
         summary_count: bool = False,
+        sort: tuple[SortKey, ...] = (),
     ) -> SearchResult: ...
+
+    def updated_column(self) -> Any:
+        """The column behind meta.lastUpdated (`_lastUpdated`, `_sort=_lastUpdated`)."""
+        return None
+
+    def sortable(self) -> list[str]:
+        """What `_sort` takes: _id, _lastUpdated and the parameters that are one column."""
+        names = ["_id", "_lastUpdated"]
+        return names + [p.name for p in self.search_params.values() if p.column is not None
+                        and p.name not in names]  # fmt: skip
+
+    def check_sort(self, key: SortKey) -> None:
+        if key.name not in self.sortable():
+            raise NotSupported(
+                f"{self.type_name} cannot be sorted by {key.name!r}; it sorts by "
+                + ", ".join(self.sortable())
+                + "."
+            )
+
+    def sort_column(self, key: SortKey, model: Any) -> Any:
+        self.check_sort(key)
+        if key.name == "_id":
+            return model.id
+        if key.name == "_lastUpdated":
+            return self.updated_column()
+        return self.search_params[key.name].column
 
     def version(self, row: Any) -> int:
         return int(row.version)
@@ -202,7 +278,13 @@ class FhirType(ABC):
                 "lastUpdated": iso_instant(self.last_updated(row)),
             },
         }
+        if self.profiles:
+            body["meta"]["profile"] = list(self.profiles)
         body.update(self.render(row))
+        if self.keeps_identifiers:
+            identifiers = kept.identifiers_of(row, self.type_name)
+            if identifiers:
+                body["identifier"] = identifiers + body.get("identifier", [])
         return body
 
 
@@ -211,6 +293,22 @@ def _id_filter(model: Any) -> Apply:
         return query.where(col(model.id).in_(c.values))
 
     return apply
+
+
+def identifier_filter(model: Any, type_name: str) -> Apply:
+    def apply(query: SelectOfScalar[Any], c: Criterion) -> SelectOfScalar[Any]:
+        return query.where(col(model.id).in_(kept.matching_ids(type_name, "identifier", c.values)))
+
+    return apply
+
+
+def identifier_param(model: Any, type_name: str, what: str) -> SearchParam:
+    return SearchParam(
+        "identifier",
+        "token",
+        f"{what}: `system|value`, `|value`, `value` or `system|`, as the client sent it.",
+        identifier_filter(model, type_name),
+    )
 
 
 def id_param(model: Any) -> SearchParam:
@@ -280,6 +378,17 @@ class TableMapping(FhirType):
             raise self.resource.missing(record_id)
         return row
 
+    def current(self, session: Session, actor: Principal, record_id: str) -> dict[str, Any]:
+        """The resource as it stands (not audited: the write that follows is)."""
+        return self.to_fhir(self.read(session, actor, record_id, audit_read=False))
+
+    def exists(self, session: Session, actor: Principal, record_id: str) -> bool:
+        try:
+            self.read(session, actor, record_id, audit_read=False)
+        except NotFound:
+            return False
+        return True
+
     def create(
         self, session: Session, actor: Principal, resource: dict[str, Any], refs: Refs
     ) -> Any:
@@ -319,6 +428,9 @@ class TableMapping(FhirType):
         query = self.scope(crud.base_query(self.resource, actor))
         return apply_criteria(self.type_name, self.search_params, query, criteria)
 
+    def updated_column(self) -> Any:
+        return self.resource.model.updated_at
+
     def search(
         self,
         session: Session,
@@ -328,13 +440,57 @@ class TableMapping(FhirType):
         count: int,
         cursor: str | None,
         summary_count: bool = False,
+        sort: tuple[SortKey, ...] = (),
     ) -> SearchResult:
         query = self.query(actor, criteria)
         total = session.exec(select(func.count()).select_from(query.subquery())).one()
         if summary_count or count == 0:
             return SearchResult([], int(total), None)
+        if sort:
+            rows, next_cursor = sorted_page(
+                session, self, query, self.resource.model, sort, count=count, cursor=cursor
+            )
+            self.audit_included(session, actor, rows)
+            return SearchResult(rows, int(total), next_cursor)
         page = crud.list_page(session, actor, self.resource, query, limit=count, cursor=cursor)
         return SearchResult(page.items, int(total), page.next_cursor)
+
+
+def offset_of(cursor: str | None) -> int:
+    """A sorted search pages by position (its order is not the id order the cursor keeps)."""
+    if not cursor:
+        return 0
+    raw = decode_cursor(cursor)
+    if not raw.startswith("o") or not raw[1:].isdigit():
+        raise InvalidInput("The cursor is not one this service issued for this sort.")
+    return int(raw[1:])
+
+
+def next_offset(offset: int, count: int, more: bool) -> str | None:
+    return encode_cursor(f"o{offset + count}") if more else None
+
+
+def sorted_page(
+    session: Session,
+    mapping: FhirType,
+    query: SelectOfScalar[Any],
+    model: Any,
+    sort: tuple[SortKey, ...],
+    *,
+    count: int,
+    cursor: str | None,
+) -> tuple[list[Any], str | None]:
+    order = []
+    for key in sort:
+        column = mapping.sort_column(key, model)
+        if not isinstance(column, sa.ColumnElement):
+            column = col(column)
+        order.append(column.desc() if key.descending else column.asc())
+    offset = offset_of(cursor)
+    rows = list(
+        session.exec(query.order_by(*order, col(model.id)).offset(offset).limit(count + 1)).all()
+    )
+    return rows[:count], next_offset(offset, count, len(rows) > count)
 
 
 def page_union(

@@ -106,6 +106,10 @@ class ClaimResponseType(QueryType):
             )
         )
 
+    def updated_column(self) -> Any:
+        # The posting's time; a reversal (version 2) is not seen by `_lastUpdated` polling.
+        return ClaimPosting.posted_at
+
     # A posting never changes but for the reversal that undoes it: version 2, dated then.
     def version(self, row: Any) -> int:
         return 2 if row.reversed_by else 1

@@ -21,8 +21,10 @@ from service.fhir.mapping.base import (
     FhirType,
     Refs,
     SearchResult,
+    SortKey,
     apply_criteria,
     iso_instant,
+    sorted_page,
 )
 from service.fhir.outcomes import NotSupported, invalid
 from service.paging import fetch_page
@@ -113,6 +115,9 @@ class QueryType(FhirType):
     def base_query(self, actor: Principal) -> SelectOfScalar[Any]:
         return select(self.model).where(col(self.model.organization_id) == actor.organization_id)
 
+    def updated_column(self) -> Any:
+        return self.model.updated_at
+
     def patient_of(self, row: Any) -> str | None:
         return row.patient_id  # type: ignore[no-any-return]
 
@@ -156,11 +161,18 @@ class QueryType(FhirType):
         count: int,
         cursor: str | None,
         summary_count: bool = False,
+        sort: tuple[SortKey, ...] = (),
     ) -> SearchResult:
         query = self.query(actor, criteria)
         total = int(session.exec(select(func.count()).select_from(query.subquery())).one())
         if summary_count or count == 0:
             return SearchResult([], total, None)
+        if sort:
+            rows, next_cursor = sorted_page(
+                session, self, query, self.model, sort, count=count, cursor=cursor
+            )
+            self.audit_included(session, actor, rows)
+            return SearchResult(rows, total, next_cursor)
         page = fetch_page(session, query, col(self.model.id), limit=count, cursor=cursor)
         self.audit_included(session, actor, page.items)
         return SearchResult(page.items, total, page.next_cursor)

@@ -31,11 +31,15 @@ from service.fhir.mapping.base import (
     Refs,
     SearchParam,
     SearchResult,
+    SortKey,
+    next_offset,
+    offset_of,
     split_token,
     unsupported_param,
 )
 from service.fhir.mapping.common import ICD10CM_SYSTEM, codings, not_found
 from service.fhir.mapping.coverage import _patients, reference_ids
+from service.fhir.mapping.dates import date_filter
 from service.fhir.mapping.encounter import READERS, WRITERS, condition_id, encounters_by_id
 from service.fhir.outcomes import NotSupported, invalid
 from service.paging import decode_cursor, encode_cursor
@@ -44,6 +48,8 @@ CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
 CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
 REFUSED_VERIFICATION = {"refuted", "entered-in-error"}
+# Search parameters whose value is the same for every Condition here: (system, code).
+_FIXED = {"category": (CATEGORY, "encounter-diagnosis"), "clinical-status": (CLINICAL, "active")}
 
 
 class ConditionExists(Conflict):
@@ -93,7 +99,17 @@ class ConditionType(FhirType):
         "code": SearchParam(
             "code", "token", f"The ICD-10-CM code, with or without the dot ({ICD10CM_SYSTEM})."
         ),
-    }
+        "category": SearchParam(
+            "category", "token", f"{CATEGORY}|encounter-diagnosis (every Condition here is one)."
+        ),
+        "clinical-status": SearchParam(
+            "clinical-status", "token", f"{CLINICAL}|active (every Condition here is active)."
+        ),
+        "_lastUpdated": SearchParam(
+            "_lastUpdated", "date", "When the encounter's diagnoses last changed.",
+            column=Encounter.updated_at,
+        ),
+    }  # fmt: skip
     includes: ClassVar[dict[str, Include]] = {
         "Condition:encounter": Include("Encounter", _encounters),
         "Condition:patient": Include("Patient", _patients),
@@ -211,8 +227,9 @@ class ConditionType(FhirType):
         count: int,
         cursor: str | None,
         summary_count: bool = False,
+        sort: tuple[SortKey, ...] = (),
     ) -> SearchResult:
-        query = select(Encounter.id, Encounter.diagnoses).where(
+        query = select(Encounter.id, Encounter.diagnoses, Encounter.updated_at).where(
             Encounter.organization_id == actor.organization_id,
             col(Encounter.deleted_at).is_(None),
         )
@@ -238,18 +255,44 @@ class ConditionType(FhirType):
                     if system in (None, ICD10CM_SYSTEM)
                 }
                 codes = wanted if codes is None else codes & wanted
+            elif c.name in _FIXED:
+                system, fixed = _FIXED[c.name]
+                if not any(split_token(v)[0] in (None, system) and split_token(v)[1] == fixed
+                           for v in c.values):  # fmt: skip
+                    ids = set()
+            elif c.name == "_lastUpdated":
+                query = date_filter(Encounter.updated_at)(query, c)  # type: ignore[arg-type,assignment]
             else:
                 raise unsupported_param(self.type_name, c)
-        matches = [
-            (encounter_id, code, rank)
-            for encounter_id, diagnoses in session.exec(query.order_by(col(Encounter.id))).all()
+        found = [
+            (encounter_id, code, rank, updated_at)
+            for encounter_id, diagnoses, updated_at in session.exec(
+                query.order_by(col(Encounter.id))
+            ).all()
             for rank, code in enumerate(diagnoses, start=1)
             if (codes is None or code in codes)
             and (ids is None or condition_id(encounter_id, code) in ids)
         ]
+        for key in reversed(sort):  # stable sorts: the first key decides last
+            if key.name not in ("_id", "_lastUpdated"):
+                raise NotSupported("Condition sorts by _id or _lastUpdated.")
+            index = 3 if key.name == "_lastUpdated" else 0
+            found.sort(key=lambda m: (m[index], m[2]), reverse=key.descending)
+        matches = [(e, code, rank) for e, code, rank, _ in found]
         if summary_count or count == 0:
             return SearchResult([], len(matches), None)
         start = 0
+        if sort:
+            start = offset_of(cursor)
+            page = matches[start : start + count]
+            encounters = {
+                e.id: e for e in encounters_by_id(session, actor, [e for e, _, _ in page])
+            }
+            rows = [Diagnosis(encounters[e], code, rank) for e, code, rank in page]
+            self.audit_included(session, actor, rows)
+            return SearchResult(
+                rows, len(matches), next_offset(start, count, start + count < len(matches))
+            )
         if cursor:
             after_encounter, _, after_rank = decode_cursor(cursor).partition("Z")
             after = (after_encounter, int(after_rank or 0))

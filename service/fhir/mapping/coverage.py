@@ -20,6 +20,7 @@ from service.fhir.mapping.base import (
     SearchParam,
     TableMapping,
     id_param,
+    identifier_param,
 )
 from service.fhir.mapping.datatypes import (
     GENDER_TO_SEX,
@@ -141,8 +142,12 @@ class CoverageType(TableMapping):
     resource = COVERAGES
     readers = ALL_ROLES
     writers = frozenset({Role.ADMIN, Role.FRONT_DESK, Role.INTEGRATION})
+    keeps_identifiers = True
+    keeps_history = True
+    interactions = ("read", "vread", "update", "history-instance", "create", "search-type")
     search_params: ClassVar[dict[str, SearchParam]] = {
         "_id": id_param(Coverage),
+        "identifier": identifier_param(Coverage, "Coverage", "The identifier the EHR sent"),
         "patient": SearchParam(
             "patient", "reference", "The beneficiary: Patient/<id>.",
             reference_filter(Coverage.patient_id, "Patient"),

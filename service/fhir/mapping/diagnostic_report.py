@@ -12,9 +12,10 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from service.auth.logic import Principal
-from service.fhir.mapping.base import Criterion, Include, SearchParam
+from service.fhir.mapping.base import Criterion, Include, SearchParam, split_token
 from service.fhir.mapping.common import (
     ACCESSION_SYSTEM,
+    LAB_TEST_SYSTEM,
     LOINC_SYSTEM,
     QueryType,
     concept,
@@ -22,12 +23,15 @@ from service.fhir.mapping.common import (
     session_of,
 )
 from service.fhir.mapping.coverage import _patients, reference_filter
+from service.fhir.mapping.dates import date_filter
+from service.fhir.mapping.fixed import fixed_token
 from service.fhir.mapping.service_request import test_concept
 from service.fhir.mapping.specimen import _accession
+from service.labtests.models import LabTest
 from service.labtests.roles import RESULT_READERS
 from service.results.models import Result
 from service.specimens import logic as specimen_logic
-from service.specimens.models import Specimen
+from service.specimens.models import Specimen, SpecimenTest
 
 V2_0074 = "http://terminology.hl7.org/CodeSystem/v2-0074"
 FINAL = {"verified", "stored", "disposed"}
@@ -61,6 +65,18 @@ def _id(query: SelectOfScalar[Any], c: Criterion) -> SelectOfScalar[Any]:
     return query.where(col(Specimen.id).in_(c.values))
 
 
+def _code(query: SelectOfScalar[Any], c: Criterion) -> SelectOfScalar[Any]:
+    """A test of the report: its LOINC, or its local code (urn:backoffice:lab-test)."""
+    loincs = [v for s, v in map(split_token, c.values) if s in (None, "", LOINC_SYSTEM)]
+    locals_ = [v for s, v in map(split_token, c.values) if s in (None, "", LAB_TEST_SYSTEM)]
+    tests = (
+        select(SpecimenTest.specimen_id)
+        .join(LabTest, col(LabTest.id) == col(SpecimenTest.lab_test_id))
+        .where(sa.or_(col(LabTest.loinc).in_(loincs), col(LabTest.code).in_(locals_)))
+    )
+    return query.where(col(Specimen.id).in_(tests))
+
+
 class DiagnosticReportType(QueryType):
     type_name = "DiagnosticReport"
     model = Specimen
@@ -87,6 +103,17 @@ class DiagnosticReportType(QueryType):
         ),
         "identifier": SearchParam(
             "identifier", "token", f"The accession number ({ACCESSION_SYSTEM}).", _accession
+        ),
+        "category": SearchParam(
+            "category", "token", f"{V2_0074}|LAB (every report here is one).",
+            fixed_token(V2_0074, "LAB"),
+        ),
+        "code": SearchParam(
+            "code", "token", "A test of the report: LOINC or local code.", _code,
+        ),
+        "date": SearchParam(
+            "date", "date", "effectiveDateTime (collection): partial dates, dateTimes, prefixes.",
+            date_filter(Specimen.collected_at), column=Specimen.collected_at,
         ),
     }  # fmt: skip
     includes: ClassVar[dict[str, Include]] = {

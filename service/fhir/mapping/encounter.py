@@ -37,6 +37,7 @@ from service.coding.models import Encounter
 from service.coding.schemas import EncounterCreate
 from service.directory.models import Facility, Provider
 from service.errors import InvalidInput
+from service.fhir import kept
 from service.fhir.mapping.base import (
     Criterion,
     Include,
@@ -45,6 +46,7 @@ from service.fhir.mapping.base import (
     SearchParam,
     TableMapping,
     id_param,
+    identifier_param,
     split_token,
     translated,
     validated,
@@ -131,6 +133,10 @@ def _code_extension(resource: dict[str, Any], url: str) -> tuple[str, Any] | Non
     return None
 
 
+def _type(query: SelectOfScalar[Any], c: Criterion) -> SelectOfScalar[Any]:
+    return query.where(col(Encounter.id).in_(kept.matching_ids("Encounter", "type", c.values)))
+
+
 class EncounterType(TableMapping):
     type_name = "Encounter"
     resource = ENCOUNTERS
@@ -140,8 +146,12 @@ class EncounterType(TableMapping):
         "Coverages: extension urn:backoffice:fhir:coverage (valueReference Coverage); kind, "
         "place of service and facility: extensions; status is read-only (from the coding status)."
     )
+    keeps_identifiers = True
+    keeps_history = True
+    interactions = ("read", "vread", "update", "history-instance", "create", "search-type")
     search_params: ClassVar[dict[str, SearchParam]] = {
         "_id": id_param(Encounter),
+        "identifier": identifier_param(Encounter, "Encounter", "The EHR's visit number"),
         "patient": SearchParam(
             "patient", "reference", "The patient: Patient/<id>.",
             reference_filter(Encounter.patient_id, "Patient"),
@@ -152,12 +162,16 @@ class EncounterType(TableMapping):
         ),
         "date": SearchParam(
             "date", "date", "The date of service, YYYY-MM-DD, prefixes eq, ne, lt, le, gt, ge.",
-            date_filter(Encounter.date_of_service),
+            date_filter(Encounter.date_of_service), column=Encounter.date_of_service,
         ),
         "status": SearchParam(
             "status", "token",
             "planned (open), in-progress (coded), finished (ready, billed); or a coding status.",
             _status,
+        ),
+        "type": SearchParam(
+            "type", "token", "A coding of Encounter.type, as the EHR sent it (e.g. CPT 99213).",
+            _type,
         ),
     }  # fmt: skip
     includes: ClassVar[dict[str, Include]] = {
@@ -291,6 +305,15 @@ class EncounterType(TableMapping):
         except InvalidInput as exc:
             raise translated(exc, mapped.fields, self.type_name) from None
 
+    def keep(self, session: Session, organization_id: str, row: Any, resource: dict[str, Any],
+             root: str, *, fresh: bool) -> None:  # fmt: skip
+        """Encounter.type has no column: kept as sent, its codings searchable."""
+        super().keep(session, organization_id, row, resource, root, fresh=fresh)
+        types = resource.get("type")
+        kept.keep(session, organization_id, "Encounter", row.id, {"type": types}, fresh=fresh)
+        kept.store_tokens(session, organization_id, "Encounter", row.id, "type",
+                          kept.concept_tokens(types), root, fresh=fresh)  # fmt: skip
+
     def render(self, row: Any) -> dict[str, Any]:
         session = session_of(row)
         billing = session.get(Provider, row.billing_provider_id)
@@ -311,8 +334,11 @@ class EncounterType(TableMapping):
             "extension": extension,
             "status": STATUS[row.status],
             "class": {"system": V3_ACT_CODE, "code": "AMB", "display": "ambulatory"},
-            "subject": _ref("Patient", row.patient_id),
         }
+        types = kept.kept(row, "Encounter").get("type")
+        if types:
+            body["type"] = types
+        body["subject"] = _ref("Patient", row.patient_id)
         participants = []
         if row.rendering_provider_id:
             participants.append(

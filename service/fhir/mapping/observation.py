@@ -8,10 +8,12 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
-from sqlmodel import col
+import sqlalchemy as sa
+from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from service.auth.logic import Principal
+from service.columns import UTCDateTime
 from service.fhir.mapping.base import Criterion, Include, SearchParam, id_param, split_token
 from service.fhir.mapping.common import (
     LAB_COMPONENT_SYSTEM,
@@ -23,6 +25,8 @@ from service.fhir.mapping.common import (
     session_of,
 )
 from service.fhir.mapping.coverage import _patients, reference_filter
+from service.fhir.mapping.dates import date_filter
+from service.fhir.mapping.fixed import fixed_token
 from service.labtests.roles import RESULT_READERS
 from service.results.models import Result
 from service.specimens.models import Specimen
@@ -38,6 +42,16 @@ def component_concept(code: str, name: str) -> dict[str, Any]:
 
 def _code(query: SelectOfScalar[Any], c: Criterion) -> SelectOfScalar[Any]:
     return query.where(col(Result.component_code).in_([split_token(v)[1] for v in c.values]))
+
+
+# effectiveDateTime: the specimen's collection, else when the result was entered (as rendered).
+_COLLECTED = (
+    select(Specimen.collected_at)
+    .where(Specimen.id == Result.specimen_id)
+    .correlate(Result)
+    .scalar_subquery()
+)
+EFFECTIVE = sa.type_coerce(sa.func.coalesce(_COLLECTED, Result.entered_at), UTCDateTime)
 
 
 def _quantity(value: Decimal | None, unit: str | None) -> dict[str, Any]:
@@ -68,6 +82,14 @@ class ObservationType(QueryType):
             reference_filter(Result.specimen_id, "Specimen"),
         ),
         "code": SearchParam("code", "token", "The component code (LOINC or local).", _code),
+        "category": SearchParam(
+            "category", "token", f"{OBSERVATION_CATEGORY}|laboratory (every result is one).",
+            fixed_token(OBSERVATION_CATEGORY, "laboratory"),
+        ),
+        "date": SearchParam(
+            "date", "date", "effectiveDateTime (collection): partial dates, dateTimes, prefixes.",
+            date_filter(EFFECTIVE), column=EFFECTIVE,
+        ),
     }  # fmt: skip
     includes: ClassVar[dict[str, Include]] = {"Observation:patient": Include("Patient", _patients)}
 

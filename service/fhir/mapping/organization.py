@@ -24,9 +24,12 @@ from service.fhir.mapping.base import (
     Refs,
     SearchParam,
     SearchResult,
+    SortKey,
     TableMapping,
     count_union,
     like_prefix,
+    next_offset,
+    offset_of,
     page_union,
     split_token,
     unsupported_param,
@@ -44,8 +47,9 @@ from service.fhir.mapping.datatypes import (
     render_address,
     render_phone,
 )
+from service.fhir.mapping.dates import date_filter
 from service.fhir.mapping.practitioner import DIRECTORY_WRITERS, incoming_npi, npi_identifier
-from service.fhir.outcomes import invalid
+from service.fhir.outcomes import NotSupported, invalid
 from service.paging import decode_cursor, encode_cursor
 
 # Service-defined extensions for what FHIR Organization has no element for.
@@ -245,6 +249,9 @@ class OrganizationType(FhirType):
         "type": SearchParam(
             "type", "token", f"{ORG_TYPE_SYSTEM}: pay (payers), prov (billing providers)."
         ),
+        "_lastUpdated": SearchParam(
+            "_lastUpdated", "date", "When the payer, provider or facility last changed."
+        ),
     }
 
     def _locate(self, session: Session, actor: Principal, record_id: str) -> TableMapping | None:
@@ -257,6 +264,12 @@ class OrganizationType(FhirType):
             ):
                 return source
         return None
+
+    def exists(self, session: Session, actor: Principal, record_id: str) -> bool:
+        return (
+            record_id == actor.organization_id
+            or self._locate(session, actor, record_id) is not None
+        )
 
     def read(self, session: Session, actor: Principal, record_id: str) -> Any:
         if record_id == actor.organization_id:
@@ -372,6 +385,11 @@ class OrganizationType(FhirType):
                     else:
                         values = [v for s, v in tokens if s in (None, system)]
                         active[source] = active[source].where(col(column).in_(values))
+            elif c.name == "_lastUpdated" and c.modifier is None:
+                own = False  # the caller's own organization is not polled
+                for source in active:
+                    column = source.resource.model.updated_at
+                    active[source] = date_filter(column)(active[source], c)
             else:
                 raise unsupported_param(self.type_name, c)
         return list(active.values()), own, own_name
@@ -400,12 +418,28 @@ class OrganizationType(FhirType):
         count: int,
         cursor: str | None,
         summary_count: bool = False,
+        sort: tuple[SortKey, ...] = (),
     ) -> SearchResult:
         queries, own, own_name = self._queries(actor, criteria)
         own_rows = self._own(session, actor, own, own_name)
         total = count_union(session, queries) + len(own_rows)
         if summary_count or count == 0:
             return SearchResult([], total, None)
+        if sort:  # directory tables are small: sorted in memory, paged by position
+            everything = [*own_rows, *(r for q in queries for r in session.exec(q).all())]
+            everything.sort(key=lambda r: r.id)
+            for key in reversed(sort):
+                if key.name not in ("_id", "_lastUpdated"):
+                    raise NotSupported("Organization sorts by _id or _lastUpdated.")
+                everything.sort(
+                    key=(lambda r: r.id) if key.name == "_id" else self.last_updated,
+                    reverse=key.descending,
+                )
+            start = offset_of(cursor)
+            page = everything[start : start + count]
+            return SearchResult(
+                page, total, next_offset(start, count, start + count < len(everything))
+            )
         after = decode_cursor(cursor) if cursor else None
         rows, more = page_union(session, queries, count=count, after=after)
         merged = sorted(

@@ -1,5 +1,7 @@
 """FHIR Patient <-> patient rows (identifier MR = the MRN, name, birthDate, gender, address,
-phone). Extensions (US Core race, ethnicity, birth sex…) are accepted and not stored."""
+phone). What the row has no column for is kept as sent (kept.py) and returned: the US Core
+extensions (race, ethnicity, birth sex…), the other telecoms (email…), `communication`, and the
+given names as the list they were (the row splits them into given and middle name)."""
 
 from typing import Any, ClassVar
 
@@ -8,6 +10,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from service.auth.logic import Principal
 from service.auth.roles import ALL_ROLES, Role
+from service.fhir import kept
 from service.fhir.mapping.base import (
     Criterion,
     Mapped,
@@ -29,6 +32,7 @@ from service.fhir.mapping.datatypes import (
     incoming_address,
     incoming_name,
     incoming_phone,
+    pick,
     render_address,
     render_name,
     render_phone,
@@ -46,6 +50,8 @@ def _identifier(query: SelectOfScalar[Any], c: Criterion) -> SelectOfScalar[Any]
     for value in c.values:
         system, code = split_token(value)
         if system not in NOT_MRN_SYSTEMS:
+            if system and not code:
+                return query  # `system|`: any identifier of an MRN system, i.e. every patient
             mrns.append(code)
     return query.where(col(PatientRow.mrn).in_(mrns))
 
@@ -70,11 +76,39 @@ def mrn_of(resource: dict[str, Any]) -> tuple[int, str] | tuple[None, None]:
     return None, None
 
 
+US_CORE_EXTENSION = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-"
+
+
+def _kept_elements(resource: dict[str, Any]) -> dict[str, list[Any]]:
+    official = resource.get("name") or []
+    index = pick(official, ("official", "usual"))
+    return {
+        "extension": [
+            e for e in resource.get("extension") or []
+            if str(e.get("url", "")).startswith(US_CORE_EXTENSION)
+        ],
+        "telecom": [t for t in resource.get("telecom") or [] if t.get("value")],
+        "communication": list(resource.get("communication") or []),
+        "given": list(official[index].get("given") or []) if index is not None else [],
+    }  # fmt: skip
+
+
+def _telecom(phone: str | None, sent: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The row's phone first (as sent, with its use), then the other telecoms kept; a phone
+    changed through REST replaces the kept phones."""
+    first = next((t for t in sent if t.get("system") == "phone" and t["value"] == phone), None)
+    if first is None:
+        return render_phone(phone) + [t for t in sent if t.get("system") != "phone"]
+    return [first] + [t for t in sent if t is not first]
+
+
 class PatientType(TableMapping):
     type_name = "Patient"
     resource = PATIENTS
     readers = ALL_ROLES
     writers = frozenset({Role.ADMIN, Role.FRONT_DESK, Role.INTEGRATION})
+    keeps_history = True
+    interactions = ("read", "vread", "update", "history-instance", "create", "search-type")
     search_params: ClassVar[dict[str, SearchParam]] = {
         "_id": id_param(PatientRow),
         "identifier": SearchParam(
@@ -109,6 +143,7 @@ class PatientType(TableMapping):
             "date",
             "Birth date, YYYY-MM-DD, with an optional prefix eq, ne, lt, le, gt, ge.",
             date_filter(PatientRow.birth_date),
+            column=PatientRow.birth_date,
         ),
         "gender": SearchParam("gender", "token", "male, female, unknown or other.", _gender),
     }
@@ -141,6 +176,12 @@ class PatientType(TableMapping):
         }
         return Mapped(document, fields)
 
+    def keep(self, session: Session, organization_id: str, row: Any, resource: dict[str, Any],
+             root: str, *, fresh: bool) -> None:  # fmt: skip
+        super().keep(session, organization_id, row, resource, root, fresh=fresh)
+        kept.keep(session, organization_id, "Patient", row.id, _kept_elements(resource),
+                  fresh=fresh)  # fmt: skip
+
     def render(self, row: Any) -> dict[str, Any]:
         body: dict[str, Any] = {
             "identifier": [
@@ -156,8 +197,17 @@ class PatientType(TableMapping):
             "gender": SEX_TO_GENDER.get(row.sex, "unknown"),
             "birthDate": row.birth_date.isoformat(),
         }
-        if row.phone:
-            body["telecom"] = render_phone(row.phone)
+        sent = kept.kept(row, "Patient")
+        if sent.get("extension"):
+            body = {"extension": sent["extension"], **body}
+        given = sent.get("given") or []
+        if given[:1] == [row.given_name] and " ".join(given[1:]) == (row.middle_name or ""):
+            body["name"][0]["given"] = given  # as sent: ["Usa", "Middle", "Third"]
+        telecom = _telecom(row.phone, sent.get("telecom") or [])
+        if telecom:
+            body["telecom"] = telecom
         if row.address:
             body["address"] = render_address(row.address)
+        if sent.get("communication"):
+            body["communication"] = sent["communication"]
         return body

@@ -13,6 +13,7 @@ the order's specimens (read-only: a Specimen names its ServiceRequest in `reques
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -28,6 +29,7 @@ from service.fhir.mapping.base import (
     SearchParam,
     TableMapping,
     id_param,
+    identifier_param,
     split_token,
 )
 from service.fhir.mapping.common import (
@@ -40,6 +42,7 @@ from service.fhir.mapping.common import (
     session_of,
 )
 from service.fhir.mapping.coverage import _patients, reference_filter
+from service.fhir.mapping.dates import date_filter
 from service.fhir.mapping.specimen import specimens_of_orders
 from service.fhir.outcomes import invalid
 from service.labtests import logic as labtest_logic
@@ -113,6 +116,24 @@ def test_concept(test: LabTest) -> dict[str, Any]:
     return {"coding": coding, "text": test.name}
 
 
+def _code(query: SelectOfScalar[Any], c: Criterion) -> SelectOfScalar[Any]:
+    """Orders with a test whose LOINC or local code is asked for. The order keeps its test ids
+    as a JSON list: a test matches when its quoted id is in that list's text."""
+    loincs = [v for s, v in map(split_token, c.values) if s in (None, "", LOINC_SYSTEM)]
+    locals_ = [v for s, v in map(split_token, c.values) if s in (None, "", LAB_TEST_SYSTEM)]
+    quoted = sa.literal('%"') + col(LabTest.id) + sa.literal('"%')
+    has_test = (
+        select(LabTest.id)
+        .where(
+            col(LabTest.organization_id) == col(LabOrder.organization_id),
+            sa.or_(col(LabTest.loinc).in_(loincs), col(LabTest.code).in_(locals_)),
+            sa.cast(LabOrder.test_ids, sa.Text).like(quoted),
+        )
+        .exists()
+    )
+    return query.where(has_test)
+
+
 class ServiceRequestType(TableMapping):
     type_name = "ServiceRequest"
     resource = LAB_ORDERS
@@ -122,8 +143,14 @@ class ServiceRequestType(TableMapping):
         "Lab orders: code = a LOINC or local test code; more tests of the order in the "
         "extension urn:backoffice:fhir:additional-test."
     )
+    keeps_identifiers = True
+    keeps_history = True
+    interactions = ("read", "vread", "update", "history-instance", "create", "search-type")
     search_params: ClassVar[dict[str, SearchParam]] = {
         "_id": id_param(LabOrder),
+        "identifier": identifier_param(
+            LabOrder, "ServiceRequest", "The placer order number (or any identifier sent)"
+        ),
         "patient": SearchParam(
             "patient", "reference", "The patient: Patient/<id>.",
             reference_filter(LabOrder.patient_id, "Patient"),
@@ -141,6 +168,14 @@ class ServiceRequestType(TableMapping):
             reference_filter(LabOrder.ordering_provider_id, "Practitioner"),
         ),
         "status": SearchParam("status", "token", "active, completed or revoked.", _status),
+        "code": SearchParam(
+            "code", "token", f"A test of the order: LOINC ({LOINC_SYSTEM}) or local code "
+            f"({LAB_TEST_SYSTEM}).", _code,
+        ),
+        "authored": SearchParam(
+            "authored", "date", "authoredOn (when the order was placed here).",
+            date_filter(LabOrder.created_at), column=LabOrder.created_at,
+        ),
     }  # fmt: skip
     includes: ClassVar[dict[str, Include]] = {
         "ServiceRequest:specimen": Include("Specimen", specimens_of_orders),

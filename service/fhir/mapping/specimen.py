@@ -1,21 +1,24 @@
 """FHIR Specimen <-> specimens: a create accessions a specimen for `Specimen.request[0]` (a
 ServiceRequest, i.e. a lab order) through the specimens capability, which assigns the accession
-number (`accessionIdentifier`, system urn:backoffice:accession; the EHR's own is not kept).
-`collection.collectedDateTime` collects it at once, `collection.quantity` is its volume,
-`container[0].type.text` its container. No update: the lab moves specimens through their status
-machine (REST); FHIR status is available / unavailable (ordered, disposed) / unsatisfactory
-(rejected), the lab status is the extension urn:backoffice:fhir:specimen-status.
+number (`accessionIdentifier`, system urn:backoffice:accession; the EHR's own accession is not
+kept, its `identifier`s are). `collection.collectedDateTime` collects it at once,
+`collection.quantity` is its volume, `container[0].type.text` its container. No update: the
+lab moves specimens through their status machine (REST); FHIR status is available /
+unavailable (ordered, disposed) / unsatisfactory (rejected), the lab status is the extension
+urn:backoffice:fhir:specimen-status.
 """
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from service.auth.logic import Principal
 from service.errors import InvalidInput, NotFound
+from service.fhir import kept
 from service.fhir.mapping.base import (
     Criterion,
     Include,
@@ -68,8 +71,23 @@ def _status(query: SelectOfScalar[Any], c: Criterion) -> SelectOfScalar[Any]:
 
 
 def _accession(query: SelectOfScalar[Any], c: Criterion) -> SelectOfScalar[Any]:
+    if f"{ACCESSION_SYSTEM}|" in c.values:
+        return query  # `system|`: every specimen has an accession number
     values = [v for s, v in map(split_token, c.values) if s in (None, "", ACCESSION_SYSTEM)]
     return query.where(col(Specimen.accession).in_(values))
+
+
+def _identifier(query: SelectOfScalar[Any], c: Criterion) -> SelectOfScalar[Any]:
+    """The accession number, or an identifier the EHR sent (its own specimen id)."""
+    if f"{ACCESSION_SYSTEM}|" in c.values:
+        return query
+    accessions = [v for s, v in map(split_token, c.values) if s in (None, "", ACCESSION_SYSTEM)]
+    return query.where(
+        sa.or_(
+            col(Specimen.accession).in_(accessions),
+            col(Specimen.id).in_(kept.matching_ids("Specimen", "identifier", c.values)),
+        )
+    )
 
 
 def specimens_of_orders(session: Session, actor: Principal, rows: Sequence[Any]) -> list[Any]:
@@ -95,6 +113,7 @@ class SpecimenType(QueryType):
     readers = SPECIMEN_READERS
     writers = SPECIMEN_WRITERS
     interactions: ClassVar[tuple[str, ...]] = ("read", "create", "search-type")
+    keeps_identifiers = True
     documentation = (
         "Create accessions a specimen for Specimen.request[0] (a ServiceRequest); the service "
         f"assigns the accession number ({ACCESSION_SYSTEM})."
@@ -105,7 +124,9 @@ class SpecimenType(QueryType):
             "accession", "token", f"The accession number ({ACCESSION_SYSTEM}).", _accession
         ),
         "identifier": SearchParam(
-            "identifier", "token", f"The accession number ({ACCESSION_SYSTEM}).", _accession
+            "identifier", "token",
+            f"The accession number ({ACCESSION_SYSTEM}), or an identifier the EHR sent.",
+            _identifier,
         ),
         "patient": SearchParam(
             "patient", "reference", "The patient: Patient/<id>.",

@@ -1,0 +1,148 @@
+"""What the FHIR edge keeps where the records have no column: tokens of a search parameter
+(business identifiers of Encounter, ServiceRequest, Coverage and Specimen, the codes of
+Encounter.type), searchable with `[system]|[value]`, so that an EHR's conditional create
+(`ifNoneExist: identifier=…`) finds what its first attempt created; and elements kept as sent
+(US Core extensions, email, communication, the given names as a list)."""
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import object_session
+from sqlmodel import Session, col, delete, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from service.fhir.models import FhirElement, FhirToken
+from service.fhir.outcomes import invalid
+
+_MAX = 255
+
+
+def identifier_tokens(elements: Any) -> list[tuple[int, str, str, dict[str, Any]]]:
+    """(position, system, value, element) of each Identifier with a value."""
+    found = []
+    for position, element in enumerate(elements or []):
+        if isinstance(element, dict) and element.get("value"):
+            found.append((position, str(element.get("system") or ""), str(element["value"]),
+                          element))  # fmt: skip
+    return found
+
+
+def concept_tokens(concepts: Any) -> list[tuple[int, str, str, dict[str, Any]]]:
+    """(position of the concept, system, code, coding) of each coding with a code."""
+    found = []
+    for position, concept in enumerate(concepts or []):
+        for coding in (concept or {}).get("coding") or [] if isinstance(concept, dict) else []:
+            if isinstance(coding, dict) and coding.get("code"):
+                found.append((position, str(coding.get("system") or ""), str(coding["code"]),
+                              coding))  # fmt: skip
+    return found
+
+
+def store_tokens(
+    session: Session,
+    organization_id: str,
+    type_name: str,
+    resource_id: str,
+    param: str,
+    tokens: list[tuple[int, str, str, dict[str, Any]]],
+    root: str,
+    *,
+    fresh: bool = False,
+) -> None:
+    """Replaces the resource's tokens of `param` (PUT sends the whole resource); `fresh`: the
+    resource was just created, there is nothing to replace."""
+    rows = []
+    for position, system, value, element in tokens:
+        if len(system) > _MAX or len(value) > _MAX:
+            raise invalid(f"{root}.{param}[{position}]", f"system and value: at most {_MAX}")
+        rows.append(
+            FhirToken(
+                organization_id=organization_id,
+                resource_type=type_name,
+                resource_id=resource_id,
+                param=param,
+                position=position,
+                system=system,
+                value=value,
+                element=element,
+            )
+        )
+    if not fresh:
+        session.exec(
+            delete(FhirToken).where(
+                col(FhirToken.resource_type) == type_name,
+                col(FhirToken.resource_id) == resource_id,
+                col(FhirToken.param) == param,
+            )
+        )
+    session.add_all(rows)
+
+
+def identifiers_of(row: Any, type_name: str) -> list[dict[str, Any]]:
+    session = object_session(row)
+    if session is None:
+        return []
+    return [
+        dict(element)
+        for element in session.exec(  # type: ignore[attr-defined]
+            select(FhirToken.element)
+            .where(
+                FhirToken.resource_type == type_name,
+                FhirToken.resource_id == row.id,
+                FhirToken.param == "identifier",
+            )
+            .order_by(col(FhirToken.position))
+        ).all()
+    ]
+
+
+def matching_ids(type_name: str, param: str, values: Sequence[str]) -> SelectOfScalar[str]:
+    """Ids with a token matching any of `system|value`, `|value` (no system), `value` (any
+    system) or `system|` (any value in that system)."""
+    alternatives = []
+    for token in values:
+        if "|" in token:
+            system, _, value = token.partition("|")
+            clause = col(FhirToken.system) == system
+            if value:
+                clause = sa.and_(clause, col(FhirToken.value) == value)
+            alternatives.append(clause)
+        else:
+            alternatives.append(col(FhirToken.value) == token)
+    return select(FhirToken.resource_id).where(
+        FhirToken.resource_type == type_name, FhirToken.param == param, sa.or_(*alternatives)
+    )
+
+
+def keep(session: Session, organization_id: str, type_name: str, resource_id: str,
+         elements: Mapping[str, list[Any] | None], *, fresh: bool = False) -> None:  # fmt: skip
+    """Keeps the elements of a resource as sent (one given as nothing is forgotten)."""
+    if not fresh:
+        session.exec(
+            delete(FhirElement).where(
+                col(FhirElement.resource_type) == type_name,
+                col(FhirElement.resource_id) == resource_id,
+                col(FhirElement.name).in_(list(elements)),
+            )
+        )
+    session.add_all(
+        FhirElement(organization_id=organization_id, resource_type=type_name,
+                    resource_id=resource_id, name=name, value=value)
+        for name, value in elements.items() if value
+    )  # fmt: skip
+
+
+def kept(row: Any, type_name: str) -> dict[str, list[Any]]:
+    """The elements kept for this row, by name."""
+    session = object_session(row)
+    if session is None:
+        return {}
+    return {
+        name: list(value)
+        for name, value in session.exec(  # type: ignore[attr-defined]
+            select(FhirElement.name, FhirElement.value).where(
+                FhirElement.resource_type == type_name, FhirElement.resource_id == row.id
+            )
+        ).all()
+    }
