@@ -143,7 +143,7 @@ def _payment(item: _Claim, in_full: bool) -> ClaimPaymentInput:
         patient_control_number=item.claim.patient_control_number,
         payer_claim_control_number=f"DEMO{item.claim.patient_control_number}",
         patient_last_name=item.patient.family_name,
-        patient_first_name=item.patient.given_name,
+        patient_first_name=item.patient.given_name or "",
         member_id=item.member_id,
         lines=tuple(
             LinePaymentInput(
@@ -189,7 +189,7 @@ def _files_for(
                 ClaimStatusInput(
                     patient_control_number=i.claim.patient_control_number,
                     patient_last_name=i.patient.family_name,
-                    patient_first_name=i.patient.given_name,
+                    patient_first_name=i.patient.given_name or "",
                     member_id=i.member_id,
                     charge=Decimal(i.claim.total_charge),
                     service_date=i.claim.date_of_service,

@@ -168,7 +168,7 @@ def _prior(
         ),
         subscriber=x12.OtherSubscriber(
             member_id=coverage.member_id,
-            name=x12.PersonName(family=family, given=given),
+            name=x12.PersonName(family=family, given=given or ""),
             address=x12.address_from(address),
         ),
         claim_filing_indicator=payer.claim_filing_indicator,

@@ -76,7 +76,7 @@ class EncounterRow(NamedTuple):
 class PatientRow(NamedTuple):
     id: str
     family_name: str
-    given_name: str
+    given_name: str | None
     middle_name: str | None
     suffix: str | None
     birth_date: date
@@ -178,9 +178,11 @@ def read_claims(session: Session, claim_ids: Sequence[str]) -> list[ClaimRow]:
 
 
 def _person(
-    family: str, given: str, middle: str | None = None, suffix: str | None = None
+    family: str, given: str | None, middle: str | None = None, suffix: str | None = None
 ) -> x12.PersonName:
-    return x12.PersonName(family=family, given=given, middle=middle or "", suffix=suffix or "")
+    return x12.PersonName(
+        family=family, given=given or "", middle=middle or "", suffix=suffix or ""
+    )
 
 
 def _provider_name(provider: ProviderRow) -> x12.Name:

@@ -17,7 +17,7 @@ class Patient(SoftDeletable, table=True):
 
     mrn: str = Field(max_length=50)
     family_name: str = Field(max_length=100)
-    given_name: str = Field(max_length=100)
+    given_name: str | None = Field(default=None, max_length=100)
     middle_name: str | None = Field(default=None, max_length=100)
     suffix: str | None = Field(default=None, max_length=20)
     birth_date: date

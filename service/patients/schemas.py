@@ -13,7 +13,8 @@ class PatientCreate(BaseModel):
 
     mrn: str = Field(min_length=1, max_length=50)
     family_name: Name
-    given_name: Name
+    # US Core and X12 (NM104 "when the person has a first name") allow a person with one name.
+    given_name: Name | None = None
     middle_name: Name | None = None
     suffix: str | None = Field(default=None, min_length=1, max_length=20)
     birth_date: PastDate

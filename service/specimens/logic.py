@@ -724,7 +724,7 @@ def print_label(
     )
     content = labels.LabelContent(
         accession=specimen.accession,
-        patient_name=f"{patient.family_name}, {patient.given_name}",
+        patient_name=", ".join(n for n in (patient.family_name, patient.given_name) if n),
         birth_date=patient.birth_date.isoformat(),
         specimen_type=specimen.specimen_type,
         collected=collected,

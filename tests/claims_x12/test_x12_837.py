@@ -313,6 +313,27 @@ def test_a_name_suffix_goes_in_nm107() -> None:
     ]
 
 
+def test_a_person_with_one_name_has_no_nm104() -> None:
+    subscriber = make_subscriber(name=PersonName("Teller", ""))
+    patient = make_patient(name=PersonName("Teller", ""))
+    x12, _ = write([make_claim(subscriber=subscriber), make_claim("PCN0002", patient=patient)])
+
+    assert_pyx12_valid(x12)
+    assert find(x12, "NM1", "IL")[0] == [
+        "NM1",
+        "IL",
+        "1",
+        "TELLER",
+        "",
+        "",
+        "",
+        "",
+        "MI",
+        "JS00111223333",
+    ]
+    assert find(x12, "NM1", "QC") == [["NM1", "QC", "1", "TELLER"]]
+
+
 def test_delimiters_in_names_are_removed_and_letters_transliterated() -> None:
     patient = make_patient(
         name=PersonName("O'Brien*Núñez~", "Zoë:Ann", "^", "Jr"),

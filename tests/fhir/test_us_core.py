@@ -1,8 +1,8 @@
 """US Core Patient elements the EHR sends come back: race, ethnicity and birth sex extensions,
 every telecom (email too), `communication`, and the given names as the list they were. No US
 Core profile is claimed (supportedProfile, meta.profile) until a test asserts all of its
-required and must-support elements: us-core-patient is not, as a name without a given name is
-still refused (the patient record needs one)."""
+required and must-support elements. A name without a given name is accepted (US Core allows a
+person with one name; the 837's NM104 is then left out)."""
 
 from fastapi.testclient import TestClient
 from sqlmodel import Session
@@ -44,6 +44,21 @@ def test_given_names_are_kept_as_given(client: TestClient, tenant: Tenant, db: S
     assert response.status_code == 200, response.text
     read = send(client, "GET", f"/fhir/Patient/{made['id']}", tenant).json()
     assert read["name"][0]["given"] == ["Usa", "Other"]
+
+
+def test_a_name_without_a_given_name_is_accepted(
+    client: TestClient, tenant: Tenant, db: Session
+) -> None:
+    names = [{"use": "official", "family": "Teller"}]
+    made = created(client, tenant, example(PATIENT, name=names))
+    assert made["name"] == [{"use": "official", "family": "Teller"}]
+    row = db.get(Patient, made["id"])
+    assert row is not None
+    assert (row.family_name, row.given_name, row.middle_name) == ("Teller", None, None)
+    read = send(client, "GET", f"/fhir/Patient/{made['id']}", tenant).json()
+    assert read["name"] == [{"use": "official", "family": "Teller"}]
+    found = send(client, "GET", "/fhir/Patient?family=Teller", tenant).json()
+    assert [e["resource"]["id"] for e in found["entry"]] == [made["id"]]
 
 
 def test_an_update_replaces_what_was_kept(client: TestClient, tenant: Tenant) -> None:

@@ -82,8 +82,18 @@ def test_missing_fields_are_each_reported(client: TestClient, tenant: Tenant, db
     response = client.post("/api/v1/patients", json={"mrn": "1"}, headers=tenant.headers())
     assert response.status_code == 422
     pointers = {e["pointer"] for e in response.json()["errors"]}
-    assert {"/family_name", "/given_name", "/birth_date", "/sex"} <= pointers
+    assert {"/family_name", "/birth_date", "/sex"} <= pointers
     assert _count(db) == 0
+
+
+def test_a_patient_with_one_name_is_registered(client: TestClient, tenant: Tenant) -> None:
+    # A person with a single legal name (US Core allows it; X12 leaves NM104 out).
+    payload = {k: v for k, v in patient_payload().items() if k != "given_name"}
+    created = client.post("/api/v1/patients", json=payload, headers=tenant.headers())
+    assert created.status_code == 201, created.text
+    read = client.get(created.headers["location"], headers=tenant.headers("front_desk"))
+    assert read.json()["given_name"] is None
+    assert read.json()["family_name"] == payload["family_name"]
 
 
 def test_a_second_patient_with_the_same_mrn_is_a_conflict(
