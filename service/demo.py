@@ -245,6 +245,16 @@ def seed(session: Session) -> DemoResult:
         sex="F",
         address=home,
     )
+    # Sofia's card carries her own member id (she is the subscriber in the 837); Mateo's
+    # shares his mother's (he goes in 2000C under her).
+    mateo = patient(
+        "D-1005",
+        family_name="Rivera",
+        given_name="Mateo",
+        birth_date=date(2019, 7, 14),
+        sex="M",
+        address=home,
+    )
     walter = patient(
         "D-1003",
         family_name="Whitfield",
@@ -264,19 +274,29 @@ def seed(session: Session) -> DemoResult:
     )
 
     ana_cov = coverage(ana, payers["CI"], "ACM100200300", group_number="GRP-4410")
+    ana_as_subscriber = {
+        "family_name": "Rivera",
+        "given_name": "Ana",
+        "birth_date": "1980-04-02",
+        "sex": "F",
+        "address": home,
+    }
     sofia_cov = coverage(
         sofia,
         payers["CI"],
         "ACM100200301",
         group_number="GRP-4410",
         relationship="19",
-        subscriber={
-            "family_name": "Rivera",
-            "given_name": "Ana",
-            "birth_date": "1980-04-02",
-            "sex": "F",
-            "address": home,
-        },
+        own_member_id=True,
+        subscriber=ana_as_subscriber,
+    )
+    mateo_cov = coverage(
+        mateo,
+        payers["CI"],
+        "ACM100200300",
+        group_number="GRP-4410",
+        relationship="19",
+        subscriber=ana_as_subscriber,
     )
     walter_primary = coverage(walter, payers["MB"], "1EG4TE5MK72")
     walter_secondary = coverage(walter, payers["MC"], "IL99887766", priority="secondary")
@@ -292,6 +312,7 @@ def seed(session: Session) -> DemoResult:
             [("CPT", "99214", [1, 2]), ("CPT", "83036", [1])],
         ),
         (sofia, [sofia_cov], "medical", ["J02.9"], [("CPT", "99213", [1])]),
+        (mateo, [mateo_cov], "medical", ["J06.9"], [("CPT", "99213", [1])]),
         (
             walter,
             [walter_primary, walter_secondary],

@@ -85,7 +85,7 @@ def build_claim(
     coverages = [session.get(Coverage, cid) for cid in encounter.coverage_ids]
     live = [c for c in coverages if c is not None and c.deleted_at is None]
     if coverage_id is None:
-        coverage = next((c for c in live if c.priority == "primary"), None)
+        coverage = primary_coverage(live, encounter.date_of_service)
     else:
         coverage = next((c for c in live if c.id == coverage_id), None)
     if coverage is None:
@@ -123,7 +123,7 @@ def build_claim(
     )
     session.add(claim)
     session.flush()
-    _copy_lines(session, claim)
+    copy_encounter_lines(session, claim)
     session.refresh(claim)  # the total comes from the database trigger
     audit.record(
         session,
@@ -137,29 +137,42 @@ def build_claim(
     return claim
 
 
-def _copy_lines(session: Session, claim: Claim) -> None:
+def primary_coverage(coverages: list[Coverage], on: date) -> Coverage | None:
+    """The primary coverage in force on the date of service (an ended one never bills); the
+    first listed primary when none is in force, so the scrubber names why."""
+    primaries = [c for c in coverages if c.priority == "primary"]
+    in_force = [
+        c for c in primaries if c.start_date <= on and (c.end_date is None or c.end_date >= on)
+    ]
+    return next(iter(in_force or primaries), None)
+
+
+# What a claim line copies from its source line (an encounter service line or, for a void,
+# the original claim's line), besides its own ids and line control number.
+COPIED_LINE_FIELDS = (
+    "position", "code_system", "code", "modifiers", "units", "charge", "service_date",
+    "pointers", "tooth", "surfaces", "oral_area", "prosthesis", "origin", "ndc", "ndc_unit",
+    "ndc_quantity", "note", "anesthesia_minutes", "rendering_provider_id",
+    "ordering_provider_id",
+)  # fmt: skip
+
+
+def copy_line(claim: Claim, source: Any, service_line_id: str | None) -> ClaimLine:
+    values = {name: getattr(source, name) for name in COPIED_LINE_FIELDS}
+    values["modifiers"], values["pointers"] = list(source.modifiers), list(source.pointers)
+    return ClaimLine(
+        organization_id=claim.organization_id,
+        claim_id=claim.id,
+        service_line_id=service_line_id,
+        line_control_number=f"{claim.patient_control_number}-{source.position}",
+        **values,
+    )
+
+
+def copy_encounter_lines(session: Session, claim: Claim) -> None:
     """The encounter's service lines as they stand, copied onto the claim."""
     for line in coding.lines_of(session, claim.encounter_id):
-        session.add(
-            ClaimLine(
-                organization_id=claim.organization_id,
-                claim_id=claim.id,
-                service_line_id=line.id,
-                position=line.position,
-                line_control_number=f"{claim.patient_control_number}-{line.position}",
-                code_system=line.code_system,
-                code=line.code,
-                modifiers=list(line.modifiers),
-                units=line.units,
-                charge=line.charge,
-                service_date=line.service_date,
-                pointers=list(line.pointers),
-                tooth=line.tooth,
-                surfaces=line.surfaces,
-                oral_area=line.oral_area,
-                prosthesis=line.prosthesis,
-            )
-        )
+        session.add(copy_line(claim, line, line.id))
     session.flush()
 
 
@@ -214,7 +227,7 @@ def correct_claim(session: Session, actor: Principal, claim_id: str, *, today: d
     original: scrubbed back to ready, keeping its history."""
     claim = get_claim(session, actor, claim_id, audit_read=False)
     claim.status = states.check_claim(claim.id, claim.status, ClaimVerb.CORRECT).value
-    claim.frequency = "1"
+    claim.frequency = _resent_frequency(claim)
     audit.record(
         session,
         actor,
@@ -225,6 +238,12 @@ def correct_claim(session: Session, actor: Principal, claim_id: str, *, today: d
         detail="corrected after rejection",
     )
     return scrub_claim(session, actor, claim, today=today)
+
+
+def _resent_frequency(claim: Claim) -> str:
+    """A rejected claim is sent again as it was meant: an original as 1, a replacement or void
+    (which points at its original) as 7 or 8."""
+    return claim.frequency if claim.replaces_claim_id else "1"
 
 
 REBUILDABLE = (ClaimStatus.DRAFT, ClaimStatus.READY, ClaimStatus.REJECTED)
@@ -240,6 +259,8 @@ def rebuild_claim(session: Session, actor: Principal, claim_id: str, *, today: d
             f"Claim {claim.id} is {claim.status}; only draft, ready and rejected claims are "
             "rebuilt."
         )
+    if claim.frequency == "8":
+        raise ClaimNotEditable(f"Claim {claim.id} is a void: it carries its original's lines.")
     encounter = crud.get(session, actor, ENCOUNTERS, claim.encounter_id, audit_read=False)
     if claim.payer_responsibility == "P" and encounter.status != "ready":
         raise EncounterNotReady(
@@ -250,13 +271,13 @@ def rebuild_claim(session: Session, actor: Principal, claim_id: str, *, today: d
     session.flush()  # the line control numbers are reused
     if claim.status == ClaimStatus.REJECTED:
         claim.status = states.check_claim(claim.id, claim.status, ClaimVerb.CORRECT).value
-        claim.frequency = "1"
+        claim.frequency = _resent_frequency(claim)
     claim.diagnoses = list(encounter.diagnoses)
     claim.date_of_service = encounter.date_of_service
     claim.place_of_service = encounter.place_of_service
     claim.coding_version = encounter.coding_version
     session.add(claim)
-    _copy_lines(session, claim)
+    copy_encounter_lines(session, claim)
     session.refresh(claim)  # the total comes from the database trigger
     audit.record(
         session,

@@ -44,6 +44,9 @@ class Claim(TenantRecord, table=True):
     patient_control_number: str = Field(max_length=20)  # CLM01, echoed in 835 CLP01
     frequency: str = Field(default="1", max_length=1)  # CLM05-3
     payer_claim_number: str | None = Field(default=None, max_length=50)  # REF*F8 for 7/8
+    # A replacement (7) or void (8) points at the claim it corrects (no foreign key: the
+    # claim table carries the line-total triggers, and a plain column keeps it unrebuilt).
+    replaces_claim_id: str | None = Field(default=None, index=True, max_length=32)
     status: str = Field(default="draft", max_length=15)
     date_of_service: date
     place_of_service: str = Field(max_length=2)
@@ -85,6 +88,16 @@ class ClaimLine(SQLModel, table=True):
     surfaces: str | None = Field(default=None, max_length=5)
     oral_area: str | None = Field(default=None, max_length=3)
     prosthesis: str | None = Field(default=None, max_length=1)
+    # Copied from the service line (see coding.models.ServiceLine); ids without foreign keys
+    # so the claim_line table (and its total triggers) need not be rebuilt.
+    origin: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
+    ndc: str | None = Field(default=None, max_length=11)
+    ndc_unit: str | None = Field(default=None, max_length=2)
+    ndc_quantity: Decimal | None = Field(default=None, sa_type=sa.Numeric(12, 3))
+    note: str | None = Field(default=None, max_length=80)
+    anesthesia_minutes: int | None = None
+    rendering_provider_id: str | None = Field(default=None, max_length=32)
+    ordering_provider_id: str | None = Field(default=None, max_length=32)
 
 
 class PayerAdjudication(SQLModel, table=True):

@@ -13,7 +13,7 @@ from service.api.problems import problem_responses
 from service.audit import logic as audit
 from service.auth.logic import Principal
 from service.auth.roles import Role
-from service.claims import batches, logic, verbs
+from service.claims import batches, corrections, logic, verbs
 from service.claims.models import Claim, ClaimBatch, ClaimBatchChunk
 from service.claims.schemas import (
     BatchCreate,
@@ -24,6 +24,7 @@ from service.claims.schemas import (
     ClaimFilters,
     ClaimLineRead,
     ClaimPage,
+    ClaimPatch,
     ClaimRead,
     ClaimSummary,
 )
@@ -43,9 +44,23 @@ Biller = Annotated[Principal, allow(Role.ADMIN, Role.BILLER)]
 
 
 def claim_read(session: Session, claim: Claim) -> ClaimRead:
-    lines = [ClaimLineRead.model_validate(line) for line in logic.lines_of(session, claim.id)]
+    lines = [
+        ClaimLineRead.model_validate(
+            {
+                **line.model_dump(),
+                "origin": {"service_line_id": line.service_line_id, **(line.origin or {})},
+            }
+        )
+        for line in logic.lines_of(session, claim.id)
+    ]
+    correction = corrections.correction_of(session, claim.id)
     return ClaimRead.model_validate(
-        {**claim.model_dump(), "lines": lines, "findings": claim.findings}
+        {
+            **claim.model_dump(),
+            "lines": lines,
+            "findings": claim.findings,
+            "replaced_by_claim_id": correction.id if correction else None,
+        }
     )
 
 
@@ -112,6 +127,39 @@ def scrub_claim(claim_id: str, session: SessionDep, user: Biller) -> ClaimRead:
 def correct_claim(claim_id: str, session: SessionDep, user: Biller) -> ClaimRead:
     """A rejected claim, once its data is fixed, is scrubbed back to ready for a new batch."""
     claim = logic.correct_claim(session, user, claim_id, today=_local_today(session, user))
+    return claim_read(session, claim)
+
+
+@claims.patch("/{claim_id}", responses=problem_responses(401, 403, 404, 409, 422))
+def update_claim(claim_id: str, data: ClaimPatch, session: SessionDep, user: Biller) -> ClaimRead:
+    """Enter the payer's claim number of a sent original claim (when no 835 brought it)."""
+    claim = corrections.enter_payer_claim_number(session, user, claim_id, data.payer_claim_number)
+    return claim_read(session, claim)
+
+
+@claims.post(
+    "/{claim_id}/replacement", status_code=201, responses=problem_responses(401, 403, 404, 409)
+)
+def replace_claim(
+    claim_id: str, session: SessionDep, user: Biller, response: Response
+) -> ClaimRead:
+    """A replacement claim (frequency 7, REF*F8 = the payer's claim number) from the
+    encounter's current coding; the original turns `replaced` when it is submitted."""
+    claim = corrections.create_correction(
+        session, user, claim_id, "7", today=_local_today(session, user)
+    )
+    response.headers["Location"] = f"{claims.prefix}/{claim.id}"
+    return claim_read(session, claim)
+
+
+@claims.post("/{claim_id}/void", status_code=201, responses=problem_responses(401, 403, 404, 409))
+def void_claim(claim_id: str, session: SessionDep, user: Biller, response: Response) -> ClaimRead:
+    """A void claim (frequency 8, REF*F8) carrying the original's lines; the original turns
+    `voided` when it is submitted."""
+    claim = corrections.create_correction(
+        session, user, claim_id, "8", today=_local_today(session, user)
+    )
+    response.headers["Location"] = f"{claims.prefix}/{claim.id}"
     return claim_read(session, claim)
 
 

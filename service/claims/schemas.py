@@ -19,6 +19,8 @@ ClaimStatus = Literal[
     "paid",
     "partially_paid",
     "denied",
+    "replaced",
+    "voided",
 ]
 
 
@@ -29,6 +31,18 @@ class ClaimCreate(BaseModel):
     coverage_id: str | None = Field(
         default=None, max_length=32, description="default: the encounter's primary coverage"
     )
+
+
+class LineOrigin(BaseModel):
+    """What produced the line: the encounter service line and, for charge capture, the
+    specimen (id and accession number) and the lab test."""
+
+    service_line_id: str | None
+    source: str | None = None
+    specimen_id: str | None = None
+    accession_number: str | None = None
+    lab_test_id: str | None = None
+    lab_test_code: str | None = None
 
 
 class ClaimLineRead(BaseModel):
@@ -47,6 +61,14 @@ class ClaimLineRead(BaseModel):
     tooth: str | None
     surfaces: str | None
     oral_area: str | None
+    ndc: str | None
+    ndc_unit: str | None
+    ndc_quantity: Decimal | None
+    note: str | None
+    anesthesia_minutes: int | None
+    rendering_provider_id: str | None
+    ordering_provider_id: str | None
+    origin: LineOrigin
 
 
 class ClaimRead(BaseModel):
@@ -59,7 +81,11 @@ class ClaimRead(BaseModel):
     payer_responsibility: str
     patient_control_number: str
     frequency: str
-    payer_claim_number: str | None
+    payer_claim_number: str | None = Field(
+        description="The payer's claim number (835 CLP07, or entered); REF*F8 on 7 and 8"
+    )
+    replaces_claim_id: str | None = Field(description="a replacement's or void's original")
+    replaced_by_claim_id: str | None = Field(description="the replacement or void of this one")
     status: ClaimStatus
     date_of_service: date
     place_of_service: str
@@ -71,6 +97,14 @@ class ClaimRead(BaseModel):
     created_at: datetime
     updated_at: datetime
     version: int
+
+
+class ClaimPatch(BaseModel):
+    """What a clerk sets on a claim: the payer's claim number, read off the payer's portal."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    payer_claim_number: str = Field(min_length=1, max_length=50, pattern=r"^[^*:~^]+$")
 
 
 class ClaimSummary(BaseModel):

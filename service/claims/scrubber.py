@@ -9,6 +9,7 @@ from datetime import date
 
 from sqlmodel import Session
 
+from service.claims import payer_rules
 from service.claims.models import Claim
 from service.claims.x12 import model as x12
 from service.claims.x12_input import ClaimRow, Directory, Refs, claim_input, claim_row
@@ -39,16 +40,20 @@ def scrub_page(
 ) -> dict[str, list[Finding]]:
     """The findings of each claim; the page's references are read once for all of them."""
     refs = Refs(session, claims, directory)
-    return {claim.id: _scrub(session, claim, refs, today) for claim in claims}
+    titles = payer_rules.titles_for(session)
+    return {claim.id: _scrub(session, claim, refs, today, titles) for claim in claims}
 
 
-def _scrub(session: Session, claim: ClaimRow, refs: Refs, today: date) -> list[Finding]:
+def _scrub(
+    session: Session, claim: ClaimRow, refs: Refs, today: date, titles: payer_rules.Titles
+) -> list[Finding]:
     lines = refs.lines[claim.id]
     kind = "medical" if claim.claim_type == "professional" else "dental"
     found = edits.check_encounter(
         session, _Visit(kind, list(claim.diagnoses), claim.date_of_service), lines
     )
     found += _claim_checks(claim, refs, today)
+    found += payer_rules.payer_findings(claim, refs, titles)
     if not any(f.severity == "error" for f in found):
         try:
             claim_input(claim, refs).check_kind("P" if kind == "medical" else "D")

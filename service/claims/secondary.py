@@ -107,7 +107,11 @@ def prior_payers(session: Session, claims: Sequence[SecondaryClaim]) -> dict[str
         (
             p.patient_id
             for p in answered
-            if p.coverage_id in coverages and coverages[p.coverage_id].relationship == "18"
+            if p.coverage_id in coverages
+            and (
+                coverages[p.coverage_id].relationship == "18"
+                or coverages[p.coverage_id].own_member_id
+            )
         ),
     )
     found: dict[str, PriorPayers] = {}
@@ -134,12 +138,17 @@ def _prior(
     patients: dict[str, Patient],
     service_lines: dict[str, str | None],
 ) -> PriorPayers:
-    if coverage.relationship == "18":
+    # 2330A: the card holder, suffix (NM107) included; a dependant with their own member id
+    # holds their own card (SBR02 18).
+    own = coverage.relationship == "18" or coverage.own_member_id
+    if own:
         patient = patients[primary.patient_id]
         family, given, address = patient.family_name, patient.given_name, patient.address
+        middle, suffix = patient.middle_name, patient.suffix
     else:
         sub = coverage.subscriber or {}
         family, given = sub.get("family_name", ""), sub.get("given_name", "")
+        middle, suffix = sub.get("middle_name"), sub.get("suffix")
         address = sub.get("address")
     dates = [d.payment_date for d in decisions if d.payment_date]
     when: date = max(dates) if dates else primary.date_of_service
@@ -168,11 +177,13 @@ def _prior(
         ),
         subscriber=x12.OtherSubscriber(
             member_id=coverage.member_id,
-            name=x12.PersonName(family=family, given=given or ""),
+            name=x12.PersonName(family, given or "", middle or "", suffix or ""),
             address=x12.address_from(address),
         ),
         claim_filing_indicator=payer.claim_filing_indicator,
-        relationship=coverage.relationship if coverage.relationship in _RELATIONSHIPS else "G8",
+        relationship="18"
+        if own
+        else (coverage.relationship if coverage.relationship in _RELATIONSHIPS else "G8"),
         payer_responsibility="P",
         group_number=coverage.group_number,
         paid_amount=sum((Decimal(d.paid) for d in decisions), Decimal(0)),

@@ -19,6 +19,8 @@ class ClaimStatus(StrEnum):
     PAID = "paid"
     PARTIALLY_PAID = "partially_paid"
     DENIED = "denied"
+    REPLACED = "replaced"  # its replacement (frequency 7) was sent
+    VOIDED = "voided"  # its void (frequency 8) was sent
 
 
 class BatchStatus(StrEnum):
@@ -41,6 +43,8 @@ class ClaimVerb(StrEnum):
     CORRECT = "correct"
     ADJUDICATE = "adjudicate"
     REVERSE = "reverse"
+    SUPERSEDE = "supersede"  # its replacement's batch was submitted
+    VOID = "void"  # its void's batch was submitted
 
 
 C = ClaimStatus
@@ -49,6 +53,8 @@ V = ClaimVerb
 ADJUDICATED = frozenset({C.PAID, C.PARTIALLY_PAID, C.DENIED})
 # Where a claim is between leaving us and the payer's answer; an 835 may come without a 277CA.
 _WITH_PAYER = frozenset({C.BATCHED, C.SUBMITTED, C.ACCEPTED})
+# A claim the payer holds (sent, with or without an answer): what a replacement or void corrects.
+SENT = frozenset({C.SUBMITTED, C.ACCEPTED}) | ADJUDICATED
 
 # Per verb: the statuses it takes a claim from, and where it takes it (None: decided by the
 # event: the scrubber's findings, the 835's CLP, or what a reversal restores).
@@ -56,7 +62,8 @@ _WITH_PAYER = frozenset({C.BATCHED, C.SUBMITTED, C.ACCEPTED})
 # denied; rejected (999 or 277CA) from batched, submitted, accepted, corrected back to draft;
 # a cancelled batch returns its claims to ready. A later 835 for an adjudicated claim (a payer
 # splits a claim into several CLPs, or reprocesses it) moves it among the three, and a
-# reversal restores the status the claim had before the payment it undoes.
+# reversal restores the status the claim had before the payment it undoes. A sent claim whose
+# replacement (7) or void (8) is submitted becomes replaced or voided, for good.
 CLAIM_TRANSITIONS: dict[ClaimVerb, tuple[frozenset[ClaimStatus], ClaimStatus | None]] = {
     V.SCRUB: (frozenset({C.DRAFT, C.READY}), None),
     V.BATCH: (frozenset({C.READY}), C.BATCHED),
@@ -67,6 +74,8 @@ CLAIM_TRANSITIONS: dict[ClaimVerb, tuple[frozenset[ClaimStatus], ClaimStatus | N
     V.CORRECT: (frozenset({C.REJECTED}), C.DRAFT),
     V.ADJUDICATE: (_WITH_PAYER | ADJUDICATED, None),
     V.REVERSE: (ADJUDICATED, None),
+    V.SUPERSEDE: (SENT, C.REPLACED),
+    V.VOID: (SENT, C.VOIDED),
 }
 
 # generated -> downloaded -> submitted -> acknowledged | partially_accepted | rejected (the

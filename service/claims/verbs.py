@@ -154,7 +154,8 @@ def submit_batch(session: Session, actor: Principal, batch_id: str, *, at: datet
     batch.submitted_at = at
     session.add(batch)
     claim_ids = repository.member_claim_ids(session, batch.id)
-    move_claims(session, claim_ids, ClaimVerb.SUBMIT, strict=False)
+    submitted = move_claims(session, claim_ids, ClaimVerb.SUBMIT, strict=False)
+    supersede_originals(session, actor, submitted)
     for page in _pages(claim_ids):
         session.execute(
             sa.update(Claim)
@@ -170,6 +171,30 @@ def submit_batch(session: Session, actor: Principal, batch_id: str, *, at: datet
         detail="submitted",
     )
     return batch
+
+
+def supersede_originals(session: Session, actor: Principal, claim_ids: Sequence[str]) -> None:
+    """Replacements (7) and voids (8) just sent: their originals become replaced / voided.
+    An original that is not with the payer any more (replaced already) is left as it is."""
+    originals: dict[str, list[str]] = {"7": [], "8": []}
+    for page in _pages(claim_ids):
+        for frequency, original_id in session.execute(
+            select(Claim.frequency, Claim.replaces_claim_id).where(
+                col(Claim.id).in_(page), col(Claim.replaces_claim_id).is_not(None)
+            )
+        ):
+            if frequency in originals and original_id:
+                originals[frequency].append(original_id)
+    for frequency, verb in (("7", ClaimVerb.SUPERSEDE), ("8", ClaimVerb.VOID)):
+        moved = move_claims(session, sorted(originals[frequency]), verb, strict=False)
+        audit.record_many(
+            session,
+            actor,
+            action="update",
+            resource_type="claim",
+            rows=repository.patient_ids(session, moved),
+            detail=f"{states.claim_target(verb)}: its frequency {frequency} claim was submitted",
+        )
 
 
 def cancel_batch(session: Session, actor: Principal, batch_id: str, *, at: datetime) -> ClaimBatch:
@@ -333,7 +358,25 @@ def record_adjudications(
         )
     _write_statuses(session, {c: s for c, s in current.items() if s != initial[c]})
     release_claims(session, claim_ids)
+    remember_payer_claim_numbers(session, [e for e in events if isinstance(e, Adjudicated)])
     return results
+
+
+def remember_payer_claim_numbers(session: Session, events: Sequence[Adjudicated]) -> None:
+    """The 835's CLP07 becomes the claim's payer claim number (what a replacement or void
+    sends in REF*F8; the last CLP wins). A replacement or void keeps the number it was sent
+    with: its own CLP07 is read from its adjudication when it is corrected in turn."""
+    latest = {e.claim_id: e.payer_claim_number for e in events if e.payer_claim_number}
+    originals: list[str] = []
+    for page in _pages(sorted(latest)):
+        originals += session.exec(
+            select(Claim.id).where(col(Claim.id).in_(page), Claim.frequency == "1")
+        ).all()
+    if originals:
+        session.execute(  # by primary key: one executemany
+            sa.update(Claim),
+            [{"id": i, "payer_claim_number": latest[i]} for i in originals],
+        )
 
 
 def rescrub_waiting_secondaries(

@@ -8,18 +8,19 @@ builds (and so validates) its writer value once.
 """
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple, TypeVar
 
 import sqlalchemy as sa
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, col
 
-from service.claims import secondary
+from service.claims import other_payers, secondary
 from service.claims.models import Claim, ClaimLine
 from service.claims.x12 import model as x12
 from service.coding.models import Encounter
 from service.directory.models import Facility, Payer, Provider
+from service.labtests.models import LabTest
 from service.patients.models import Coverage, Patient
 
 PAGE = 500
@@ -29,6 +30,7 @@ PAGE = 500
 # models' attribute names, and a row is selected by those names.
 class ClaimRow(NamedTuple):
     id: str
+    organization_id: str
     encounter_id: str
     coverage_id: str
     patient_id: str
@@ -60,6 +62,13 @@ class LineRow(NamedTuple):
     surfaces: str | None
     oral_area: str | None
     prosthesis: str | None
+    ndc: str | None
+    ndc_unit: str | None
+    ndc_quantity: Decimal | None
+    note: str | None
+    anesthesia_minutes: int | None
+    rendering_provider_id: str | None
+    ordering_provider_id: str | None
 
 
 class EncounterRow(NamedTuple):
@@ -71,6 +80,13 @@ class EncounterRow(NamedTuple):
     prior_authorization: str | None
     referral_number: str | None
     coding_version: int
+    coverage_ids: list[str]
+    claim_note: str | None
+    onset_date: date | None
+    accident_date: date | None
+    related_causes: list[str]
+    accident_state: str | None
+    attachments: list[dict[str, Any]]
 
 
 class PatientRow(NamedTuple):
@@ -86,12 +102,28 @@ class PatientRow(NamedTuple):
 
 class CoverageRow(NamedTuple):
     id: str
+    payer_id: str
     member_id: str
     group_number: str | None
+    priority: str
     relationship: str
+    own_member_id: bool
     subscriber: dict[str, Any] | None
     start_date: date
     end_date: date | None
+    deleted_at: datetime | None
+
+    @property
+    def patient_is_subscriber(self) -> bool:
+        """Self, or a dependant whose card carries their own member id (TR3 1.4.3)."""
+        return self.relationship == "18" or self.own_member_id
+
+    def in_force(self, on: date) -> bool:
+        return (
+            self.deleted_at is None
+            and self.start_date <= on
+            and (self.end_date is None or self.end_date >= on)
+        )
 
 
 class PayerRow(NamedTuple):
@@ -123,6 +155,14 @@ class FacilityRow(NamedTuple):
     npi: str | None
     address: dict[str, Any]
     clia_number: str | None
+
+
+# Dental taxonomies (NUCC 122x dentists, 124Q hygienists, 125x/126x dental providers).
+_DENTAL_TAXONOMY_PREFIXES = ("122", "124Q", "125", "126")
+
+
+def is_dental_taxonomy(taxonomy: str | None) -> bool:
+    return bool(taxonomy) and str(taxonomy).startswith(_DENTAL_TAXONOMY_PREFIXES)
 
 
 R = TypeVar("R", bound=NamedTuple)
@@ -208,8 +248,28 @@ class Directory:
         self._payer_values: dict[str, x12.Payer] = {}
         self._provider_values: dict[str, x12.Provider] = {}
         self._facility_values: dict[tuple[str, str], x12.ServiceFacility] = {}
+        self._lab_codes: dict[str, frozenset[str]] = {}
 
-    def load(self, claims: Sequence[ClaimRow], encounters: Iterable[EncounterRow]) -> None:
+    def lab_codes(self, organization_id: str) -> frozenset[str]:
+        """The billing codes of the organization's lab test catalog, read once."""
+        found = self._lab_codes.get(organization_id)
+        if found is None:
+            found = self._lab_codes[organization_id] = frozenset(
+                self._session.execute(
+                    sa.select(col(LabTest.billing_code)).where(
+                        col(LabTest.organization_id) == organization_id
+                    )
+                ).scalars()
+            )
+        return found
+
+    def load(
+        self,
+        claims: Sequence[ClaimRow],
+        encounters: Iterable[EncounterRow],
+        lines: Iterable[LineRow] = (),
+        payer_ids: Iterable[str] = (),
+    ) -> None:
         """Reads the rows this page names that earlier pages did not."""
         encounters = list(encounters)
         provider_ids = [
@@ -217,7 +277,11 @@ class Directory:
             for e in encounters
             for p in (e.billing_provider_id, e.rendering_provider_id, e.referring_provider_id)
         ]
-        self._add(self.payers, PayerRow, Payer, [c.payer_id for c in claims])
+        provider_ids += [
+            p for ln in lines for p in (ln.rendering_provider_id, ln.ordering_provider_id)
+        ]
+        payers: list[str | None] = [c.payer_id for c in claims]
+        self._add(self.payers, PayerRow, Payer, payers + list(payer_ids))
         self._add(self.providers, ProviderRow, Provider, provider_ids)
         self._add(self.facilities, FacilityRow, Facility, [e.facility_id for e in encounters])
 
@@ -238,7 +302,17 @@ class Directory:
             raise x12.X12InputError("The billing provider needs a street address and a tax id.")
         return address
 
-    def billing_provider(self, provider_id: str) -> x12.BillingProvider:
+    def billing_provider(
+        self, provider_id: str, *, dental_rendering_id: str | None = None
+    ) -> x12.BillingProvider:
+        """On an 837D, PRV*BI carries a dental taxonomy: the billing provider's own when it is
+        one, else the rendering dentist's, else none (PRV*BI is situational)."""
+        taxonomy = self.providers[provider_id].taxonomy
+        if dental_rendering_id is not None and not is_dental_taxonomy(taxonomy):
+            rendering = self.providers.get(dental_rendering_id)
+            taxonomy = rendering.taxonomy if rendering is not None else None
+            taxonomy = taxonomy if is_dental_taxonomy(taxonomy) else None
+
         def build() -> x12.BillingProvider:
             billing = self.providers[provider_id]
             return x12.BillingProvider(
@@ -246,10 +320,15 @@ class Directory:
                 name=_provider_name(billing),
                 tax_id=billing.tax_id or "",
                 address=self.billing_address(provider_id),
-                taxonomy=billing.taxonomy,
+                taxonomy=taxonomy,
             )
 
-        return _cached(self._billing_providers, provider_id, build)
+        key = (
+            provider_id
+            if taxonomy == self.providers[provider_id].taxonomy
+            else (f"{provider_id}:{taxonomy}")
+        )
+        return _cached(self._billing_providers, key, build)
 
     def payer(self, payer_id: str) -> x12.Payer:
         def build() -> x12.Payer:
@@ -263,7 +342,7 @@ class Directory:
         return _cached(self._payer_values, payer_id, build)
 
     def provider(self, provider_id: str) -> x12.Provider:
-        """2310A referring / 2310B rendering."""
+        """2310A referring / 2310B rendering / 2420A line rendering / 2420E ordering."""
 
         def build() -> x12.Provider:
             provider = self.providers[provider_id]
@@ -300,9 +379,22 @@ class Refs:
             self.lines[line.claim_id].append(line)
         self.encounters = _by_id(session, EncounterRow, Encounter, (c.encounter_id for c in claims))
         self.patients = _by_id(session, PatientRow, Patient, (c.patient_id for c in claims))
-        self.coverages = _by_id(session, CoverageRow, Coverage, (c.coverage_id for c in claims))
+        # Every coverage the encounters list: the claim's own, and the other payers a claim
+        # names in 2320/2330 (and the scrubber checks the order of).
+        self.coverages = _by_id(
+            session,
+            CoverageRow,
+            Coverage,
+            [c.coverage_id for c in claims]
+            + [i for e in self.encounters.values() for i in e.coverage_ids],
+        )
         self.directory = directory or Directory(session)
-        self.directory.load(claims, self.encounters.values())
+        self.directory.load(
+            claims,
+            self.encounters.values(),
+            (line for lines in self.lines.values() for line in lines),
+            (c.payer_id for c in self.coverages.values()),
+        )
         # Secondary/tertiary claims carry the primary payer's adjudication (2320/2330, 2430).
         self.prior = secondary.prior_payers(session, claims)
 
@@ -310,7 +402,7 @@ class Refs:
 def _subscriber(
     claim: ClaimRow, patient: PatientRow, coverage: CoverageRow, payer: PayerRow
 ) -> x12.Subscriber:
-    if coverage.relationship == "18":
+    if coverage.patient_is_subscriber:
         return x12.Subscriber(
             member_id=coverage.member_id,
             name=_person(
@@ -342,8 +434,9 @@ def _subscriber(
 
 
 def _patient_loop(patient: PatientRow, coverage: CoverageRow) -> x12.Patient | None:
-    """2000C/2010CA, only when the patient is not the subscriber."""
-    if coverage.relationship == "18":
+    """2000C/2010CA, only when the patient is not the subscriber (a dependant with their own
+    member id is the subscriber)."""
+    if coverage.patient_is_subscriber:
         return None
     patient_address = x12.address_from(patient.address)
     if patient_address is None:
@@ -357,8 +450,30 @@ def _patient_loop(patient: PatientRow, coverage: CoverageRow) -> x12.Patient | N
     )
 
 
+def _line_provider(directory: Directory, provider_id: str | None) -> x12.Provider | None:
+    return directory.provider(provider_id) if provider_id else None
+
+
+def _ordering_provider(directory: Directory, provider_id: str | None) -> x12.Provider | None:
+    """2420E NM1*DK is a person (NM102 1)."""
+    provider = _line_provider(directory, provider_id)
+    if provider is not None and not isinstance(provider.name, x12.PersonName):
+        raise x12.X12InputError("A line's ordering provider (2420E) must be a person.")
+    return provider
+
+
+def _drug(line: LineRow) -> x12.Drug | None:
+    if not line.ndc:
+        return None
+    return x12.Drug(line.ndc, line.ndc_quantity or Decimal(0), line.ndc_unit or "")
+
+
 def _service_lines(
-    claim: ClaimRow, lines: list[LineRow], prior: secondary.PriorPayers | None
+    claim: ClaimRow,
+    lines: list[LineRow],
+    prior: secondary.PriorPayers | None,
+    directory: Directory,
+    claim_rendering_id: str,
 ) -> tuple[x12.ServiceLine, ...]:
     dental = claim.claim_type == "dental"
     return tuple(
@@ -367,7 +482,9 @@ def _service_lines(
             charge=line.charge,
             service_date=line.service_date,
             line_control_number=line.line_control_number,
-            units=line.units,
+            # SV103 MJ / SV104 minutes for anesthesia, else UN units.
+            units=Decimal(line.anesthesia_minutes) if line.anesthesia_minutes else line.units,
+            unit_code="MJ" if line.anesthesia_minutes else "UN",
             modifiers=tuple(line.modifiers),
             diagnosis_pointers=tuple(line.pointers),
             oral_cavity_areas=(line.oral_area,) if dental and line.oral_area else (),
@@ -376,8 +493,21 @@ def _service_lines(
             if dental and line.tooth
             else (),
             adjudications=prior.lines.get(line.service_line_id or "", ()) if prior else (),
+            note=line.note,
+            drug=_drug(line),
+            rendering_provider=_line_provider(directory, line.rendering_provider_id)
+            if line.rendering_provider_id != claim_rendering_id
+            else None,
+            ordering_provider=_ordering_provider(directory, line.ordering_provider_id),
         )
         for line in lines
+    )
+
+
+def is_lab_line(line: LineRow, catalog: frozenset[str]) -> bool:
+    """Laboratory services: 80000-89999, a catalog test's billing code, or CLIA-waived (QW)."""
+    return line.code_system in ("CPT", "HCPCS") and (
+        line.code[:1] == "8" or line.code in catalog or "QW" in line.modifiers
     )
 
 
@@ -400,13 +530,14 @@ def claim_input(claim: ClaimRow, refs: Refs) -> x12.ClaimInput:
     dental = claim.claim_type == "dental"
     prior = refs.prior.get(claim.id)
     claim_lines = refs.lines[claim.id]
-    lines = _service_lines(claim, claim_lines, prior)
-    lab_codes = any(
-        line.code_system in ("CPT", "HCPCS") and line.code[:1] == "8" for line in claim_lines
-    )
+    lines = _service_lines(claim, claim_lines, prior, directory, rendering_id)
+    catalog = directory.lab_codes(claim.organization_id)
+    lab_codes = any(is_lab_line(line, catalog) for line in claim_lines)
     return x12.ClaimInput(
         patient_control_number=claim.patient_control_number,
-        billing_provider=directory.billing_provider(billing_id),
+        billing_provider=directory.billing_provider(
+            billing_id, dental_rendering_id=rendering_id if dental else None
+        ),
         subscriber=subscriber,
         payer=directory.payer(claim.payer_id),
         place_of_service=claim.place_of_service,
@@ -425,8 +556,19 @@ def claim_input(claim: ClaimRow, refs: Refs) -> x12.ClaimInput:
         rendering_provider=directory.provider(rendering_id)
         if rendering_id in directory.providers and rendering_id != billing_id
         else None,
-        other_payers=prior.other_payers if prior else (),
+        other_payers=prior.other_payers
+        if prior
+        else other_payers.known_other_payers(claim, encounter, coverage, patient, refs),
         service_facility=directory.service_facility(facility.id, billing_id) if facility else None,
+        note=encounter.claim_note,
+        onset_date=encounter.onset_date if not dental else None,
+        accident_date=encounter.accident_date,
+        related_causes=tuple(encounter.related_causes),
+        accident_state=encounter.accident_state,
+        attachments=tuple(
+            x12.Attachment(a["report_type"], a["transmission"], a["control_number"])
+            for a in encounter.attachments
+        ),
     )
 
 

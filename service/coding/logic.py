@@ -77,7 +77,7 @@ ENCOUNTERS: crud.Resource[Encounter, EncounterCreate] = crud.Resource(
     patient_id=lambda row: row.patient_id,
     phi=True,
     not_found=EncounterNotFound,
-    json_fields=("coverage_ids",),
+    json_fields=("coverage_ids", "related_causes", "attachments"),
 )
 
 
@@ -134,9 +134,56 @@ def _primary_payer_id(session: Session, encounter: Encounter) -> str | None:
     return None
 
 
+def is_anesthesia_code(code_system: str, code: str) -> bool:
+    """CPT anesthesia services, 00100-01999: billed in minutes (SV103 MJ)."""
+    return code_system == "CPT" and code.isdigit() and "00100" <= code <= "01999"
+
+
+def _check_line_detail(
+    session: Session, encounter: Encounter, data: ServiceLineIn, pointer: str
+) -> None:
+    """What the line's claim detail must agree with (each failure a 422 at its field)."""
+    errors: list[FieldError] = []
+    drug = (data.ndc, data.ndc_unit, data.ndc_quantity)
+    if any(v is not None for v in drug) and any(v is None for v in drug):
+        for name, value in zip(("ndc", "ndc_unit", "ndc_quantity"), drug, strict=True):
+            if value is None:
+                errors.append(FieldError(f"{pointer}/{name}", "an NDC needs its unit and quantity"))
+    if data.anesthesia_minutes is not None and not is_anesthesia_code(data.code_system, data.code):
+        errors.append(
+            FieldError(
+                f"{pointer}/anesthesia_minutes",
+                f"{data.code} is not an anesthesia code (CPT 00100-01999): minutes (MJ) go "
+                "with anesthesia only",
+            )
+        )
+    if encounter.kind == "dental" or data.code_system == "CDT":
+        for name in ("ndc", "anesthesia_minutes", "ordering_provider_id"):
+            if getattr(data, name) is not None:
+                errors.append(FieldError(f"{pointer}/{name}", "not sent on a dental claim (837D)"))
+    for name in ("rendering_provider_id", "ordering_provider_id"):
+        provider_id = getattr(data, name)
+        if provider_id is None:
+            continue
+        provider = session.get(Provider, provider_id)
+        if (
+            provider is None
+            or provider.organization_id != encounter.organization_id
+            or provider.deleted_at is not None
+        ):
+            errors.append(FieldError(f"{pointer}/{name}", "no provider with this id"))
+        elif provider.kind != "individual":
+            errors.append(
+                FieldError(f"{pointer}/{name}", "a line's provider (2420A/2420E) is a person")
+            )
+    if errors:
+        raise InvalidInput("The service line's claim detail does not agree.", errors=errors)
+
+
 def _line(
     session: Session, encounter: Encounter, data: ServiceLineIn, position: int, pointer: str
 ) -> ServiceLine:
+    _check_line_detail(session, encounter, data, pointer)
     charge = data.charge
     if charge is None:
         charge = directory.fee_for(
@@ -168,6 +215,7 @@ def _line(
         surfaces=data.surfaces,
         oral_area=data.oral_area,
         prosthesis=data.prosthesis,
+        **{name: getattr(data, name) for name in _LINE_DETAIL},
     )
 
 
@@ -247,9 +295,13 @@ def code_encounter(
 
 
 # What a coder sets on a line; the row's id, source and encounter stay.
+_LINE_DETAIL = (
+    "ndc", "ndc_unit", "ndc_quantity", "note", "anesthesia_minutes", "rendering_provider_id",
+    "ordering_provider_id",
+)  # fmt: skip
 _LINE_VALUES = (
     "code_system", "code", "modifiers", "units", "charge", "service_date", "pointers", "tooth",
-    "surfaces", "oral_area", "prosthesis",
+    "surfaces", "oral_area", "prosthesis", *_LINE_DETAIL,
 )  # fmt: skip
 
 
@@ -310,14 +362,16 @@ def add_service_line(
     *,
     source: str = "manual",
     source_id: str | None = None,
+    origin: dict[str, Any] | None = None,
     expected_version: int | None = None,
 ) -> ServiceLine:
-    """One more line (charge capture from verified lab results comes through here)."""
+    """One more line (charge capture from verified lab results comes through here, with the
+    specimen and lab test the line came from as its origin)."""
     encounter = _editable(session, actor, encounter_id, expected_version)
     old_lines = lines_of(session, encounter.id)
     before = _coding_snapshot(encounter, old_lines)
     line = _line(session, encounter, data, len(old_lines) + 1, "")
-    line.source, line.source_id = source, source_id
+    line.source, line.source_id, line.origin = source, source_id, origin
     session.add(line)
     _after_coding_change(session, actor, encounter, before, [*old_lines, line])
     return line

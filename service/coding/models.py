@@ -40,6 +40,15 @@ class Encounter(SoftDeletable, table=True):
     coding_version: int = Field(default=0)
     # The edits' findings, recomputed on every change: [{code, severity, field, message}].
     findings: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON)
+    # What the claim (loop 2300) carries besides codes: NTE*ADD, DTP*431 onset, DTP*439
+    # accident, CLM11 related causes (AA auto accident needs its state), PWK attachments.
+    claim_note: str | None = Field(default=None, max_length=80)
+    onset_date: date | None = None
+    accident_date: date | None = None
+    related_causes: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    accident_state: str | None = Field(default=None, max_length=2)
+    # [{report_type, transmission, control_number}] (PWK01, PWK02, PWK06).
+    attachments: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON)
 
 
 class ServiceLine(SQLModel, table=True):
@@ -68,3 +77,16 @@ class ServiceLine(SQLModel, table=True):
     # manual, or lab_result (charge capture): where the line came from.
     source: str = Field(default="manual", max_length=20)
     source_id: str | None = Field(default=None, max_length=64)
+    # For lab_result lines: {specimen_id, accession_number, lab_test_id, lab_test_code}, kept
+    # so that the claim line and FHIR Claim.item name the specimen that produced the charge.
+    origin: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
+    # 2410 drug identification (LIN*N4, CTP), NTE*ADD, SV103 MJ minutes, 2420A/2420E.
+    ndc: str | None = Field(default=None, max_length=11)
+    ndc_unit: str | None = Field(default=None, max_length=2)
+    ndc_quantity: Decimal | None = Field(default=None, sa_type=sa.Numeric(12, 3))
+    note: str | None = Field(default=None, max_length=80)
+    anesthesia_minutes: int | None = None
+    rendering_provider_id: str | None = Field(
+        default=None, foreign_key="provider.id", max_length=32
+    )
+    ordering_provider_id: str | None = Field(default=None, foreign_key="provider.id", max_length=32)

@@ -35,6 +35,11 @@ class CoverageCreate(BaseModel):
         default="18", description="18 = the patient is the subscriber"
     )
     subscriber: Subscriber | None = None
+    own_member_id: bool = Field(
+        default=False,
+        description="a dependant's card carries their own member id: the patient is then the "
+        "subscriber in the 837 (2000B, SBR02 18, no 2000C); false: the subscriber's id is shared",
+    )
     start_date: date
     end_date: date | None = None
 
@@ -44,6 +49,8 @@ class CoverageCreate(BaseModel):
             raise ValueError("relationship 18 (self) takes no subscriber: the patient is one")
         if self.relationship != "18" and self.subscriber is None:
             raise ValueError("a subscriber other than the patient needs `subscriber`")
+        if self.relationship == "18" and self.own_member_id:
+            raise ValueError("own_member_id is for a dependant (relationship other than 18)")
         if self.end_date is not None and self.end_date < self.start_date:
             raise ValueError("end_date is before start_date")
         return self

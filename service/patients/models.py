@@ -37,6 +37,9 @@ class Coverage(SoftDeletable, table=True):
     group_number: str | None = Field(default=None, max_length=50)
     priority: str = Field(max_length=10)
     relationship: str = Field(default="18", max_length=2)  # X12 individual relationship code
+    # A dependant whose card carries their own member id is the subscriber in the 837 (TR3
+    # 1.4.3: 2000B with SBR02 18, no 2000C); one sharing the subscriber's id goes in 2000C.
+    own_member_id: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     # The subscriber when not the patient: names, birth date, sex, address (JSON).
     subscriber: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     start_date: date

@@ -293,6 +293,17 @@ def _after_verification(session: Session, actor: Principal, row: Result, at: dat
     on_results_verified(session, actor, specimen_test=specimen_test, lab_test=test, at=at)
 
 
+def _origin(specimen: Specimen, lab_test: LabTest) -> dict[str, Any]:
+    """Where a charge-captured line came from, as its claim line and FHIR Claim.item show it."""
+    return {
+        "source": "lab_result",
+        "specimen_id": specimen.id,
+        "accession_number": specimen.accession,
+        "lab_test_id": lab_test.id,
+        "lab_test_code": lab_test.code,
+    }
+
+
 def on_results_verified(
     session: Session, actor: Principal, *, specimen_test: SpecimenTest, lab_test: LabTest,
     at: datetime,
@@ -336,8 +347,9 @@ def on_results_verified(
     try:
         with session.begin_nested():
             coding_logic.add_service_line(
-                session, actor, encounter.id, line, source="lab_result", source_id=specimen_test.id
-            )
+                session, actor, encounter.id, line, source="lab_result",
+                source_id=specimen_test.id, origin=_origin(specimen, lab_test),
+            )  # fmt: skip
     except (coding_logic.EncounterLocked, coding_logic.NoFeeForCode) as skipped:
         audit.record(
             session, actor, action="charge-capture-skipped", resource_type="encounter",

@@ -325,6 +325,51 @@ class Tooth:
         )
 
 
+# 2410 CTP05-1 unit or basis for measurement codes.
+DRUG_UNITS = frozenset({"F2", "GR", "ME", "ML", "UN"})
+# CLM11-1..3 related causes: AA auto accident, EM employment, OA other accident.
+RELATED_CAUSES = frozenset({"AA", "EM", "OA"})
+# PWK02 attachment transmission codes: AA available on request, BM by mail, EL electronically,
+# EM e-mail, FT file transfer, FX fax.
+PWK_TRANSMISSIONS = frozenset({"AA", "BM", "EL", "EM", "FT", "FX"})
+_NDC = re.compile(r"\d{11}")
+_PWK_REPORT = re.compile(r"[0-9A-Z]{2}")
+
+
+@dataclass(frozen=True, slots=True)
+class Drug:
+    """Loop 2410: LIN*N4 (11-digit NDC in 5-4-2 form without dashes) and CTP quantity/unit."""
+
+    ndc: str
+    quantity: Decimal
+    unit: str
+
+    def __post_init__(self) -> None:
+        _require(bool(_NDC.fullmatch(self.ndc)), "LIN03 NDC must be 11 digits (5-4-2).")
+        _require(self.quantity > 0, "CTP04 drug quantity must be positive.")
+        _require(self.unit in DRUG_UNITS, "CTP05 unit must be F2, GR, ME, ML or UN.")
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """2300 PWK: report type, transmission code, attachment control number (PWK05 AC)."""
+
+    report_type: str
+    transmission: str
+    control_number: str
+
+    def __post_init__(self) -> None:
+        _require(bool(_PWK_REPORT.fullmatch(self.report_type)), "PWK01 is a 2-character code.")
+        _require(self.transmission in PWK_TRANSMISSIONS, "PWK02 must be AA, BM, EL, EM, FT or FX.")
+        _require(
+            2 <= len(clean(self.control_number)) <= 80, "PWK06 control number is 2 to 80 long."
+        )
+
+
+def _check_note(note: str | None, what: str) -> None:
+    _require(note is None or 0 < len(clean(note)) <= 80, f"{what} NTE is 1 to 80 characters.")
+
+
 @dataclass(frozen=True, slots=True)
 class ServiceLine:
     """Loop 2400: SV1 (837P) or SV3 + TOO (837D), DTP*472 and REF*6R."""
@@ -343,9 +388,14 @@ class ServiceLine:
     prosthesis: str | None = None  # SV305: I initial placement, R replacement
     teeth: tuple[Tooth, ...] = ()  # TOO, up to 32
     adjudications: tuple[LineAdjudication, ...] = ()  # 2430 for secondary claims
+    note: str | None = None  # 2400 NTE*ADD
+    drug: Drug | None = None  # 2410, 837P only
+    rendering_provider: Provider | None = None  # 2420A, when it differs from 2310B
+    ordering_provider: Provider | None = None  # 2420E, 837P only
 
     def __post_init__(self) -> None:
         _check_required_text(self.procedure_code, "Procedure code")
+        _check_note(self.note, "Line")
         _require(self.charge >= 0, "Line charge must not be negative.")
         _require(self.units > 0, "Line units must be positive.")
         _require(len(self.modifiers) <= 4, "A line takes at most 4 modifiers.")
@@ -389,7 +439,13 @@ class ClaimInput:
     referring_provider: Provider | None = None  # 2310A
     rendering_provider: Provider | None = None  # 2310B
     service_facility: ServiceFacility | None = None  # 2310C
-    other_payers: tuple[OtherPayer, ...] = ()  # 2320/2330 for secondary/tertiary claims
+    other_payers: tuple[OtherPayer, ...] = ()  # 2320/2330: every other known payer
+    note: str | None = None  # 2300 NTE*ADD
+    onset_date: date | None = None  # DTP*431, 837P only
+    accident_date: date | None = None  # DTP*439, with CLM11 AA or OA
+    related_causes: tuple[str, ...] = ()  # CLM11-1..3
+    accident_state: str | None = None  # CLM11-4, with AA
+    attachments: tuple[Attachment, ...] = ()  # PWK, up to 10
     diagnosis_codes: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -429,6 +485,22 @@ class ClaimInput:
                 f"{where}: a subscriber who is the patient needs birth date, sex and address.",
             )
         _require(len(self.other_payers) <= 10, f"{where}: at most 10 other payers (2320).")
+        _check_note(self.note, "Claim")
+        _require(
+            len(self.related_causes) <= 3
+            and len(set(self.related_causes)) == len(self.related_causes)
+            and all(c in RELATED_CAUSES for c in self.related_causes),
+            f"{where}: CLM11 takes up to 3 distinct related causes (AA, EM, OA).",
+        )
+        _require(
+            ("AA" in self.related_causes) == bool(self.accident_state),
+            f"{where}: an auto accident (CLM11 AA) names the state it happened in, and only it.",
+        )
+        _require(
+            self.accident_date is None or bool({"AA", "OA"} & set(self.related_causes)),
+            f"{where}: an accident date (DTP*439) goes with CLM11 AA or OA.",
+        )
+        _require(len(self.attachments) <= 10, f"{where}: at most 10 attachments (PWK).")
         payer_ids = {other.payer.payer_id for other in self.other_payers}
         _require(
             all(a.payer_id in payer_ids for line in self.lines for a in line.adjudications),
@@ -456,3 +528,11 @@ class ClaimInput:
         else:
             _require(len(self.diagnosis_codes) <= 4, f"{where}: 837D HI takes at most 4.")
             _require(self.clia_number is None, f"{where}: CLIA (REF*X4) is 837P only.")
+            _require(self.onset_date is None, f"{where}: onset (DTP*431) is 837P only.")
+            _require(
+                all(
+                    line.drug is None and line.ordering_provider is None and line.unit_code == "UN"
+                    for line in self.lines
+                ),
+                f"{where}: drugs (2410), ordering providers (2420E) and minutes are 837P only.",
+            )

@@ -273,6 +273,8 @@ def _write_patient(writer: SegmentWriter, hl: int, parent: int, patient: Patient
 
 def _write_2300(writer: SegmentWriter, claim: ClaimInput, kind: Kind) -> None:
     # CLM: CLM05 = place of service : B : frequency; CLM06-09 signature/assignment flags.
+    # CLM11: up to 3 related causes (AA, EM, OA), then the auto accident's state.
+    causes = (*claim.related_causes, "", "", "")[:3]
     writer.segment(
         "CLM",
         claim.patient_control_number,
@@ -284,7 +286,24 @@ def _write_2300(writer: SegmentWriter, claim: ClaimInput, kind: Kind) -> None:
         claim.assignment,
         "Y" if claim.benefits_assigned else "N",
         claim.release_of_information,
+        "",
+        Composite(*causes, claim.accident_state or "") if claim.related_causes else "",
     )
+    # 2300 DTP*431 onset of the current illness (837P), DTP*439 accident; PWK attachments.
+    if claim.onset_date is not None:
+        writer.segment("DTP", "431", "D8", ccyymmdd(claim.onset_date))
+    if claim.accident_date is not None:
+        writer.segment("DTP", "439", "D8", ccyymmdd(claim.accident_date))
+    for attachment in claim.attachments:
+        writer.segment(
+            "PWK",
+            attachment.report_type,
+            attachment.transmission,
+            "",
+            "",
+            "AC",
+            text(attachment.control_number, 80),
+        )
     # 2300 REF, in guide order: 9F referral, G1 prior authorization, F8 payer claim, X4 CLIA.
     for qualifier, value in (
         ("9F", claim.referral_number),
@@ -294,6 +313,8 @@ def _write_2300(writer: SegmentWriter, claim: ClaimInput, kind: Kind) -> None:
     ):
         if value:
             writer.segment("REF", qualifier, text(value, 50))
+    if claim.note:
+        writer.segment("NTE", "ADD", text(claim.note, 80))
     # HI: ICD-10-CM without dots, ABK principal then ABF (12 in 837P, 4 in 837D).
     if claim.diagnosis_codes:
         principal, *others = claim.diagnosis_codes
@@ -391,6 +412,20 @@ def _write_2400(writer: SegmentWriter, number: int, line: ServiceLine, kind: Kin
     # DTP*472 service date; REF*6R line item control number (835 SVC REF*6R matches it).
     writer.segment("DTP", "472", "D8", ccyymmdd(line.service_date))
     writer.segment("REF", "6R", line.line_control_number)
+    if line.note:
+        writer.segment("NTE", "ADD", text(line.note, 80))
+    if line.drug is not None:
+        # 2410: LIN*N4 NDC, CTP04 quantity, CTP05-1 unit.
+        writer.segment("LIN", "", "N4", line.drug.ndc)
+        writer.segment("CTP", "", "", "", quantity(line.drug.quantity), Composite(line.drug.unit))
+    if line.rendering_provider is not None:
+        # 2420A rendering provider (NM1*82, PRV*PE), when the line's differs from the claim's.
+        _nm1(writer, "82", line.rendering_provider.name, "XX", line.rendering_provider.npi)
+        if line.rendering_provider.taxonomy:
+            writer.segment("PRV", "PE", "PXC", line.rendering_provider.taxonomy)
+    if line.ordering_provider is not None:
+        # 2420E ordering provider (NM1*DK), a person.
+        _nm1(writer, "DK", line.ordering_provider.name, "XX", line.ordering_provider.npi)
     for adjudication in line.adjudications:
         # 2430: SVD (SVD01 = 2330B payer id), line CAS, DTP*573 adjudication date.
         writer.segment(

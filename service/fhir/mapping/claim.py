@@ -16,15 +16,17 @@ from sqlmodel.sql.expression import SelectOfScalar
 from service.auth.logic import Principal
 from service.auth.roles import Role
 from service.claims import logic as claim_logic
-from service.claims.models import Claim
+from service.claims.models import Claim, ClaimLine
 from service.codesets.search import display_code
 from service.coding.models import Encounter
 from service.directory.models import Provider
 from service.fhir.mapping.base import Criterion, Include, SearchParam, id_param, split_token
 from service.fhir.mapping.common import (
+    ACCESSION_SYSTEM,
     CPT_SYSTEM,
     HCPCS_SYSTEM,
     ICD10CM_SYSTEM,
+    LAB_TEST_SYSTEM,
     PATIENT_CONTROL_NUMBER_SYSTEM,
     PRODUCT_SYSTEMS,
     SURFACE_SYSTEM,
@@ -40,6 +42,8 @@ from service.fhir.mapping.common import (
 from service.fhir.mapping.coverage import _patients, reference_filter
 
 STATUS_EXTENSION = "urn:backoffice:fhir:claim-status"
+LINE_ORIGIN_EXTENSION = "urn:backoffice:fhir:claim-line-origin"
+RELATED_CLAIM = "http://terminology.hl7.org/CodeSystem/ex-relatedclaimrelationship"
 CLAIM_TYPE = "http://terminology.hl7.org/CodeSystem/claim-type"
 PROCESS_PRIORITY = "http://terminology.hl7.org/CodeSystem/processpriority"
 CENT = Decimal("0.01")
@@ -58,6 +62,36 @@ def _identifier(query: SelectOfScalar[Any], c: Criterion) -> SelectOfScalar[Any]
 def _modifier(code: str) -> dict[str, Any]:
     """CPT modifiers are two digits (25, 59); HCPCS Level II ones are letters (QW, RT)."""
     return concept(CPT_SYSTEM if code.isdigit() else HCPCS_SYSTEM, code)
+
+
+def _origin(line: ClaimLine) -> dict[str, Any]:
+    """Where the line came from: the encounter service line and, for a charge-captured lab
+    line, the specimen (its accession number as identifier) and the lab test."""
+    parts: list[dict[str, Any]] = []
+    if line.service_line_id:
+        parts.append({"url": "serviceLine", "valueString": line.service_line_id})
+    origin = line.origin or {}
+    if origin.get("specimen_id"):
+        specimen: dict[str, Any] = {"reference": f"Specimen/{origin['specimen_id']}"}
+        if origin.get("accession_number"):
+            specimen["identifier"] = {
+                "system": ACCESSION_SYSTEM,
+                "value": origin["accession_number"],
+            }
+        parts.append({"url": "specimen", "valueReference": specimen})
+    if origin.get("lab_test_code"):
+        parts.append(
+            {
+                "url": "labTest",
+                "valueCoding": {"system": LAB_TEST_SYSTEM, "code": origin["lab_test_code"]},
+            }
+        )
+    if origin.get("source"):
+        parts.append({"url": "source", "valueCode": origin["source"]})
+    return {
+        "url": LINE_ORIGIN_EXTENSION,
+        "extension": parts or [{"url": "source", "valueCode": "manual"}],
+    }
 
 
 def _surfaces(surfaces: str) -> list[dict[str, Any]]:
@@ -130,6 +164,19 @@ class ClaimType(QueryType):
                 }
                 for sequence, code in enumerate(row.diagnoses, start=1)
             ]
+        if row.replaces_claim_id:
+            # A replacement (7) or void (8) names the claim it corrects and the payer's number.
+            body["related"] = [
+                {
+                    "claim": {"reference": f"Claim/{row.replaces_claim_id}"},
+                    "relationship": concept(RELATED_CLAIM, "prior"),
+                    **(
+                        {"reference": {"value": row.payer_claim_number}}
+                        if row.payer_claim_number
+                        else {}
+                    ),
+                }
+            ]
         body["insurance"] = [
             {"sequence": 1, "focal": True, "coverage": {"reference": f"Coverage/{row.coverage_id}"}}
         ]
@@ -153,6 +200,7 @@ class ClaimType(QueryType):
                 item["bodySite"] = concept(TOOTH_SYSTEM, line.tooth)
             if dental and line.surfaces:
                 item["subSite"] = _surfaces(line.surfaces)
+            item["extension"] = [_origin(line)]
             items.append(item)
         if items:
             body["item"] = items
