@@ -40,7 +40,7 @@ def test_demo_seeds_once_and_its_key_lists_patients_with_coverages(database_url:
     first = runner.invoke(app, ["demo"])
     assert first.exit_code == 0, first.output
     seeded = _counts(database_url)
-    assert seeded == (4, 5, 6)
+    assert seeded == (5, 6, 7)
 
     second = runner.invoke(app, ["demo"])
     assert second.exit_code == 0, second.output

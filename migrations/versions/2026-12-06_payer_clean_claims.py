@@ -46,7 +46,8 @@ _SQLITE_TRIGGERS = {
 }
 
 
-def _status_check(statuses: tuple[str, ...]) -> None:
+def _alter_claim(statuses: tuple[str, ...], *, with_replaces: bool) -> None:
+    """The claim's status CHECK, and its replaces_claim_id column, in one rebuild."""
     listed = ", ".join(f"'{s}'" for s in statuses)
     sqlite = op.get_bind().dialect.name == "sqlite"
     if sqlite:
@@ -55,6 +56,18 @@ def _status_check(statuses: tuple[str, ...]) -> None:
     with op.batch_alter_table("claim", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_claim_status"), type_="check")
         batch_op.create_check_constraint(op.f("ck_claim_status"), sa.text(f"status IN ({listed})"))
+        if with_replaces:
+            batch_op.add_column(
+                sa.Column(
+                    "replaces_claim_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True
+                )
+            )
+            batch_op.create_index(
+                batch_op.f("ix_claim_replaces_claim_id"), ["replaces_claim_id"], unique=False
+            )
+        else:
+            batch_op.drop_index(batch_op.f("ix_claim_replaces_claim_id"))
+            batch_op.drop_column("replaces_claim_id")
     if sqlite:
         for sql in _SQLITE_TRIGGERS.values():
             op.execute(sql)
@@ -62,7 +75,9 @@ def _status_check(statuses: tuple[str, ...]) -> None:
 
 def _line_columns(batch_op: Any) -> None:
     batch_op.add_column(sa.Column("origin", sa.JSON(), nullable=True))
-    batch_op.add_column(sa.Column("ndc", sqlmodel.sql.sqltypes.AutoString(length=11), nullable=True))
+    batch_op.add_column(
+        sa.Column("ndc", sqlmodel.sql.sqltypes.AutoString(length=11), nullable=True)
+    )
     batch_op.add_column(
         sa.Column("ndc_unit", sqlmodel.sql.sqltypes.AutoString(length=2), nullable=True)
     )
@@ -106,7 +121,9 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("accident_state", sqlmodel.sql.sqltypes.AutoString(length=2), nullable=True)
         )
-        batch_op.add_column(sa.Column("attachments", sa.JSON(), nullable=False, server_default="[]"))
+        batch_op.add_column(
+            sa.Column("attachments", sa.JSON(), nullable=False, server_default="[]")
+        )
     with op.batch_alter_table("service_line", schema=None) as batch_op:
         _line_columns(batch_op)
         batch_op.create_foreign_key(
@@ -123,14 +140,7 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("claim_line", schema=None) as batch_op:
         _line_columns(batch_op)
-    with op.batch_alter_table("claim", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("replaces_claim_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True)
-        )
-        batch_op.create_index(
-            batch_op.f("ix_claim_replaces_claim_id"), ["replaces_claim_id"], unique=False
-        )
-    _status_check(_NEW_STATUSES)
+    _alter_claim(_NEW_STATUSES, with_replaces=True)
 
 
 def downgrade() -> None:
@@ -142,13 +152,17 @@ def downgrade() -> None:
             "WHERE status IN ('replaced', 'voided')"
         )
     )
-    _status_check(_OLD_STATUSES)
-    with op.batch_alter_table("claim", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_claim_replaces_claim_id"))
-        batch_op.drop_column("replaces_claim_id")
+    _alter_claim(_OLD_STATUSES, with_replaces=False)
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    if sqlite:  # claim_line is rebuilt too: its triggers go and come back
+        for name in _SQLITE_TRIGGERS:
+            op.execute(f"DROP TRIGGER IF EXISTS {name}")
     with op.batch_alter_table("claim_line", schema=None) as batch_op:
         for name in _LINE_COLUMNS:
             batch_op.drop_column(name)
+    if sqlite:
+        for sql in _SQLITE_TRIGGERS.values():
+            op.execute(sql)
     with op.batch_alter_table("service_line", schema=None) as batch_op:
         batch_op.drop_constraint(
             batch_op.f("fk_service_line_ordering_provider_id_provider"), type_="foreignkey"

@@ -35,6 +35,7 @@ class Titles:
     def __init__(self, session: Session) -> None:
         self._session = session
         self._known: dict[tuple[str, str, date], bool] = {}
+        self._versions: dict[str, list[codesets.VersionInfo]] = {}
 
     def unlisted(self, system: str, code: str, on: date) -> bool:
         key = (system, code, on)
@@ -46,10 +47,15 @@ class Titles:
     def _look_up(self, system: str, code: str, on: date) -> bool:
         if system not in ("CPT", "HCPCS"):
             return False
-        try:
-            row = codesets.lookup(self._session, system.lower(), code, on).row
-        except DomainError:  # the set is not loaded (or not for that date)
-            row = None
+        name = system.lower()
+        if name not in self._versions:
+            self._versions[name] = codesets.list_versions(self._session, name)
+        row = None
+        if self._versions[name]:
+            try:
+                row = codesets.lookup(self._session, name, code, on, self._versions[name]).row
+            except DomainError:  # a date before the set's first version
+                row = None
         if row is not None:
             return bool(_UNLISTED_TITLE.search(row.title.lower()))
         if system == "CPT":

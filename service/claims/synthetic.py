@@ -8,13 +8,13 @@ from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from service import demo
 from service.claims.logic import new_patient_control_number
 from service.claims.models import Claim, ClaimLine
 from service.coding.models import Encounter
-from service.directory.models import Payer, Provider
+from service.directory.models import Facility, Payer, Provider
 from service.ids import new_id
 from service.patients.models import Coverage, Patient
 from service.records import utcnow
@@ -39,7 +39,13 @@ def seed_ready_claims(
     payer = session.exec(
         select(Payer).where(Payer.organization_id == org, Payer.edi_payer_id == "ACME01")
     ).one()
-    assert billing is not None
+    # The lines include lab services (83036): the lab's CLIA number goes out with them (REF*X4).
+    lab = session.exec(
+        select(Facility).where(
+            Facility.organization_id == org, col(Facility.clia_number).is_not(None)
+        )
+    ).first()
+    assert billing is not None and lab is not None
     now = utcnow()
     common = {"organization_id": org, "created_at": now, "updated_at": now, "version": 1}
     for start in range(0, count, 1000):
@@ -85,6 +91,7 @@ def seed_ready_claims(
                     "place_of_service": "11",
                     "kind": "medical",
                     "billing_provider_id": billing.id,
+                    "facility_id": lab.id,
                     "coverage_ids": [cid],
                     "status": "ready",
                     "diagnoses": ["E119", "I10"],

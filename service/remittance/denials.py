@@ -86,13 +86,25 @@ _ACTIONS: dict[str, tuple[str, str]] = {
 _DEFAULT = (
     "review",
     "Review the remittance and the claim: correct and send a replacement "
-    "(frequency 7, REF*F8 = CLP07), void it (frequency 8), or appeal.",
+    "(frequency 7, REF*F8 = CLP07: POST /api/v1/claims/{claim_id}/replacement), void it "
+    "(frequency 8: POST /api/v1/claims/{claim_id}/void), or appeal.",
 )
+
+
+# The claims routes that carry out an action (the claim's id goes in the path).
+_ROUTES = {
+    "replacement": "POST /api/v1/claims/{claim_id}/replacement",
+    "void": "POST /api/v1/claims/{claim_id}/void",
+    "correct_and_resubmit": "POST /api/v1/claims/{claim_id}/replacement",
+}
 
 
 def suggested_action(group: str, reason: str) -> dict[str, str]:
     action, note = _ACTIONS.get(reason, _DEFAULT)
-    return {"action": action, "note": note}
+    suggestion = {"action": action, "note": note}
+    if action in _ROUTES:
+        suggestion["route"] = _ROUTES[action]
+    return suggestion
 
 
 @dataclass

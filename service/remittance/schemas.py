@@ -131,6 +131,9 @@ class DenialFilters(BaseModel):
 class SuggestedAction(BaseModel):
     action: str
     note: str
+    route: str | None = Field(
+        default=None, description="the claims route that does it, {claim_id} to fill in"
+    )
 
 
 class DenialItem(BaseModel):

@@ -46,19 +46,21 @@ def test_the_demo_claims_make_an_837p_that_pyx12_accepts(
     client: TestClient, demo_org: Demo, db: Session
 ) -> None:
     batch = _batch(client, demo_org, db, "professional")
-    assert batch["claim_count"] == 4
+    assert batch["claim_count"] == 5
     text = _file(client, demo_org, batch["id"])
     assert_valid_837(text)
     segs = segments(text)
     ids = [s[0] for s in segs]
-    assert ids.count("CLM") == 4
+    assert ids.count("CLM") == 5
     assert ids.count("ST") == 1
-    # The dependant (2000C NM1*QC), the suffix (NM107), the apostrophe, the lab's CLIA number.
-    assert any(s[:3] == ["NM1", "QC", "1"] and s[3] == "RIVERA" and s[4] == "SOFIA" for s in segs)
+    # The dependant sharing his mother's id (2000C NM1*QC), the one with her own (NM1*IL), the
+    # suffix (NM107), the apostrophe, the lab's CLIA number.
+    assert any(s[:3] == ["NM1", "QC", "1"] and s[3] == "RIVERA" and s[4] == "MATEO" for s in segs)
+    assert any(s[:3] == ["NM1", "IL", "1"] and s[3] == "RIVERA" and s[4] == "SOFIA" for s in segs)
     assert any(s[:2] == ["NM1", "IL"] and s[3] == "WHITFIELD" and s[7] == "JR" for s in segs)
     assert any(s[:2] == ["NM1", "IL"] and s[3] == "O'CONNOR" and s[4] == "SIOBHAN" for s in segs)
     assert ["REF", "X4", "14D0123456"] in segs
-    assert sum(1 for s in segs if s[:2] == ["REF", "6R"]) == 5
+    assert sum(1 for s in segs if s[:2] == ["REF", "6R"]) == 6
     total = sum(float(s[2]) for s in segs if s[0] == "CLM")
     assert f"{total:.2f}" == batch["total_charge"]
 
@@ -141,7 +143,7 @@ def test_a_claim_failing_the_scrubber_never_reaches_a_file(
     db.add(medicare)
     db.commit()
     batch = _batch(client, demo_org, db, "professional")
-    assert batch["claim_count"] == 3
+    assert batch["claim_count"] == 4
     db.commit()  # a fresh snapshot: see what the requests committed
     late = db.exec(select(Claim).where(Claim.payer_id == medicare.id)).one()
     assert late.status == "draft"
@@ -181,7 +183,7 @@ def test_a_batch_that_fails_half_way_leaves_nothing_but_burned_numbers(
     assert db.exec(select(ClaimBatchMember)).all() == []
     assert {c.status for c in db.exec(select(Claim))} == {"ready"}
     assert {e.status for e in db.exec(select(Encounter))} == {"ready"}
-    assert _batch(client, demo_org, db, "professional")["claim_count"] == 4
+    assert _batch(client, demo_org, db, "professional")["claim_count"] == 5
     assert calls["n"] == 1
 
 

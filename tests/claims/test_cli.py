@@ -42,7 +42,7 @@ def test_the_nightly_job_writes_files_that_the_validator_accepts(
         ],
     )
     assert made.exit_code == 0, made.output
-    assert "4 claims" in made.stdout
+    assert "5 claims" in made.stdout
     checked = runner.invoke(app, ["x12", "validate", str(out)])
     assert checked.exit_code == 0, checked.output
     assert checked.stdout.strip().endswith("valid")

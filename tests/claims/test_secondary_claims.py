@@ -81,7 +81,7 @@ def test_a_batch_leaves_out_a_ready_secondary_claim_whose_primary_has_no_835(
     batch = make_batch(client, demo_org, db)
 
     assert claim["id"] not in {c.id for c in batch.claims}
-    assert len(batch.claims) == 4  # the demo's primary professional claims
+    assert len(batch.claims) == 5  # the demo's primary professional claims
     text = client.get(f"/api/v1/claim-batches/{batch.id}/file", headers=demo_org.headers()).text
     assert claim["patient_control_number"] not in text
     again = client.get(f"/api/v1/claims/{claim['id']}", headers=demo_org.headers()).json()

@@ -138,3 +138,70 @@ def test_an_unpriced_lab_code_is_not_charged_but_the_skip_is_audited(
     skipped = db.exec(select(AuditEvent).where(AuditEvent.action == "charge-capture-skipped")).all()
     assert [e.resource_id for e in skipped] == [encounter_id]
     assert "no-fee-for-code" in skipped[0].detail
+
+
+def test_a_charge_captured_line_names_its_specimen_on_the_encounter_the_claim_and_fhir(
+    client: TestClient, tenant: Tenant, db: Session
+) -> None:
+    import_fixture_codes(db)
+    practice = make_practice(db, tenant)
+    client.post(
+        "/api/v1/fee-schedules",
+        headers=tenant.headers(),
+        json=fee_schedule_payload(
+            items=[
+                {"code_system": "CPT", "code": "83036", "charge": "45.00"},
+                {"code_system": "CPT", "code": "99213", "charge": "125.00"},
+            ]
+        ),
+    )
+    opened = client.post(
+        "/api/v1/encounters", json=encounter_payload(practice), headers=tenant.headers("coder")
+    )
+    encounter_id = opened.json()["id"]
+    client.put(
+        f"/api/v1/encounters/{encounter_id}/coding",
+        headers=tenant.headers("coder"),
+        json={
+            "diagnoses": ["E11.9"],
+            "service_lines": [{"code_system": "CPT", "code": "99213", "pointers": [1]}],
+        },
+    )
+    result_id = _verified_a1c(client, tenant, db, practice.patient_id, encounter_id)
+    result = client.get(f"/api/v1/results/{result_id}", headers=tenant.headers()).json()
+    specimen = client.get(
+        f"/api/v1/specimens/{result['specimen_id']}", headers=tenant.headers()
+    ).json()
+
+    encounter = client.get(f"/api/v1/encounters/{encounter_id}", headers=tenant.headers()).json()
+    captured = next(ln for ln in encounter["service_lines"] if ln["source"] == "lab_result")
+    assert captured["origin"]["specimen_id"] == specimen["id"]
+    assert captured["origin"]["accession_number"] == specimen["accession"]
+    manual = next(ln for ln in encounter["service_lines"] if ln["source"] == "manual")
+    assert manual["origin"] is None
+
+    ready = client.post(
+        f"/api/v1/encounters/{encounter_id}/status",
+        json={"status": "ready"},
+        headers=tenant.headers("coder"),
+    )
+    assert ready.status_code == 200, ready.text
+    built = client.post(
+        "/api/v1/claims", json={"encounter_id": encounter_id}, headers=tenant.headers()
+    )
+    assert built.status_code == 201, built.text
+    claim = client.get(f"/api/v1/claims/{built.json()['id']}", headers=tenant.headers()).json()
+    line = next(ln for ln in claim["lines"] if ln["code"] == "83036")
+    assert line["origin"] == {
+        "service_line_id": captured["id"],
+        "source": "lab_result",
+        "specimen_id": specimen["id"],
+        "accession_number": specimen["accession"],
+        "lab_test_id": captured["origin"]["lab_test_id"],
+        "lab_test_code": captured["origin"]["lab_test_code"],
+    }
+    fhir = client.get(f"/fhir/Claim/{claim['id']}", headers=tenant.headers()).json()
+    item = next(i for i in fhir["item"] if i["productOrService"]["coding"][0]["code"] == "83036")
+    parts = {p["url"]: p for p in item["extension"][0]["extension"]}
+    assert parts["specimen"]["valueReference"]["identifier"]["value"] == specimen["accession"]
+    assert parts["serviceLine"]["valueString"] == captured["id"]

@@ -32,8 +32,8 @@ def test_a_999_277ca_and_835_move_the_batch_and_its_claims_to_their_answers(
     client: TestClient, demo_org: Demo, db: Session
 ) -> None:
     batch = make_batch(client, demo_org, db)
-    assert len(batch.claims) == 4
-    first, second, third, fourth = batch.claims
+    assert len(batch.claims) == 5
+    first, second, third, extra, fourth = batch.claims
 
     result = upload(client, demo_org, ack_999(batch))["result"]
 
@@ -54,7 +54,7 @@ def test_a_999_277ca_and_835_move_the_batch_and_its_claims_to_their_answers(
     rejected = StatusInput("A7", "562", "85")  # entity's NPI invalid
     result = upload(client, demo_org, ack_277ca(batch, {fourth.pcn: rejected}))["result"]
 
-    assert (result["accepted"], result["rejected"], result["unmatched"]) == (3, 1, [])
+    assert (result["accepted"], result["rejected"], result["unmatched"]) == (4, 1, [])
     assert claim_status(db, fourth.id) == "rejected"
     acks = client.get(
         f"/api/v1/claims/{fourth.id}/acknowledgements", headers=demo_org.headers()
@@ -66,11 +66,13 @@ def test_a_999_277ca_and_835_move_the_batch_and_its_claims_to_their_answers(
     member = db.exec(select(ClaimBatchMember).where(ClaimBatchMember.claim_id == fourth.id)).one()
     assert member.pending is False  # free to go into a new batch once corrected
 
-    remittance = remit_835([paid_in_full(first), partially_paid(second), denied(third)])
+    remittance = remit_835(
+        [paid_in_full(first), partially_paid(second), denied(third), paid_in_full(extra)]
+    )
     result = upload(client, demo_org, remittance)["result"]
 
     assert (result["claims_matched"], result["claims_unmatched"], result["lines_unmatched"]) == (
-        3,
+        4,
         0,
         0,
     )
@@ -92,7 +94,8 @@ def test_a_999_277ca_and_835_move_the_batch_and_its_claims_to_their_answers(
 
     balances = client.get("/api/v1/remittance-reports/balances", headers=demo_org.headers()).json()
     totals = balances["totals"]
-    assert Decimal(totals["paid"]) == first.charge + second.charge - contractual - deductible
+    paid = first.charge + second.charge + extra.charge - contractual - deductible
+    assert Decimal(totals["paid"]) == paid
     assert Decimal(totals["patient_responsibility"]) == deductible
     # What payers still owe: only the rejected claim (never adjudicated).
     assert Decimal(totals["insurance_balance"]) == fourth.charge
@@ -135,7 +138,7 @@ def test_a_999_that_rejects_the_group_rejects_every_claim_with_its_errors_in_wor
 
     (answer,) = result["batches"]
     assert answer["batch_status"] == "rejected"
-    assert answer["claims_rejected"] == 4
+    assert answer["claims_rejected"] == 5
     (st,) = answer["transaction_sets"]
     assert st["errors"][0] == (
         "NM1 at segment 12 of the ST (loop 2010AA): Segment has data element errors; "
@@ -156,7 +159,7 @@ def test_a_partial_999_rejects_only_the_claims_of_the_refused_transaction_set(
     monkeypatch.setattr(claim_batches, "MAX_CLAIMS_PER_ST", 2)
     batch = make_batch(client, demo_org, db)
     sts = sorted({c.st for c in batch.claims})
-    assert len(sts) == 2
+    assert len(sts) == 3
 
     result = upload(client, demo_org, ack_999(batch, refused=frozenset({sts[1]})))["result"]
 
@@ -179,7 +182,7 @@ def test_the_same_file_twice_is_recognised_and_not_posted_twice(
     assert second["id"] == first["id"]
     assert second["result"] == first["result"]
     db.commit()
-    assert len(db.exec(select(ClaimPosting)).all()) == 4
+    assert len(db.exec(select(ClaimPosting)).all()) == 5
     assert len(db.exec(select(RemittanceFile)).all()) == 1
 
 
@@ -390,4 +393,4 @@ def test_files_are_listed_and_read_back_with_their_result(
     assert raw.content == text.encode()
     assert load_batch(db, batch.id).icn == batch.icn
     claims = db.exec(select(Claim).where(col(Claim.id).in_([c.id for c in batch.claims]))).all()
-    assert len(claims) == 4
+    assert len(claims) == 5

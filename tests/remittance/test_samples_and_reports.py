@@ -115,7 +115,7 @@ def test_denials_are_grouped_by_carc_with_a_suggested_action(
     client: TestClient, demo_org: Demo, db: Session
 ) -> None:
     batch = make_batch(client, demo_org, db)
-    first, second, third, _ = batch.claims
+    first, second, third, *_ = batch.claims
     upload(
         client,
         demo_org,
@@ -187,7 +187,7 @@ def test_the_xlsx_and_csv_downloads_hold_the_json_totals(
     client: TestClient, demo_org: Demo, db: Session
 ) -> None:
     batch = make_batch(client, demo_org, db)
-    first, second, third, _ = batch.claims
+    first, second, third, *_ = batch.claims
     upload(
         client, demo_org, remit_835([paid_in_full(first), partially_paid(second), denied(third)])
     )
