@@ -58,7 +58,7 @@ def test_demo_seeds_once_and_its_key_lists_patients_with_coverages(database_url:
         assert {c["priority"] for c in coverages} == {"primary", "secondary"}
         ready = client.get("/api/v1/encounters?status=ready", headers=headers).json()["items"]
         assert {e["kind"] for e in ready} == {"medical", "dental"}
-        assert len(ready) == 6
+        assert len(ready) == 7
         catalog = client.get("/api/v1/lab-tests", headers=headers).json()["items"]
         assert len(catalog) == 6
         claims = client.get("/api/v1/claims?status=ready", headers=headers).json()["items"]

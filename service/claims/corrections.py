@@ -71,14 +71,10 @@ def _check_correctable(session: Session, original: Claim, frequency: Frequency) 
     if original.frequency == "8":
         raise ClaimAlreadyCorrected(f"Claim {original.id} is a void; it is not corrected again.")
     if original.status not in states.SENT:
+        verb = "replace" if frequency == "7" else "void"
         raise ClaimNotSent(
             f"Claim {original.id} is {original.status}: the payer does not hold it, so there "
-            f"is nothing to {'replace' if frequency == '7' else 'void'}"
-            + (
-                " (a rejected claim is corrected and sent again)."
-                if original.status == "rejected"
-                else "."
-            )
+            f"is nothing to {verb} (a rejected claim is corrected and sent again instead)."
         )
     number = known_payer_claim_number(session, original)
     if not number:

@@ -45,7 +45,8 @@ def seed_ready_claims(
             Facility.organization_id == org, col(Facility.clia_number).is_not(None)
         )
     ).first()
-    assert billing is not None and lab is not None
+    assert billing is not None
+    assert lab is not None
     now = utcnow()
     common = {"organization_id": org, "created_at": now, "updated_at": now, "version": 1}
     for start in range(0, count, 1000):

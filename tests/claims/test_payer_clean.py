@@ -562,7 +562,8 @@ def test_the_837d_carries_a_dental_taxonomy(
     text = _batch_text(client, demo_org, db, "dental")
     assert_valid_837(text, dental=True)
     taxonomies = [s[3] for s in segments(text) if s[:2] == ["PRV", "BI"]]
-    assert taxonomies and all(t.startswith("122") for t in taxonomies)  # not 207Q (medical)
+    assert taxonomies
+    assert all(t.startswith("122") for t in taxonomies)
 
 
 # --- origins ---
