@@ -25,6 +25,7 @@ from service.claims.x12.model import (
 from service.x12.envelope import close_interchange, close_set, open_interchange
 from service.x12.segments import (
     Composite,
+    Element,
     SegmentWriter,
     Sink,
     amount,
@@ -273,8 +274,12 @@ def _write_patient(writer: SegmentWriter, hl: int, parent: int, patient: Patient
 
 def _write_2300(writer: SegmentWriter, claim: ClaimInput, kind: Kind) -> None:
     # CLM: CLM05 = place of service : B : frequency; CLM06-09 signature/assignment flags.
-    # CLM11: up to 3 related causes (AA, EM, OA), then the auto accident's state.
-    causes = (*claim.related_causes, "", "", "")[:3]
+    # CLM11 (after CLM10, unused): up to 3 related causes (AA, EM, OA), then the auto
+    # accident's state.
+    related: tuple[Element, ...] = ()
+    if claim.related_causes:
+        causes = (*claim.related_causes, "", "", "")[:3]
+        related = ("", Composite(*causes, claim.accident_state or ""))
     writer.segment(
         "CLM",
         claim.patient_control_number,
@@ -286,8 +291,7 @@ def _write_2300(writer: SegmentWriter, claim: ClaimInput, kind: Kind) -> None:
         claim.assignment,
         "Y" if claim.benefits_assigned else "N",
         claim.release_of_information,
-        "",
-        Composite(*causes, claim.accident_state or "") if claim.related_causes else "",
+        *related,
     )
     # 2300 DTP*431 onset of the current illness (837P), DTP*439 accident; PWK attachments.
     if claim.onset_date is not None:
