@@ -364,6 +364,16 @@ SMALL_SETS: tuple[tuple[str, str, str], ...] = (
     ("tooth_surface", "tooth_surface.tsv", "X12 5010 SV3/TOO03 tooth surface codes"),
     ("oral_area", "oral_area.tsv", "ADA oral cavity area / quadrant / arch codes (SV304)"),
 )
+# Limits beyond the neutral labels, per set, for the manifest.
+SMALL_LIMITS: dict[str, tuple[str, ...]] = {
+    "modifier": (
+        "A curated subset of the HCPCS Level II and CPT modifiers (the common clinic, lab, "
+        "therapy, anesthesia, DME, Medicaid and telehealth ones, and every modifier an edit "
+        "refers to), written by hand and checked value by value against the CMS HCPCS "
+        "modifier list and the CPT Appendix A value list; not the full dated CMS list, which "
+        "`backoffice codesets import modifier FILE` loads (CMS HCPCS file layout).",
+    ),
+}
 SMALL_VERSION = "2026"
 SMALL_FROM = "2000-01-01"
 
@@ -522,7 +532,10 @@ def build_small(src: Path) -> list[Built]:
                 source=f"codesets/src/{filename} (hand-written: {what})",
                 source_sha256=sha256_bytes(data),
                 licence="public domain code values; labels written for this project",
-                limits=("Labels are short neutral descriptions, not the official wording.",),
+                limits=(
+                    "Labels are short neutral descriptions, not the official wording.",
+                    *SMALL_LIMITS.get(name, ()),
+                ),
                 rows=tuple(rows),
                 billable=len(rows),
                 headers=0,

@@ -22,6 +22,7 @@ class _Visit:
     kind: str
     diagnoses: list[str]
     date_of_service: date
+    place_of_service: str
 
 
 def scrub(session: Session, claim: Claim, *, today: date) -> list[Finding]:
@@ -45,9 +46,8 @@ def scrub_page(
 def _scrub(session: Session, claim: ClaimRow, refs: Refs, today: date) -> list[Finding]:
     lines = refs.lines[claim.id]
     kind = "medical" if claim.claim_type == "professional" else "dental"
-    found = edits.check_encounter(
-        session, _Visit(kind, list(claim.diagnoses), claim.date_of_service), lines
-    )
+    visit = _Visit(kind, list(claim.diagnoses), claim.date_of_service, claim.place_of_service)
+    found = edits.check_encounter(session, visit, lines, refs.patients.get(claim.patient_id))
     found += _claim_checks(claim, refs, today)
     if not any(f.severity == "error" for f in found):
         try:
