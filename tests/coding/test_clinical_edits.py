@@ -318,8 +318,8 @@ def dental(db: Session, line: Line, patient: Patient | None = None) -> list[Find
     return run(db, [], [line], patient, kind="dental")
 
 
-def D(code: str, **values: str) -> Line:  # type: ignore[arg-type]
-    return Line(code, code_system="CDT", pointers=[], **values)
+def D(code: str, **values: str) -> Line:  # noqa: N802 - reads as the code
+    return Line(code, code_system="CDT", pointers=[], **values)  # type: ignore[arg-type]
 
 
 def test_posterior_resin_on_an_anterior_tooth(codes: Session) -> None:
