@@ -318,7 +318,7 @@ def dental(db: Session, line: Line, patient: Patient | None = None) -> list[Find
     return run(db, [], [line], patient, kind="dental")
 
 
-def D(code: str, **values: str) -> Line:  # noqa: N802 - reads as the code
+def D(code: str, **values: str) -> Line:
     return Line(code, code_system="CDT", pointers=[], **values)  # type: ignore[arg-type]
 
 
