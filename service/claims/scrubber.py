@@ -10,6 +10,7 @@ from datetime import date
 from sqlmodel import Session
 
 from service.claims.models import Claim
+from service.claims.timely_filing import timely_filing
 from service.claims.x12 import model as x12
 from service.claims.x12_input import ClaimRow, Directory, Refs, claim_input, claim_row
 from service.coding import edits
@@ -83,12 +84,10 @@ def _claim_checks(claim: ClaimRow, refs: Refs, today: date) -> list[Finding]:
             error("charge-not-positive", f"/lines/{i}/charge", "A line's charge must be above 0.")
     if payer is None or not payer.edi_payer_id:
         error("payer-missing", "/payer_id", "The claim names no payer with an EDI payer id.")
-    elif (today - claim.date_of_service).days > payer.timely_filing_days:
-        error(
-            "timely-filing",
-            "/date_of_service",
-            f"{payer.name} takes claims up to {payer.timely_filing_days} days after the date "
-            f"of service; this one is {(today - claim.date_of_service).days} days old.",
+    else:
+        prior = refs.prior.get(claim.id)
+        found += timely_filing(
+            payer.name, payer.timely_filing_days, claim.date_of_service, prior, today
         )
     if coverage is None or not coverage.member_id:
         error("subscriber-missing", "/coverage_id", "The coverage has no member id.")
