@@ -611,6 +611,48 @@ def synonyms_entry(root: Path) -> dict[str, object]:
     }
 
 
+EDIT_TABLES = (
+    (
+        "src/demographic_edits.tsv",
+        "hand-written for this project from the ICD-10-CM tabular chapter and block ranges, the "
+        "ICD-10-CM official guidelines (Z00.0-/Z00.12-/Z00.11- age groups), the CMS Medicare "
+        "Code Editor's sex and age categories, the CPT section ranges and preventive-visit age "
+        "bands and the CDT adult/child prophylaxis split (no licensed descriptor text)",
+        [
+            "Ranges of codes (category or subcategory prefixes), not a code-by-code list: "
+            "a code inside a listed range takes the rule even where the MCE lists it apart.",
+            "Maternity ages are the MCE's 9-64, not a clinical limit; perinatal (chapter 16) "
+            "and Z38 codes past 28 days are warnings, since the guidelines allow them later "
+            "in life for conditions that began in the perinatal period.",
+            "Sex rules cover the genital organ blocks, their neoplasm categories, pregnancy "
+            "and related Z codes; breast codes and other MCE sex edits are not carried.",
+            "CPT ranges are the published section ranges; a clinic's own CPT list is not "
+            "consulted for them.",
+        ],
+    ),
+)
+
+
+def edit_tables_entry(root: Path) -> list[dict[str, object]]:
+    """The manifest's record of the rule tables the edits read: source, limits, size."""
+    entries: list[dict[str, object]] = []
+    for relative, source, limits in EDIT_TABLES:
+        data = (root / relative).read_bytes()
+        lines = data.decode("utf-8").splitlines()
+        rows = [line for line in lines if line.strip() and not line.startswith("#")]
+        entries.append(
+            {
+                "file": relative,
+                "source": source,
+                "sha256": sha256_bytes(data),
+                "rows": len(rows),
+                "licence": "written for this project; public code values, no licensed text",
+                "limits": limits,
+            }
+        )
+    return entries
+
+
 def iter_report(entries: Iterable[dict[str, object]]) -> Iterator[str]:
     for entry in entries:
         yield f"{entry['file']}: {entry['rows']} rows ({entry['billable']} billable)"
@@ -644,6 +686,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "columns": list(ICD_HEADER),
         "entries": entries,
         "synonyms": synonyms_entry(HERE),
+        "edit_tables": edit_tables_entry(HERE),
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     for line in iter_report(entries):

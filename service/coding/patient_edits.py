@@ -2,16 +2,18 @@
 preventive visit for a child). The rules are data, codesets/src/demographic_edits.tsv, with
 their sources in its header and in codesets/manifest.json (`edit_tables`)."""
 
+import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
 
-from service.codesets.bundle import BUNDLE_DIR
+from service.codesets.bundle import BUNDLE_DIR, BundleError
 from service.codesets.search import display_code
 from service.coding.findings import CodedLine, CodedPatient, Finding
 
-RULES_FILE = BUNDLE_DIR / "src" / "demographic_edits.tsv"
+RULES_FILE = "src/demographic_edits.tsv"
 SEX_NAMES = {"M": "male", "F": "female"}
 
 
@@ -52,9 +54,15 @@ class Rule:
 
 @cache
 def rules() -> dict[str, tuple[Rule, ...]]:
-    """The rules by code system; each rule by the first character of its range (fast)."""
+    """The rules by code system, read once per process."""
     found: dict[str, list[Rule]] = {}
-    for line in RULES_FILE.read_text(encoding="utf-8").splitlines():
+    data = (BUNDLE_DIR / RULES_FILE).read_bytes()
+    manifest = json.loads((BUNDLE_DIR / "manifest.json").read_text(encoding="utf-8"))
+    listed = {entry["file"]: entry for entry in manifest.get("edit_tables", [])}.get(RULES_FILE)
+    # Like the code sets: the table the edits use is the one the manifest describes.
+    if listed is None or hashlib.sha256(data).hexdigest() != listed["sha256"]:
+        raise BundleError(f"codesets/{RULES_FILE} does not match its entry in the manifest")
+    for line in data.decode("utf-8").splitlines():
         if not line.strip() or line.startswith("#"):
             continue
         system, low, high, sex, low_age, high_age, severity, what = line.split("\t")
