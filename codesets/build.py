@@ -172,13 +172,26 @@ def strip_dot(code: str) -> str:
     return code.replace(".", "").strip().upper()
 
 
+_WITH = re.compile(r"\bwith\s+\.(\w+)(?:\s*-\s*\.(\w+)|-)?")
+
+
 def excludes1_refs(notes: Iterable[str]) -> tuple[str, ...]:
-    """Codes and ranges cited in Excludes1 notes: "E10" (E10 and below) or "B380-B382"."""
+    """Codes and ranges cited in Excludes1 notes: "E10" (E10 and below) or "B380-B382".
+
+    A qualifier narrows a range to the codes with given characters after the category:
+    "(E08-E13 with .42)" is "E08-E13/42", "(E08-E13 with .51-.52)" "E08-E13/51-52" (the
+    tabular's way of citing the diabetic complication codes of several categories at once)."""
     refs: list[str] = []
     for note in notes:
         for group in _PAREN.findall(note):
+            qualifier = _WITH.search(group)
+            suffix = ""
+            if qualifier:
+                low, high = qualifier.groups()
+                suffix = f"/{low}" + (f"-{high}" if high else "")
+                group = group[: qualifier.start()]
             for first, last in _REF.findall(group):
-                ref = strip_dot(first) + (f"-{strip_dot(last)}" if last else "")
+                ref = strip_dot(first) + (f"-{strip_dot(last)}" if last else "") + suffix
                 if ref not in refs:
                     refs.append(ref)
     return tuple(refs)
@@ -459,6 +472,10 @@ def build_icd(cache: Path, shared: Path) -> list[Built]:
     common = (
         "Excludes1 references are taken from the notes at each code only; they apply to every "
         "code below it (walk the parents). Chapter- and block-level notes are not carried.",
+        'A citation\'s "with .xx" qualifier ("E08-E13 with .42", 15 notes) is kept as '
+        '"E08-E13/42": only the codes of those categories with those characters after the '
+        "category are excluded.",
+        "Code first and use additional code notes are not carried.",
         "Only the long title is kept (no short titles).",
     )
     return [

@@ -132,11 +132,21 @@ def _diagnosis_findings(session: Session, encounter: CodedVisit, on: date) -> li
 
 
 def _covers(cited: str, code: str) -> bool:
-    """Whether an Excludes1 citation (a code and everything below it, or a range) covers code."""
+    """Whether an Excludes1 citation (a code and everything below it, or a range, optionally
+    qualified: "E08-E13/42" is "E08-E13 with .42") covers code."""
+    cited, _, qualifier = cited.partition("/")
     if "-" in cited:
         low, high = cited.split("-", 1)
-        return low <= code[: len(low)] <= high or code.startswith(high)
-    return code.startswith(cited)
+        inside = low <= code[: len(low)] <= high or code.startswith(high)
+    else:
+        inside = code.startswith(cited)
+    if not inside or not qualifier:
+        return inside
+    rest = code[3:]  # the characters after the category
+    first, _, last = qualifier.partition("-")
+    if not last:
+        return rest.startswith(first)
+    return first <= rest[: len(first)] and rest[: len(last)] <= last
 
 
 def _excludes1(dx: list[str], lookups: dict[int, codes.CodeLookup]) -> list[Finding]:

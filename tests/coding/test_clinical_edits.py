@@ -376,3 +376,29 @@ def test_oral_areas_are_checked_and_mapped_for_the_writer(codes: Session) -> Non
     }.items():
         assert x12_oral_area(area) == value
         assert not errors(dental(codes, D("D4341", oral_area=area))) or area in ("UA", "LA")
+
+
+# --- Excludes1 "with .xx" qualifiers -------------------------------------------------------
+
+
+@pytest.mark.parametrize("pair", [["H20011", "E119"], ["G63", "E1165"], ["E1165", "G63"]])
+def test_a_qualified_excludes1_does_not_refuse_other_diabetes_codes(
+    codes: Session, pair: list[str]
+) -> None:
+    assert not hits(run(codes, pair, [Line("99213")]), "icd10cm-excludes1")
+
+
+def test_a_qualified_excludes1_still_refuses_the_cited_complication(codes: Session) -> None:
+    (finding,) = hits(run(codes, ["E1142", "G63"], [Line("99213")]), "icd10cm-excludes1")
+    assert finding.field == "/diagnoses/1"
+
+
+def test_qualified_citations_cover_their_codes_only() -> None:
+    from service.coding.edits import _covers
+
+    assert _covers("E08-E13/51-52", "E1151")
+    assert _covers("E08-E13/51-52", "E0952")
+    assert not _covers("E08-E13/51-52", "E1159")
+    assert _covers("E08-E13/62", "E11620")
+    assert not _covers("E08-E13/42", "E1165")
+    assert not _covers("E08-E13/42", "E1442")
