@@ -172,13 +172,26 @@ def strip_dot(code: str) -> str:
     return code.replace(".", "").strip().upper()
 
 
+_WITH = re.compile(r"\bwith\s+\.(\w+)(?:\s*-\s*\.(\w+)|-)?")
+
+
 def excludes1_refs(notes: Iterable[str]) -> tuple[str, ...]:
-    """Codes and ranges cited in Excludes1 notes: "E10" (E10 and below) or "B380-B382"."""
+    """Codes and ranges cited in Excludes1 notes: "E10" (E10 and below) or "B380-B382".
+
+    A qualifier narrows a range to the codes with given characters after the category:
+    "(E08-E13 with .42)" is "E08-E13/42", "(E08-E13 with .51-.52)" "E08-E13/51-52" (the
+    tabular's way of citing the diabetic complication codes of several categories at once)."""
     refs: list[str] = []
     for note in notes:
         for group in _PAREN.findall(note):
+            qualifier = _WITH.search(group)
+            suffix = ""
+            if qualifier:
+                low, high = qualifier.groups()
+                suffix = f"/{low}" + (f"-{high}" if high else "")
+                group = group[: qualifier.start()]
             for first, last in _REF.findall(group):
-                ref = strip_dot(first) + (f"-{strip_dot(last)}" if last else "")
+                ref = strip_dot(first) + (f"-{strip_dot(last)}" if last else "") + suffix
                 if ref not in refs:
                     refs.append(ref)
     return tuple(refs)
@@ -364,6 +377,16 @@ SMALL_SETS: tuple[tuple[str, str, str], ...] = (
     ("tooth_surface", "tooth_surface.tsv", "X12 5010 SV3/TOO03 tooth surface codes"),
     ("oral_area", "oral_area.tsv", "ADA oral cavity area / quadrant / arch codes (SV304)"),
 )
+# Limits beyond the neutral labels, per set, for the manifest.
+SMALL_LIMITS: dict[str, tuple[str, ...]] = {
+    "modifier": (
+        "A curated subset of the HCPCS Level II and CPT modifiers (the common clinic, lab, "
+        "therapy, anesthesia, DME, Medicaid and telehealth ones, and every modifier an edit "
+        "refers to), written by hand and checked value by value against the CMS HCPCS "
+        "modifier list and the CPT Appendix A value list; not the full dated CMS list, which "
+        "`backoffice codesets import modifier FILE` loads (CMS HCPCS file layout).",
+    ),
+}
 SMALL_VERSION = "2026"
 SMALL_FROM = "2000-01-01"
 
@@ -449,6 +472,10 @@ def build_icd(cache: Path, shared: Path) -> list[Built]:
     common = (
         "Excludes1 references are taken from the notes at each code only; they apply to every "
         "code below it (walk the parents). Chapter- and block-level notes are not carried.",
+        'A citation\'s "with .xx" qualifier ("E08-E13 with .42", 15 notes) is kept as '
+        '"E08-E13/42": only the codes of those categories with those characters after the '
+        "category are excluded.",
+        "Code first and use additional code notes are not carried.",
         "Only the long title is kept (no short titles).",
     )
     return [
@@ -522,7 +549,10 @@ def build_small(src: Path) -> list[Built]:
                 source=f"codesets/src/{filename} (hand-written: {what})",
                 source_sha256=sha256_bytes(data),
                 licence="public domain code values; labels written for this project",
-                limits=("Labels are short neutral descriptions, not the official wording.",),
+                limits=(
+                    "Labels are short neutral descriptions, not the official wording.",
+                    *SMALL_LIMITS.get(name, ()),
+                ),
                 rows=tuple(rows),
                 billable=len(rows),
                 headers=0,
@@ -598,6 +628,48 @@ def synonyms_entry(root: Path) -> dict[str, object]:
     }
 
 
+EDIT_TABLES = (
+    (
+        "src/demographic_edits.tsv",
+        "hand-written for this project from the ICD-10-CM tabular chapter and block ranges, the "
+        "ICD-10-CM official guidelines (Z00.0-/Z00.12-/Z00.11- age groups), the CMS Medicare "
+        "Code Editor's sex and age categories, the CPT section ranges and preventive-visit age "
+        "bands and the CDT adult/child prophylaxis split (no licensed descriptor text)",
+        [
+            "Ranges of codes (category or subcategory prefixes), not a code-by-code list: "
+            "a code inside a listed range takes the rule even where the MCE lists it apart.",
+            "Maternity ages are the MCE's 9-64, not a clinical limit; perinatal (chapter 16) "
+            "and Z38 codes past 28 days are warnings, since the guidelines allow them later "
+            "in life for conditions that began in the perinatal period.",
+            "Sex rules cover the genital organ blocks, their neoplasm categories, pregnancy "
+            "and related Z codes; breast codes and other MCE sex edits are not carried.",
+            "CPT ranges are the published section ranges; a clinic's own CPT list is not "
+            "consulted for them.",
+        ],
+    ),
+)
+
+
+def edit_tables_entry(root: Path) -> list[dict[str, object]]:
+    """The manifest's record of the rule tables the edits read: source, limits, size."""
+    entries: list[dict[str, object]] = []
+    for relative, source, limits in EDIT_TABLES:
+        data = (root / relative).read_bytes()
+        lines = data.decode("utf-8").splitlines()
+        rows = [line for line in lines if line.strip() and not line.startswith("#")]
+        entries.append(
+            {
+                "file": relative,
+                "source": source,
+                "sha256": sha256_bytes(data),
+                "rows": len(rows),
+                "licence": "written for this project; public code values, no licensed text",
+                "limits": limits,
+            }
+        )
+    return entries
+
+
 def iter_report(entries: Iterable[dict[str, object]]) -> Iterator[str]:
     for entry in entries:
         yield f"{entry['file']}: {entry['rows']} rows ({entry['billable']} billable)"
@@ -631,6 +703,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "columns": list(ICD_HEADER),
         "entries": entries,
         "synonyms": synonyms_entry(HERE),
+        "edit_tables": edit_tables_entry(HERE),
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     for line in iter_report(entries):

@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from service.claims import payer_rules
 from service.claims.models import Claim
+from service.claims.timely_filing import timely_filing
 from service.claims.x12 import model as x12
 from service.claims.x12_input import ClaimRow, Directory, Refs, claim_input, claim_row
 from service.coding import edits
@@ -23,6 +24,7 @@ class _Visit:
     kind: str
     diagnoses: list[str]
     date_of_service: date
+    place_of_service: str
 
 
 def scrub(session: Session, claim: Claim, *, today: date) -> list[Finding]:
@@ -49,9 +51,8 @@ def _scrub(
 ) -> list[Finding]:
     lines = refs.lines[claim.id]
     kind = "medical" if claim.claim_type == "professional" else "dental"
-    found = edits.check_encounter(
-        session, _Visit(kind, list(claim.diagnoses), claim.date_of_service), lines
-    )
+    visit = _Visit(kind, list(claim.diagnoses), claim.date_of_service, claim.place_of_service)
+    found = edits.check_encounter(session, visit, lines, refs.patients.get(claim.patient_id))
     found += _claim_checks(claim, refs, today)
     found += payer_rules.payer_findings(claim, refs, titles)
     if not any(f.severity == "error" for f in found):
@@ -88,12 +89,10 @@ def _claim_checks(claim: ClaimRow, refs: Refs, today: date) -> list[Finding]:
             error("charge-not-positive", f"/lines/{i}/charge", "A line's charge must be above 0.")
     if payer is None or not payer.edi_payer_id:
         error("payer-missing", "/payer_id", "The claim names no payer with an EDI payer id.")
-    elif (today - claim.date_of_service).days > payer.timely_filing_days:
-        error(
-            "timely-filing",
-            "/date_of_service",
-            f"{payer.name} takes claims up to {payer.timely_filing_days} days after the date "
-            f"of service; this one is {(today - claim.date_of_service).days} days old.",
+    else:
+        prior = refs.prior.get(claim.id)
+        found += timely_filing(
+            payer.name, payer.timely_filing_days, claim.date_of_service, prior, today
         )
     if coverage is None or not coverage.member_id:
         error("subscriber-missing", "/coverage_id", "The coverage has no member id.")

@@ -18,6 +18,7 @@ from sqlmodel import Session, SQLModel, col
 from service.claims import other_payers, secondary
 from service.claims.models import Claim, ClaimLine
 from service.claims.x12 import model as x12
+from service.coding.dental_edits import x12_oral_area
 from service.coding.models import Encounter
 from service.directory.models import Facility, Payer, Provider
 from service.labtests.models import LabTest
@@ -487,7 +488,7 @@ def _service_lines(
             unit_code="MJ" if line.anesthesia_minutes else "UN",
             modifiers=tuple(line.modifiers),
             diagnosis_pointers=tuple(line.pointers),
-            oral_cavity_areas=(line.oral_area,) if dental and line.oral_area else (),
+            oral_cavity_areas=(x12_oral_area(line.oral_area),) if dental and line.oral_area else (),
             prosthesis=line.prosthesis if dental else None,
             teeth=(x12.Tooth(line.tooth, tuple(line.surfaces or "")),)
             if dental and line.tooth

@@ -30,7 +30,9 @@ class CodeRow:
     """One code of one set version. `code` is stored without the ICD-10-CM dot.
 
     `excludes1` lists codes ("E10": E10 and every code below it) and ranges ("B380-B382")
-    cited by the Excludes1 notes at this code; they apply to the codes below it too.
+    cited by the Excludes1 notes at this code; they apply to the codes below it too. A
+    qualified range ("E08-E13/42", the tabular's "E08-E13 with .42") covers only the codes of
+    those categories whose characters after the category start with the qualifier.
     `seventh` maps 7th characters to their meaning at the code that defines them.
     """
 

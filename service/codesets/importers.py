@@ -7,6 +7,7 @@ Each parser turns one documented file format (codesets/README.md, "Imported sets
 import csv
 import hashlib
 import io
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -83,6 +84,31 @@ def parse_hcpcs(data: bytes, name: str = "hcpcs") -> list[CodeRow]:
         CodeRow(code.upper(), True, " ".join(p for p in parts if p))
         for code, parts in titles.items()
     ]
+
+
+def parse_hcpcs_modifiers(data: bytes, name: str = "modifier") -> list[CodeRow]:
+    """The modifiers of the same CMS HCPCS record file: record id 7 starts a modifier (its
+    two-character code in columns 1-2), 8 continues its long description; procedures (3, 4)
+    are skipped. A clinic with the file loads the full dated list over the bundled subset."""
+    titles: dict[str, list[str]] = {}
+    for number, line in enumerate(_text(data).splitlines(), 1):
+        if not line.strip():
+            continue
+        if len(line) < 12:
+            raise _fail(name, number, "a record is at least 12 characters (code, sequence, id)")
+        code, record_id, long_part = line[0:5].strip().upper(), line[10], line[11:91].strip()
+        if record_id in "34":
+            continue
+        if record_id not in "78" or len(code) != 2 or not code.isalnum():
+            raise _fail(name, number, f"unexpected record id {record_id!r} for {code!r}")
+        if record_id == "7":
+            titles.setdefault(code, [])
+        elif code not in titles:
+            raise _fail(name, number, f"continuation of modifier {code} before its first record")
+        titles[code].append(long_part)
+    if not titles:
+        raise ImportFileInvalid(f"{name}: no HCPCS modifier records (record id 7)")
+    return [CodeRow(code, True, " ".join(p for p in parts if p)) for code, parts in titles.items()]
 
 
 # --- ICD-10-CM (CMS order file, fixed width) ---------------------------------------------------
@@ -172,27 +198,59 @@ def _yyyymmdd(text: str) -> date | None:
     return datetime.strptime(text, "%Y%m%d").date()  # noqa: DTZ007  (a date, no time zone)
 
 
+_HCPCS_CODE = re.compile(r"^[A-Z0-9][0-9]{3}[A-Z0-9]$")
+
+
 def _is_code(cell: str) -> bool:
-    return len(cell) == 5 and cell.isalnum()
+    """A CPT/HCPCS code: 5 characters, digits in the middle (so "HCPCS" or "CODE1" in a header
+    row is not one)."""
+    return bool(_HCPCS_CODE.match(cell.upper()))
+
+
+def _is_header(cells: list[str]) -> bool:
+    """A CMS header, copyright or notice line: its first cell is words, not a code."""
+    first = cells[0]
+    return not first[:1].isdigit() and not (len(first) == 5 and first[1:4].isdigit())
+
+
+def _raise_malformed(name: str, problems: list[str]) -> None:
+    """Every malformed row at once (the first 20 shown), so that a clinic fixes the file once."""
+    if problems:
+        shown = "; ".join(problems[:20])
+        more = f" (and {len(problems) - 20} more)" if len(problems) > 20 else ""
+        raise ImportFileInvalid(f"{name}: {len(problems)} malformed rows: {shown}{more}")
 
 
 def parse_ncci_ptp(data: bytes, name: str = "ncci_ptp") -> list[PtpRow]:
     """CMS NCCI PTP text/CSV: column 1, column 2, prior-to-1996 flag, effective date (YYYYMMDD),
-    deletion date (YYYYMMDD or `*`), modifier indicator (0, 1, 9)[, rationale]. Lines whose
-    first cell is not a 5-character code (the CMS header and copyright lines) are skipped."""
+    deletion date (YYYYMMDD or `*`), modifier indicator (0, 1, 9)[, rationale]. Header,
+    copyright and notice lines (first cell not a code) are skipped; every other malformed row
+    is reported."""
     rows = []
+    problems: list[str] = []
     for number, cells in _csv_rows(data):
-        if not _is_code(cells[0]):
+        if _is_header(cells):
             continue
-        if len(cells) < 6 or not _is_code(cells[1]) or cells[5] not in ("0", "1", "9"):
-            raise _fail(name, number, "expected column1, column2, flag, effective, deletion, 0/1/9")
+        if (
+            len(cells) < 6
+            or not _is_code(cells[0])
+            or not _is_code(cells[1])
+            or cells[5] not in ("0", "1", "9")
+        ):
+            problems.append(
+                f"{number}: expected column1, column2, flag, effective, deletion, 0/1/9"
+            )
+            continue
         try:
             effective, deletion = _yyyymmdd(cells[3]), _yyyymmdd(cells[4])
         except ValueError:
-            raise _fail(name, number, "dates are YYYYMMDD (deletion `*` when none)") from None
+            problems.append(f"{number}: dates are YYYYMMDD (deletion `*` when none)")
+            continue
         if effective is None:
-            raise _fail(name, number, "the effective date is required")
+            problems.append(f"{number}: the effective date is required")
+            continue
         rows.append(PtpRow(cells[0].upper(), cells[1].upper(), effective, deletion, cells[5]))
+    _raise_malformed(name, problems)
     if not rows:
         raise ImportFileInvalid(f"{name}: no PTP edits")
     return rows
@@ -200,15 +258,24 @@ def parse_ncci_ptp(data: bytes, name: str = "ncci_ptp") -> list[PtpRow]:
 
 def parse_mue(data: bytes, name: str = "mue") -> list[MueRow]:
     """CMS MUE CSV: HCPCS/CPT code, MUE value, MUE adjudication indicator (`3 Date of Service
-    Edit: Clinical` or just `3`)[, rationale]. Non-code lines (headers, notices) are skipped."""
+    Edit: Clinical` or just `3`)[, rationale]. Header and notice lines (first cell not a code,
+    "HCPCS/CPT Code" included) are skipped; every other malformed row is reported."""
     rows = []
+    problems: list[str] = []
     for number, cells in _csv_rows(data):
-        if not _is_code(cells[0]):
+        if _is_header(cells):
             continue
-        if len(cells) < 3 or not cells[1].isdigit() or cells[2][:1] not in ("1", "2", "3"):
-            raise _fail(name, number, "expected code, MUE value, adjudication indicator 1/2/3")
+        if (
+            len(cells) < 3
+            or not _is_code(cells[0])
+            or not cells[1].isdigit()
+            or cells[2][:1] not in ("1", "2", "3")
+        ):
+            problems.append(f"{number}: expected code, MUE value, adjudication indicator 1/2/3")
+            continue
         rationale = cells[3] if len(cells) > 3 else ""
         rows.append(MueRow(cells[0].upper(), int(cells[1]), cells[2][:1], rationale[:200]))
+    _raise_malformed(name, problems)
     if not rows:
         raise ImportFileInvalid(f"{name}: no MUE values")
     return rows
@@ -218,6 +285,7 @@ def parse_mue(data: bytes, name: str = "mue") -> list[MueRow]:
 
 CODE_PARSERS: dict[str, Callable[[bytes, str], list[CodeRow]]] = {
     "hcpcs": parse_hcpcs,
+    "modifier": parse_hcpcs_modifiers,
     "icd10cm": parse_icd10cm_order,
     "loinc": parse_loinc,
     "cpt": lambda data, name: parse_code_title_csv(data, name)[0],

@@ -373,6 +373,23 @@ def lookup(
     return _lookup_in(index_for(session, in_force.version), in_force, system, code)
 
 
+def lookup_valid(session: Session, verdict: "CodeVerdict") -> CodeLookup:
+    """The lookup of a code `validate_codes` found valid, from the version it used (no second
+    read of the versions: the edits call this for every diagnosis)."""
+    if verdict.version is None:
+        raise ValueError("a verdict without a version (set not loaded) has no lookup")
+    in_force = InForce(verdict.version, verdict.warnings)
+    return _lookup_in(index_for(session, verdict.version), in_force, verdict.system, verdict.code)
+
+
+def ancestor_titles(session: Session, lookup: CodeLookup) -> list[str]:
+    """The code's title and those of the codes above it, nearest first."""
+    if lookup.row is None:
+        return []
+    index = index_for(session, lookup.version)
+    return [row.title for row in _ancestors(index, lookup.row)]
+
+
 def get_code(
     session: Session,
     system: str,

@@ -104,7 +104,12 @@ def _ref(row: CodeRow, system: str) -> CodeRef:
 
 
 def _range(cited: str, system: str) -> str:
-    return "-".join(display_code(part, system) for part in cited.split("-"))
+    """ "E08-E13/42" reads "E08-E13 with .42", as the tabular writes it."""
+    cited, _, qualifier = cited.partition("/")
+    shown = "-".join(display_code(part, system) for part in cited.split("-"))
+    if qualifier:
+        shown += " with " + "-".join(f".{part}" for part in qualifier.split("-"))
+    return shown
 
 
 def search_read(result: logic.SearchResult) -> CodeSearchRead:

@@ -5,107 +5,38 @@ that needs a code set that is not loaded says so in a finding; it never passes s
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
-from typing import Protocol
 
 from sqlmodel import Session
 
 from service.codesets import logic as codes
 from service.codesets.search import display_code
+from service.coding import code_classes, dental_edits
+from service.coding.findings import CodedLine, CodedPatient, CodedVisit, Finding
+from service.coding.modifier_edits import modifier_findings
+from service.coding.patient_edits import Age, patient_findings
+from service.coding.place_edits import pos_findings
+from service.coding.sequencing_edits import sequencing_findings
 from service.errors import DomainError
+
+__all__ = ["CodedLine", "CodedPatient", "CodedVisit", "Finding", "check_encounter"]
 
 MAX_DIAGNOSES = {"medical": 12, "dental": 4}  # 837P HI allows 12, 837D HI 4
 MAX_LINES = 50  # 2400 loop repeat in both guides
-# NCCI PTP modifier indicator 1: these modifiers say the services were distinct (CMS NCCI
-# policy manual, chapter I); 25 separates a significant E/M service.
+# NCCI PTP modifier indicator 1: the modifiers CMS accepts as saying the services were distinct
+# (NCCI policy manual, chapter I, E.1; "Modifiers and Modifier Indicators"): 59 and X{EPSU},
+# the E/M and global surgery modifiers, 91, and the anatomic modifiers.
 PTP_BYPASS = frozenset(
-    {
-        "59",
-        "XE",
-        "XS",
-        "XP",
-        "XU",
-        "25",
-        "91",
-        "LT",
-        "RT",
-        "E1",
-        "E2",
-        "E3",
-        "E4",
-        "F1",
-        "F2",
-        "F3",
-        "F4",
-        "F5",
-        "F6",
-        "F7",
-        "F8",
-        "F9",
-        "FA",
-        "TA",
-        "T1",
-        "T2",
-        "T3",
-        "T4",
-        "T5",
-        "T6",
-        "T7",
-        "T8",
-        "T9",
-    }
+    {"59", "XE", "XP", "XS", "XU", "24", "25", "27", "57", "58", "78", "79", "91"}
+    | {"E1", "E2", "E3", "E4", "FA", "TA", "LT", "RT", "LC", "LD", "LM", "RC", "RI"}
+    | {f"F{n}" for n in range(1, 10)}
+    | {f"T{n}" for n in range(1, 10)}
 )
+# CMS: 59 and X{EPSU} never bypass a pair with an E/M code (25 or 57 does, on the E/M line).
+DISTINCT_MODIFIERS = frozenset({"59", "XE", "XP", "XS", "XU"})
 # Repeat-procedure modifiers: the same code twice on one day is then not a duplicate.
 REPEAT_MODIFIERS = frozenset({"76", "77", "91"})
 LINE_SYSTEMS = {"medical": {"CPT", "HCPCS"}, "dental": {"CDT"}}
-
-
-class CodedVisit(Protocol):
-    """What the edits read of an encounter (or of a claim built from one)."""
-
-    @property
-    def kind(self) -> str: ...  # medical | dental
-    @property
-    def diagnoses(self) -> list[str]: ...  # ICD-10-CM without dots, principal first
-    @property
-    def date_of_service(self) -> date: ...
-
-
-class CodedLine(Protocol):
-    @property
-    def code_system(self) -> str: ...
-    @property
-    def code(self) -> str: ...
-    @property
-    def modifiers(self) -> list[str]: ...
-    @property
-    def units(self) -> Decimal: ...
-    @property
-    def pointers(self) -> list[int]: ...
-    @property
-    def service_date(self) -> date: ...
-    @property
-    def tooth(self) -> str | None: ...
-    @property
-    def surfaces(self) -> str | None: ...
-
-
-@dataclass(frozen=True)
-class Finding:
-    code: str
-    severity: str  # error | warning
-    field: str
-    message: str
-
-    def as_dict(self) -> dict[str, str]:
-        return {
-            "code": self.code,
-            "severity": self.severity,
-            "field": self.field,
-            "message": self.message,
-        }
 
 
 def _dental_requirements(code: str) -> tuple[bool, bool]:
@@ -113,18 +44,30 @@ def _dental_requirements(code: str) -> tuple[bool, bool]:
     number = int(code[1:]) if code[1:].isdigit() else -1
     restorative = 2000 <= number <= 2999 and not 2900 <= number <= 2999
     needs_tooth = restorative or 3000 <= number <= 3999 or 7100 <= number <= 7299
+    needs_tooth = needs_tooth or dental_edits.needs_tooth(code)
     needs_surfaces = 2140 <= number <= 2394 or 2410 <= number <= 2430
     return needs_tooth or needs_surfaces, needs_surfaces
 
 
 def check_encounter(
-    session: Session, encounter: CodedVisit, lines: Sequence[CodedLine]
+    session: Session,
+    encounter: CodedVisit,
+    lines: Sequence[CodedLine],
+    patient: CodedPatient | None = None,
 ) -> list[Finding]:
+    """Every edit on one encounter; `patient` (its demographics) adds the age and sex edits."""
     findings: list[Finding] = []
     on = encounter.date_of_service
     findings += _diagnosis_findings(session, encounter, on)
     findings += _line_findings(session, encounter, lines)
-    return findings
+    findings += modifier_findings(lines)
+    age = None
+    if patient is not None:
+        findings += patient_findings(patient, on, encounter.diagnoses, lines)
+        age = Age.on(patient.birth_date, on).years
+    if encounter.kind == "dental":
+        findings += dental_edits.dental_findings(lines, age)
+    return _dedupe(findings)
 
 
 def _diagnosis_findings(session: Session, encounter: CodedVisit, on: date) -> list[Finding]:
@@ -171,7 +114,10 @@ def _diagnosis_findings(session: Session, encounter: CodedVisit, on: date) -> li
         pointer = f"/diagnoses/{i}"
         found += [Finding("code-set-outdated", "warning", pointer, w) for w in verdict.warnings]
         if verdict.valid:
-            lookups[i] = codes.lookup(session, codes.ICD10CM, dx[i], on)
+            lookups[i] = codes.lookup_valid(session, verdict)
+            continue
+        if verdict.reason == "system-not-loaded":
+            found.append(_not_loaded(verdict, pointer))
             continue
         message = verdict.detail
         if verdict.suggestions:
@@ -179,15 +125,28 @@ def _diagnosis_findings(session: Session, encounter: CodedVisit, on: date) -> li
             message += f" Billable codes below it include {shown}."
         found.append(Finding(f"icd10cm-{verdict.reason}", "error", pointer, message))
     found += _excludes1(dx, lookups)
+    first = lookups.get(0)
+    titles = codes.ancestor_titles(session, first) if first is not None else []
+    found += sequencing_findings(dx[0], first, titles)
     return _dedupe(found)
 
 
 def _covers(cited: str, code: str) -> bool:
-    """Whether an Excludes1 citation (a code and everything below it, or a range) covers code."""
+    """Whether an Excludes1 citation (a code and everything below it, or a range, optionally
+    qualified: "E08-E13/42" is "E08-E13 with .42") covers code."""
+    cited, _, qualifier = cited.partition("/")
     if "-" in cited:
         low, high = cited.split("-", 1)
-        return low <= code[: len(low)] <= high or code.startswith(high)
-    return code.startswith(cited)
+        inside = low <= code[: len(low)] <= high or code.startswith(high)
+    else:
+        inside = code.startswith(cited)
+    if not inside or not qualifier:
+        return inside
+    rest = code[3:]  # the characters after the category
+    first, _, last = qualifier.partition("-")
+    if not last:
+        return rest.startswith(first)
+    return first <= rest[: len(first)] and rest[: len(last)] <= last
 
 
 def _excludes1(dx: list[str], lookups: dict[int, codes.CodeLookup]) -> list[Finding]:
@@ -317,31 +276,41 @@ def _line_findings(
     return _dedupe(found)
 
 
+def _not_loaded(verdict: codes.CodeVerdict, pointer: str) -> Finding:
+    """A set that is not loaded is a warning naming it, never a silent pass."""
+    info = codes.SYSTEMS.get(verdict.system)
+    label = info.label if info else verdict.system
+    how = f" ({info.how_to_load})" if info else ""
+    return Finding(
+        f"{verdict.system}-not-loaded",
+        "warning",
+        pointer,
+        f"{label} is not loaded, so {verdict.code or 'the code'} was not checked{how}.",
+    )
+
+
 def _line_code_validity(
     session: Session, encounter: CodedVisit, lines: Sequence[CodedLine]
 ) -> list[Finding]:
+    """Line codes, modifiers, oral areas and the place of service in one validation batch."""
     found: list[Finding] = []
     checks = [codes.CodeCheck(line.code_system.lower(), line.code) for line in lines]
-    checks += [codes.CodeCheck("modifier", m) for line in lines for m in line.modifiers]
-    verdicts = codes.validate_codes(session, checks, encounter.date_of_service)
     pointers = [f"/service_lines/{i}/code" for i in range(len(lines))]
-    pointers += [
-        f"/service_lines/{i}/modifiers/{k}"
-        for i, line in enumerate(lines)
-        for k in range(len(line.modifiers))
-    ]
+    for i, line in enumerate(lines):
+        checks += [codes.CodeCheck("modifier", m) for m in line.modifiers]
+        pointers += [f"/service_lines/{i}/modifiers/{k}" for k in range(len(line.modifiers))]
+        if line.oral_area:
+            checks.append(codes.CodeCheck("oral_area", line.oral_area))
+            pointers.append(f"/service_lines/{i}/oral_area")
+    checks.append(codes.CodeCheck("pos", encounter.place_of_service))
+    verdicts = codes.validate_codes(session, checks, encounter.date_of_service)
+    place = verdicts.pop()
+    found += pos_findings(encounter.place_of_service, encounter.date_of_service, place, lines)
     for verdict, pointer in zip(verdicts, pointers, strict=True):
         if verdict.valid:
             continue
         if verdict.reason == "system-not-loaded":
-            found.append(
-                Finding(
-                    f"{verdict.system}-not-loaded",
-                    "warning",
-                    pointer,
-                    f"{verdict.detail} The code was not checked.",
-                )
-            )
+            found.append(_not_loaded(verdict, pointer))
         else:
             found.append(
                 Finding(f"{verdict.system}-{verdict.reason}", "error", pointer, verdict.detail)
@@ -365,52 +334,76 @@ def _ncci(session: Session, on: date, lines: Sequence[CodedLine]) -> list[Findin
         )
         edits = []
     for edit in edits:
+        em_pair = code_classes.is_em(edit.column1) or code_classes.is_em(edit.column2)
+        bypassing = PTP_BYPASS - DISTINCT_MODIFIERS if em_pair else PTP_BYPASS
+        # The E/M line carries 25/57 whichever column the E/M code is in.
+        pair_mods = {
+            m for line in lines if em_pair and code_classes.is_em(line.code) for m in line.modifiers
+        }
         for i, line in enumerate(lines):
             if line.code != edit.column2:
                 continue
             if not any(other.code == edit.column1 for other in lines):
                 continue
-            bypass = edit.modifier_indicator == "1" and PTP_BYPASS & set(line.modifiers)
-            if not bypass:
-                allowed = (
-                    "a modifier such as 59 or XU may be appropriate"
-                    if edit.modifier_indicator == "1"
-                    else "no modifier allows the pair"
+            used = bypassing & (set(line.modifiers) | pair_mods)
+            if edit.modifier_indicator == "1" and used:
+                continue
+            if edit.modifier_indicator != "1":
+                allowed = "no modifier allows the pair"
+            elif em_pair:
+                allowed = "59 and X{EPSU} never separate an E/M pair; 25 or 57 on the E/M may"
+            else:
+                allowed = "a modifier such as 59 or XU may be appropriate"
+            found.append(
+                Finding(
+                    "ncci-ptp",
+                    "error",
+                    f"/service_lines/{i}/code",
+                    f"NCCI bundles {edit.column2} into {edit.column1} ({allowed}).",
                 )
-                found.append(
-                    Finding(
-                        "ncci-ptp",
-                        "error",
-                        f"/service_lines/{i}/code",
-                        f"NCCI bundles {edit.column2} into {edit.column1} ({allowed}).",
-                    )
-                )
-    units: dict[str, float] = {}
-    for line in lines:
-        units[line.code] = units.get(line.code, 0.0) + float(line.units)
-    for code, total in units.items():
+            )
+    found += _mue(session, on, lines)
+    return found
+
+
+def _mue(session: Session, on: date, lines: Sequence[CodedLine]) -> list[Finding]:
+    """MUE by its adjudication indicator: 1 per line (claim line edit), 2 and 3 per date of
+    service (the units of all lines with the code on one date)."""
+    found: list[Finding] = []
+    for code in dict.fromkeys(line.code for line in lines):
         try:
             _, limit = codes.mue_limit(session, code, on)
         except DomainError as error:
-            found.append(
+            return [
                 Finding(
                     "mue-not-loaded",
                     "warning",
                     "/service_lines",
                     f"{error.detail} MUE units were not checked.",
                 )
-            )
-            break
-        if limit is not None and total > limit.max_units:
-            index = next(i for i, line in enumerate(lines) if line.code == code)
-            found.append(
-                Finding(
-                    "mue-exceeded",
-                    "error",
-                    f"/service_lines/{index}/units",
-                    f"{code}: {total:g} units exceed the MUE of {limit.max_units}.",
+            ]
+        if limit is None:
+            continue
+        totals: dict[object, float] = {}
+        first: dict[object, int] = {}
+        for i, line in enumerate(lines):
+            if line.code != code:
+                continue
+            key: object = i if limit.adjudication_indicator == "1" else line.service_date
+            totals[key] = totals.get(key, 0.0) + float(line.units)
+            first.setdefault(key, i)
+        per = "on one line" if limit.adjudication_indicator == "1" else "on one date of service"
+        for key, total in totals.items():
+            if total > limit.max_units:
+                found.append(
+                    Finding(
+                        "mue-exceeded",
+                        "error",
+                        f"/service_lines/{first[key]}/units",
+                        f"{code}: {total:g} units {per} exceed the MUE of {limit.max_units} "
+                        f"(adjudication indicator {limit.adjudication_indicator}).",
+                    )
                 )
-            )
     return found
 
 

@@ -92,7 +92,8 @@ def lines_of(session: Session, encounter_id: str) -> list[ServiceLine]:
 
 
 def refresh_findings(session: Session, encounter: Encounter) -> list[edits.Finding]:
-    findings = edits.check_encounter(session, encounter, lines_of(session, encounter.id))
+    patient = session.get(Patient, encounter.patient_id)
+    findings = edits.check_encounter(session, encounter, lines_of(session, encounter.id), patient)
     encounter.findings = [f.as_dict() for f in findings]
     session.add(encounter)
     session.flush()

@@ -79,7 +79,7 @@ def test_a_rebuilt_bundled_version_replaces_the_old_one_under_a_new_id(
     assert [(v.system, v.version) for v in replaced] == [("pos", "2026")]
     assert len(versions) == 1
     assert versions[0].id != old_id
-    assert rows == 52 + 84
+    assert rows == 52 + 254
 
 
 def test_backoffice_migrate_loads_the_bundle_once(
