@@ -24,6 +24,7 @@ from service.fhir import http as fhir_http
 from service.fhir import routes as fhir_routes
 from service.labtests import routes as labtest_routes
 from service.orders import routes as order_routes
+from service.outbox import routes as outbox_routes
 from service.outbox.worker import DeliveryWorker
 from service.patients import routes as patient_routes
 from service.remittance import routes as remittance_routes
@@ -54,6 +55,7 @@ ROUTERS = [
     *result_routes.ROUTERS,
     smart_routes.router,
     smart_routes.public,
+    outbox_routes.router,
 ]
 
 

@@ -48,9 +48,7 @@ def request_for(due: Due, timestamp: int) -> tuple[dict[str, str], bytes]:
     return headers, b""
 
 
-def send(
-    client: httpx.Client, due: Due, *, timestamp: int, allow_private: bool
-) -> Outcome:
+def send(client: httpx.Client, due: Due, *, timestamp: int, allow_private: bool) -> Outcome:
     """Any 2xx is delivered; anything else (or no answer) is retried."""
     try:
         check_url(due.subscription.url, allow_private=allow_private)

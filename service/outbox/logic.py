@@ -22,7 +22,8 @@ LAST_RETRY = timedelta(minutes=10)
 
 def backoff(attempts: int) -> timedelta:
     """5 s, 10 s, 20 s, ... at most 10 minutes between tries."""
-    return min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), LAST_RETRY)
+    delay: timedelta = FIRST_RETRY * (2 ** max(attempts - 1, 0))
+    return min(delay, LAST_RETRY)
 
 
 def _lock_for_claim(session: Session) -> None:
@@ -124,9 +125,7 @@ def claim_due(session: Session, *, worker: str, at: datetime, limit: int = 20) -
     return due
 
 
-def record_delivered(
-    session: Session, delivery_id: str, *, status_code: int, at: datetime
-) -> None:
+def record_delivered(session: Session, delivery_id: str, *, status_code: int, at: datetime) -> None:
     row = session.get(SubscriptionDelivery, delivery_id)
     assert row is not None
     row.status, row.delivered_at, row.last_status_code = "delivered", at, status_code
@@ -158,7 +157,7 @@ def record_failed(
     session.execute(
         sa.update(Subscription)
         .where(col(Subscription.id) == row.subscription_id)
-        .values(consecutive_failures=Subscription.consecutive_failures + 1)  # type: ignore[operator]
+        .values(consecutive_failures=Subscription.consecutive_failures + 1)
     )
     subscription = session.get(Subscription, row.subscription_id)
     assert subscription is not None

@@ -22,11 +22,11 @@ from service.coding import logic as coding_logic
 from service.coding.models import Encounter, ServiceLine
 from service.coding.schemas import ServiceLineIn
 from service.errors import Conflict, FieldError, InvalidInput, NotFound, PermissionDenied
-from service.outbox import events as outbox
 from service.labtests import logic as labtest_logic
 from service.labtests.models import LabTest
 from service.labtests.schemas import ResultComponent
 from service.orders.models import LabOrder
+from service.outbox import events as outbox
 from service.paging import Page, fetch_page
 from service.patients.models import Patient
 from service.records import bump_version

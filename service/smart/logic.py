@@ -48,9 +48,7 @@ def _invalid_client(description: str) -> OAuthError:
 # --- registration (admin API) ---
 
 
-def register_client(
-    session: Session, organization_id: str, data: SmartClientCreate
-) -> SmartClient:
+def register_client(session: Session, organization_id: str, data: SmartClientCreate) -> SmartClient:
     """The client's integration user is created with it: audit rows name that user."""
     scopes.parse_all(data.scopes)  # 422 on a malformed scope, before anything is written
     if data.jwks is not None:
@@ -147,7 +145,7 @@ def _key_set(client: SmartClient, remote: keysets.RemoteKeySets, kid: str | None
         key_set = remote.get(client.jwks_url)
         if kid is not None and not any(k.kid == kid for k in key_set.keys):
             key_set = remote.get(client.jwks_url, refresh=True)  # the client rotated its keys
-    except (keysets.JwksInvalid, ValueError, OSError, Exception) as exc:  # noqa: BLE001
+    except (keysets.JwksInvalid, ValueError, OSError, Exception) as exc:
         raise _invalid_client("The client's jwks_url could not be read.") from exc
     return key_set
 
@@ -189,18 +187,14 @@ def _remember_jti(
     """Insert-if-absent on the primary key: of two replicas given the same assertion at once,
     one inserts and the other finds it (PostgreSQL waits for the first's commit)."""
     table = SmartAssertion.__table__  # type: ignore[attr-defined]
-    session.execute(
-        sa.delete(table).where(table.c.client_pk == client.id, table.c.expires_at < at)
-    )
+    session.execute(sa.delete(table).where(table.c.client_pk == client.id, table.c.expires_at < at))
     dialect = session.get_bind().dialect.name
     insert: Any
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    statement = insert(table).values(
-        client_pk=client.id, jti=jti, expires_at=expires + CLOCK_SKEW
-    )
+    statement = insert(table).values(client_pk=client.id, jti=jti, expires_at=expires + CLOCK_SKEW)
     result = session.execute(statement.on_conflict_do_nothing())
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise _invalid_client("This assertion's jti was used already; sign a new one.")

@@ -57,9 +57,7 @@ def client_read(session: Session, client: SmartClient) -> SmartClientRead:
 @router.post("", status_code=201, responses=problem_responses(400, 401, 403, 415, 422))
 def register_client(data: SmartClientCreate, session: SessionDep, user: Admin) -> SmartClientRead:
     if data.jwks_url is not None:
-        check_url(
-            str(data.jwks_url), allow_private=get_settings().allow_private_webhook_addresses
-        )
+        check_url(str(data.jwks_url), allow_private=get_settings().allow_private_webhook_addresses)
     client = logic.register_client(session, user.organization_id, data)
     audit.record(
         session, user, action="create", resource_type="smart_client", resource_id=client.id,

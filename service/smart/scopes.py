@@ -93,6 +93,5 @@ def refuse_outside(granted: frozenset[str] | None, method: str, path: str) -> No
         raise ScopeTooNarrow("SMART access tokens are for the FHIR API (/fhir); use an API key.")
     if not any(parse(g).covers(need) for g in granted):
         raise ScopeTooNarrow(
-            f"The token's scopes ({' '.join(sorted(granted))}) do not allow this; it needs "
-            f"{need}."
+            f"The token's scopes ({' '.join(sorted(granted))}) do not allow this; it needs {need}."
         )

@@ -518,7 +518,9 @@ def reject_specimen(
     specimen.rejection_reason = data.reason
     session.add(specimen)
     _audit(session, actor, specimen, "update", f"rejected: {data.reason}")
-    outbox.emit(session, actor.organization_id, "specimen.rejected", specimen.id, reason=data.reason)
+    outbox.emit(
+        session, actor.organization_id, "specimen.rejected", specimen.id, reason=data.reason
+    )
     recollection = None
     if data.recollect:
         tests = [row.lab_test_id for row, _ in tests_for(session, specimen)]
