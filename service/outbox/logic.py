@@ -29,7 +29,7 @@ def backoff(attempts: int) -> timedelta:
 def _lock_for_claim(session: Session) -> None:
     # SQLite: take the write lock at BEGIN, so claiming is one writer at a time (the lease
     # column does the rest); PostgreSQL: FOR UPDATE SKIP LOCKED below.
-    if session.get_bind().dialect.name == "sqlite":
+    if session.get_bind().dialect.name == "sqlite" and not session.in_transaction():
         session.connection(execution_options={"sqlite_immediate": True})
 
 
