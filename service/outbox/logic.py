@@ -26,9 +26,10 @@ def backoff(attempts: int) -> timedelta:
     return min(delay, LAST_RETRY)
 
 
-def _lock_for_claim(session: Session) -> None:
+def _write_lock(session: Session) -> None:
     # SQLite: take the write lock at BEGIN, so claiming is one writer at a time (the lease
-    # column does the rest); PostgreSQL: FOR UPDATE SKIP LOCKED below.
+    # column does the rest; PostgreSQL: FOR UPDATE SKIP LOCKED below). A deferred transaction
+    # that reads, then writes after another process committed, fails at once (SQLITE_BUSY).
     if session.get_bind().dialect.name == "sqlite" and not session.in_transaction():
         session.connection(execution_options={"sqlite_immediate": True})
 
@@ -48,7 +49,7 @@ def matches(subscription: Subscription, event: OutboxEvent) -> bool:
 def fan_out(session: Session, *, at: datetime, limit: int = 100) -> int:
     """One delivery row per (event, matching active subscription), in the transaction that
     marks the event fanned out: no event is fanned out twice or half."""
-    _lock_for_claim(session)
+    _write_lock(session)
     events = session.exec(
         select(OutboxEvent)
         .where(col(OutboxEvent.fanned_out_at).is_(None))
@@ -97,7 +98,7 @@ class Due:
 def claim_due(session: Session, *, worker: str, at: datetime, limit: int = 20) -> list[Due]:
     """Lease up to `limit` due deliveries for this worker: another process skips the rows
     (SKIP LOCKED) or, once committed, sees the lease."""
-    _lock_for_claim(session)
+    _write_lock(session)
     rows = session.exec(
         select(SubscriptionDelivery)
         .where(
@@ -126,6 +127,7 @@ def claim_due(session: Session, *, worker: str, at: datetime, limit: int = 20) -
 
 
 def record_delivered(session: Session, delivery_id: str, *, status_code: int, at: datetime) -> None:
+    _write_lock(session)
     row = session.get(SubscriptionDelivery, delivery_id)
     assert row is not None
     row.status, row.delivered_at, row.last_status_code = "delivered", at, status_code

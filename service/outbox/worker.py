@@ -5,14 +5,17 @@ import logging
 import os
 import socket
 import threading
+import time
 from datetime import UTC, datetime
 
 import httpx
+from sqlalchemy.exc import OperationalError
 
 from service.db import SessionFactory, session_scope
 from service.outbox import delivery, logic
 
 log = logging.getLogger(__name__)
+RECORD_TRIES = 5
 
 
 def worker_name() -> str:
@@ -36,18 +39,33 @@ def run_once(
         outcome = delivery.send(
             client, item, timestamp=int(now.timestamp()), allow_private=allow_private
         )
-        with session_scope(factory) as session:
-            if outcome.ok:
-                assert outcome.status_code is not None
-                logic.record_delivered(
-                    session, item.delivery_id, status_code=outcome.status_code, at=now
-                )
-            else:
-                logic.record_failed(
-                    session, item.delivery_id, error=outcome.error,
-                    status_code=outcome.status_code, at=now,
-                )  # fmt: skip
+        _record(factory, item, outcome, now)
     return len(due)
+
+
+def _record(
+    factory: SessionFactory, item: logic.Due, outcome: delivery.Outcome, at: datetime
+) -> None:
+    """Tried a few times: a delivery sent but not recorded would be sent again once its lease
+    runs out (a busy database is no reason to send twice)."""
+    for attempt in range(RECORD_TRIES):
+        try:
+            with session_scope(factory) as session:
+                if outcome.ok:
+                    assert outcome.status_code is not None
+                    logic.record_delivered(
+                        session, item.delivery_id, status_code=outcome.status_code, at=at
+                    )
+                else:
+                    logic.record_failed(
+                        session, item.delivery_id, error=outcome.error,
+                        status_code=outcome.status_code, at=at,
+                    )  # fmt: skip
+            return
+        except OperationalError:
+            if attempt == RECORD_TRIES - 1:
+                raise
+            time.sleep(0.5 * (attempt + 1))
 
 
 class DeliveryWorker:

@@ -195,8 +195,8 @@ def _remember_jti(
     else:
         from sqlalchemy.dialects.sqlite import insert
     statement = insert(table).values(client_pk=client.id, jti=jti, expires_at=expires + CLOCK_SKEW)
-    result = session.execute(statement.on_conflict_do_nothing())
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    inserted = session.execute(statement.on_conflict_do_nothing().returning(table.c.jti)).first()
+    if inserted is None:  # the row was there: this assertion was used before
         raise _invalid_client("This assertion's jti was used already; sign a new one.")
 
 
