@@ -56,6 +56,7 @@ ROUTERS = [
     smart_routes.router,
     smart_routes.public,
     outbox_routes.router,
+    outbox_routes.fhir_router,
 ]
 
 
@@ -108,7 +109,8 @@ def create_app(
     problems.install(app)
     fhir_http.install(app)  # routing errors under /fhir as OperationOutcome
     for router in ROUTERS:
-        if router is fhir_routes.router:  # FHIR searches answer unknown parameters themselves
+        # FHIR searches answer unknown parameters themselves (Subscription: service/outbox).
+        if router in (fhir_routes.router, outbox_routes.fhir_router):
             app.include_router(router)
         else:
             app.include_router(router, dependencies=[Depends(query_params.refuse_unknown_query)])

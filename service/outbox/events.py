@@ -14,6 +14,7 @@ EVENT_TYPES = {
     "claim-batch.rejected": "ClaimBatch",  # a 999 rejected the batch (AK9 R)
     "claim.rejected": "Claim",  # a 277CA rejected the claim
     "remittance.posted": "RemittanceFile",  # an 835 was posted
+    "order.status-changed": "ServiceRequest",  # a lab order completed or cancelled (revoked)
 }
 
 

@@ -1,10 +1,11 @@
 """Webhook subscriptions of the caller's organization, and their delivery log."""
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from service.api.deps import Paging, allow
 from service.api.problems import problem_responses
@@ -12,7 +13,16 @@ from service.audit import logic as audit
 from service.auth.logic import Principal
 from service.auth.roles import Role
 from service.db import SessionDep
+from service.fhir.http import (
+    FHIR_JSON,
+    FhirResponse,
+    FhirRoute,
+    base_url,
+    check_format,
+    read_json,
+)
 from service.net import check_url
+from service.outbox import fhir as subscription_fhir
 from service.outbox import subscriptions
 from service.outbox.models import Subscription
 from service.outbox.schemas import (
@@ -100,3 +110,92 @@ def list_deliveries(
     row = subscriptions.get_subscription(session, user.organization_id, webhook_id, kind="webhook")
     page = subscriptions.list_deliveries(session, row, limit=paging.limit, cursor=paging.cursor)
     return DeliveryPage(items=list(page.items), next_cursor=page.next_cursor)
+
+
+# --- FHIR R4 Subscription (rest-hook), under /fhir: errors as OperationOutcome ---
+
+fhir_router = APIRouter(prefix="/fhir/Subscription", tags=["fhir"], route_class=FhirRoute)
+_FHIR_ERRORS: dict[int | str, dict[str, Any]] = {
+    s: {"description": "OperationOutcome", "content": {FHIR_JSON: {}}}
+    for s in (400, 401, 403, 404, 415, 422)
+}
+
+
+def _fhir_subscription(session: Session, user: Principal, subscription_id: str) -> Subscription:
+    return subscriptions.get_subscription(
+        session, user.organization_id, subscription_id, kind="rest-hook"
+    )
+
+
+@fhir_router.post("", status_code=201, summary="Create Subscription", responses=_FHIR_ERRORS)
+async def create_fhir_subscription(
+    request: Request, session: SessionDep, user: Manager
+) -> Response:
+    check_format(request)
+    body = await read_json(request)
+
+    def work() -> Subscription:
+        row = subscription_fhir.from_fhir(user.organization_id, body)
+        check_url(row.url, allow_private=get_settings().allow_private_webhook_addresses)
+        session.add(row)
+        session.flush()
+        _audit(session, user, row, f"FHIR Subscription created: {row.criteria}")
+        return row
+
+    row = await run_in_threadpool(work)
+    return FhirResponse(
+        subscription_fhir.to_fhir(row),
+        status_code=201,
+        headers={"Location": f"{base_url(request)}/Subscription/{row.id}/_history/{row.version}",
+                 "ETag": f'W/"{row.version}"'},
+    )  # fmt: skip
+
+
+@fhir_router.get("/{subscription_id}", summary="Read Subscription", responses=_FHIR_ERRORS)
+def read_fhir_subscription(
+    subscription_id: str, request: Request, session: SessionDep, user: Reader
+) -> Response:
+    check_format(request)
+    row = _fhir_subscription(session, user, subscription_id)
+    return FhirResponse(subscription_fhir.to_fhir(row), headers={"ETag": f'W/"{row.version}"'})
+
+
+@fhir_router.get("", summary="Search Subscription", responses=_FHIR_ERRORS)
+def search_fhir_subscriptions(
+    request: Request, session: SessionDep, user: Reader, paging: Paging
+) -> Response:
+    """The organization's subscriptions, newest last, paged by `_count`-free cursors."""
+    check_format(request)
+    page = subscriptions.list_subscriptions(
+        session, user.organization_id, kind="rest-hook", limit=paging.limit, cursor=paging.cursor
+    )
+    base = base_url(request)
+    bundle: dict[str, Any] = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "link": [{"relation": "self", "url": str(request.url)}],
+    }
+    entries = [
+        {"fullUrl": f"{base}/Subscription/{r.id}", "resource": subscription_fhir.to_fhir(r),
+         "search": {"mode": "match"}}
+        for r in page.items
+    ]  # fmt: skip
+    if entries:
+        bundle["entry"] = entries
+    if page.next_cursor:
+        bundle["link"].append(
+            {"relation": "next", "url": f"{base}/Subscription?cursor={page.next_cursor}"}
+        )
+    return FhirResponse(bundle)
+
+
+@fhir_router.delete(
+    "/{subscription_id}", status_code=204, summary="Turn a Subscription off",
+    responses=_FHIR_ERRORS,
+)  # fmt: skip
+def delete_fhir_subscription(subscription_id: str, session: SessionDep, user: Manager) -> Response:
+    """Kept (with its delivery history) with status `off`; no more notifications."""
+    row = _fhir_subscription(session, user, subscription_id)
+    subscription_fhir.turn_off(session, row, at=datetime.now(UTC))
+    _audit(session, user, row, "FHIR Subscription turned off")
+    return Response(status_code=204)
