@@ -113,33 +113,47 @@ def claim_due(session: Session, *, worker: str, at: datetime, limit: int = 20) -
         .limit(limit)
         .with_for_update(skip_locked=True)
     ).all()
+    found = session.exec(
+        select(OutboxEvent).where(col(OutboxEvent.id).in_({r.event_id for r in rows}))
+    ).all()
+    by_id = {e.id: e for e in found}
     due = []
     for row in rows:
         row.lease_until, row.leased_by = at + LEASE, worker
         session.add(row)
-        subscription = session.get(Subscription, row.subscription_id)
-        event = session.get(OutboxEvent, row.event_id)
+        subscription = session.get(Subscription, row.subscription_id)  # identity-mapped
         assert subscription is not None
-        assert event is not None
-        due.append(Due(row.id, row.attempts, subscription, event))
+        due.append(Due(row.id, row.attempts, subscription, by_id[row.event_id]))
     session.flush()
     return due
 
 
-def record_delivered(session: Session, delivery_id: str, *, status_code: int, at: datetime) -> None:
+def record_delivered(session: Session, delivered: list[tuple[str, int, datetime]]) -> None:
+    """(delivery id, HTTP status, at) of a round, in two statements whatever their number."""
+    if not delivered:
+        return
     _write_lock(session)
-    row = session.get(SubscriptionDelivery, delivery_id)
-    assert row is not None
-    row.status, row.delivered_at, row.last_status_code = "delivered", at, status_code
-    row.attempts += 1
-    row.lease_until, row.last_error = None, ""
-    session.add(row)
+    table = SubscriptionDelivery.__table__  # type: ignore[attr-defined]
+    session.connection().execute(
+        sa.update(table)
+        .where(table.c.id == sa.bindparam("delivery_id"))
+        .values(
+            status="delivered", delivered_at=sa.bindparam("at"), attempts=table.c.attempts + 1,
+            last_status_code=sa.bindparam("code"), lease_until=None, last_error="",
+        ),
+        [{"delivery_id": d, "code": code, "at": at} for d, code, at in delivered],
+    )  # fmt: skip
+    subscription_ids = session.exec(
+        select(SubscriptionDelivery.subscription_id).where(
+            col(SubscriptionDelivery.id).in_([d for d, _, _ in delivered])
+        )
+    ).all()
     session.execute(
         sa.update(Subscription)
-        .where(col(Subscription.id) == row.subscription_id)
+        .where(col(Subscription.id).in_(set(subscription_ids)))
         .values(consecutive_failures=0)
     )
-    session.flush()
+    session.expire_all()
 
 
 def record_failed(

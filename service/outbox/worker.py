@@ -16,6 +16,7 @@ from service.outbox import delivery, logic
 
 log = logging.getLogger(__name__)
 RECORD_TRIES = 5
+CLAIM_LIMIT = 50  # deliveries leased per round: sent one by one, recorded together
 
 
 def worker_name() -> str:
@@ -33,34 +34,38 @@ def run_once(
     with session_scope(factory) as session:
         logic.fan_out(session, at=datetime.now(UTC))
     with session_scope(factory) as session:
-        due = logic.claim_due(session, worker=worker, at=datetime.now(UTC))
+        due = logic.claim_due(session, worker=worker, at=datetime.now(UTC), limit=CLAIM_LIMIT)
+    sent = []
     for item in due:
         now = datetime.now(UTC)
         outcome = delivery.send(
             client, item, timestamp=int(now.timestamp()), allow_private=allow_private
         )
-        _record(factory, item, outcome, now)
+        sent.append((item, outcome, now))
+    if sent:
+        _record(factory, sent)
     return len(due)
 
 
 def _record(
-    factory: SessionFactory, item: logic.Due, outcome: delivery.Outcome, at: datetime
+    factory: SessionFactory, sent: list[tuple[logic.Due, delivery.Outcome, datetime]]
 ) -> None:
-    """Tried a few times: a delivery sent but not recorded would be sent again once its lease
-    runs out (a busy database is no reason to send twice)."""
+    """The round's outcomes in one transaction (one commit, not one per delivery), tried a few
+    times: a delivery sent but not recorded is sent again once its lease runs out, and a busy
+    database is no reason for that."""
     for attempt in range(RECORD_TRIES):
         try:
             with session_scope(factory) as session:
-                if outcome.ok:
-                    assert outcome.status_code is not None
-                    logic.record_delivered(
-                        session, item.delivery_id, status_code=outcome.status_code, at=at
-                    )
-                else:
-                    logic.record_failed(
-                        session, item.delivery_id, error=outcome.error,
-                        status_code=outcome.status_code, at=at,
-                    )  # fmt: skip
+                logic.record_delivered(
+                    session,
+                    [(i.delivery_id, o.status_code or 200, at) for i, o, at in sent if o.ok],
+                )
+                for item, outcome, at in sent:
+                    if not outcome.ok:
+                        logic.record_failed(
+                            session, item.delivery_id, error=outcome.error,
+                            status_code=outcome.status_code, at=at,
+                        )  # fmt: skip
             return
         except OperationalError:
             if attempt == RECORD_TRIES - 1:

@@ -206,7 +206,7 @@ def test_a_delivery_retried_after_a_failure_is_delivered(
 
     assert logic.claim_due(db, worker="w", at=at + timedelta(seconds=1)) == []
     [again] = logic.claim_due(db, worker="w", at=at + logic.backoff(1))
-    logic.record_delivered(db, again.delivery_id, status_code=200, at=at)
+    logic.record_delivered(db, [(again.delivery_id, 200, at)])
     db.commit()
 
     row = db.get(SubscriptionDelivery, again.delivery_id)
