@@ -74,7 +74,7 @@ class OrganizationExists(Conflict):
     code = "organization-exists"
 
 
-SMART_TOKEN_PREFIX = "smt_"  # service/smart issues these; API keys start with "bo_"
+SMART_TOKEN_PREFIX = "smt_"  # nosec B105 - a prefix, not a secret (API keys start "bo_")
 
 # Compared against when the key id is unknown, so that both paths cost one hash and one compare.
 _DUMMY_HASH = keys.hash_secret("no such key")

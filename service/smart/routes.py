@@ -33,7 +33,7 @@ public = APIRouter(tags=["SMART clients"])
 
 Admin = Annotated[Principal, allow(Role.ADMIN)]
 AdminOrAuditor = Annotated[Principal, allow(Role.ADMIN, Role.AUDITOR)]
-TOKEN_PATH = "/oauth/token"
+TOKEN_PATH = "/oauth/token"  # nosec B105 - a URL path, not a secret
 MAX_FORM_BYTES = 20_000
 # Public keys by jwks_url, per process (the cache holds public data only).
 REMOTE_KEY_SETS = keysets.RemoteKeySets()

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from joserfc.jwk import RSAKey
 from sqlmodel import Session, select
 
 from service.audit.models import AuditEvent
@@ -20,7 +21,7 @@ def report_id(db: Session, tenant: Tenant) -> str:
     setup: LabSetup = make_lab_setup(db, tenant)
     sample = make_ready_specimen(db, tenant, setup)
     enter_and_verify(db, tenant, sample.id, setup.tests["A1C"])
-    return sample.id
+    return str(sample.id)
 
 
 def bearer(access_token: str) -> dict[str, str]:
@@ -73,9 +74,9 @@ def test_an_assertion_signed_with_another_key_is_refused(
     client: TestClient, tenant: Tenant
 ) -> None:
     smart = register(client, tenant, new_client())
-    impostor = new_client()
+    impostor = new_client()  # another RSA key pair, claiming the registered key's kid
     impostor.client_id = smart.client_id
-    impostor.key = type(impostor.key).generate_key(2048, parameters={"kid": smart.key.kid})
+    impostor.key = RSAKey.generate_key(2048, parameters={"kid": str(smart.key.kid)})
 
     response = token_request(client, impostor.assertion())
 
