@@ -30,6 +30,9 @@ CAPABILITY = {
     ),
     "interaction": [{"code": "create"}, {"code": "read"}, {"code": "search-type"},
                     {"code": "delete"}],
+    "versioning": "no-version",
+    "readHistory": False,
+    "updateCreate": False,
     "conditionalDelete": "not-supported",
 }  # fmt: skip
 

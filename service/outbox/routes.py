@@ -121,9 +121,9 @@ _FHIR_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _fhir_subscription(session: Session, user: Principal, subscription_id: str) -> Subscription:
+def _fhir_subscription(session: Session, user: Principal, record_id: str) -> Subscription:
     return subscriptions.get_subscription(
-        session, user.organization_id, subscription_id, kind="rest-hook"
+        session, user.organization_id, record_id, kind="rest-hook"
     )
 
 
@@ -151,12 +151,12 @@ async def create_fhir_subscription(
     )  # fmt: skip
 
 
-@fhir_router.get("/{subscription_id}", summary="Read Subscription", responses=_FHIR_ERRORS)
+@fhir_router.get("/{record_id}", summary="Read Subscription", responses=_FHIR_ERRORS)
 def read_fhir_subscription(
-    subscription_id: str, request: Request, session: SessionDep, user: Reader
+    record_id: str, request: Request, session: SessionDep, user: Reader
 ) -> Response:
     check_format(request)
-    row = _fhir_subscription(session, user, subscription_id)
+    row = _fhir_subscription(session, user, record_id)
     return FhirResponse(subscription_fhir.to_fhir(row), headers={"ETag": f'W/"{row.version}"'})
 
 
@@ -190,12 +190,12 @@ def search_fhir_subscriptions(
 
 
 @fhir_router.delete(
-    "/{subscription_id}", status_code=204, summary="Turn a Subscription off",
+    "/{record_id}", status_code=204, summary="Turn a Subscription off",
     responses=_FHIR_ERRORS,
 )  # fmt: skip
-def delete_fhir_subscription(subscription_id: str, session: SessionDep, user: Manager) -> Response:
+def delete_fhir_subscription(record_id: str, session: SessionDep, user: Manager) -> Response:
     """Kept (with its delivery history) with status `off`; no more notifications."""
-    row = _fhir_subscription(session, user, subscription_id)
+    row = _fhir_subscription(session, user, record_id)
     subscription_fhir.turn_off(session, row, at=datetime.now(UTC))
     _audit(session, user, row, "FHIR Subscription turned off")
     return Response(status_code=204)
