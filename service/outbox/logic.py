@@ -46,6 +46,24 @@ def matches(subscription: Subscription, event: OutboxEvent) -> bool:
     return True
 
 
+def _due(at: datetime) -> Any:
+    return sa.and_(
+        col(SubscriptionDelivery.status) == "pending",
+        col(SubscriptionDelivery.next_attempt_at) <= at,
+        sa.or_(
+            col(SubscriptionDelivery.lease_until).is_(None),
+            col(SubscriptionDelivery.lease_until) < at,
+        ),
+    )
+
+
+def has_work(session: Session, *, at: datetime) -> bool:
+    """A plain read first: an idle worker then takes no write lock (SQLite) every poll."""
+    unfanned = sa.exists().where(col(OutboxEvent.fanned_out_at).is_(None))
+    due = sa.exists().where(_due(at))
+    return bool(session.execute(sa.select(sa.or_(unfanned, due))).scalar())
+
+
 def fan_out(session: Session, *, at: datetime, limit: int = 100) -> int:
     """One delivery row per (event, matching active subscription), in the transaction that
     marks the event fanned out: no event is fanned out twice or half."""
@@ -101,14 +119,7 @@ def claim_due(session: Session, *, worker: str, at: datetime, limit: int = 20) -
     _write_lock(session)
     rows = session.exec(
         select(SubscriptionDelivery)
-        .where(
-            col(SubscriptionDelivery.status) == "pending",
-            col(SubscriptionDelivery.next_attempt_at) <= at,
-            sa.or_(
-                col(SubscriptionDelivery.lease_until).is_(None),
-                col(SubscriptionDelivery.lease_until) < at,
-            ),
-        )
+        .where(_due(at))
         .order_by(col(SubscriptionDelivery.next_attempt_at), col(SubscriptionDelivery.id))
         .limit(limit)
         .with_for_update(skip_locked=True)

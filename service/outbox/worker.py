@@ -31,6 +31,9 @@ def run_once(
     Each step commits on its own: a crash after the lease is taken leaves a lease that runs
     out (another worker then sends it); a crash after sending but before recording sends it
     again later, with the same X-Backoffice-Event-Id, so at least once and never lost."""
+    with factory() as session:
+        if not logic.has_work(session, at=datetime.now(UTC)):
+            return 0
     with session_scope(factory) as session:
         logic.fan_out(session, at=datetime.now(UTC))
     with session_scope(factory) as session:
