@@ -191,5 +191,30 @@ def demo(
     typer.echo(result.admin_key)
 
 
+@app.command()
+def worker() -> None:
+    """Deliver webhooks and FHIR notifications from the outbox until stopped (Ctrl-C).
+
+    `backoffice serve` runs the same worker in each process; run this too (or instead, with
+    BACKOFFICE_OUTBOX_WORKER=false on the servers) to deliver from a separate process."""
+    from service.outbox.worker import DeliveryWorker
+
+    settings = get_settings()
+    engine = engine_for(settings)
+    running = DeliveryWorker(
+        session_factory_for(engine),
+        poll_seconds=settings.outbox_poll_seconds,
+        allow_private=settings.allow_private_webhook_addresses,
+    ).start()
+    typer.echo("delivering from the outbox; Ctrl-C stops", err=True)
+    try:
+        while running.thread.is_alive():
+            running.thread.join(1.0)
+    except KeyboardInterrupt:
+        running.stop()
+    finally:
+        engine.dispose()
+
+
 if __name__ == "__main__":
     app()

@@ -24,10 +24,13 @@ from service.fhir import http as fhir_http
 from service.fhir import routes as fhir_routes
 from service.labtests import routes as labtest_routes
 from service.orders import routes as order_routes
+from service.outbox import routes as outbox_routes
+from service.outbox.worker import DeliveryWorker
 from service.patients import routes as patient_routes
 from service.remittance import routes as remittance_routes
 from service.results import routes as result_routes
 from service.settings import Settings, get_settings
+from service.smart import routes as smart_routes
 from service.specimens import routes as specimen_routes
 from service.worklists import routes as worklist_routes
 
@@ -50,6 +53,10 @@ ROUTERS = [
     specimen_routes.reports,
     *worklist_routes.ROUTERS,
     *result_routes.ROUTERS,
+    smart_routes.router,
+    smart_routes.public,
+    outbox_routes.router,
+    outbox_routes.fhir_router,
 ]
 
 
@@ -102,7 +109,8 @@ def create_app(
     problems.install(app)
     fhir_http.install(app)  # routing errors under /fhir as OperationOutcome
     for router in ROUTERS:
-        if router is fhir_routes.router:  # FHIR searches answer unknown parameters themselves
+        # FHIR searches answer unknown parameters themselves (Subscription: service/outbox).
+        if router in (fhir_routes.router, outbox_routes.fhir_router):
             app.include_router(router)
         else:
             app.include_router(router, dependencies=[Depends(query_params.refuse_unknown_query)])
@@ -121,4 +129,11 @@ def app_factory() -> FastAPI:
     """Entry point for `uvicorn --factory service.main:app_factory`."""
     settings = get_settings()
     configure_logging(settings.log_level)
-    return create_app(settings, warm_code_indexes=True)
+    app = create_app(settings, warm_code_indexes=True)
+    if settings.outbox_worker:  # webhooks and FHIR notifications are sent from every replica
+        app.state.delivery_worker = DeliveryWorker(
+            app.state.session_factory,
+            poll_seconds=settings.outbox_poll_seconds,
+            allow_private=settings.allow_private_webhook_addresses,
+        ).start()
+    return app

@@ -18,6 +18,7 @@ from service.fhir.models import FhirElement, FhirResourceVersion, FhirToken
 from service.idempotency.models import IdempotencyRecord
 from service.labtests.models import LabTest
 from service.orders.models import LabOrder
+from service.outbox.models import OutboxEvent, Subscription, SubscriptionDelivery
 from service.patients.models import Coverage, Patient
 from service.remittance.models import (
     Acknowledgement,
@@ -30,6 +31,7 @@ from service.remittance.models import (
     RemittancePayment,
 )
 from service.results.models import Result
+from service.smart.models import SmartAccessToken, SmartAssertion, SmartClient
 from service.specimens.models import AccessionCounter, Specimen, SpecimenEvent, SpecimenTest
 from service.worklists.models import ControlResult, Worklist, WorklistItem, WorklistTemplate
 
@@ -63,6 +65,7 @@ __all__ = [
     "MueLimit",
     "NcciPtpEdit",
     "Organization",
+    "OutboxEvent",
     "Patient",
     "Payer",
     "PayerAdjudication",
@@ -74,9 +77,14 @@ __all__ = [
     "RemittancePayment",
     "Result",
     "ServiceLine",
+    "SmartAccessToken",
+    "SmartAssertion",
+    "SmartClient",
     "Specimen",
     "SpecimenEvent",
     "SpecimenTest",
+    "Subscription",
+    "SubscriptionDelivery",
     "TradingPartner",
     "Worklist",
     "WorklistItem",

@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     login_failures_per_address: int = 100
     login_failure_window_seconds: int = 300
     login_block_seconds: int = 300
+    # Webhook and jwks_url calls to loopback/private addresses (a closed lab network; tests).
+    allow_private_webhook_addresses: bool = False
+    # The outbox delivery worker inside each `backoffice serve` process (issue 23).
+    outbox_worker: bool = True
+    outbox_poll_seconds: float = 1.0
 
     @field_validator("database_url")
     @classmethod

@@ -11,6 +11,8 @@ import httpx
 from service.fhir import resources
 
 CHECKED = {"responses": 0}
+# SMART discovery (/fhir/.well-known/smart-configuration) is plain JSON, not a FHIR resource.
+WELL_KNOWN = "/fhir/.well-known/"
 
 
 def ele1_violations(value: Any, path: str = "$") -> list[str]:
@@ -42,7 +44,7 @@ def check_body(body: Any) -> None:
 def check_response(response: httpx.Response) -> None:
     """A /fhir answer with a JSON body (a 304 or return=minimal has none)."""
     path = response.request.url.path
-    if not (path == "/fhir" or path.startswith("/fhir/")):
+    if not (path == "/fhir" or path.startswith("/fhir/")) or path.startswith(WELL_KNOWN):
         return
     response.read()
     if not response.content or "json" not in response.headers.get("content-type", ""):

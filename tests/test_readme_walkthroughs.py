@@ -136,3 +136,18 @@ def test_claims_walkthrough_runs_as_written(demo_server: tuple[str, str], tmp_pa
     assert downloaded.read_text().startswith("ISA*")
     assert "valid" in out.splitlines()  # pyx12, through `backoffice x12 validate`
     assert '"status":"submitted"' in out
+
+
+def test_connecting_an_ehr_system_runs_as_written(
+    demo_server: tuple[str, str], tmp_path: Path
+) -> None:
+    base_url, key = demo_server
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / ".venv").symlink_to(BIN.parent)  # the EHR's part runs joserfc from the venv
+    out, calls = run_walkthrough(section_script("## Connecting an EHR system"), base_url, key, work)
+
+    assert _failures(calls) == []
+    assert f"{base_url}/oauth/token" in out.splitlines()
+    assert "Bundle searchset" in out.splitlines()
+    assert any(c.startswith("200 POST") and c.endswith("/oauth/token") for c in calls)

@@ -15,7 +15,9 @@ from service.auth.roles import Role
 from service.main import ROUTERS
 from tests.factories import Tenant
 
-PUBLIC = {"/healthz", "/readyz", "/fhir/metadata"}
+# SMART discovery and the token endpoint answer without a key (the assertion authenticates).
+PUBLIC = {"/healthz", "/readyz", "/fhir/metadata", "/fhir/.well-known/smart-configuration",
+          "/oauth/token"}  # fmt: skip
 
 
 def _guards(dependant: Dependant) -> list[RoleGuard]:

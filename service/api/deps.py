@@ -16,6 +16,7 @@ from service.errors import InvalidInput, PermissionDenied
 from service.paging import DEFAULT_LIMIT, MAX_LIMIT
 from service.records import utcnow
 from service.request_context import request_id_var
+from service.smart import scopes as smart_scopes
 
 # Declares the scheme in OpenAPI (the Authorize button on /docs); the guard reads the header itself
 # so that a missing key is a problem+json 401, not FastAPI's default error.
@@ -51,6 +52,7 @@ class RoleGuard:
             raise
         principal = replace(authenticated, client_address=address, request_id=request_id_var.get())
         request.state.principal = principal
+        smart_scopes.refuse_outside(principal.scopes, request.method, request.url.path)
         if not principal.roles & self.roles:
             raise PermissionDenied(
                 "Your role may not do this. Allowed: " + ", ".join(sorted(self.roles)) + "."

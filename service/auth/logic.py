@@ -12,6 +12,7 @@ from service.auth.roles import Role
 from service.auth.schemas import UserCreate, UserUpdate
 from service.errors import Conflict, NotFound, Unauthenticated
 from service.paging import Page, fetch_page
+from service.records import utcnow
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,8 @@ class Principal:
     key_id: str
     client_address: str = ""
     request_id: str = ""
+    # A SMART access token's granted scopes (service/smart); None for an API key (not scoped).
+    scopes: frozenset[str] | None = None
 
     @property
     def role(self) -> str:
@@ -71,6 +74,8 @@ class OrganizationExists(Conflict):
     code = "organization-exists"
 
 
+SMART_TOKEN_PREFIX = "smt_"  # nosec B105 - a prefix, not a secret (API keys start "bo_")
+
 # Compared against when the key id is unknown, so that both paths cost one hash and one compare.
 _DUMMY_HASH = keys.hash_secret("no such key")
 
@@ -90,6 +95,11 @@ def authenticate(session: Session, authorization: str | None) -> Principal:
     if not authorization:
         raise LoginDenied("Send `Authorization: Bearer <api key>`.")
     scheme, _, token = authorization.partition(" ")
+    if scheme.lower() == "bearer" and token.strip().startswith(SMART_TOKEN_PREFIX):
+        # SMART Backend Services: an access token from /oauth/token instead of a key.
+        from service.smart import logic as smart_logic
+
+        return smart_logic.authenticate(session, token.strip(), utcnow())
     parts = keys.split_key(token.strip()) if scheme.lower() == "bearer" else None
     found = repository.get_credential(session, parts[0]) if parts else None
     secret = parts[1] if parts else ""

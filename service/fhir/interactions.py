@@ -15,6 +15,7 @@ from service.fhir import history, resources, subsetting
 from service.fhir.mapping import REGISTRY
 from service.fhir.mapping.base import Criterion, FhirType, Refs, SortKey, iso_instant
 from service.fhir.outcomes import MultipleMatches, NotSupported, UpdateCreateNotSupported, invalid
+from service.outbox import fhir as subscription_fhir
 from service.paging import DEFAULT_LIMIT, MAX_LIMIT
 from service.records import utcnow
 
@@ -463,6 +464,7 @@ def capability_statement(base_url: str, software_version: str) -> dict[str, Any]
                 for p in mapping.search_params.values()
             ]
         rest_resources.append(entry)
+    rest_resources.append(subscription_fhir.CAPABILITY)  # fed by the outbox (service/outbox)
     return {
         "resourceType": "CapabilityStatement",
         "name": "BackOfficeFhirServer",

@@ -17,12 +17,17 @@ from service.errors import Conflict, ErrorList, NotFound
 from service.labtests import logic as labtest_logic
 from service.orders.models import LabOrder
 from service.orders.schemas import LabOrderCreate, LabOrderFilters
+from service.outbox import events as outbox
 from service.patients.models import Patient
 from service.references import require_reference
 
 
 class LabOrderNotFound(NotFound):
     code = "lab-order-not-found"
+
+
+# ServiceRequest.status of each order status (FHIR Subscription criteria match on it).
+FHIR_ORDER_STATUS = {"active": "active", "completed": "completed", "cancelled": "revoked"}
 
 
 class OrderHasVerifiedResults(Conflict):
@@ -57,6 +62,9 @@ def _check(session: Session, actor: Principal, data: LabOrderCreate, row: Any) -
             if not verdict.valid:
                 errors.add(f"/reason_codes/{i}", verdict.detail or verdict.reason)
     errors.raise_if_any()
+    if row is not None and data.status != row.status:  # subscribers hear of it (issue 23)
+        outbox.emit(session, actor.organization_id, "order.status-changed", row.id,
+                    status=FHIR_ORDER_STATUS[data.status])  # fmt: skip
 
 
 def _refuse_if_verified(session: Session, row: LabOrder) -> None:

@@ -23,6 +23,7 @@ from service.claims import states as claim_states
 from service.claims import verbs as claim_verbs
 from service.claims.repository import ClaimBatch
 from service.errors import InvalidInput
+from service.outbox import events as outbox
 from service.remittance.errors import AcknowledgedBatchNotFound, BatchAlreadyAnswered
 from service.remittance.models import Acknowledgement
 from service.remittance.x12.ack277ca import Ack277CA, Status
@@ -162,6 +163,8 @@ def apply_999(
                 refused.setdefault(number, [{"text": f"the group was refused: {group.words}"}])
         rejected = _reject_sets(session, actor, file_id, batch, refused, at)
         claim_verbs.acknowledge_batch(session, batch, status, at=at)
+        if status is claim_states.BatchStatus.REJECTED:  # subscribers hear of it (issue 23)
+            outbox.emit(session, actor.organization_id, "claim-batch.rejected", batch.id)
         audit.record(
             session,
             actor,
@@ -312,6 +315,8 @@ def apply_277ca(
     }
     audited = [(c, patients[c]) for c in moved["accepted"] + moved["rejected"]]
     _audit_claims(session, actor, audited, "277CA claim acknowledgement")
+    for claim_id in moved["rejected"]:  # subscribers hear of each rejected claim (issue 23)
+        outbox.emit(session, actor.organization_id, "claim.rejected", claim_id, file_id=file_id)
     return {
         "kind": "277CA",
         "claims": len(ack.claims),

@@ -27,6 +27,7 @@ from service.claims import verbs as claim_verbs
 from service.claims.repository import ClaimRef, LineRef
 from service.codesets import logic as codeset_logic
 from service.ids import new_id
+from service.outbox import events as outbox
 from service.remittance.errors import PaymentAlreadyPosted
 from service.remittance.models import (
     ClaimPosting,
@@ -250,6 +251,7 @@ def post_835(
         rows=[(c.id, c.patient_id) for c in touched.values()],
         detail="835 posted",
     )
+    outbox.emit(session, organization_id, "remittance.posted", file_id, claims=len(touched))
     summary["statuses"] = dict(summary["statuses"])
     summary["paid"] = str(summary["paid"])
     return summary

@@ -26,6 +26,7 @@ from service.labtests import logic as labtest_logic
 from service.labtests.models import LabTest
 from service.labtests.schemas import ResultComponent
 from service.orders.models import LabOrder
+from service.outbox import events as outbox
 from service.paging import Page, fetch_page
 from service.patients.models import Patient
 from service.records import bump_version
@@ -270,6 +271,13 @@ def _verify(session: Session, actor: Principal, result_id: str, at: datetime) ->
     session.flush()
     _audit(session, actor, row, "update", "verified")
     _after_verification(session, actor, row, at)
+    # Its DiagnosticReport (one per specimen) is final once the specimen is (FHIR criteria).
+    specimen = session.get(Specimen, row.specimen_id)
+    report = "final" if specimen is not None and specimen.status == "verified" else "partial"
+    outbox.emit(
+        session, actor.organization_id, "result.verified", row.specimen_id, status=report,
+        result_id=row.id,
+    )  # fmt: skip
     return row
 
 

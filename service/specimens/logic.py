@@ -23,6 +23,7 @@ from service.labtests import logic as labtest_logic
 from service.labtests.models import LabTest
 from service.labtests.schemas import ProtocolStep
 from service.orders import logic as order_logic
+from service.outbox import events as outbox
 from service.paging import Page, fetch_page
 from service.patients.models import Patient
 from service.records import bump_version, utcnow
@@ -517,6 +518,9 @@ def reject_specimen(
     specimen.rejection_reason = data.reason
     session.add(specimen)
     _audit(session, actor, specimen, "update", f"rejected: {data.reason}")
+    outbox.emit(
+        session, actor.organization_id, "specimen.rejected", specimen.id, reason=data.reason
+    )
     recollection = None
     if data.recollect:
         tests = [row.lab_test_id for row, _ in tests_for(session, specimen)]

@@ -33,6 +33,7 @@ def test_metadata_lists_exactly_what_is_supported(client: TestClient) -> None:
         "Observation",
         "Claim",
         "ClaimResponse",
+        "Subscription",  # rest-hook notifications from the outbox
     }
     interactions = {r["type"]: [i["code"] for i in r["interaction"]] for r in rest["resource"]}
     assert interactions["Condition"] == ["read", "create", "search-type"]

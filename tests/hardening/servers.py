@@ -57,12 +57,14 @@ class Server:
         self.process.wait(timeout=30)
 
 
-def start_server(database_url: str, data_dir: Path, *, workers: int = 1) -> Server:
+def start_server(
+    database_url: str, data_dir: Path, *, workers: int = 1, env: dict[str, str] | None = None
+) -> Server:
     port = free_port()
     process = subprocess.Popen(  # nosec B603 - fixed argv
         [str(BIN / "backoffice"), "serve", "--host", "127.0.0.1", "--port", str(port),
          "--workers", str(workers)],
-        env=service_env(database_url, data_dir),
+        env={**service_env(database_url, data_dir), **(env or {})},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )  # fmt: skip

@@ -1,0 +1,1 @@
+"""SMART Backend Services: system clients, signed-assertion tokens and their scopes."""
