@@ -2,7 +2,7 @@
 durable outbox: events, webhook / FHIR rest-hook subscriptions and their deliveries (issue 23).
 
 Revision ID: 9d3e5a7c2b41
-Revises: 4b8e2f6a1c9d
+Revises: 9d3c5e7a2b16
 Create Date: 2026-12-06 14:10:00
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 
 
 revision: str = '9d3e5a7c2b41'
-down_revision: str | None = '4b8e2f6a1c9d'
+down_revision: str | None = '9d3c5e7a2b16'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
