@@ -93,6 +93,22 @@ def validation_error(exc: ValidationError) -> InvalidInput:
     return InvalidInput("The request has invalid fields.", errors=errors)
 
 
+def _refuse_unknown_fields(schema: type[BaseModel], patch: dict[str, Any]) -> None:
+    """A merge patch may only name the schema's fields: `{"typo": null}` would otherwise pass."""
+    known = set(schema.model_fields) | {
+        f.alias for f in schema.model_fields.values() if f.alias is not None
+    }
+    unknown = sorted(key for key in patch if key not in known)
+    if unknown:
+        raise InvalidInput(
+            "The request has fields this record does not have.",
+            errors=[
+                FieldError("/" + key.replace("~", "~0").replace("/", "~1"), "unknown field")
+                for key in unknown
+            ],
+        )
+
+
 def create(session: Session, actor: Principal, resource: Resource[M, C], data: C) -> M:
     resource.check(session, actor, data, None)
     row = resource.model(organization_id=actor.organization_id)
@@ -172,6 +188,7 @@ def update(
 ) -> M:
     row = get(session, actor, resource, record_id, audit_read=False)
     before = document(resource, row)
+    _refuse_unknown_fields(resource.create_schema, patch)
     try:
         data = resource.create_schema.model_validate(apply_merge_patch(before, patch))
     except ValidationError as exc:

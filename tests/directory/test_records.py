@@ -152,3 +152,16 @@ def test_integrations_cannot_touch_fee_schedules(client: TestClient, tenant: Ten
     headers = tenant.headers("integration")
     assert client.get("/api/v1/fee-schedules", headers=headers).status_code == 403
     assert client.get("/api/v1/providers", headers=headers).status_code == 200
+
+
+@pytest.mark.parametrize("body", [{"8": None}, {"": None}, {"timely_filing_dayz": 30}])
+def test_a_patch_naming_a_field_the_record_lacks_is_refused(
+    client: TestClient, tenant: Tenant, body: dict[str, object]
+) -> None:
+    # Found by the 200-example fuzz run: `{"typo": null}` was accepted (null removes a key).
+    payer = _post(client, tenant, "/api/v1/payers", payer_payload())
+    url = f"/api/v1/payers/{payer['id']}"
+    patched = client.patch(url, json=body, headers=tenant.headers("biller"))
+    assert patched.status_code == 422, patched.text
+    assert [e["pointer"] for e in patched.json()["errors"]] == ["/" + next(iter(body))]
+    assert client.get(url, headers=tenant.headers("biller")).json()["version"] == 1
