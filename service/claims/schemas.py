@@ -19,6 +19,7 @@ ClaimStatus = Literal[
     "paid",
     "partially_paid",
     "denied",
+    "forwarded",
 ]
 
 

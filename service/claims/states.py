@@ -2,7 +2,8 @@
 change goes through `check_claim` or `check_batch`, so an illegal one is refused the same way
 wherever it is attempted (batching, acknowledgements, remittance, corrections)."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
@@ -19,6 +20,9 @@ class ClaimStatus(StrEnum):
     PAID = "paid"
     PARTIALLY_PAID = "partially_paid"
     DENIED = "denied"
+    # A secondary claim the primary payer crossed over to the next payer itself (CLP02 19-21,
+    # MOA/MIA MA18 or N89): held, so a duplicate is not sent, until a clerk releases it.
+    FORWARDED = "forwarded"
 
 
 class BatchStatus(StrEnum):
@@ -41,6 +45,8 @@ class ClaimVerb(StrEnum):
     CORRECT = "correct"
     ADJUDICATE = "adjudicate"
     REVERSE = "reverse"
+    FORWARD = "forward"  # the primary's 835 says the payer crossed the claim over
+    RELEASE = "release"  # the secondary payer did not get it after all: back to the scrubber
 
 
 C = ClaimStatus
@@ -56,7 +62,10 @@ _WITH_PAYER = frozenset({C.BATCHED, C.SUBMITTED, C.ACCEPTED})
 # denied; rejected (999 or 277CA) from batched, submitted, accepted, corrected back to draft;
 # a cancelled batch returns its claims to ready. A later 835 for an adjudicated claim (a payer
 # splits a claim into several CLPs, or reprocesses it) moves it among the three, and a
-# reversal restores the status the claim had before the payment it undoes.
+# reversal restores the status the claim had before the payment it undoes (or, when other CLPs
+# of the claim stay active, the status they make together). A secondary claim waiting in draft
+# or ready goes to forwarded when the primary payer crossed it over; release sends it back to
+# draft, where the scrubber turns it ready.
 CLAIM_TRANSITIONS: dict[ClaimVerb, tuple[frozenset[ClaimStatus], ClaimStatus | None]] = {
     V.SCRUB: (frozenset({C.DRAFT, C.READY}), None),
     V.BATCH: (frozenset({C.READY}), C.BATCHED),
@@ -67,6 +76,8 @@ CLAIM_TRANSITIONS: dict[ClaimVerb, tuple[frozenset[ClaimStatus], ClaimStatus | N
     V.CORRECT: (frozenset({C.REJECTED}), C.DRAFT),
     V.ADJUDICATE: (_WITH_PAYER | ADJUDICATED, None),
     V.REVERSE: (ADJUDICATED, None),
+    V.FORWARD: (frozenset({C.DRAFT, C.READY}), C.FORWARDED),
+    V.RELEASE: (frozenset({C.FORWARDED}), C.DRAFT),
 }
 
 # generated -> downloaded -> submitted -> acknowledged | partially_accepted | rejected (the
@@ -134,11 +145,34 @@ def check_batch(batch_id: str, current: str, target: str) -> BatchStatus:
     return wanted
 
 
-def adjudicated_status(status_code: str, charge: Decimal, paid: Decimal) -> ClaimStatus:
-    """835 CLP02 4 is a denial; paying at least the charge pays the claim, less partly."""
-    if status_code == "4":
+@dataclass(frozen=True)
+class Decision:
+    """One active 835 CLP of a claim, as much of it as the claim's status needs."""
+
+    status_code: str  # CLP02
+    charge: Decimal  # CLP03
+    paid: Decimal  # CLP04
+    patient_responsibility: Decimal  # the PR adjustments (CLP05)
+    written_off: Decimal  # contractual adjustments (CO 45, CO 253)
+
+
+def adjudicated_status(decisions: Sequence[Decision]) -> ClaimStatus:
+    """The status the active CLPs of a claim make together (a payer may split one claim into
+    several): all CLP02 4, or nothing paid and nothing left to the patient, is denied; paying
+    at least the charge pays the claim; so does paying nothing because the whole allowed
+    amount is the patient's (deductible, co-insurance), the payer's part being done; anything
+    else is partially paid."""
+    if all(d.status_code == "4" for d in decisions):
         return C.DENIED
-    return C.PAID if paid >= charge else C.PARTIALLY_PAID
+    charge = sum((d.charge for d in decisions), Decimal(0))
+    paid = sum((d.paid for d in decisions), Decimal(0))
+    patient = sum((d.patient_responsibility for d in decisions), Decimal(0))
+    written_off = sum((d.written_off for d in decisions), Decimal(0))
+    if paid == 0 == patient:
+        return C.DENIED  # CLP02 1 with nothing paid and nothing the patient's: a denial too
+    if paid >= charge or (paid == 0 < patient and patient + written_off >= charge):
+        return C.PAID
+    return C.PARTIALLY_PAID
 
 
 def batch_status_for_ak9(code: str) -> BatchStatus:
