@@ -208,13 +208,12 @@ def test_an_unknown_adjustment_group_is_refused() -> None:
     assert caught.value.message == 'CAS01 "CR" is not an adjustment group (CO, OA, PI or PR)'
 
 
-def test_a_claim_without_a_patient_name_is_reported() -> None:
-    with pytest.raises(X12ParseError) as caught:
-        parse_835(
-            sample_835().replace("NM1*QC*1*ROE*JOHN****MI*M200~", "").replace("SE*35", "SE*34")
-        )
+def test_a_claim_without_a_patient_name_is_reported_as_a_warning() -> None:
+    parsed = parse_835(
+        sample_835().replace("NM1*QC*1*ROE*JOHN****MI*M200~", "").replace("SE*35", "SE*34")
+    )
 
-    assert [str(p) for p in caught.value.problems] == [
+    assert [str(p) for p in parsed.warnings] == [
         "segment 30 (CLP): claim PCN-DENIED has no NM1*QC patient name, which the 835 requires"
     ]
 
