@@ -154,25 +154,29 @@ class Decision:
     paid: Decimal  # CLP04
     patient_responsibility: Decimal  # the PR adjustments (CLP05)
     written_off: Decimal  # contractual adjustments (CO 45, CO 253)
+    prior_payer: Decimal = Decimal(0)  # OA 23: what the payers before this one settled
 
 
 def adjudicated_status(decisions: Sequence[Decision]) -> ClaimStatus:
     """The status the active CLPs of a claim make together (a payer may split one claim into
-    several): all CLP02 4, or nothing paid and nothing left to the patient, is denied; paying
-    at least the charge pays the claim; so does paying nothing because the whole allowed
-    amount is the patient's (deductible, co-insurance), the payer's part being done; anything
-    else is partially paid."""
+    several): all CLP02 4 is denied; paying at least the charge pays the claim; so does paying
+    nothing because the whole allowed amount is the patient's (deductible, co-insurance) or was
+    settled by a prior payer (OA 23), this payer's part being done; otherwise nothing paid is
+    a denial and something paid a partial payment."""
     if all(d.status_code == "4" for d in decisions):
         return C.DENIED
     charge = sum((d.charge for d in decisions), Decimal(0))
     paid = sum((d.paid for d in decisions), Decimal(0))
     patient = sum((d.patient_responsibility for d in decisions), Decimal(0))
     written_off = sum((d.written_off for d in decisions), Decimal(0))
-    if paid == 0 == patient:
-        return C.DENIED  # CLP02 1 with nothing paid and nothing the patient's: a denial too
-    if paid >= charge or (paid == 0 < patient and patient + written_off >= charge):
+    prior = sum((d.prior_payer for d in decisions), Decimal(0))
+    if paid >= charge:
         return C.PAID
-    return C.PARTIALLY_PAID
+    if paid != 0:
+        return C.PARTIALLY_PAID
+    if patient + prior > 0 and patient + prior + written_off >= charge:
+        return C.PAID
+    return C.DENIED
 
 
 def batch_status_for_ak9(code: str) -> BatchStatus:

@@ -278,7 +278,11 @@ def _decision(
         (Decimal(a["amount"]) for a in every if (a["group"], a["reason"]) in WRITE_OFF),
         Decimal(0),
     )
-    return states.Decision(status_code, Decimal(charge), Decimal(paid), patient, written_off)
+    prior = sum(
+        (Decimal(a["amount"]) for a in every if (a["group"], a["reason"]) == ("OA", "23")),
+        Decimal(0),
+    )
+    return states.Decision(status_code, Decimal(charge), Decimal(paid), patient, written_off, prior)
 
 
 def _active_decisions(
