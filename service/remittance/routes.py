@@ -29,8 +29,10 @@ from service.remittance.models import (
     ClaimPosting,
     LinePosting,
     PostedAdjustment,
+    ProviderAdjustment,
     RemittanceFile,
     RemittanceFileChunk,
+    RemittancePayment,
 )
 from service.remittance.schemas import (
     AcknowledgementRead,
@@ -46,6 +48,7 @@ from service.remittance.schemas import (
     RemittanceFileRead,
     UnmatchedClaimRead,
     UnmatchedLineRead,
+    UnmatchedProviderAdjustmentRead,
     UnmatchedRead,
 )
 from service.remittance.x12 import codes
@@ -210,8 +213,9 @@ def _line(line: LinePosting, adjustments: list[PostedAdjustment]) -> LinePosting
 
 @remittance_files.get("/{file_id}/unmatched", responses=problem_responses(401, 403, 404))
 def unmatched(file_id: str, session: SessionDep, user: Reader) -> UnmatchedRead:
-    """The work queue of an 835: claims (CLP01) and lines (SVC) that matched nothing of ours.
-    They are posted and kept, never dropped."""
+    """The work queue of an 835: claims (CLP01) and lines (SVC) that matched nothing of ours,
+    and PLB adjustments whose reference names no claim of ours. They are posted and kept,
+    never dropped."""
     found = files.get_file(session, user, file_id)
     postings = list(
         session.exec(
@@ -278,7 +282,26 @@ def unmatched(file_id: str, session: SessionDep, user: Reader) -> UnmatchedRead:
         resource_id=found.id,
         detail="unmatched queue",
     )
-    return UnmatchedRead(file_id=found.id, claims=claims_out, lines=lines_out)
+    plb = [
+        UnmatchedProviderAdjustmentRead(
+            payment_id=p.payment_id, reason=p.reason, reference=p.reference, amount=p.amount
+        )
+        for p in session.exec(
+            select(ProviderAdjustment)
+            .join(
+                RemittancePayment, col(RemittancePayment.id) == col(ProviderAdjustment.payment_id)
+            )
+            .where(
+                RemittancePayment.file_id == found.id,
+                col(ProviderAdjustment.claim_id).is_(None),
+                ProviderAdjustment.reference != "",
+            )
+            .order_by(col(ProviderAdjustment.id))
+        )
+    ]
+    return UnmatchedRead(
+        file_id=found.id, claims=claims_out, lines=lines_out, provider_adjustments=plb
+    )
 
 
 def _claim(session: Session, user: Principal, claim_id: str) -> claim_repository.Claim:

@@ -83,10 +83,20 @@ class UnmatchedLineRead(LinePostingRead):
     payer_claim_number: str
 
 
+class UnmatchedProviderAdjustmentRead(BaseModel):
+    """A PLB whose reference (PLB03-2) names no claim of ours: kept on its payment."""
+
+    payment_id: str
+    reason: str
+    reference: str
+    amount: Decimal
+
+
 class UnmatchedRead(BaseModel):
     file_id: str
     claims: list[UnmatchedClaimRead]
     lines: list[UnmatchedLineRead]
+    provider_adjustments: list[UnmatchedProviderAdjustmentRead] = []
 
 
 class AdjudicationPartRead(BaseModel):

@@ -431,6 +431,12 @@ def test_a_plb_recoupment_moves_the_claim_it_names_and_an_unknown_one_stays_unma
     assert [(u["reason"], u["reference"], Decimal(u["amount"])) for u in unmatched] == [
         ("WO", "NOSUCHCLAIM", Decimal(5))
     ]
+    queue = client.get(
+        f"/api/v1/remittance-files/{file['id']}/unmatched", headers=demo_org.headers()
+    ).json()
+    assert [(p["reference"], Decimal(p["amount"])) for p in queue["provider_adjustments"]] == [
+        ("NOSUCHCLAIM", Decimal(5))
+    ]
     db.commit()
     plb = {p.reference: p.claim_id for p in db.exec(select(ProviderAdjustment))}
     assert plb == {primary.pcn: primary.id, "NOSUCHCLAIM": None}
