@@ -246,6 +246,24 @@ def _resent_frequency(claim: Claim) -> str:
     return claim.frequency if claim.replaces_claim_id else "1"
 
 
+def release_claim(session: Session, actor: Principal, claim_id: str, *, today: date) -> Claim:
+    """A forwarded claim (the primary payer said it crossed it over) that the secondary payer
+    never received: a clerk sends it on. Back to draft, then scrubbed to ready for a batch;
+    409 for a claim that is not forwarded."""
+    claim = get_claim(session, actor, claim_id, audit_read=False)
+    claim.status = states.check_claim(claim.id, claim.status, ClaimVerb.RELEASE).value
+    audit.record(
+        session,
+        actor,
+        action="update",
+        resource_type="claim",
+        resource_id=claim.id,
+        patient_id=claim.patient_id,
+        detail="released: the crossover did not reach the secondary payer",
+    )
+    return scrub_claim(session, actor, claim, today=today)
+
+
 REBUILDABLE = (ClaimStatus.DRAFT, ClaimStatus.READY, ClaimStatus.REJECTED)
 
 

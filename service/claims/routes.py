@@ -163,6 +163,15 @@ def void_claim(claim_id: str, session: SessionDep, user: Biller, response: Respo
     return claim_read(session, claim)
 
 
+@claims.post("/{claim_id}/release", responses=problem_responses(401, 403, 404, 409))
+def release_claim(claim_id: str, session: SessionDep, user: Biller) -> ClaimRead:
+    """A secondary claim held in `forwarded` (the primary payer crossed it over) that the
+    secondary payer did not receive: sent on (scrubbed back to ready); 409 when not
+    forwarded."""
+    claim = logic.release_claim(session, user, claim_id, today=_local_today(session, user))
+    return claim_read(session, claim)
+
+
 @claims.post("/{claim_id}/rebuild", responses=problem_responses(401, 403, 404, 409))
 def rebuild_claim(claim_id: str, session: SessionDep, user: Biller) -> ClaimRead:
     """A claim built before its encounter was re-coded takes the current coding (draft, ready

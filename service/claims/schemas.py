@@ -21,6 +21,7 @@ ClaimStatus = Literal[
     "denied",
     "replaced",
     "voided",
+    "forwarded",
 ]
 
 

@@ -2,7 +2,8 @@
 change goes through `check_claim` or `check_batch`, so an illegal one is refused the same way
 wherever it is attempted (batching, acknowledgements, remittance, corrections)."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
@@ -21,6 +22,9 @@ class ClaimStatus(StrEnum):
     DENIED = "denied"
     REPLACED = "replaced"  # its replacement (frequency 7) was sent
     VOIDED = "voided"  # its void (frequency 8) was sent
+    # A secondary claim the primary payer crossed over to the next payer itself (CLP02 19-21,
+    # MOA/MIA MA18 or N89): held, so a duplicate is not sent, until a clerk releases it.
+    FORWARDED = "forwarded"
 
 
 class BatchStatus(StrEnum):
@@ -45,6 +49,8 @@ class ClaimVerb(StrEnum):
     REVERSE = "reverse"
     SUPERSEDE = "supersede"  # its replacement's batch was submitted
     VOID = "void"  # its void's batch was submitted
+    FORWARD = "forward"  # the primary's 835 says the payer crossed the claim over
+    RELEASE = "release"  # the secondary payer did not get it after all: back to the scrubber
 
 
 C = ClaimStatus
@@ -62,8 +68,11 @@ SENT = frozenset({C.SUBMITTED, C.ACCEPTED}) | ADJUDICATED
 # denied; rejected (999 or 277CA) from batched, submitted, accepted, corrected back to draft;
 # a cancelled batch returns its claims to ready. A later 835 for an adjudicated claim (a payer
 # splits a claim into several CLPs, or reprocesses it) moves it among the three, and a
-# reversal restores the status the claim had before the payment it undoes. A sent claim whose
-# replacement (7) or void (8) is submitted becomes replaced or voided, for good.
+# reversal restores the status the claim had before the payment it undoes (or, when other CLPs
+# of the claim stay active, the status they make together). A secondary claim waiting in draft
+# or ready goes to forwarded when the primary payer crossed it over; release sends it back to
+# draft, where the scrubber turns it ready. A sent claim whose replacement (7) or void (8) is
+# submitted becomes replaced or voided, for good.
 CLAIM_TRANSITIONS: dict[ClaimVerb, tuple[frozenset[ClaimStatus], ClaimStatus | None]] = {
     V.SCRUB: (frozenset({C.DRAFT, C.READY}), None),
     V.BATCH: (frozenset({C.READY}), C.BATCHED),
@@ -76,6 +85,8 @@ CLAIM_TRANSITIONS: dict[ClaimVerb, tuple[frozenset[ClaimStatus], ClaimStatus | N
     V.REVERSE: (ADJUDICATED, None),
     V.SUPERSEDE: (SENT, C.REPLACED),
     V.VOID: (SENT, C.VOIDED),
+    V.FORWARD: (frozenset({C.DRAFT, C.READY}), C.FORWARDED),
+    V.RELEASE: (frozenset({C.FORWARDED}), C.DRAFT),
 }
 
 # generated -> downloaded -> submitted -> acknowledged | partially_accepted | rejected (the
@@ -143,11 +154,38 @@ def check_batch(batch_id: str, current: str, target: str) -> BatchStatus:
     return wanted
 
 
-def adjudicated_status(status_code: str, charge: Decimal, paid: Decimal) -> ClaimStatus:
-    """835 CLP02 4 is a denial; paying at least the charge pays the claim, less partly."""
-    if status_code == "4":
+@dataclass(frozen=True)
+class Decision:
+    """One active 835 CLP of a claim, as much of it as the claim's status needs."""
+
+    status_code: str  # CLP02
+    charge: Decimal  # CLP03
+    paid: Decimal  # CLP04
+    patient_responsibility: Decimal  # the PR adjustments (CLP05)
+    written_off: Decimal  # contractual adjustments (CO 45, CO 253)
+    prior_payer: Decimal = Decimal(0)  # OA 23: what the payers before this one settled
+
+
+def adjudicated_status(decisions: Sequence[Decision]) -> ClaimStatus:
+    """The status the active CLPs of a claim make together (a payer may split one claim into
+    several): all CLP02 4 is denied; paying at least the charge pays the claim; so does paying
+    nothing because the whole allowed amount is the patient's (deductible, co-insurance) or was
+    settled by a prior payer (OA 23), this payer's part being done; otherwise nothing paid is
+    a denial and something paid a partial payment."""
+    if all(d.status_code == "4" for d in decisions):
         return C.DENIED
-    return C.PAID if paid >= charge else C.PARTIALLY_PAID
+    charge = sum((d.charge for d in decisions), Decimal(0))
+    paid = sum((d.paid for d in decisions), Decimal(0))
+    patient = sum((d.patient_responsibility for d in decisions), Decimal(0))
+    written_off = sum((d.written_off for d in decisions), Decimal(0))
+    prior = sum((d.prior_payer for d in decisions), Decimal(0))
+    if paid >= charge:
+        return C.PAID
+    if paid != 0:
+        return C.PARTIALLY_PAID
+    if patient + prior > 0 and patient + prior + written_off >= charge:
+        return C.PAID
+    return C.DENIED
 
 
 def batch_status_for_ak9(code: str) -> BatchStatus:

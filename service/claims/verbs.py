@@ -286,6 +286,53 @@ class Moved:
     moved: bool
 
 
+# Contractual write-offs: what the payer's contract takes off the charge, owed by no one.
+WRITE_OFF = frozenset({("CO", "45"), ("CO", "253")})
+
+
+def _decision(
+    status_code: str,
+    charge: Decimal,
+    paid: Decimal,
+    adjustments: Sequence[dict[str, Any]],
+    lines: Sequence[dict[str, Any]],
+) -> states.Decision:
+    every = [*adjustments, *(a for line in lines for a in line.get("adjustments") or ())]
+    patient = sum((Decimal(a["amount"]) for a in every if a["group"] == "PR"), Decimal(0))
+    written_off = sum(
+        (Decimal(a["amount"]) for a in every if (a["group"], a["reason"]) in WRITE_OFF),
+        Decimal(0),
+    )
+    prior = sum(
+        (Decimal(a["amount"]) for a in every if (a["group"], a["reason"]) == ("OA", "23")),
+        Decimal(0),
+    )
+    return states.Decision(status_code, Decimal(charge), Decimal(paid), patient, written_off, prior)
+
+
+def _active_decisions(
+    session: Session, claim_ids: Sequence[str]
+) -> tuple[dict[str, dict[str, states.Decision]], dict[str, str]]:
+    """Per claim, its active (not cleared) decisions in the order they were recorded, and the
+    status it had before the first of them (what clearing them all restores)."""
+    active: dict[str, dict[str, states.Decision]] = {}
+    base: dict[str, str] = {}
+    for page in _pages(claim_ids):
+        for row in session.exec(
+            select(PayerAdjudication)
+            .where(
+                col(PayerAdjudication.claim_id).in_(page),
+                col(PayerAdjudication.cleared_by).is_(None),
+            )
+            .order_by(col(PayerAdjudication.recorded_at), col(PayerAdjudication.id))
+        ):
+            active.setdefault(row.claim_id, {})[row.source_id] = _decision(
+                row.status_code, row.charge, row.paid, row.adjustments, row.lines
+            )
+            base.setdefault(row.claim_id, row.previous_status)
+    return active, base
+
+
 def record_adjudications(
     session: Session,
     organization_id: str,
@@ -293,33 +340,25 @@ def record_adjudications(
     *,
     at: datetime,
 ) -> list[Moved]:
-    """Applies one file's CLPs in their order: each decision is stored on a claim-owned row
-    and moves the claim (CLP02 4 denied, paid >= charge paid, else partially paid); a reversal
-    clears the row it undoes and restores the status the claim had before it. A move the
-    state table refuses (a payment for a claim in draft, say) stores the decision and leaves
-    the status. Returns, per event, the claim's status before and after."""
+    """Applies one file's CLPs in their order: each decision is stored on a claim-owned row,
+    and the claim takes the status all its active decisions make together (a payer may split
+    a claim into several CLPs; see states.adjudicated_status); a reversal clears the row it
+    undoes, and the claim takes the status its remaining decisions make, or, with none left,
+    the one it had before the first. A move the state table refuses (a payment for a claim in
+    draft, say) stores the decision and leaves the status. Returns, per event, the claim's
+    status before and after."""
     claim_ids = sorted({e.claim_id for e in events})
     current = _statuses(session, claim_ids)
     initial = dict(current)
-    undone_ids = [e.undoes for e in events if isinstance(e, Reversed) and e.undoes]
-    previous_of: dict[str, str] = {}
-    for page in _pages(undone_ids):
-        previous_of.update(
-            session.execute(
-                select(PayerAdjudication.source_id, PayerAdjudication.previous_status).where(
-                    col(PayerAdjudication.source_id).in_(page)
-                )
-            ).all()
-        )
+    active, base = _active_decisions(session, claim_ids)
     rows: list[dict[str, Any]] = []
     cleared: dict[str, str] = {}
     results: list[Moved] = []
     for event in events:
         before = current[event.claim_id]
+        decisions = active.setdefault(event.claim_id, {})
+        target: str | None = None
         if isinstance(event, Adjudicated):
-            target: str | None = states.adjudicated_status(
-                event.status_code, event.charge, event.paid
-            ).value
             rows.append(
                 {
                     "id": new_id(),
@@ -338,11 +377,17 @@ def record_adjudications(
                     "cleared_by": None,
                 }
             )
-            previous_of[event.source_id] = before
-        else:
-            target = previous_of.get(event.undoes or "")
-            if event.undoes:
-                cleared[event.undoes] = event.source_id
+            if not decisions:
+                base[event.claim_id] = before
+            decisions[event.source_id] = _decision(
+                event.status_code, event.charge, event.paid, event.adjustments, event.lines
+            )
+        elif event.undoes and decisions.pop(event.undoes, None) is not None:
+            cleared[event.undoes] = event.source_id
+            if not decisions:
+                target = base.get(event.claim_id)
+        if decisions and (isinstance(event, Adjudicated) or event.undoes in cleared):
+            target = states.adjudicated_status(list(decisions.values())).value
         verb = ClaimVerb.ADJUDICATE if isinstance(event, Adjudicated) else ClaimVerb.REVERSE
         moves = target is not None and target != before and states.claim_allows(before, verb)
         if moves and target is not None:
@@ -379,24 +424,50 @@ def remember_payer_claim_numbers(session: Session, events: Sequence[Adjudicated]
         )
 
 
+def _waiting_secondaries(
+    session: Session, organization_id: str, claim_ids: Sequence[str], waiting: Sequence[str]
+) -> dict[str, str]:
+    """Claim id -> patient id of the non-primary claims, in one of the `waiting` statuses, of
+    the encounters these (primary) claims bill."""
+    found: dict[str, str] = {}
+    for page in _pages(claim_ids):
+        answered = select(Claim.encounter_id).where(col(Claim.id).in_(page))
+        found.update(
+            session.exec(
+                select(Claim.id, Claim.patient_id).where(
+                    Claim.organization_id == organization_id,
+                    col(Claim.encounter_id).in_(answered),
+                    col(Claim.status).in_(waiting),
+                    Claim.payer_responsibility != "P",
+                )
+            ).all()
+        )
+    return found
+
+
+def hold_crossed_over_secondaries(
+    session: Session, actor: Principal, claim_ids: Sequence[str]
+) -> list[str]:
+    """The primary payer forwarded these claims to the next payer itself (a crossover): the
+    secondary claims waiting for them are held in forwarded, not sent a second time."""
+    waiting = _waiting_secondaries(
+        session, actor.organization_id, claim_ids, (ClaimStatus.DRAFT, ClaimStatus.READY)
+    )
+    held = move_claims(session, sorted(waiting), ClaimVerb.FORWARD, strict=False)
+    audit.record_many(
+        session, actor, action="update", resource_type="claim",
+        rows=[(claim_id, waiting[claim_id]) for claim_id in held],
+        detail="crossed over by the primary payer: forwarded, held until released",
+    )  # fmt: skip
+    return held
+
+
 def rescrub_waiting_secondaries(
     session: Session, actor: Principal, claim_ids: Sequence[str], *, today: date
 ) -> None:
     """A secondary claim waits in draft (`primary-adjudication-missing`) until the primary's
     835 is posted: scrub the drafts of the paid encounters again, so that they turn ready."""
-    waiting: dict[str, str] = {}
-    for page in _pages(claim_ids):
-        paid = select(Claim.encounter_id).where(col(Claim.id).in_(page))
-        waiting.update(
-            session.exec(
-                select(Claim.id, Claim.patient_id).where(
-                    Claim.organization_id == actor.organization_id,
-                    col(Claim.encounter_id).in_(paid),
-                    Claim.status == ClaimStatus.DRAFT,
-                    Claim.payer_responsibility != "P",
-                )
-            ).all()
-        )
+    waiting = _waiting_secondaries(session, actor.organization_id, claim_ids, (ClaimStatus.DRAFT,))
     if not waiting:
         return
     ready = set(logic.rescrub_claims(session, sorted(waiting), today=today))

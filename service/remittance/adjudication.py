@@ -1,10 +1,11 @@
-"""A claim's adjudication as the payer reported it: the active (not reversed) 835 posting.
-
-Used by secondary claims (2320/2430 of the next payer's 837) and by FHIR ClaimResponse.
+"""A claim's adjudication as the payer reported it: every active (not reversed) 835 posting
+of the claim combined, since a payer may split one claim into several CLPs (a reversal undoes
+only the CLP it names). Shown by /claims/{id}/adjudication; FHIR ClaimResponse shows each
+posting on its own.
 """
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
@@ -60,13 +61,18 @@ class ClaimAdjudication:
     payer_identifier: str
     adjustments: tuple[AdjustmentValue, ...]  # claim level
     lines: tuple[LineAdjudicationValue, ...]
+    remark_codes: tuple[str, ...] = ()  # claim level: MOA/MIA
+    # Each active CLP on its own (one unless the payer split the claim), oldest first.
+    postings: tuple["ClaimAdjudication", ...] = ()
 
 
 def adjudication_of(
     session: Session, organization_id: str, claim_id: str
 ) -> ClaimAdjudication | None:
-    """The latest posting of the claim that no reversal has undone; None before any 835."""
-    row = session.exec(
+    """The active postings of the claim (none reversed) combined: amounts summed, adjustments,
+    lines and remarks of all of them; status, payment and claim status of the latest. None
+    before any 835."""
+    rows = session.exec(
         select(ClaimPosting, RemittancePayment)
         .join(RemittancePayment, col(RemittancePayment.id) == col(ClaimPosting.payment_id))
         .where(
@@ -76,11 +82,25 @@ def adjudication_of(
             col(ClaimPosting.reverses).is_(None),
             ClaimPosting.status_code != "22",
         )
-        .order_by(col(ClaimPosting.posted_at).desc(), col(ClaimPosting.id).desc())
-    ).first()
-    if row is None:
+        .order_by(col(ClaimPosting.posted_at), col(ClaimPosting.id))
+    ).all()
+    if not rows:
         return None
-    return posting_adjudication(session, *row)
+    parts = tuple(posting_adjudication(session, *row) for row in rows)
+    latest = parts[-1]
+    if len(parts) == 1:
+        return replace(latest, postings=parts)
+    remarks = dict.fromkeys(code for p in parts for code in p.remark_codes)
+    return replace(
+        latest,
+        charge=sum((p.charge for p in parts), Decimal(0)),
+        paid=sum((p.paid for p in parts), Decimal(0)),
+        patient_responsibility=sum((p.patient_responsibility for p in parts), Decimal(0)),
+        adjustments=tuple(a for p in parts for a in p.adjustments),
+        lines=tuple(line for p in parts for line in p.lines),
+        remark_codes=tuple(remarks),
+        postings=parts,
+    )
 
 
 def posting_adjudication(
@@ -137,6 +157,7 @@ def posting_adjudication(
         payer_identifier=payment.payer_identifier,
         adjustments=tuple(adjustments.get(None, ())),
         lines=lines,
+        remark_codes=tuple(posting.remark_codes),
     )
 
 

@@ -5,11 +5,15 @@ postings and every status they move. A malformed or unbalanced file raises befor
 is written, and any later failure rolls everything back, so nothing is ever half posted.
 The same bytes sent twice at once: the unique (organization, SHA-256) index lets one upload in,
 and the other answers as a later duplicate would, with the first one's result.
+An 835's non-financial defects (remit835's warnings) do not refuse it: they are listed in the
+result. A dry run applies the file inside a savepoint that is rolled back: the result shows
+what would post, and nothing is stored, not even the file.
 """
 
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -38,6 +42,7 @@ from service.x12.tokens import X12ParseError
 class Upload:
     file: RemittanceFile
     created: bool  # False: the same bytes were uploaded before; that earlier result stands
+    dry_run: bool = False  # True: `file` and its result were rolled back, nothing is stored
 
 
 Parsed = Ack999 | Ack277CA | Remittance835
@@ -85,8 +90,10 @@ def upload(
     *,
     filename: str | None,
     at: datetime,
+    dry_run: bool = False,
 ) -> Upload:
-    """Stores and applies a 999, 277CA or 835; the same bytes again return the first result."""
+    """Stores and applies a 999, 277CA or 835; the same bytes again return the first result.
+    dry_run: applies it in a savepoint rolled back afterwards (see the module)."""
     if not raw.strip():
         raise InvalidInput("The request body is empty; send the X12 file as the body.")
     digest = hashlib.sha256(raw).hexdigest()
@@ -94,6 +101,8 @@ def upload(
     if earlier is not None:
         return _duplicate(session, actor, earlier, at=at)
     kind, parsed = parse(raw)
+    if dry_run:
+        return _dry_run(session, actor, raw, digest, filename, kind, parsed, at=at)
     envelope = parsed.envelope
     stored = RemittanceFile(
         organization_id=actor.organization_id,
@@ -116,7 +125,7 @@ def upload(
     elif isinstance(parsed, Ack277CA):
         result = acks.apply_277ca(session, actor, stored.id, parsed, at=at)
     else:
-        result = posting.post_835(session, actor, stored.id, parsed, at=at)
+        result = _post(session, actor, stored.id, parsed, at=at)
     stored.result = result
     session.add(stored)
     session.flush()
@@ -130,6 +139,61 @@ def upload(
         at=at,
     )
     return Upload(stored, created=True)
+
+
+def _post(
+    session: Session, actor: Principal, file_id: str, parsed: Remittance835, *, at: datetime
+) -> dict[str, Any]:
+    result = posting.post_835(session, actor, file_id, parsed, at=at)
+    result["warnings"] = [str(p) for p in parsed.warnings[:100]]
+    return result
+
+
+def _dry_run(
+    session: Session,
+    actor: Principal,
+    raw: bytes,
+    digest: str,
+    filename: str | None,
+    kind: Kind,
+    parsed: Parsed,
+    *,
+    at: datetime,
+) -> Upload:
+    """The upload's own steps (its bytes aside) in a savepoint that is always rolled back."""
+    savepoint = session.begin_nested()
+    try:
+        stored = RemittanceFile(
+            organization_id=actor.organization_id,
+            kind=kind.value,
+            sha256=digest,
+            size_bytes=len(raw),
+            filename=(filename or None) and filename[:200],
+            sender_id=parsed.envelope.sender_id[:15],
+            interchange_control_number=parsed.envelope.control_number[:9],
+            uploaded_by=actor.user_id,
+        )
+        session.add(stored)
+        session.flush()
+        if isinstance(parsed, Ack999):
+            result = acks.apply_999(session, actor, stored.id, parsed, at=at)
+        elif isinstance(parsed, Ack277CA):
+            result = acks.apply_277ca(session, actor, stored.id, parsed, at=at)
+        else:
+            result = _post(session, actor, stored.id, parsed, at=at)
+        shown = RemittanceFile.model_validate({**stored.model_dump(), "result": result})
+    finally:
+        savepoint.rollback()
+    audit.record(
+        session,
+        actor,
+        action="read",
+        resource_type="remittance_file",
+        detail=f"dry run of {kind.value} ISA13 {parsed.envelope.control_number}, "
+        f"sha256 {digest[:12]}: nothing stored",
+        at=at,
+    )
+    return Upload(shown, created=False, dry_run=True)
 
 
 def _duplicate(

@@ -115,6 +115,9 @@ class ProviderAdjustment(SQLModel, table=True):
     reason: str = Field(max_length=2)
     reference: str = Field(max_length=50)
     amount: Decimal = Field(sa_type=sa.Numeric(14, 2))
+    # The claim PLB03-2 names (CLM01 or CLP07), when it is one of ours: a recoupment (WO, 72,
+    # FB ...) moves that claim's money; NULL: on the payment only (unmatched when referenced).
+    claim_id: str | None = Field(default=None, index=True, max_length=32)
 
 
 class ClaimPosting(SQLModel, table=True):
@@ -146,6 +149,8 @@ class ClaimPosting(SQLModel, table=True):
     reversed_by: str | None = Field(default=None, max_length=32)  # the reversal posting's id
     reverses: str | None = Field(default=None, max_length=32)
     posted_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Claim-level remark codes (MOA/MIA RARCs), e.g. MA18: forwarded to the supplemental payer.
+    remark_codes: list[str] = Field(default_factory=list, sa_type=sa.JSON)
 
 
 class LinePosting(SQLModel, table=True):

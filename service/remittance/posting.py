@@ -6,8 +6,11 @@ with no claim or line, and shows in the file's unmatched queue: nothing is dropp
 Each matched CLP is handed to claims.verbs.record_adjudications, which keeps the payer's
 decision on a claim-owned row and moves the claim (CLP02 4 denied; paid >= charge paid; else
 partially paid); a reversal (CLP02 22) names the posting it undoes (same CLP07 when it can be
-found) and claims restore the status the claim had before it. The caller's transaction makes
-the whole file one unit.
+found) and claims restore the status the claim had before it. A crossover (CLP02 19-21, or
+MOA/MIA MA18 or N89) holds the encounter's waiting secondary claim in forwarded. A PLB whose
+reference (PLB03-2) names one of our claims (its CLM01, or a payer claim number CLP07 we
+posted) is tied to that claim; one naming none is listed as unmatched, on the payment all the
+same. The caller's transaction makes the whole file one unit.
 """
 
 from collections import defaultdict
@@ -67,6 +70,7 @@ class _Rows:
     # What claims are told, in file order, and the posting row each one belongs to.
     events: list[claim_verbs.Adjudicated | claim_verbs.Reversed] = field(default_factory=list)
     event_rows: list[dict[str, Any]] = field(default_factory=list)
+    crossovers: set[str] = field(default_factory=set)  # claims the payer forwarded itself
 
 
 def _pages(values: list[str]) -> list[list[str]]:
@@ -161,7 +165,9 @@ def post_835(
         "reversals_without_posting": [],
         "statuses": defaultdict(int),
         "paid": Decimal(0),
+        "provider_adjustments_unmatched": [],
     }
+    plb_claims = _plb_claims(session, organization_id, remittance, claims)
     touched: dict[str, ClaimRef] = {}
     for payment in remittance.payments:
         payment_id = new_id()
@@ -203,8 +209,14 @@ def post_835(
                 "reason": p.reason[:2],
                 "reference": p.reference[:50],
                 "amount": p.amount,
+                "claim_id": plb_claims.get(p.reference),
             }
             for p in payment.provider_adjustments
+        ]
+        summary["provider_adjustments_unmatched"] += [
+            {"reason": p["reason"], "reference": p["reference"], "amount": str(p["amount"])}
+            for p in plb
+            if p["reference"] and p["claim_id"] is None
         ]
         if plb:
             session.execute(sa.insert(ProviderAdjustment), plb)
@@ -242,6 +254,8 @@ def post_835(
         summary["statuses"][move.after] += 1
     _write(session, rows)
     today = codeset_logic.local_date(session, organization_id, at)
+    if rows.crossovers:
+        claim_verbs.hold_crossed_over_secondaries(session, actor, sorted(rows.crossovers))
     claim_verbs.rescrub_waiting_secondaries(session, actor, sorted(touched), today=today)
     audit.record_many(
         session,
@@ -255,6 +269,42 @@ def post_835(
     summary["statuses"] = dict(summary["statuses"])
     summary["paid"] = str(summary["paid"])
     return summary
+
+
+def _plb_claims(
+    session: Session,
+    organization_id: str,
+    remittance: Remittance835,
+    claims: dict[str, ClaimRef],
+) -> dict[str, str]:
+    """PLB03-2 reference -> our claim id: a patient control number (CLM01, as CLP01 echoes
+    it), else a payer claim number (CLP07) one of our claims was posted under."""
+    references = sorted(
+        {p.reference for pay in remittance.payments for p in pay.provider_adjustments} - {""}
+    )
+    if not references:
+        return {}
+    found = {r: claims[r].id for r in references if r in claims}
+    missing = [r for r in references if r not in found]
+    found.update(
+        (pcn, ref.id)
+        for pcn, ref in claim_repository.claims_by_control_number(
+            session, organization_id, missing
+        ).items()
+    )
+    missing = [r for r in missing if r not in found]
+    for page in _pages(missing):
+        for number, claim_id in session.execute(
+            sa.select(col(ClaimPosting.payer_claim_number), col(ClaimPosting.claim_id))
+            .where(
+                col(ClaimPosting.organization_id) == organization_id,
+                col(ClaimPosting.payer_claim_number).in_(page),
+                col(ClaimPosting.claim_id).is_not(None),
+            )
+            .order_by(col(ClaimPosting.posted_at))
+        ):
+            found[number] = claim_id
+    return found
 
 
 def _refuse_posted_twice(session: Session, organization_id: str, payment: Payment) -> None:
@@ -344,6 +394,7 @@ def _post_claim(
         "reversed_by": None,
         "reverses": reverses,
         "posted_at": at,
+        "remark_codes": list(clp.remark_codes),
     }
     rows.claims.append(posting)
     rows.adjustments += _adjustment_rows(organization_id, posting_id, None, clp.adjustments)
@@ -399,6 +450,8 @@ def _post_claim(
             adjustments=_adjustment_values(clp.adjustments),
             lines=decided_lines,
         )
+        if clp.is_crossover:
+            rows.crossovers.add(ours.id)
     if event is not None:
         rows.events.append(event)
         rows.event_rows.append(posting)

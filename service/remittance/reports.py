@@ -1,10 +1,18 @@
 """Bookkeeping reports: balances, A/R aging, deposits, batch totals (tables for JSON/CSV/XLSX).
 
 Money per claim is the sum of all its postings: a reversal (CLP02 22) carries negated amounts,
-so a reversed payment and its reversal cancel out. Insurance balance = charge - paid - every
-adjustment; for an adjudicated claim of a balanced 835 this is 0, so it is what payers still
-owe on claims not yet adjudicated. Patient balance = the PR adjustments (no patient payments
-are recorded by this service).
+so a reversed payment and its reversal cancel out; a PLB recoupment that names the claim (WO,
+72, FB ..., not L6 interest) takes its amount back off what the claim was paid. Insurance
+balance = what the payer was billed - paid - adjustments - patient responsibility, where:
+- a denied amount (any adjustment but PR and the contractual CO 45 / CO 253, on a claim that is
+  denied or partially paid) is not an adjustment: it stays owed by the payer, in A/R, until
+  the claim is worked;
+- a secondary (or tertiary) claim, until its own 835, is owed what the primary payer left
+  (the primary's patient responsibility once the primary has an 835, the charge before; its
+  own 835 then accounts for the primary's part in CLP03 and OA 23), and the primary's patient
+  responsibility is the secondary's to answer, not the patient's, once the secondary went out:
+  coordination of benefits counts each dollar once.
+Patient balance = the PR adjustments (no patient payments are recorded by this service).
 """
 
 from collections import defaultdict
@@ -20,7 +28,13 @@ from service.claims import repository as claim_repository
 from service.claims.repository import Claim
 from service.directory.models import Payer
 from service.patients.models import Patient
-from service.remittance.models import ClaimPosting, PostedAdjustment, RemittancePayment
+from service.remittance.denials import WRITE_OFF
+from service.remittance.models import (
+    ClaimPosting,
+    PostedAdjustment,
+    ProviderAdjustment,
+    RemittancePayment,
+)
 
 SENT = ("batched", "submitted", "accepted", "rejected", "paid", "partially_paid", "denied")
 BUCKETS = ("0-30", "31-60", "61-90", "91-120", "120+")
@@ -42,11 +56,28 @@ class Table:
         return {c: sum((Decimal(r[c]) for r in self.rows), ZERO) for c in self.money}
 
 
+# Provider-level adjustments that are interest paid on top of claims, not money of the claim.
+INTEREST = frozenset({"L6"})
+# A claim in these statuses still has its denied amounts to be worked (appeal, resubmission).
+WORKABLE = frozenset({"denied", "partially_paid"})
+
+
 @dataclass
 class _Money:
-    paid: Decimal = ZERO
-    adjustments: Decimal = ZERO  # CO, OA, PI
+    paid: Decimal = ZERO  # CLP04, less PLB recoupments naming the claim
+    written_off: Decimal = ZERO  # contractual: CO 45, CO 253
+    other: Decimal = ZERO  # every other CO, OA, PI adjustment (denials among them)
     patient: Decimal = ZERO  # PR
+    billed: Decimal | None = None  # what the payer was billed, when not the claim's charge
+    transferred: Decimal = ZERO  # of `patient`, what a secondary claim now answers for
+
+    @property
+    def patient_owes(self) -> Decimal:
+        return self.patient - self.transferred
+
+    def adjustments(self, status: str) -> Decimal:
+        """What was adjusted off the claim for good: a workable claim's denials stay owed."""
+        return self.written_off + (ZERO if status in WORKABLE else self.other)
 
 
 def _claim_money(session: Session, organization_id: str) -> dict[str, _Money]:
@@ -57,21 +88,68 @@ def _claim_money(session: Session, organization_id: str) -> dict[str, _Money]:
         .group_by(col(ClaimPosting.claim_id))
     ):
         money[claim_id].paid = Decimal(paid)
-    for claim_id, group, amount in session.execute(
+    for claim_id, recouped in session.execute(
+        select(ProviderAdjustment.claim_id, sa.func.sum(ProviderAdjustment.amount))
+        .where(
+            ProviderAdjustment.organization_id == organization_id,
+            col(ProviderAdjustment.claim_id).is_not(None),
+            col(ProviderAdjustment.reason).not_in(INTEREST),
+        )
+        .group_by(col(ProviderAdjustment.claim_id))
+    ):
+        money[claim_id].paid -= Decimal(recouped)
+    for claim_id, group, reason, amount in session.execute(
         select(
             ClaimPosting.claim_id,
             PostedAdjustment.group_code,
+            PostedAdjustment.reason,
             sa.func.sum(PostedAdjustment.amount),
         )
         .join(ClaimPosting, col(ClaimPosting.id) == col(PostedAdjustment.claim_posting_id))
         .where(ClaimPosting.organization_id == organization_id, col(ClaimPosting.matched))
-        .group_by(col(ClaimPosting.claim_id), col(PostedAdjustment.group_code))
+        .group_by(
+            col(ClaimPosting.claim_id),
+            col(PostedAdjustment.group_code),
+            col(PostedAdjustment.reason),
+        )
     ):
         if group == "PR":
             money[claim_id].patient += Decimal(amount)
+        elif (group, reason) in WRITE_OFF:
+            money[claim_id].written_off += Decimal(amount)
         else:
-            money[claim_id].adjustments += Decimal(amount)
+            money[claim_id].other += Decimal(amount)
     return money
+
+
+def _coordinate(claims: list[Claim], money: dict[str, _Money]) -> None:
+    """Coordination of benefits: a non-primary claim is billed what the encounter's primary
+    claim left, and that primary's patient responsibility moves to it (see the module)."""
+    primaries = {c.encounter_id: c for c in claims if c.payer_responsibility == "P"}
+    for claim in claims:
+        primary = primaries.get(claim.encounter_id)
+        if claim.payer_responsibility == "P" or primary is None or primary.id not in money:
+            continue
+        left = money[primary.id]
+        if claim.id not in money:  # once it has an 835 of its own, its CLP03 and OA 23 tell
+            money[claim.id].billed = left.patient
+        left.transferred = left.patient
+
+
+def _sent_money(session: Session, organization_id: str) -> tuple[list[Claim], dict[str, _Money]]:
+    claims = _sent_claims(session, organization_id)
+    money = _claim_money(session, organization_id)
+    _coordinate(claims, money)
+    return claims, money
+
+
+def _owed(claim: Claim, m: _Money) -> tuple[Decimal, Decimal]:
+    """(charge counted, what the payer still owes) for one claim. A secondary claim owed what
+    the primary left counts no charge of its own: the encounter's charge is the primary's."""
+    if m.billed is None:
+        charge = Decimal(claim.total_charge)
+        return charge, charge - m.paid - m.adjustments(claim.status) - m.patient
+    return ZERO, m.billed - m.paid - m.adjustments(claim.status) - m.patient
 
 
 def _sent_claims(session: Session, organization_id: str) -> list[Claim]:
@@ -91,10 +169,10 @@ def _names(session: Session, organization_id: str, by: str) -> dict[str, str]:
 
 
 def balances(session: Session, organization_id: str, *, by: str) -> Table:
-    money = _claim_money(session, organization_id)
+    claims, money = _sent_money(session, organization_id)
     names = _names(session, organization_id, by)
     rows: dict[str, dict[str, Any]] = {}
-    for claim in _sent_claims(session, organization_id):
+    for claim in claims:
         key = claim.payer_id if by == "payer" else claim.patient_id
         row = rows.setdefault(
             key,
@@ -110,13 +188,13 @@ def balances(session: Session, organization_id: str, *, by: str) -> Table:
             },
         )
         m = money.get(claim.id, _Money())
-        charge = Decimal(claim.total_charge)
+        charge, owed = _owed(claim, m)
         row["claims"] += 1
         row["charges"] += charge
         row["paid"] += m.paid
-        row["adjustments"] += m.adjustments
-        row["patient_responsibility"] += m.patient
-        row["insurance_balance"] += charge - m.paid - m.adjustments - m.patient
+        row["adjustments"] += m.adjustments(claim.status)
+        row["patient_responsibility"] += m.patient_owes
+        row["insurance_balance"] += owed
     label = "payer_name" if by == "payer" else "mrn"
     money_columns = [
         "charges",
@@ -158,16 +236,16 @@ def aging(
 ) -> Table:
     """What payers owe (by=payer: insurance balance) or patients owe (by=patient: PR), aged
     from the date of service or of first submission (basis=submission), as of a date."""
-    money = _claim_money(session, organization_id)
+    claims, money = _sent_money(session, organization_id)
     names = _names(session, organization_id, by)
     rows: dict[str, dict[str, Any]] = {}
-    for claim in _sent_claims(session, organization_id):
+    for claim in claims:
         m = money.get(claim.id, _Money())
         if by == "payer":
-            owed = Decimal(claim.total_charge) - m.paid - m.adjustments - m.patient
+            owed = _owed(claim, m)[1]
             key = claim.payer_id
         else:
-            owed = m.patient
+            owed = m.patient_owes
             key = claim.patient_id
         if owed == 0:
             continue
@@ -264,7 +342,7 @@ def batch_totals(session: Session, organization_id: str) -> Table:
     for batch in claim_repository.batches_of(session, organization_id):
         claims = [money.get(c, _Money()) for c in members[batch.id]]
         paid = sum((m.paid for m in claims), ZERO)
-        adjusted = sum((m.adjustments for m in claims), ZERO)
+        adjusted = sum((m.written_off + m.other for m in claims), ZERO)
         patient = sum((m.patient for m in claims), ZERO)
         rows.append(
             {

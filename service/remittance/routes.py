@@ -29,11 +29,14 @@ from service.remittance.models import (
     ClaimPosting,
     LinePosting,
     PostedAdjustment,
+    ProviderAdjustment,
     RemittanceFile,
     RemittanceFileChunk,
+    RemittancePayment,
 )
 from service.remittance.schemas import (
     AcknowledgementRead,
+    AdjudicationPartRead,
     AdjudicationRead,
     AdjustmentRead,
     DenialFilters,
@@ -45,6 +48,7 @@ from service.remittance.schemas import (
     RemittanceFileRead,
     UnmatchedClaimRead,
     UnmatchedLineRead,
+    UnmatchedProviderAdjustmentRead,
     UnmatchedRead,
 )
 from service.remittance.x12 import codes
@@ -95,11 +99,14 @@ async def upload_file(
     user: Biller,
     response: Response,
     filename: Annotated[str | None, Query(max_length=200)] = None,
+    dry_run: Annotated[bool, Query()] = False,
 ) -> RemittanceFileRead:
     """Upload a 999, 277CA or 835 as the raw body (`Content-Type: text/plain` or
     `application/edi-x12`). The kind comes from the envelope. A malformed or unbalanced file is
     refused whole (422, with the segment and element of each problem). The same bytes again
-    answer 200 with the first upload's result and change nothing."""
+    answer 200 with the first upload's result and change nothing. An 835's non-financial
+    defects (a missing PER*BL, a bad date) do not refuse it: `result.warnings` lists them.
+    `?dry_run=true` answers 200 with what would post and stores nothing, not even the file."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media not in X12_TYPES:
         raise UnsupportedUpload("Send the X12 file as text/plain or application/edi-x12.")
@@ -107,8 +114,13 @@ async def upload_file(
     # In a worker thread: on PostgreSQL the insert can wait for a concurrent upload of the same
     # bytes to commit, and that commit needs the event loop this request would otherwise block.
     upload = await run_in_threadpool(
-        files.upload, session, user, raw, filename=filename, at=datetime.now(UTC)
+        files.upload, session, user, raw, filename=filename, at=datetime.now(UTC), dry_run=dry_run
     )
+    if upload.dry_run:
+        response.status_code = 200
+        return RemittanceFileRead.model_validate(
+            {**upload.file.model_dump(), "result": upload.file.result, "dry_run": True}
+        )
     response.headers["Location"] = f"{remittance_files.prefix}/{upload.file.id}"
     if not upload.created:
         response.status_code = 200
@@ -201,8 +213,9 @@ def _line(line: LinePosting, adjustments: list[PostedAdjustment]) -> LinePosting
 
 @remittance_files.get("/{file_id}/unmatched", responses=problem_responses(401, 403, 404))
 def unmatched(file_id: str, session: SessionDep, user: Reader) -> UnmatchedRead:
-    """The work queue of an 835: claims (CLP01) and lines (SVC) that matched nothing of ours.
-    They are posted and kept, never dropped."""
+    """The work queue of an 835: claims (CLP01) and lines (SVC) that matched nothing of ours,
+    and PLB adjustments whose reference names no claim of ours. They are posted and kept,
+    never dropped."""
     found = files.get_file(session, user, file_id)
     postings = list(
         session.exec(
@@ -269,7 +282,26 @@ def unmatched(file_id: str, session: SessionDep, user: Reader) -> UnmatchedRead:
         resource_id=found.id,
         detail="unmatched queue",
     )
-    return UnmatchedRead(file_id=found.id, claims=claims_out, lines=lines_out)
+    plb = [
+        UnmatchedProviderAdjustmentRead(
+            payment_id=p.payment_id, reason=p.reason, reference=p.reference, amount=p.amount
+        )
+        for p in session.exec(
+            select(ProviderAdjustment)
+            .join(
+                RemittancePayment, col(RemittancePayment.id) == col(ProviderAdjustment.payment_id)
+            )
+            .where(
+                RemittancePayment.file_id == found.id,
+                col(ProviderAdjustment.claim_id).is_(None),
+                ProviderAdjustment.reference != "",
+            )
+            .order_by(col(ProviderAdjustment.id))
+        )
+    ]
+    return UnmatchedRead(
+        file_id=found.id, claims=claims_out, lines=lines_out, provider_adjustments=plb
+    )
 
 
 def _claim(session: Session, user: Principal, claim_id: str) -> claim_repository.Claim:
@@ -282,7 +314,8 @@ def _claim(session: Session, user: Principal, claim_id: str) -> claim_repository
 
 @claim_remittances.get("/{claim_id}/adjudication", responses=problem_responses(401, 403, 404))
 def claim_adjudication(claim_id: str, session: SessionDep, user: ClaimReader) -> AdjudicationRead:
-    """The payer's decision on the claim (the active 835 posting); 404 before any 835."""
+    """The payer's decision on the claim: its active 835 postings combined (a split claim's
+    CLPs together, each also under `postings`); 404 before any 835."""
     claim = _claim(session, user, claim_id)
     found = adjudication_of(session, user.organization_id, claim.id)
     if found is None:
@@ -316,6 +349,22 @@ def claim_adjudication(claim_id: str, session: SessionDep, user: ClaimReader) ->
                 adjustments=[_adjustment(a) for a in ln.adjustments],
             )
             for ln in found.lines
+        ],
+        remark_codes=list(found.remark_codes),
+        postings=[
+            AdjudicationPartRead(
+                posting_id=p.posting_id,
+                status_code=p.status_code,
+                status_words=p.status_words,
+                charge=p.charge,
+                paid=p.paid,
+                patient_responsibility=p.patient_responsibility,
+                payer_claim_number=p.payer_claim_number,
+                payment_date=p.payment_date,
+                trace_number=p.trace_number,
+                remark_codes=list(p.remark_codes),
+            )
+            for p in found.postings
         ],
     )
 

@@ -28,6 +28,9 @@ class RemittanceFileRead(BaseModel):
     duplicate: bool = Field(
         default=False, description="true: these bytes were uploaded before; this is that result"
     )
+    dry_run: bool = Field(
+        default=False, description="true: what the file would post; nothing was stored"
+    )
 
 
 class RemittanceFilePage(BaseModel):
@@ -80,14 +83,40 @@ class UnmatchedLineRead(LinePostingRead):
     payer_claim_number: str
 
 
+class UnmatchedProviderAdjustmentRead(BaseModel):
+    """A PLB whose reference (PLB03-2) names no claim of ours: kept on its payment."""
+
+    payment_id: str
+    reason: str
+    reference: str
+    amount: Decimal
+
+
 class UnmatchedRead(BaseModel):
     file_id: str
     claims: list[UnmatchedClaimRead]
     lines: list[UnmatchedLineRead]
+    provider_adjustments: list[UnmatchedProviderAdjustmentRead] = []
+
+
+class AdjudicationPartRead(BaseModel):
+    """One active CLP of the claim (several when the payer split it)."""
+
+    posting_id: str
+    status_code: str
+    status_words: str
+    charge: Decimal
+    paid: Decimal
+    patient_responsibility: Decimal
+    payer_claim_number: str
+    payment_date: date | None
+    trace_number: str
+    remark_codes: list[str]
 
 
 class AdjudicationRead(BaseModel):
-    """The active 835 posting of a claim (the payer's decision); CLP07 is payer_claim_number."""
+    """The payer's decision: the claim's active 835 postings combined (amounts summed, every
+    adjustment and line); status code and CLP07 (payer_claim_number) of the latest one."""
 
     claim_id: str
     status_code: str
@@ -103,6 +132,8 @@ class AdjudicationRead(BaseModel):
     payer_identifier: str
     adjustments: list[AdjustmentRead]
     lines: list[LinePostingRead]
+    remark_codes: list[str] = Field(description="claim-level MOA/MIA remark codes (RARC)")
+    postings: list[AdjudicationPartRead]
 
 
 class AcknowledgementRead(BaseModel):

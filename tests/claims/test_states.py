@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from service.auth.logic import Principal
 from service.auth.roles import Role
-from service.claims import logic, verbs
+from service.claims import logic, states, verbs
 from service.claims.models import Claim, ClaimBatch
 from service.claims.states import BatchStatus, ClaimStatus, ClaimVerb, IllegalBatchTransition
 from service.directory.models import TradingPartner
@@ -79,6 +79,16 @@ STRICT_VERBS: dict[str, tuple[ClaimCall, frozenset[ClaimStatus], ClaimStatus]] =
         lambda db, demo, claim_id: verbs.move_claims(db, [claim_id], ClaimVerb.UNBATCH),
         frozenset({C.BATCHED}),
         C.READY,
+    ),
+    "forward (the primary payer crossed it over)": (
+        lambda db, demo, claim_id: verbs.move_claims(db, [claim_id], ClaimVerb.FORWARD),
+        frozenset({C.DRAFT, C.READY}),
+        C.FORWARDED,
+    ),
+    "release": (
+        lambda db, demo, claim_id: logic.release_claim(db, _actor(demo), claim_id, today=TODAY),
+        frozenset({C.FORWARDED}),
+        C.READY,  # released to draft, then scrubbed clean: ready
     ),
 }
 
@@ -245,3 +255,51 @@ def test_a_download_moves_a_generated_batch_and_leaves_the_others(
     verbs.record_download(db, _actor(demo_org), batch)
 
     assert batch.status == (B.DOWNLOADED if status is B.GENERATED else status)
+
+
+def _decision(code: str, charge: str, paid: str, **more: str) -> states.Decision:
+    return states.Decision(
+        code,
+        Decimal(charge),
+        Decimal(paid),
+        Decimal(more.get("patient", "0")),
+        Decimal(more.get("written_off", "0")),
+        Decimal(more.get("prior", "0")),
+    )
+
+
+@pytest.mark.parametrize(
+    ("decisions", "expected"),
+    [
+        ([_decision("1", "100", "100")], "paid"),
+        ([_decision("1", "100", "60", patient="20", written_off="20")], "partially_paid"),
+        ([_decision("4", "100", "0")], "denied"),
+        # CO 16 with nothing paid and nothing the patient's: a denial whatever CLP02 says.
+        ([_decision("1", "100", "0")], "denied"),
+        # All to the deductible: the payer's part is done.
+        ([_decision("1", "100", "0", patient="60", written_off="40")], "paid"),
+        # A secondary payer with nothing left after the primary (OA 23).
+        ([_decision("2", "100", "0", prior="100")], "paid"),
+        # A split claim: $80 on one CLP, the other line denied on another.
+        (
+            [_decision("1", "100", "80", written_off="20"), _decision("1", "40", "0")],
+            "partially_paid",
+        ),
+        ([_decision("1", "100", "100"), _decision("1", "40", "40")], "paid"),
+        ([_decision("4", "100", "0"), _decision("4", "40", "0")], "denied"),
+    ],
+)
+def test_the_active_clps_of_a_claim_make_its_status_together(
+    decisions: list[states.Decision], expected: str
+) -> None:
+    assert states.adjudicated_status(decisions) == expected
+
+
+def test_forwarded_is_left_only_by_release() -> None:
+    assert states.claim_allows("draft", states.ClaimVerb.FORWARD)
+    assert states.claim_allows("ready", states.ClaimVerb.FORWARD)
+    assert not states.claim_allows("batched", states.ClaimVerb.FORWARD)
+    assert [v for v in states.ClaimVerb if states.claim_allows("forwarded", v)] == [
+        states.ClaimVerb.RELEASE
+    ]
+    assert states.check_claim("c1", "forwarded", states.ClaimVerb.RELEASE) == "draft"

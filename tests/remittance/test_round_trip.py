@@ -97,8 +97,9 @@ def test_a_999_277ca_and_835_move_the_batch_and_its_claims_to_their_answers(
     paid = first.charge + second.charge + extra.charge - contractual - deductible
     assert Decimal(totals["paid"]) == paid
     assert Decimal(totals["patient_responsibility"]) == deductible
-    # What payers still owe: only the rejected claim (never adjudicated).
-    assert Decimal(totals["insurance_balance"]) == fourth.charge
+    # What payers still owe: the rejected claim (never adjudicated) and the denied one (its
+    # denial stays in A/R until the claim is worked).
+    assert Decimal(totals["insurance_balance"]) == fourth.charge + third.charge
 
 
 def test_a_rejected_claim_is_corrected_and_goes_out_again_in_a_new_batch(

@@ -16,7 +16,7 @@ from service.remittance.x12.generate import (
     ProviderAdjustmentInput,
     make_835,
 )
-from service.remittance.x12.remit835 import Adjustment, iter_claims, parse_835
+from service.remittance.x12.remit835 import Adjustment, ClaimPayment, iter_claims, parse_835
 from service.x12.tokens import X12ParseError
 from tests.remittance_x12.helpers import (
     DOS,
@@ -208,13 +208,12 @@ def test_an_unknown_adjustment_group_is_refused() -> None:
     assert caught.value.message == 'CAS01 "CR" is not an adjustment group (CO, OA, PI or PR)'
 
 
-def test_a_claim_without_a_patient_name_is_reported() -> None:
-    with pytest.raises(X12ParseError) as caught:
-        parse_835(
-            sample_835().replace("NM1*QC*1*ROE*JOHN****MI*M200~", "").replace("SE*35", "SE*34")
-        )
+def test_a_claim_without_a_patient_name_is_reported_as_a_warning() -> None:
+    parsed = parse_835(
+        sample_835().replace("NM1*QC*1*ROE*JOHN****MI*M200~", "").replace("SE*35", "SE*34")
+    )
 
-    assert [str(p) for p in caught.value.problems] == [
+    assert [str(p) for p in parsed.warnings] == [
         "segment 30 (CLP): claim PCN-DENIED has no NM1*QC patient name, which the 835 requires"
     ]
 
@@ -257,3 +256,23 @@ def test_a_10000_claim_835_parses_and_balances_in_a_few_seconds(big_835: str) ->
     assert len(remittance.payments[0].claims) == 10_000
     assert errors == []
     assert elapsed < 5  # about 1 s of CPU on a slow CI runner
+
+
+def _denied(text: str) -> ClaimPayment:
+    return next(c for c in parse_835(text).claims if c.patient_control_number == "PCN-DENIED")
+
+
+def test_moa_and_mia_remark_codes_are_kept_and_ma18_or_clp02_19_is_a_crossover() -> None:
+    plain = sample_835()
+    count = int(plain.split("~SE*")[1].split("*")[0])
+    text = plain.replace(
+        "NM1*QC*1*ROE*JOHN****MI*M200~",
+        "NM1*QC*1*ROE*JOHN****MI*M200~MIA*0***0*N1***************MA18~MOA***MA01*N89~",
+    ).replace(f"~SE*{count}*", f"~SE*{count + 2}*")
+
+    claim = _denied(text)
+
+    assert claim.remark_codes == ["N1", "MA18", "MA01", "N89"]
+    assert claim.is_crossover
+    assert not _denied(plain).is_crossover
+    assert _denied(plain.replace("CLP*PCN-DENIED*4*", "CLP*PCN-DENIED*19*")).is_crossover

@@ -76,11 +76,10 @@ def test_the_pyx12_sample_is_a_denied_claim_notification() -> None:
     assert claim.lines[0].service_date_from == date(2003, 11, 29)
 
 
-def test_the_unrepaired_published_sample_is_refused_with_both_defects() -> None:
-    with pytest.raises(X12ParseError) as caught:
-        parse_835(_read("835_published_managed_care.x12"))
+def test_the_unrepaired_published_sample_is_read_with_both_defects_as_warnings() -> None:
+    parsed = parse_835(_read("835_published_managed_care.x12"))
 
-    assert caught.value.problems == (
+    assert parsed.warnings == (
         Problem(
             4,
             "BPR",

@@ -408,6 +408,7 @@ class ClaimPaymentInput:
     frequency: str = "1"
     statement_from: date | None = None
     statement_to: date | None = None
+    remark_codes: tuple[str, ...] = ()  # MOA03-07 claim-level remarks, e.g. MA18 (crossover)
 
     @property
     def total_charge(self) -> Decimal:
@@ -518,6 +519,8 @@ def _write_claim(out: _File, claim: ClaimPaymentInput) -> None:
         "MI",
         claim.member_id,
     )
+    if claim.remark_codes:
+        out.segment("MOA", "", "", *claim.remark_codes[:5])
     if claim.statement_from:
         out.segment("DTM", "232", ccyymmdd(claim.statement_from))
     if claim.statement_to:

@@ -14,7 +14,6 @@ from service.x12.tokens import (
     Envelope,
     Problem,
     Segment,
-    X12ParseError,
     decimal,
     optional_date,
     optional_decimal,
@@ -23,6 +22,8 @@ from service.x12.tokens import (
     whole_number,
 )
 
+CROSSOVER_STATUSES = frozenset({"19", "20", "21"})
+CROSSOVER_REMARKS = frozenset({"MA18", "N89"})
 _MAX_CAS_TRIPLETS = 6  # CAS02..CAS19
 _PLB_PAIRS = range(3, 15, 2)  # PLB03/04 .. PLB13/14
 
@@ -93,6 +94,9 @@ class ClaimPayment:
     coverage_expiration: date | None = None  # DTM*036
     references: list[tuple[str, str]] = field(default_factory=list)  # REF*EA, F8, 1L ...
     amounts: dict[str, Decimal] = field(default_factory=dict)  # AMT*AU, DY, F5 ...
+    # Claim-level RARCs: MOA03-07 (outpatient) and MIA05, MIA20-23 (inpatient), e.g. MA18
+    # "claim forwarded to the supplemental payer".
+    remark_codes: list[str] = field(default_factory=list)
     lines: list[ServicePayment] = field(default_factory=list)
     segment_number: int = 0  # CLP, for messages
 
@@ -107,6 +111,15 @@ class ClaimPayment:
     @property
     def is_denied(self) -> bool:
         return self.status_code == "4"
+
+    @property
+    def is_crossover(self) -> bool:
+        """The payer forwarded the claim to the next payer itself: CLP02 19, 20 or 21
+        (processed as primary/secondary/tertiary, forwarded to an additional payer) or the
+        remark MA18 / N89 (claim information forwarded to the supplemental payer)."""
+        return self.status_code in CROSSOVER_STATUSES or bool(
+            CROSSOVER_REMARKS.intersection(self.remark_codes)
+        )
 
     def reference(self, qualifier: str) -> str | None:
         return next((value for q, value in self.references if q == qualifier), None)
@@ -163,10 +176,13 @@ class Payment:
 
 @dataclass(frozen=True, slots=True)
 class Remittance835:
-    """An 835 file: one Payment per transaction set."""
+    """An 835 file: one Payment per transaction set. `warnings`: non-financial defects (a
+    missing PER*BL or patient name, a bad date, an unknown optional qualifier) that do not stop
+    posting; the money was read and is checked by check_balance all the same."""
 
     envelope: Envelope
     payments: list[Payment]
+    warnings: tuple[Problem, ...] = ()
 
     @property
     def claims(self) -> Iterator[ClaimPayment]:
@@ -175,10 +191,12 @@ class Remittance835:
 
 
 def parse_835(text: str) -> Remittance835:
-    """Read an 835. Malformed files raise X12ParseError with every problem found.
+    """Read an 835. Malformed files raise X12ParseError.
 
-    Numbers, codes and structure stop the reading at once; invalid dates and missing required
-    segments are collected so that one upload shows them all. Balancing is check_balance's job.
+    Numbers, codes and structure stop the reading at once (the money cannot be trusted);
+    invalid dates, missing required segments that carry no money and unknown optional
+    qualifiers are collected as the result's warnings, so that real payments still post and
+    one upload lists them all. Balancing is check_balance's job.
     """
     interchange = parse_interchange(text)
     groups = expect(interchange, Kind.REMITTANCE_835)
@@ -190,9 +208,7 @@ def parse_835(text: str) -> Remittance835:
         for group in groups
         for transaction_set in group.transaction_sets
     ]
-    if problems:
-        raise X12ParseError(*problems)
-    return Remittance835(interchange.envelope, payments)
+    return Remittance835(interchange.envelope, payments, tuple(problems))
 
 
 def iter_claims(remittance: Remittance835) -> Iterator[tuple[Payment, ClaimPayment]]:
@@ -209,7 +225,9 @@ _CLAIM_PARTIES = {"82": "rendering_provider", "TT": "crossover_carrier"}
 _CLAIM_PARTIES["PR"] = "corrected_priority_payer"
 _CLAIM_PEOPLE = {"QC": "patient", "IL": "insured", "74": "corrected_insured"}
 # Segments of loops 2100/2110 (and TS3/TS2 of 2000) that are read but not kept.
-_SKIPPED_CLAIM = frozenset({"MIA", "MOA", "PER", "QTY"})
+_SKIPPED_CLAIM = frozenset({"PER", "QTY"})
+# Where MOA (outpatient) and MIA (inpatient) adjudication carry claim-level remark codes.
+_REMARK_POSITIONS = {"MOA": (3, 4, 5, 6, 7), "MIA": (5, 20, 21, 22, 23)}
 
 
 class _Reader:
@@ -417,6 +435,10 @@ class _Reader:
                 line.remark_codes.append(required(segment, 2, "LQ02 (remark code)"))
         elif line is None and sid == "NM1":
             self._nm1(claim, segment)
+        elif line is None and sid in _REMARK_POSITIONS:
+            claim.remark_codes.extend(
+                code for code in (segment.get(p) for p in _REMARK_POSITIONS[sid]) if code
+            )
         elif sid in _SKIPPED_CLAIM:
             pass
         else:
@@ -430,7 +452,9 @@ class _Reader:
         elif entity in _CLAIM_PARTIES:
             setattr(claim, _CLAIM_PARTIES[entity], party(segment, "NM1"))
         elif entity != "GB":  # other subscriber: not kept
-            raise segment.error(1, f"NM1*{entity} is not a claim name the 835 uses")
+            self.problems.append(
+                segment.problem(1, f"NM1*{entity} is not a claim name the 835 uses: skipped")
+            )
 
     def _dtm(self, claim: ClaimPayment, line: ServicePayment | None, segment: Segment) -> None:
         qualifier = required(segment, 1, "DTM01 (date qualifier)")
@@ -445,13 +469,19 @@ class _Reader:
             elif qualifier == "151":
                 line.service_date_to = value
             else:
-                raise segment.error(
-                    1, f"DTM*{qualifier} is not a service line date (472, 150, 151)"
+                self.problems.append(
+                    segment.problem(
+                        1, f"DTM*{qualifier} is not a service line date (472, 150, 151): skipped"
+                    )
                 )
         elif qualifier in _CLAIM_DATES:
             setattr(claim, _CLAIM_DATES[qualifier], value)
         else:
-            raise segment.error(1, f"DTM*{qualifier} is not a claim date (232, 233, 036, 050)")
+            self.problems.append(
+                segment.problem(
+                    1, f"DTM*{qualifier} is not a claim date (232, 233, 036, 050): skipped"
+                )
+            )
 
     def _svc(self, segment: Segment) -> ServicePayment:
         original = segment.get(6)
