@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
@@ -44,8 +44,13 @@ def serve(
         port=port,
         workers=workers,
         log_level="info",
-        access_log=False,
+        **uvicorn_options(),
     )
+
+
+def uvicorn_options() -> dict[str, Any]:
+    """uvicorn settings `serve` uses (bench/bench_http_wrk.py serves its bare route with them)."""
+    return {"access_log": False}
 
 
 @app.command()
