@@ -62,8 +62,13 @@ DEFAULT_ROUTES = [
     Route("code search", "/api/v1/codes/icd10cm?q=diab%20foot"),
     # The typeahead as clients call it: no date (today in the organization's time zone).
     Route("typeahead", "/api/v1/codes/icd10cm?q={query}&limit=20", kind="typeahead"),
-    Route("patient PATCH", "/api/v1/patients/{patient}", "PATCH", '{"phone": "555-0100"}',
-          kind="write"),  # fmt: skip
+    Route(
+        "patient PATCH",
+        "/api/v1/patients/{patient}",
+        "PATCH",
+        '{"phone": "555-0100"}',
+        kind="write",
+    ),
 ]
 WORKER_ROUTES = ("health", "patient read")
 # Issue 20: reads >= 30% of the ceiling's req/s with p99 <= 100 ms, writes >= 15% with

@@ -144,3 +144,33 @@ async def run_read(
 
 
 ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
+
+# session.info key: the audit rows (column values) of an audited read session, written by
+# app.state.read_audit after the read transaction ends (service/audit/logic.py).
+DEFERRED_AUDIT = "deferred_audit"
+
+
+def get_audited_read_session(request: Request) -> Iterator[Session]:
+    """For routes that read patient data and write nothing but their audit rows.
+
+    The read runs without the write lock (on SQLite, WAL readers never queue behind writers or
+    each other); the audit rows it records wait in `session.info` and, once the read transaction
+    is over, are committed by app.state.read_audit in a short transaction of their own, which
+    also carries the rows of the reads that finish meanwhile (group commit). This runs before the
+    response is sent (scope="function"): no response leaves before its audit rows are durable,
+    and a failed audit write fails the request. Any other write on this session is refused.
+    """
+    factory: SessionFactory = request.app.state.session_factory
+    rows: list[dict[str, Any]] = []
+    with factory() as session:
+        session.info["read_only"] = True
+        session.info[DEFERRED_AUDIT] = rows
+        try:
+            yield session
+        finally:
+            session.rollback()  # ends the read transaction: nothing was written in it
+    if rows:
+        request.app.state.read_audit.write(rows)
+
+
+AuditedReadSessionDep = Annotated[Session, Depends(get_audited_read_session, scope="function")]

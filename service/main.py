@@ -11,7 +11,7 @@ from service import migrate
 from service.api import openapi, ops, problems, query_params
 from service.api.middleware import RequestGuards, RequestIdFilter
 from service.audit import routes as audit_routes
-from service.audit.logic import SessionAuditWriter
+from service.audit.logic import ReadAuditWriter, SessionAuditWriter
 from service.auth import routes as auth_routes
 from service.auth import throttle
 from service.claims import routes as claim_routes
@@ -88,6 +88,8 @@ def create_app(
     app.state.session_factory = session_factory or session_factory_for(engine)
     # Denials and failures are audited in a transaction of their own, after the rollback.
     app.state.audit_writer = SessionAuditWriter(app.state.session_factory)
+    # Reads of patient data commit their audit rows after the read, in batches (service/db.py).
+    app.state.read_audit = ReadAuditWriter(app.state.session_factory)
     app.state.login_failures = throttle.FailedLoginCounter(
         app.state.session_factory,
         throttle.Limits(

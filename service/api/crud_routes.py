@@ -11,11 +11,18 @@ from pydantic import BaseModel
 from sqlmodel.sql.expression import SelectOfScalar
 
 from service import crud
-from service.api.deps import IfMatch, Paging, RoleGuard, merge_patch_body, set_etag
+from service.api.deps import (
+    AuditedReadRoleGuard,
+    IfMatch,
+    Paging,
+    RoleGuard,
+    merge_patch_body,
+    set_etag,
+)
 from service.api.idempotency import IdempotencyDep
 from service.api.problems import problem_responses
 from service.auth.logic import Principal
-from service.db import SessionDep
+from service.db import AuditedReadSessionDep, SessionDep
 
 Filter = Callable[[SelectOfScalar[Any], Any], SelectOfScalar[Any]]
 
@@ -48,7 +55,8 @@ def add_crud_routes(
     writers: frozenset[str],
 ) -> Callable[[Any], Any]:
     """Registers the routes on `router`; returns the row -> read model function."""
-    Reader = Annotated[Principal, Depends(RoleGuard(readers))]
+    # Reads write nothing but their audit rows: no write lock while they read.
+    Reader = Annotated[Principal, Depends(AuditedReadRoleGuard(readers))]
     Writer = Annotated[Principal, Depends(RoleGuard(writers))]
     to_read = read_model_for(resource, read_model)
     label = resource.name.replace("_", " ")
@@ -71,14 +79,18 @@ def add_crud_routes(
         set_etag(response, row.version)
         return body
 
-    def list_records(session: SessionDep, user: Reader, paging: Paging, filters: Any) -> Any:
+    def list_records(
+        session: AuditedReadSessionDep, user: Reader, paging: Paging, filters: Any
+    ) -> Any:
         query = apply_filters(crud.base_query(resource, user), filters)
         page = crud.list_page(
             session, user, resource, query, limit=paging.limit, cursor=paging.cursor
         )
         return page_model(items=[to_read(r) for r in page.items], next_cursor=page.next_cursor)
 
-    def read(record_id: str, session: SessionDep, user: Reader, response: Response) -> Any:
+    def read(
+        record_id: str, session: AuditedReadSessionDep, user: Reader, response: Response
+    ) -> Any:
         row = crud.get(session, user, resource, record_id)
         set_etag(response, row.version)
         return to_read(row)

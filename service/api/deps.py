@@ -11,7 +11,7 @@ from sqlmodel import Session
 from service.auth import logic as auth_logic
 from service.auth import throttle
 from service.auth.logic import Principal
-from service.db import ReadSessionDep, SessionDep
+from service.db import AuditedReadSessionDep, ReadSessionDep, SessionDep
 from service.errors import InvalidInput, PermissionDenied
 from service.paging import DEFAULT_LIMIT, MAX_LIMIT
 from service.records import utcnow
@@ -66,6 +66,19 @@ class ReadRoleGuard(RoleGuard):
         self,
         request: Request,
         session: ReadSessionDep,
+        _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer_scheme)],
+    ) -> Principal:
+        return self.check(request, session)
+
+
+class AuditedReadRoleGuard(RoleGuard):
+    """The same check on the audited read session (reads of patient data): the route must take
+    AuditedReadSessionDep too."""
+
+    def __call__(
+        self,
+        request: Request,
+        session: AuditedReadSessionDep,
         _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer_scheme)],
     ) -> Principal:
         return self.check(request, session)

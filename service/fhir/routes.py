@@ -9,11 +9,11 @@ from urllib.parse import parse_qsl, urlencode
 from fastapi import APIRouter, Depends, Header, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from service.api.deps import RoleGuard
+from service.api.deps import AuditedReadRoleGuard, RoleGuard
 from service.api.idempotency import IdempotencyDep
 from service.auth.logic import Principal
 from service.auth.roles import ALL_ROLES
-from service.db import SessionDep
+from service.db import AuditedReadSessionDep, SessionDep
 from service.errors import InvalidInput
 from service.fhir import interactions, subsetting, transactions
 from service.fhir.http import (
@@ -99,10 +99,11 @@ async def _search_pairs(request: Request) -> list[tuple[str, str]]:
 
 def _add_type_routes(mapping: FhirType) -> None:
     type_name = mapping.type_name
-    Reader = Annotated[Principal, Depends(RoleGuard(mapping.readers))]
+    # Reads write nothing but their audit rows: no write lock while they read (service/db.py).
+    Reader = Annotated[Principal, Depends(AuditedReadRoleGuard(mapping.readers))]
     Writer = Annotated[Principal, Depends(RoleGuard(mapping.writers))]
 
-    async def search(request: Request, session: SessionDep, user: Reader) -> Response:
+    async def search(request: Request, session: AuditedReadSessionDep, user: Reader) -> Response:
         check_format(request)
         ctx = interactions.Context(session, user, base_url(request))
         pairs = await _search_pairs(request)
@@ -131,7 +132,9 @@ def _add_type_routes(mapping: FhirType) -> None:
         )
         return written_response(written, ctx.base_url, prefer(request, "return"))
 
-    def read(record_id: str, request: Request, session: SessionDep, user: Reader) -> Response:
+    def read(
+        record_id: str, request: Request, session: AuditedReadSessionDep, user: Reader
+    ) -> Response:
         check_format(request)
         shape = subsetting.parse(list(request.query_params.multi_items()), search=False)
         ctx = interactions.Context(session, user, base_url(request))
@@ -140,7 +143,11 @@ def _add_type_routes(mapping: FhirType) -> None:
         return written_response(written, ctx.base_url, body=body)
 
     def vread(
-        record_id: str, version_id: str, request: Request, session: SessionDep, user: Reader
+        record_id: str,
+        version_id: str,
+        request: Request,
+        session: AuditedReadSessionDep,
+        user: Reader,
     ) -> Response:
         check_format(request)
         ctx = interactions.Context(session, user, base_url(request))
@@ -151,7 +158,9 @@ def _add_type_routes(mapping: FhirType) -> None:
                      "Last-Modified": resource["meta"]["lastUpdated"]},
         )  # fmt: skip
 
-    def history(record_id: str, request: Request, session: SessionDep, user: Reader) -> Response:
+    def history(
+        record_id: str, request: Request, session: AuditedReadSessionDep, user: Reader
+    ) -> Response:
         check_format(request)
         ctx = interactions.Context(session, user, base_url(request))
         return FhirResponse(interactions.instance_history(ctx, type_name, record_id))
