@@ -1,5 +1,6 @@
 """The `backoffice` command line: serve, migrate, init."""
 
+import importlib.util
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -49,8 +50,19 @@ def serve(
 
 
 def uvicorn_options() -> dict[str, Any]:
-    """uvicorn settings `serve` uses (bench/bench_http_wrk.py serves its bare route with them)."""
-    return {"access_log": False}
+    """uvicorn settings `serve` uses (bench/bench_http_wrk.py serves its bare route with them).
+
+    httptools parses HTTP in C and uvloop runs the event loop in C (both pinned dependencies;
+    h11 and asyncio when missing). Kept-alive connections idle for 30 s before uvicorn closes
+    them, longer than the 5 s default, so that a client or proxy reusing its connections between
+    a clerk's clicks does not reconnect (a load balancer's idle timeout should be longer still).
+    """
+    return {
+        "access_log": False,
+        "http": "httptools" if importlib.util.find_spec("httptools") else "h11",
+        "loop": "uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
+        "timeout_keep_alive": 30,
+    }
 
 
 @app.command()

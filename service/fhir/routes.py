@@ -7,13 +7,14 @@ from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Depends, Header, Request, Response
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from service.api.deps import AuditedReadRoleGuard, RoleGuard
 from service.api.idempotency import IdempotencyDep
 from service.auth.logic import Principal
 from service.auth.roles import ALL_ROLES
-from service.db import AuditedReadSessionDep, SessionDep
+from service.db import AuditedReadSessionDep, SessionDep, run_audited_read
 from service.errors import InvalidInput
 from service.fhir import interactions, subsetting, transactions
 from service.fhir.http import (
@@ -109,8 +110,10 @@ def _add_type_routes(mapping: FhirType) -> None:
         pairs = await _search_pairs(request)
         lenient = prefer(request, "handling") == "lenient"
         return FhirResponse(
-            await run_in_threadpool(
-                partial(interactions.search, ctx, type_name, pairs, lenient=lenient)
+            await run_audited_read(
+                request,
+                session,
+                lambda _: interactions.search(ctx, type_name, pairs, lenient=lenient),
             )
         )
 
@@ -132,15 +135,19 @@ def _add_type_routes(mapping: FhirType) -> None:
         )
         return written_response(written, ctx.base_url, prefer(request, "return"))
 
-    def read(
-        record_id: str, request: Request, session: AuditedReadSessionDep, user: Reader
-    ) -> Response:
+    def read_work(session: Session, record_id: str, request: Request, user: Principal) -> Response:
         check_format(request)
         shape = subsetting.parse(list(request.query_params.multi_items()), search=False)
         ctx = interactions.Context(session, user, base_url(request))
         written = interactions.read(ctx, type_name, record_id)
         body = subsetting.apply(written.resource, shape)
         return written_response(written, ctx.base_url, body=body)
+
+    async def read(
+        record_id: str, request: Request, session: AuditedReadSessionDep, user: Reader
+    ) -> Response:
+        # One worker thread for the read, its response body and its audit rows (service/db.py).
+        return await run_audited_read(request, session, read_work, record_id, request, user)
 
     def vread(
         record_id: str,
