@@ -56,12 +56,16 @@ def uvicorn_options() -> dict[str, Any]:
     h11 and asyncio when missing). Kept-alive connections idle for 30 s before uvicorn closes
     them, longer than the 5 s default, so that a client or proxy reusing its connections between
     a clerk's clicks does not reconnect (a load balancer's idle timeout should be longer still).
+    With --workers, uvicorn kills a worker that does not answer its health ping within
+    5 s by default: a worker building its code search indexes on a loaded machine did not, and
+    was restarted over and over. 60 s.
     """
     return {
         "access_log": False,
         "http": "httptools" if importlib.util.find_spec("httptools") else "h11",
         "loop": "uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
         "timeout_keep_alive": 30,
+        "timeout_worker_healthcheck": 60,
     }
 
 
