@@ -34,7 +34,7 @@ import time
 import urllib.parse
 import uuid
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -235,7 +235,7 @@ class Bench:
         return [parse_wrk(p.communicate()[0]) for p in processes]
 
 
-def serve(env: dict[str, str], port: int, workers: int = 1) -> Iterator[None]:
+def serve(env: dict[str, str], port: int, workers: int = 1) -> AbstractContextManager[None]:
     command = [str(BIN / "backoffice"), "serve", "--port", str(port), "--workers", str(workers)]
     return running(command, env, f"http://127.0.0.1:{port}/healthz")
 
