@@ -363,10 +363,10 @@ def two_processes(
         "Two `backoffice serve` processes (one worker each) on this PostgreSQL, "
         f"{read.name} with wrk -c{bench.args.connections} on each at once:",
         "",
-        "| processes | total req/s | p50 ms (each) | p99 ms (each) | errors | ceiling req/s "
+        "| setup | total req/s | p50 ms (each) | p99 ms (each) | errors | ceiling req/s "
         "| ratio to ceiling | responses | audit rows written | audit check |",
         "|---|---|---|---|---|---|---|---|---|---|",
-        f"| 2 | {total:,.0f} | {' / '.join(f'{r.p50_ms:.1f}' for r in results)} "
+        f"| 2 processes, 1 worker each | {total:,.0f} | {' / '.join(f'{r.p50_ms:.1f}' for r in results)} "
         f"| {' / '.join(f'{r.p99_ms:.1f}' for r in results)} | {errors} "
         f"| {ceiling.requests_per_second:,.0f} | {total / ceiling.requests_per_second:.2f} "
         f"| {answered:,} | {written:,} | {'ok' if ok else 'MISMATCH'} |",
