@@ -366,7 +366,8 @@ def two_processes(
         "| setup | total req/s | p50 ms (each) | p99 ms (each) | errors | ceiling req/s "
         "| ratio to ceiling | responses | audit rows written | audit check |",
         "|---|---|---|---|---|---|---|---|---|---|",
-        f"| 2 processes, 1 worker each | {total:,.0f} | {' / '.join(f'{r.p50_ms:.1f}' for r in results)} "
+        f"| two processes, one worker each | {total:,.0f} "
+        f"| {' / '.join(f'{r.p50_ms:.1f}' for r in results)} "
         f"| {' / '.join(f'{r.p99_ms:.1f}' for r in results)} | {errors} "
         f"| {ceiling.requests_per_second:,.0f} | {total / ceiling.requests_per_second:.2f} "
         f"| {answered:,} | {written:,} | {'ok' if ok else 'MISMATCH'} |",
