@@ -78,7 +78,8 @@ bench: install wrk
 	scripts/with-postgres.sh $(BIN)/python bench/run_all.py
 
 # wrk against `backoffice serve` (SQLite, demo data) beside a bare FastAPI route, same run:
-# the code search typeahead by default; ROUTES="--route name=/path ..." for others.
+# health, patient reads (REST, FHIR), code search, typeahead, a PATCH, --workers 2;
+# ROUTES="--route name=/path ..." for other GET routes.
 ROUTES ?=
 bench-http: install wrk
 	$(BIN)/python bench/bench_http_wrk.py $(ROUTES)

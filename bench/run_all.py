@@ -21,7 +21,7 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 # The order they run in; any other bench_*.py found is run after these.
 ORDER = ["bench_code_search.py", "bench_lab.py", "bench_fhir.py", "bench_claims.py",
-         "bench_remittance.py", "load.py"]  # fmt: skip
+         "bench_remittance.py", "bench_http_wrk.py", "load.py"]  # fmt: skip
 TIMEOUT = 1800  # seconds per script
 
 
@@ -50,7 +50,8 @@ def summarize(name: str, output: str) -> list[tuple[str, str, str, str]]:
             continue
         header = [h.lower() for h in _cells(line)]
         floor_col = next((k for k, h in enumerate(header) if "floor" in h or ("ceiling" in h
-                          and "÷" not in h and "/" not in h)), None)  # fmt: skip
+                          and "÷" not in h and " / " not in h and "ratio" not in h)),
+                         None)  # fmt: skip
         ratio_col = next((k for k, h in enumerate(header) if "ratio" in h or "÷" in h
                           or " / " in h or h.endswith("x")), None)  # fmt: skip
         for row_line in lines[i + 2 :]:

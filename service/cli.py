@@ -1,8 +1,9 @@
 """The `backoffice` command line: serve, migrate, init."""
 
+import importlib.util
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
@@ -44,8 +45,28 @@ def serve(
         port=port,
         workers=workers,
         log_level="info",
-        access_log=False,
+        **uvicorn_options(),
     )
+
+
+def uvicorn_options() -> dict[str, Any]:
+    """uvicorn settings `serve` uses (bench/bench_http_wrk.py serves its bare route with them).
+
+    httptools parses HTTP in C and uvloop runs the event loop in C (both pinned dependencies;
+    h11 and asyncio when missing). Kept-alive connections idle for 30 s before uvicorn closes
+    them, longer than the 5 s default, so that a client or proxy reusing its connections between
+    a clerk's clicks does not reconnect (a load balancer's idle timeout should be longer still).
+    With --workers, uvicorn kills a worker that does not answer its health ping within
+    5 s by default: a worker building its code search indexes on a loaded machine did not, and
+    was restarted over and over. 60 s.
+    """
+    return {
+        "access_log": False,
+        "http": "httptools" if importlib.util.find_spec("httptools") else "h11",
+        "loop": "uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
+        "timeout_keep_alive": 30,
+        "timeout_worker_healthcheck": 60,
+    }
 
 
 @app.command()

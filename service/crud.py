@@ -133,8 +133,9 @@ def get(
     record_id: str,
     *,
     audit_read: bool = True,
+    lock: bool = False,
 ) -> M:
-    row = session.get(resource.model, record_id)
+    row = session.get(resource.model, record_id, with_for_update=lock or None)
     if row is None or row.organization_id != actor.organization_id or row.deleted_at is not None:
         raise resource.missing(record_id)
     if resource.phi and audit_read:
@@ -186,7 +187,10 @@ def update(
     *,
     expected_version: int | None,
 ) -> M:
-    row = get(session, actor, resource, record_id, audit_read=False)
+    # Without If-Match the patch applies to whatever is current: the row is locked while it is
+    # read (PostgreSQL), so concurrent patches queue instead of all but one failing with 412.
+    lock = expected_version is None
+    row = get(session, actor, resource, record_id, audit_read=False, lock=lock)
     before = document(resource, row)
     _refuse_unknown_fields(resource.create_schema, patch)
     try:

@@ -57,6 +57,24 @@ def test_two_updates_from_the_same_version_one_wins_the_other_gets_412(
     )
 
 
+def test_concurrent_patches_without_if_match_all_apply_one_after_another(
+    committing_app: FastAPI, committing_tenant: Tenant
+) -> None:
+    headers = committing_tenant.headers()
+    [created] = asyncio.run(
+        _together(committing_app, [("POST", "/api/v1/patients", patient_payload(), headers)])
+    )
+    url = f"/api/v1/patients/{created.json()['id']}"
+    results = asyncio.run(
+        _together(
+            committing_app,
+            [("PATCH", url, {"phone": f"555-02{i:02d}"}, headers) for i in range(4)],
+        )
+    )
+    assert sorted(r.status_code for r in results) == [200] * 4
+    assert sorted(r.headers["etag"] for r in results) == ['"2"', '"3"', '"4"', '"5"']
+
+
 def test_concurrent_retries_with_one_idempotency_key_create_one_patient(
     committing_app: FastAPI, committing_tenant: Tenant
 ) -> None:

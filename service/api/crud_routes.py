@@ -6,18 +6,28 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from pydantic import BaseModel
+from sqlmodel import Session
 from sqlmodel.sql.expression import SelectOfScalar
 
 from service import crud
-from service.api.deps import IfMatch, Paging, RoleGuard, merge_patch_body, set_etag
+from service.api.deps import (
+    AuditedReadRoleGuard,
+    IfMatch,
+    PageParams,
+    Paging,
+    RoleGuard,
+    merge_patch_body,
+    set_etag,
+)
 from service.api.idempotency import IdempotencyDep
 from service.api.problems import problem_responses
 from service.auth.logic import Principal
-from service.db import SessionDep
+from service.db import AuditedReadSessionDep, SessionDep, run_audited_read
 
 Filter = Callable[[SelectOfScalar[Any], Any], SelectOfScalar[Any]]
+JSON = "application/json"
 
 
 def read_model_for(
@@ -48,7 +58,8 @@ def add_crud_routes(
     writers: frozenset[str],
 ) -> Callable[[Any], Any]:
     """Registers the routes on `router`; returns the row -> read model function."""
-    Reader = Annotated[Principal, Depends(RoleGuard(readers))]
+    # Reads write nothing but their audit rows: no write lock while they read.
+    Reader = Annotated[Principal, Depends(AuditedReadRoleGuard(readers))]
     Writer = Annotated[Principal, Depends(RoleGuard(writers))]
     to_read = read_model_for(resource, read_model)
     label = resource.name.replace("_", " ")
@@ -71,17 +82,30 @@ def add_crud_routes(
         set_etag(response, row.version)
         return body
 
-    def list_records(session: SessionDep, user: Reader, paging: Paging, filters: Any) -> Any:
+    def list_work(session: Session, user: Principal, paging: PageParams, filters: Any) -> Any:
         query = apply_filters(crud.base_query(resource, user), filters)
         page = crud.list_page(
             session, user, resource, query, limit=paging.limit, cursor=paging.cursor
         )
         return page_model(items=[to_read(r) for r in page.items], next_cursor=page.next_cursor)
 
-    def read(record_id: str, session: SessionDep, user: Reader, response: Response) -> Any:
+    async def list_records(
+        request: Request, session: AuditedReadSessionDep, user: Reader, paging: Paging, filters: Any
+    ) -> Any:
+        return await run_audited_read(request, session, list_work, user, paging, filters)
+
+    def read_work(session: Session, user: Principal, record_id: str) -> Response:
         row = crud.get(session, user, resource, record_id)
+        # Serialized here, in the worker thread, and sent as is: FastAPI would validate the
+        # model a second time on the event loop.
+        response = Response(to_read(row).model_dump_json(by_alias=True), media_type=JSON)
         set_etag(response, row.version)
-        return to_read(row)
+        return response
+
+    async def read(
+        request: Request, record_id: str, session: AuditedReadSessionDep, user: Reader
+    ) -> Any:
+        return await run_audited_read(request, session, read_work, user, record_id)
 
     def update(
         record_id: str,

@@ -2,6 +2,7 @@
 AuditWriter in a transaction of its own for denials and failures (after the rollback)."""
 
 import json
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from service.audit.models import AuditEvent
 from service.auth.logic import Principal
-from service.db import SessionFactory
+from service.db import DEFERRED_AUDIT, SessionFactory
 from service.ids import new_id
 from service.paging import Page, fetch_page
 from service.records import utcnow
@@ -34,7 +35,18 @@ def record(
     values = _values(
         actor, action, resource_type, resource_id, patient_id, "success", detail, changes, at
     )
-    session.add(AuditEvent(**values))
+    if not _deferred(session, [values]):
+        session.add(AuditEvent(**values))
+
+
+def _deferred(session: Session, values: list[dict[str, Any]]) -> bool:
+    """An audited read session (service.db.get_audited_read_session) keeps its audit rows for
+    the read audit writer, which commits them once the read is over."""
+    rows: list[dict[str, Any]] | None = session.info.get(DEFERRED_AUDIT)
+    if rows is None:
+        return False
+    rows.extend(values)
+    return True
 
 
 def record_system(
@@ -76,7 +88,7 @@ def record_many(
         _values(actor, action, resource_type, rid, pid, "success", detail, None, at)
         for rid, pid in rows
     ]
-    if values:
+    if values and not _deferred(session, values):
         session.execute(sa.insert(AuditEvent.__table__), values)  # type: ignore[attr-defined]
 
 
@@ -155,6 +167,66 @@ class SessionAuditWriter:
         )
         with self.factory() as session:
             session.add(event)
+            session.commit()
+
+
+class ReadAuditWriter:
+    """Commits the audit rows of reads, each call returning once its rows are durable.
+
+    Group commit: while one thread commits, the rows of the reads finishing meanwhile gather,
+    and the next thread to need a commit writes all of them in one short transaction. Under load
+    a process takes the write lock (SQLite) or commits (PostgreSQL) once per batch instead of
+    once per read, and no read holds the write lock while it reads and serializes.
+    """
+
+    def __init__(self, factory: SessionFactory) -> None:
+        self.factory = factory
+        self._changed = threading.Condition()
+        self._pending: list[dict[str, Any]] = []
+        self._open = 0  # the batch rows join now; batches below `_done` are over
+        self._done = 0
+        self._writing = False
+        self._failures: dict[int, BaseException] = {}
+
+    def write(self, rows: list[dict[str, Any]]) -> None:
+        with self._changed:
+            self._pending.extend(rows)
+            mine = self._open
+            while self._done <= mine and self._writing:
+                self._changed.wait()
+            if self._done > mine:  # another thread committed our batch
+                self._raise_if_failed(mine)
+                return
+            batch, self._pending = self._pending, []
+            self._open += 1
+            self._writing = True
+        failure: BaseException | None = None
+        try:
+            self._insert(batch)
+        except BaseException as exc:
+            failure = exc
+        with self._changed:
+            self._writing = False
+            self._done = mine + 1
+            if failure is not None:
+                self._failures[mine] = failure
+            self._changed.notify_all()
+        if failure is not None:
+            raise failure
+
+    def _raise_if_failed(self, batch: int) -> None:
+        failure = self._failures.get(batch)
+        # Failures are rare: kept for the waiters of the batch, dropped once a later one ends.
+        for old in [b for b in self._failures if b < self._done - 1]:
+            del self._failures[old]
+        if failure is not None:
+            raise failure
+
+    def _insert(self, rows: list[dict[str, Any]]) -> None:
+        with self.factory() as session:
+            if session.get_bind().dialect.name == "sqlite":
+                session.connection(execution_options={"sqlite_immediate": True})
+            session.execute(sa.insert(AuditEvent.__table__), rows)  # type: ignore[attr-defined]
             session.commit()
 
 

@@ -7,13 +7,14 @@ from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Depends, Header, Request, Response
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from service.api.deps import RoleGuard
+from service.api.deps import AuditedReadRoleGuard, RoleGuard
 from service.api.idempotency import IdempotencyDep
 from service.auth.logic import Principal
 from service.auth.roles import ALL_ROLES
-from service.db import SessionDep
+from service.db import AuditedReadSessionDep, SessionDep, run_audited_read
 from service.errors import InvalidInput
 from service.fhir import interactions, subsetting, transactions
 from service.fhir.http import (
@@ -99,17 +100,20 @@ async def _search_pairs(request: Request) -> list[tuple[str, str]]:
 
 def _add_type_routes(mapping: FhirType) -> None:
     type_name = mapping.type_name
-    Reader = Annotated[Principal, Depends(RoleGuard(mapping.readers))]
+    # Reads write nothing but their audit rows: no write lock while they read (service/db.py).
+    Reader = Annotated[Principal, Depends(AuditedReadRoleGuard(mapping.readers))]
     Writer = Annotated[Principal, Depends(RoleGuard(mapping.writers))]
 
-    async def search(request: Request, session: SessionDep, user: Reader) -> Response:
+    async def search(request: Request, session: AuditedReadSessionDep, user: Reader) -> Response:
         check_format(request)
         ctx = interactions.Context(session, user, base_url(request))
         pairs = await _search_pairs(request)
         lenient = prefer(request, "handling") == "lenient"
         return FhirResponse(
-            await run_in_threadpool(
-                partial(interactions.search, ctx, type_name, pairs, lenient=lenient)
+            await run_audited_read(
+                request,
+                session,
+                lambda _: interactions.search(ctx, type_name, pairs, lenient=lenient),
             )
         )
 
@@ -131,7 +135,7 @@ def _add_type_routes(mapping: FhirType) -> None:
         )
         return written_response(written, ctx.base_url, prefer(request, "return"))
 
-    def read(record_id: str, request: Request, session: SessionDep, user: Reader) -> Response:
+    def read_work(session: Session, record_id: str, request: Request, user: Principal) -> Response:
         check_format(request)
         shape = subsetting.parse(list(request.query_params.multi_items()), search=False)
         ctx = interactions.Context(session, user, base_url(request))
@@ -139,8 +143,18 @@ def _add_type_routes(mapping: FhirType) -> None:
         body = subsetting.apply(written.resource, shape)
         return written_response(written, ctx.base_url, body=body)
 
+    async def read(
+        record_id: str, request: Request, session: AuditedReadSessionDep, user: Reader
+    ) -> Response:
+        # One worker thread for the read, its response body and its audit rows (service/db.py).
+        return await run_audited_read(request, session, read_work, record_id, request, user)
+
     def vread(
-        record_id: str, version_id: str, request: Request, session: SessionDep, user: Reader
+        record_id: str,
+        version_id: str,
+        request: Request,
+        session: AuditedReadSessionDep,
+        user: Reader,
     ) -> Response:
         check_format(request)
         ctx = interactions.Context(session, user, base_url(request))
@@ -151,7 +165,9 @@ def _add_type_routes(mapping: FhirType) -> None:
                      "Last-Modified": resource["meta"]["lastUpdated"]},
         )  # fmt: skip
 
-    def history(record_id: str, request: Request, session: SessionDep, user: Reader) -> Response:
+    def history(
+        record_id: str, request: Request, session: AuditedReadSessionDep, user: Reader
+    ) -> Response:
         check_format(request)
         ctx = interactions.Context(session, user, base_url(request))
         return FhirResponse(interactions.instance_history(ctx, type_name, record_id))
