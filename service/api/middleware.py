@@ -45,8 +45,11 @@ class RequestGuards:
         # Uploads under raw_body_paths may be larger (a 10,000-claim 835 is ~10 MB).
         self.max_upload_bytes = max_upload_bytes or max_body_bytes
 
+    def _is_upload(self, scope: Scope) -> bool:
+        return bool(self.raw_body_paths) and scope["path"].startswith(self.raw_body_paths)
+
     def _limit(self, scope: Scope) -> int:
-        if self.raw_body_paths and scope["path"].startswith(self.raw_body_paths):
+        if self._is_upload(scope):
             return max(self.max_upload_bytes, self.max_body_bytes)
         return self.max_body_bytes
 
@@ -77,6 +80,15 @@ class RequestGuards:
             rejection = await self._reject(scope, headers)
             if rejection is not None:
                 await rejection(scope, receive, send_with_id)
+                return
+            if self._is_upload(scope):
+                # Uploads stream to their route (service/uploads.py), which counts, limits and
+                # checks them as they arrive: buffering them here would hold the whole file.
+                if _has_nul(scope, b""):
+                    response = await nul_refusal(Request(scope))
+                    await response(scope, receive, send_with_id)
+                    return
+                await self.app(scope, receive, send_with_id)
                 return
             body = await self._read_body(receive, self._limit(scope))
             if body is None:
@@ -118,8 +130,8 @@ class RequestGuards:
             )
         if scope["method"] in _BODY_METHODS and scope["path"].startswith("/api/"):
             has_body = (length is not None and length != "0") or "transfer-encoding" in headers
-            raw_ok = scope["path"].startswith(self.raw_body_paths) if self.raw_body_paths else False
-            if has_body and not raw_ok and not _is_json(headers.get("content-type", "")):
+            json_body = _is_json(headers.get("content-type", ""))
+            if has_body and not self._is_upload(scope) and not json_body:
                 return await problem(
                     request,
                     415,

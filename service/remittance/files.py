@@ -7,7 +7,6 @@ The same bytes sent twice at once: the unique (organization, SHA-256) index lets
 and the other answers as a later duplicate would, with the first one's result.
 """
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -31,6 +30,7 @@ from service.remittance.x12.ack999 import Ack999, parse_999
 from service.remittance.x12.balance import check_balance
 from service.remittance.x12.detect import Kind, detect
 from service.remittance.x12.remit835 import Remittance835, parse_835
+from service.uploads import UploadedFile
 from service.x12.tokens import X12ParseError
 
 
@@ -43,24 +43,18 @@ class Upload:
 Parsed = Ack999 | Ack277CA | Remittance835
 
 
-def parse(raw: bytes) -> tuple[Kind, Parsed]:
-    """The kind from the envelope, then the strict parse (and 835 balancing)."""
+def parse(upload: UploadedFile) -> tuple[Kind, Parsed]:
+    """The kind from the envelope, then the strict parse (and 835 balancing), reading the
+    upload back a chunk at a time."""
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise InvalidInput(
-            f"The file is not text (byte {error.start} is not UTF-8); send the X12 file as is."
-        ) from None
-    text = text.lstrip("\ufeff")
-    try:
-        kind = detect(text)
+        kind = detect(upload.text_chunks("file"))
         parsed: Parsed
         if kind is Kind.ACK_999:
-            parsed = parse_999(text)
+            parsed = parse_999(upload.text_chunks("file"))
         elif kind is Kind.ACK_277CA:
-            parsed = parse_277ca(text)
+            parsed = parse_277ca(upload.text_chunks("file"))
         else:
-            parsed = parse_835(text)
+            parsed = parse_835(upload.text_chunks("file"))
     except X12ParseError as error:
         raise RemittanceFileMalformed.from_parse_error(error) from None
     if isinstance(parsed, Remittance835):
@@ -81,25 +75,25 @@ def find_by_digest(session: Session, organization_id: str, digest: str) -> Remit
 def upload(
     session: Session,
     actor: Principal,
-    raw: bytes,
+    upload: UploadedFile,
     *,
     filename: str | None,
     at: datetime,
 ) -> Upload:
     """Stores and applies a 999, 277CA or 835; the same bytes again return the first result."""
-    if not raw.strip():
+    if upload.is_blank():
         raise InvalidInput("The request body is empty; send the X12 file as the body.")
-    digest = hashlib.sha256(raw).hexdigest()
+    digest = upload.sha256
     earlier = find_by_digest(session, actor.organization_id, digest)
     if earlier is not None:
         return _duplicate(session, actor, earlier, at=at)
-    kind, parsed = parse(raw)
+    kind, parsed = parse(upload)
     envelope = parsed.envelope
     stored = RemittanceFile(
         organization_id=actor.organization_id,
         kind=kind.value,
         sha256=digest,
-        size_bytes=len(raw),
+        size_bytes=upload.size,
         filename=(filename or None) and filename[:200],
         sender_id=envelope.sender_id[:15],
         interchange_control_number=envelope.control_number[:9],
@@ -109,7 +103,8 @@ def upload(
         winner = _stored_concurrently(session, actor.organization_id, digest)
         return _duplicate(session, actor, winner, at=at)
     chunks = blobs.ChunkWriter(session, RemittanceFileChunk, "file_id", stored.id)
-    chunks.write(raw)
+    for piece in upload.chunks(blobs.CHUNK_BYTES):
+        chunks.write(piece)
     chunks.close()
     if isinstance(parsed, Ack999):
         result = acks.apply_999(session, actor, stored.id, parsed, at=at)

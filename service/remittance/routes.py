@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from sqlmodel import Session, col, select
 
-from service import blobs
+from service import blobs, uploads
 from service.api.deps import Paging, allow
 from service.api.problems import problem_responses
 from service.audit import logic as audit
@@ -103,12 +103,17 @@ async def upload_file(
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media not in X12_TYPES:
         raise UnsupportedUpload("Send the X12 file as text/plain or application/edi-x12.")
-    raw = await request.body()
-    # In a worker thread: on PostgreSQL the insert can wait for a concurrent upload of the same
-    # bytes to commit, and that commit needs the event loop this request would otherwise block.
-    upload = await run_in_threadpool(
-        files.upload, session, user, raw, filename=filename, at=datetime.now(UTC)
+    received = await uploads.receive(
+        request.stream(), limit=uploads.limits(request.app).x12, what="X12 file"
     )
+    try:
+        # In a worker thread: on PostgreSQL the insert can wait for a concurrent upload of the
+        # same bytes to commit, and that commit needs the event loop this request would block.
+        upload = await run_in_threadpool(
+            files.upload, session, user, received, filename=filename, at=datetime.now(UTC)
+        )
+    finally:
+        received.close()
     response.headers["Location"] = f"{remittance_files.prefix}/{upload.file.id}"
     if not upload.created:
         response.status_code = 200

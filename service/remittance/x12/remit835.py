@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -174,7 +174,7 @@ class Remittance835:
             yield from payment.claims
 
 
-def parse_835(text: str) -> Remittance835:
+def parse_835(text: str | Iterable[str]) -> Remittance835:
     """Read an 835. Malformed files raise X12ParseError with every problem found.
 
     Numbers, codes and structure stop the reading at once; invalid dates and missing required
