@@ -47,9 +47,9 @@ class UploadedFile:
         self.size = size
         self.sha256 = sha256
 
-    def chunks(self, size: int = READ_BYTES) -> Iterator[bytes]:
+    def chunks(self, size: int | None = None) -> Iterator[bytes]:
         self._spool.seek(0)
-        while piece := self._spool.read(size):
+        while piece := self._spool.read(size or READ_BYTES):
             yield piece
 
     def text_chunks(self, what: str) -> Iterator[str]:
@@ -98,6 +98,12 @@ class UploadedFile:
 
     def close(self) -> None:
         self._spool.close()
+
+    def __enter__(self) -> "UploadedFile":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
 
 def from_bytes(raw: bytes) -> UploadedFile:

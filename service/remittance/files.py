@@ -27,9 +27,9 @@ from service.remittance.errors import (
 from service.remittance.models import RemittanceFile, RemittanceFileChunk
 from service.remittance.x12.ack277ca import Ack277CA, parse_277ca
 from service.remittance.x12.ack999 import Ack999, parse_999
-from service.remittance.x12.balance import check_balance
+from service.remittance.x12.balance import BalanceError, claim_errors, transaction_errors
 from service.remittance.x12.detect import Kind, detect
-from service.remittance.x12.remit835 import Remittance835, parse_835
+from service.remittance.x12.remit835 import Payment, Remittance835, read_835
 from service.uploads import UploadedFile
 from service.x12.tokens import X12ParseError
 
@@ -54,14 +54,27 @@ def parse(upload: UploadedFile) -> tuple[Kind, Parsed]:
         elif kind is Kind.ACK_277CA:
             parsed = parse_277ca(upload.text_chunks("file"))
         else:
-            parsed = parse_835(upload.text_chunks("file"))
+            parsed = _check_835(upload)
     except X12ParseError as error:
         raise RemittanceFileMalformed.from_parse_error(error) from None
-    if isinstance(parsed, Remittance835):
-        errors = check_balance(parsed)
-        if errors:
-            raise RemittanceUnbalanced.from_errors(errors)
     return kind, parsed
+
+
+def _check_835(upload: UploadedFile) -> Remittance835:
+    """Reads the whole 835 and balances each claim as it comes, keeping only the payments
+    (their claims are read again, a page at a time, when posting)."""
+    envelope, items = read_835(upload.text_chunks("file"))
+    payments: list[Payment] = []
+    errors: list[BalanceError] = []
+    for _, payment, claim in items:
+        if claim is not None:
+            errors.extend(claim_errors(payment, claim))
+        else:
+            errors.extend(transaction_errors(payment))
+            payments.append(payment)
+    if errors:
+        raise RemittanceUnbalanced.from_errors(errors)
+    return Remittance835(envelope, payments)
 
 
 def find_by_digest(session: Session, organization_id: str, digest: str) -> RemittanceFile | None:
@@ -111,7 +124,9 @@ def upload(
     elif isinstance(parsed, Ack277CA):
         result = acks.apply_277ca(session, actor, stored.id, parsed, at=at)
     else:
-        result = posting.post_835(session, actor, stored.id, parsed, at=at)
+        _, items = read_835(upload.text_chunks("file"))
+        claims = ((index, claim) for index, _, claim in items if claim is not None)
+        result = posting.post_835(session, actor, stored.id, parsed.payments, claims, at=at)
     stored.result = result
     session.add(stored)
     session.flush()

@@ -10,7 +10,9 @@ found) and claims restore the status the claim had before it. The caller's trans
 the whole file one unit.
 """
 
+import itertools
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -39,12 +41,12 @@ from service.remittance.x12.remit835 import (
     Adjustment,
     ClaimPayment,
     Payment,
-    Remittance835,
     ServicePayment,
 )
 
 PAGE = 500
 INSERT_PAGE = 1000
+CLAIM_PAGE = 2000  # claims posted at a time: memory holds one page of them
 
 
 @dataclass
@@ -138,17 +140,20 @@ def _adjustment_rows(
 
 
 def post_835(
-    session: Session, actor: Principal, file_id: str, remittance: Remittance835, *, at: datetime
+    session: Session,
+    actor: Principal,
+    file_id: str,
+    payments: Sequence[Payment],
+    claims: Iterable[tuple[int, ClaimPayment]],
+    *,
+    at: datetime,
 ) -> dict[str, Any]:
+    """Posts the payments (their headers, PLB) and then their claims, given as (index of the
+    payment, claim) in file order: a page of CLAIM_PAGE claims is matched, posted and applied
+    at a time, so a file of any size is never in memory (read_835 streams the claims)."""
     organization_id = actor.organization_id
-    for payment in remittance.payments:
+    for payment in payments:
         _refuse_posted_twice(session, organization_id, payment)
-    pcns = sorted({c.patient_control_number for p in remittance.payments for c in p.claims})
-    claims = claim_repository.claims_by_control_number(session, organization_id, pcns)
-    claim_ids = sorted({c.id for c in claims.values()})
-    lines = claim_repository.lines_by_claim(session, claim_ids)
-    active = _load_active(session, claim_ids)
-    rows = _Rows()
     summary: dict[str, Any] = {
         "kind": "835",
         "payments": [],
@@ -161,69 +166,9 @@ def post_835(
         "statuses": defaultdict(int),
         "paid": Decimal(0),
     }
-    touched: dict[str, ClaimRef] = {}
-    for payment in remittance.payments:
-        payment_id = new_id()
+    payment_ids = [_insert_payment(session, organization_id, file_id, p) for p in payments]
+    for payment, payment_id in zip(payments, payment_ids, strict=True):
         plb_total = sum((p.amount for p in payment.provider_adjustments), Decimal(0))
-        try:
-            with session.begin_nested():
-                session.execute(
-                    sa.insert(RemittancePayment).values(
-                        id=payment_id,
-                        organization_id=organization_id,
-                        file_id=file_id,
-                        st_control_number=payment.control_number[:9],
-                        trace_number=payment.trace_number[:50],
-                        trace_originator=payment.trace_originator[:10],
-                        payer_name=(payment.payer.name if payment.payer else "")[:60],
-                        payer_identifier=payment.payer_id[:80],
-                        payee_npi=payment.payee.npi if payment.payee else None,
-                        handling_code=payment.handling_code,
-                        credit_debit=payment.credit_debit,
-                        payment_method=payment.payment_method,
-                        paid_amount=payment.paid_amount,
-                        payment_date=payment.payment_date,
-                        claim_count=len(payment.claims),
-                        provider_adjustment_total=plb_total,
-                    )
-                )
-        except IntegrityError:  # the same payment, posted by an upload that committed meanwhile
-            raise PaymentAlreadyPosted(
-                f"Payment {payment.trace_number} was posted already (or twice in this file); "
-                "nothing was posted."
-            ) from None
-        plb = [
-            {
-                "id": new_id(),
-                "organization_id": organization_id,
-                "payment_id": payment_id,
-                "provider_identifier": p.provider_id[:50],
-                "fiscal_period_end": p.fiscal_period_end,
-                "reason": p.reason[:2],
-                "reference": p.reference[:50],
-                "amount": p.amount,
-            }
-            for p in payment.provider_adjustments
-        ]
-        if plb:
-            session.execute(sa.insert(ProviderAdjustment), plb)
-        for clp in payment.claims:
-            ours = claims.get(clp.patient_control_number)
-            _post_claim(
-                rows,
-                summary,
-                active,
-                lines,
-                ours,
-                clp,
-                payment,
-                payment_id,
-                file_id,
-                organization_id,
-                at,
-            )
-            if ours is not None:
-                touched[ours.id] = ours
         summary["payments"].append(
             {
                 "payment_id": payment_id,
@@ -231,28 +176,111 @@ def post_835(
                 "payer": payment.payer.name if payment.payer else "",
                 "paid_amount": str(payment.paid_amount),
                 "payment_date": payment.payment_date.isoformat() if payment.payment_date else None,
-                "claims": len(payment.claims),
+                "claims": payment.claim_count,
                 "provider_adjustments": str(plb_total),
             }
         )
+    touched: set[str] = set()  # claim ids, for the secondaries waiting on them
+    stream = iter(claims)
+    while page := list(itertools.islice(stream, CLAIM_PAGE)):
+        _post_page(session, actor, summary, touched, page, payments, payment_ids, file_id, at)
+    today = codeset_logic.local_date(session, organization_id, at)
+    claim_verbs.rescrub_waiting_secondaries(session, actor, sorted(touched), today=today)
+    summary["statuses"] = dict(summary["statuses"])
+    summary["paid"] = str(summary["paid"])
+    return summary
+
+
+def _insert_payment(session: Session, organization_id: str, file_id: str, payment: Payment) -> str:
+    """The payment row and its PLB rows; the payment's id."""
+    payment_id = new_id()
+    plb_total = sum((p.amount for p in payment.provider_adjustments), Decimal(0))
+    try:
+        with session.begin_nested():
+            session.execute(
+                sa.insert(RemittancePayment).values(
+                    id=payment_id,
+                    organization_id=organization_id,
+                    file_id=file_id,
+                    st_control_number=payment.control_number[:9],
+                    trace_number=payment.trace_number[:50],
+                    trace_originator=payment.trace_originator[:10],
+                    payer_name=(payment.payer.name if payment.payer else "")[:60],
+                    payer_identifier=payment.payer_id[:80],
+                    payee_npi=payment.payee.npi if payment.payee else None,
+                    handling_code=payment.handling_code,
+                    credit_debit=payment.credit_debit,
+                    payment_method=payment.payment_method,
+                    paid_amount=payment.paid_amount,
+                    payment_date=payment.payment_date,
+                    claim_count=payment.claim_count,
+                    provider_adjustment_total=plb_total,
+                )
+            )
+    except IntegrityError:  # the same payment, posted by an upload that committed meanwhile
+        raise PaymentAlreadyPosted(
+            f"Payment {payment.trace_number} was posted already (or twice in this file); "
+            "nothing was posted."
+        ) from None
+    plb = [
+        {
+            "id": new_id(),
+            "organization_id": organization_id,
+            "payment_id": payment_id,
+            "provider_identifier": p.provider_id[:50],
+            "fiscal_period_end": p.fiscal_period_end,
+            "reason": p.reason[:2],
+            "reference": p.reference[:50],
+            "amount": p.amount,
+        }
+        for p in payment.provider_adjustments
+    ]
+    if plb:
+        session.execute(sa.insert(ProviderAdjustment), plb)
+    return payment_id
+
+
+def _post_page(
+    session: Session,
+    actor: Principal,
+    summary: dict[str, Any],
+    touched: set[str],
+    page: Sequence[tuple[int, ClaimPayment]],
+    payments: Sequence[Payment],
+    payment_ids: Sequence[str],
+    file_id: str,
+    at: datetime,
+) -> None:
+    """Matches, posts and applies one page of claims. What earlier pages wrote is in the
+    database already: their postings load as stored ones, which a reversal here can undo."""
+    organization_id = actor.organization_id
+    pcns = sorted({clp.patient_control_number for _, clp in page})
+    claims = claim_repository.claims_by_control_number(session, organization_id, pcns)
+    claim_ids = sorted({c.id for c in claims.values()})
+    lines = claim_repository.lines_by_claim(session, claim_ids)
+    active = _load_active(session, claim_ids)
+    rows = _Rows()
+    audited: dict[str, str | None] = {}
+    for index, clp in page:
+        ours = claims.get(clp.patient_control_number)
+        _post_claim(rows, summary, active, lines, ours, clp, payments[index], payment_ids[index],
+                    file_id, organization_id, at)  # fmt: skip
+        if ours is not None and ours.id not in touched:
+            touched.add(ours.id)
+            audited[ours.id] = ours.patient_id
     moved = claim_verbs.record_adjudications(session, organization_id, rows.events, at=at)
     for row, move in zip(rows.event_rows, moved, strict=True):
         row["previous_status"], row["status_after"] = move.previous, move.after
         summary["statuses"][move.after] += 1
     _write(session, rows)
-    today = codeset_logic.local_date(session, organization_id, at)
-    claim_verbs.rescrub_waiting_secondaries(session, actor, sorted(touched), today=today)
     audit.record_many(
         session,
         actor,
         action="update",
         resource_type="claim",
-        rows=[(c.id, c.patient_id) for c in touched.values()],
+        rows=list(audited.items()),
         detail="835 posted",
     )
-    summary["statuses"] = dict(summary["statuses"])
-    summary["paid"] = str(summary["paid"])
-    return summary
 
 
 def _refuse_posted_twice(session: Session, organization_id: str, payment: Payment) -> None:
