@@ -92,12 +92,7 @@ class RequestGuards:
                 return
             body = await self._read_body(receive, self._limit(scope))
             if body is None:
-                response = await problem(
-                    Request(scope),
-                    413,
-                    "payload-too-large",
-                    f"The request body is over the limit of {self._limit(scope)} bytes.",
-                )
+                response = await too_large(Request(scope), self._limit(scope))
                 await response(scope, receive, send_with_id)
                 return
             if _has_nul(scope, body):
@@ -122,12 +117,7 @@ class RequestGuards:
         length = headers.get("content-length")
         limit = self._limit(scope)
         if length is not None and (not length.isdigit() or int(length) > limit):
-            return await problem(
-                request,
-                413,
-                "payload-too-large",
-                f"The request body is over the limit of {limit} bytes.",
-            )
+            return await too_large(request, limit)
         if scope["method"] in _BODY_METHODS and scope["path"].startswith("/api/"):
             has_body = (length is not None and length != "0") or "transfer-encoding" in headers
             json_body = _is_json(headers.get("content-type", ""))
@@ -185,6 +175,17 @@ def _has_nul(scope: Scope, body: bytes) -> bool:
         or b"\x00" in body
         or _JSON_NUL.search(body) is not None
     )
+
+
+async def too_large(request: Request, limit: int) -> Any:
+    """413: an OperationOutcome under /fhir (as every FHIR answer), problem+json elsewhere."""
+    detail = f"The request body is over the limit of {limit} bytes."
+    if request.url.path.startswith("/fhir"):
+        await audit_failure_async(request, 413, "payload-too-large")
+        return JSONResponse(
+            operation_outcome(413, detail), status_code=413, media_type="application/fhir+json"
+        )
+    return await problem(request, 413, "payload-too-large", detail)
 
 
 async def nul_refusal(request: Request) -> Any:
