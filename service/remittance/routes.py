@@ -85,7 +85,10 @@ def _read(file: RemittanceFile, *, duplicate: bool = False) -> RemittanceFileRea
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {t: {"schema": {"type": "string"}} for t in X12_TYPES[:2]},
+            "content": {
+                **{t: {"schema": {"type": "string"}} for t in X12_TYPES[:2]},
+                **uploads.FORM_BODY,
+            },
         }
     },
 )
@@ -97,20 +100,32 @@ async def upload_file(
     filename: Annotated[str | None, Query(max_length=200)] = None,
 ) -> RemittanceFileRead:
     """Upload a 999, 277CA or 835 as the raw body (`Content-Type: text/plain` or
-    `application/edi-x12`). The kind comes from the envelope. A malformed or unbalanced file is
+    `application/edi-x12`), or as the `file` field of a form (`curl -F file=@remit.835`).
+    The kind comes from the envelope. A malformed or unbalanced file is
     refused whole (422, with the segment and element of each problem). The same bytes again
     answer 200 with the first upload's result and change nothing."""
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media not in X12_TYPES:
-        raise UnsupportedUpload("Send the X12 file as text/plain or application/edi-x12.")
+    content_type = request.headers.get("content-type", "")
+    if uploads.media_type(content_type) not in (*X12_TYPES, uploads.MULTIPART):
+        raise UnsupportedUpload(
+            "Send the X12 file as text/plain or application/edi-x12, or as the form field "
+            '"file" (multipart/form-data).'
+        )
     received = await uploads.receive(
-        request.stream(), limit=uploads.limits(request.app).x12, what="X12 file"
+        request.stream(),
+        content_type=content_type,
+        limit=uploads.limits(request.app).x12,
+        what="X12 file",
     )
     try:
         # In a worker thread: on PostgreSQL the insert can wait for a concurrent upload of the
         # same bytes to commit, and that commit needs the event loop this request would block.
         upload = await run_in_threadpool(
-            files.upload, session, user, received, filename=filename, at=datetime.now(UTC)
+            files.upload,
+            session,
+            user,
+            received,
+            filename=filename or received.filename,
+            at=datetime.now(UTC),
         )
     finally:
         received.close()

@@ -137,7 +137,10 @@ def correct(
     response_model=ImportReport,
     responses=problem_responses(401, 403, 404, 409, 413, 422),
     openapi_extra={
-        "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}
+        "requestBody": {
+            "required": True,
+            "content": {"text/csv": {"schema": {"type": "string"}}, **uploads.FORM_BODY},
+        }
     },
 )
 async def import_results(
@@ -148,9 +151,15 @@ async def import_results(
     worklist_id: Annotated[str | None, Query(max_length=32)] = None,
 ) -> ImportReport | Response:
     """CSV results (`accession,test_code,component_code,value,unit`, header row first), matched
-    by accession + test code; all rows or none. Send `Content-Type: text/csv`."""
+    by accession + test code; all rows or none. Send `Content-Type: text/csv`, or the file as
+    the `file` field of a form (`curl -F file=@results.csv`)."""
     limit = uploads.limits(request.app).csv
-    received = await uploads.receive(request.stream(), limit=limit, what="CSV")
+    received = await uploads.receive(
+        request.stream(),
+        content_type=request.headers.get("content-type", ""),
+        limit=limit,
+        what="CSV",
+    )
     try:
         idempotency.fingerprint_upload(received.sha256)
         replay = await run_in_threadpool(idempotency.replay_or_claim, session, user.organization_id)

@@ -126,3 +126,50 @@ def test_claims_post_a_page_at_a_time_and_a_reversal_finds_a_posting_of_an_earli
     assert first.reversed_by == reversal.id  # written by a later page, as an UPDATE
     assert reversal.reverses == first.id
     assert claim_status(db, largest.id) == "paid"
+
+
+def test_a_form_upload_streams_the_file_field_and_is_the_same_file_as_the_raw_body(
+    client: TestClient, demo_org: Demo, db: Session
+) -> None:
+    batch = make_batch(client, demo_org, db)
+    text = ack_999(batch)
+    form = client.post(
+        "/api/v1/remittance-files",
+        files={"file": ("ack.999", text.encode(), "application/octet-stream")},
+        data={"note": "other fields are ignored"},
+        headers=demo_org.headers(),
+    )
+    assert form.status_code == 201, form.text
+    assert form.json()["filename"] == "ack.999"
+    assert form.json()["size_bytes"] == len(text.encode())
+    raw = client.post(
+        "/api/v1/remittance-files", content=text.encode(), headers={**demo_org.headers(), **X12}
+    )
+    assert raw.status_code == 200  # the same bytes: recognised, not applied twice
+    assert raw.json()["id"] == form.json()["id"]
+
+
+def test_a_form_without_the_file_field_or_over_the_limit_is_refused(
+    client: TestClient, demo_org: Demo, db: Session
+) -> None:
+    no_file = client.post(
+        "/api/v1/remittance-files",
+        files={"upload": ("x.835", b"ISA", "text/plain")},
+        headers=demo_org.headers(),
+    )
+    assert no_file.status_code == 422, no_file.text
+    assert '"file"' in no_file.json()["detail"]
+    too_big = client.post(
+        "/api/v1/result-imports",
+        files={"file": ("r.csv", b"accession,test_code,value\n" + b"A,B,1\n" * CSV_LIMIT)},
+        headers=demo_org.headers(),
+    )
+    assert too_big.status_code == 413, too_big.text
+    assert _stored_files(db) == (0, 0)
+
+
+def test_the_upload_routes_document_a_file_picker(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in ("/api/v1/remittance-files", "/api/v1/result-imports"):
+        form = paths[path]["post"]["requestBody"]["content"]["multipart/form-data"]
+        assert form["schema"]["properties"]["file"] == {"type": "string", "format": "binary"}
