@@ -33,6 +33,8 @@ from service.remittance.x12.remit835 import Payment, Remittance835, read_835
 from service.uploads import UploadedFile
 from service.x12.tokens import X12ParseError
 
+SHOWN_ERRORS = 100  # balancing errors an answer lists (RemittanceUnbalanced shows 100)
+
 
 @dataclass(frozen=True)
 class Upload:
@@ -65,15 +67,18 @@ def _check_835(upload: UploadedFile) -> Remittance835:
     (their claims are read again, a page at a time, when posting)."""
     envelope, items = read_835(upload.text_chunks("file"))
     payments: list[Payment] = []
-    errors: list[BalanceError] = []
+    errors: list[BalanceError] = []  # the first SHOWN_ERRORS; a file of errors is counted
+    broken = 0
     for _, payment, claim in items:
         if claim is not None:
-            errors.extend(claim_errors(payment, claim))
+            found = claim_errors(payment, claim)
         else:
-            errors.extend(transaction_errors(payment))
+            found = transaction_errors(payment)
             payments.append(payment)
+        broken += len(found)
+        errors.extend(found[: SHOWN_ERRORS - len(errors)])
     if errors:
-        raise RemittanceUnbalanced.from_errors(errors)
+        raise RemittanceUnbalanced.from_errors(errors, total=broken)
     return Remittance835(envelope, payments)
 
 
