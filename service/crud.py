@@ -171,6 +171,20 @@ def update(
     expected_version: int | None,
 ) -> M:
     row = get(session, actor, resource, record_id, audit_read=False)
+    # A null for a field the record does not have would vanish in the merge and be accepted:
+    # refused like any other unknown field (found by fuzzing).
+    fields = resource.create_schema.model_fields
+    unknown = sorted(k for k, v in patch.items() if v is None and k not in fields)
+    if unknown:
+        raise InvalidInput(
+            f"Unknown field(s): {', '.join(unknown)}.",
+            errors=[
+                FieldError(
+                    "/" + k.replace("~", "~0").replace("/", "~1"), "Extra inputs are not permitted"
+                )
+                for k in unknown
+            ],
+        )
     before = document(resource, row)
     try:
         data = resource.create_schema.model_validate(apply_merge_patch(before, patch))

@@ -116,7 +116,7 @@ class RequestGuards:
         request = Request(scope)
         length = headers.get("content-length")
         limit = self._limit(scope)
-        if length is not None and (not length.isdigit() or int(length) > limit):
+        if length is not None and (not _digits(length) or int(length) > limit):
             return await too_large(request, limit)
         if scope["method"] in _BODY_METHODS and scope["path"].startswith("/api/"):
             has_body = (length is not None and length != "0") or "transfer-encoding" in headers
@@ -156,6 +156,10 @@ _JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 def accepted_request_id(incoming: str) -> str:
     return incoming if _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+
+
+def _digits(value: str) -> bool:
+    return value.isascii() and value.isdigit()  # "³".isdigit() is true and int() refuses it
 
 
 def _holds_records(path: str) -> bool:
