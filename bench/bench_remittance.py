@@ -16,7 +16,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlmodel import col, select
 
-from service import migrate
+from service import migrate, uploads
 from service.auth.logic import Principal
 from service.auth.models import AppUser
 from service.claims import batches, verbs
@@ -166,7 +166,10 @@ def run(url: str, count: int) -> Run:
     floor = time.perf_counter() - started
     with factory() as session:
         started = time.perf_counter()
-        upload = files.upload(session, actor, raw, filename="bench.835", at=datetime.now(UTC))
+        with uploads.from_bytes(raw) as received:
+            upload = files.upload(
+                session, actor, received, filename="bench.835", at=datetime.now(UTC)
+            )
         session.commit()
         seconds = time.perf_counter() - started
         assert upload.file.result["claims_matched"] == len(pcns), upload.file.result

@@ -8,7 +8,7 @@ _CLIA = re.compile(r"^\d{2}D\d{7}$")
 
 def npi_is_valid(npi: str) -> bool:
     """NPI: 10 digits whose Luhn check digit is computed with the 80840 prefix (CMS rule)."""
-    if len(npi) != 10 or not npi.isdigit():
+    if len(npi) != 10 or not (npi.isascii() and npi.isdigit()):
         return False
     total = 24  # the digits of the prefix 80840 contribute 24 to the Luhn sum
     for position, char in enumerate(reversed(npi[:9])):

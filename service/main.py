@@ -9,7 +9,7 @@ from fastapi import Depends, FastAPI
 from fastapi_offline import FastAPIOffline
 from sqlalchemy.engine import Engine
 
-from service import migrate
+from service import migrate, uploads
 from service.api import openapi, ops, problems, query_params
 from service.api.middleware import RequestGuards, RequestIdFilter
 from service.audit import routes as audit_routes
@@ -107,6 +107,11 @@ def create_app(
             window=timedelta(seconds=settings.login_failure_window_seconds),
             block=timedelta(seconds=settings.login_block_seconds),
         ),
+    )
+    ceiling = settings.max_upload_bytes  # the request guard's limit holds for every kind
+    app.state.upload_limits = uploads.Limits(
+        x12=min(settings.max_x12_upload_bytes, ceiling),
+        csv=min(settings.max_csv_upload_bytes, ceiling),
     )
     app.state.code_versions = VersionCache()
     app.state.migration_head = migrate.head_revision()

@@ -29,7 +29,12 @@ class Settings(BaseSettings):
     problem_type_base: str = "https://backoffice.example/problems"
     max_body_bytes: int = 5 * 1024 * 1024
     # Raw uploads (X12 999/277CA/835, result CSVs): a 10,000-claim 835 is well over 5 MiB.
+    # The ceiling the request guard applies before routing; each kind has its own limit below.
     max_upload_bytes: int = 100 * 1024 * 1024
+    # Per kind, enforced while the body streams in (413, nothing kept). A 150,000-claim 835 is
+    # about 46 MiB; a result CSV is at most 5,000 rows of a few short columns.
+    max_x12_upload_bytes: int = 100 * 1024 * 1024
+    max_csv_upload_bytes: int = 10 * 1024 * 1024
     log_level: str = "INFO"
     # Failed authentications before a key id or a client address is refused (429) for a while.
     login_failures_per_key: int = 10

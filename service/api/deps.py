@@ -40,6 +40,8 @@ class RoleGuard:
 
     def check(self, request: Request, session: Session) -> Principal:
         header = request.headers.get("authorization")
+        # As uvicorn reports it: the TCP peer, or X-Forwarded-For from a peer it trusts
+        # (FORWARDED_ALLOW_IPS, default 127.0.0.1). No forwarding header is read here.
         address = request.client.host if request.client else ""
         key_id = auth_logic.key_id_of(header)
         if key_id is not None:

@@ -111,6 +111,11 @@ def _patient_ids(body: Any, path: str) -> set[str]:
     return found
 
 
+def _target(request: Request) -> str:
+    # The query string is part of the request (result imports name their worklist there).
+    return f"{request.url.path}?{request.url.query}" if request.url.query else request.url.path
+
+
 async def idempotency(
     request: Request,
     idempotency_key: Annotated[str | None, Header(description=KEY_DESCRIPTION)] = None,
@@ -118,9 +123,26 @@ async def idempotency(
     # The body is already read (and cached) by the time dependencies run; the raw bytes are the
     # fingerprint, so a retry must resend the same bytes, as HTTP clients do.
     body = await request.body() if idempotency_key is not None else b""
-    # The query string is part of the request (result imports name their worklist there).
-    target = f"{request.url.path}?{request.url.query}" if request.url.query else request.url.path
+    target = _target(request)
     return Idempotency(idempotency_key, logic.fingerprint(request.method, target, body), request)
 
 
+class UploadIdempotency(Idempotency):
+    """For routes that stream their body (service/uploads.py): reading it here would hold it
+    whole, so the fingerprint comes from the digest the route computes as the bytes arrive."""
+
+    def fingerprint_upload(self, sha256: str) -> None:
+        assert self._request is not None
+        request = self._request
+        self.fingerprint = logic.digest_fingerprint(request.method, _target(request), sha256)
+
+
+async def upload_idempotency(
+    request: Request,
+    idempotency_key: Annotated[str | None, Header(description=KEY_DESCRIPTION)] = None,
+) -> UploadIdempotency:
+    return UploadIdempotency(idempotency_key, "", request)
+
+
 IdempotencyDep = Annotated[Idempotency, Depends(idempotency)]
+UploadIdempotencyDep = Annotated[UploadIdempotency, Depends(upload_idempotency)]

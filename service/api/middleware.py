@@ -45,8 +45,11 @@ class RequestGuards:
         # Uploads under raw_body_paths may be larger (a 10,000-claim 835 is ~10 MB).
         self.max_upload_bytes = max_upload_bytes or max_body_bytes
 
+    def _is_upload(self, scope: Scope) -> bool:
+        return bool(self.raw_body_paths) and scope["path"].startswith(self.raw_body_paths)
+
     def _limit(self, scope: Scope) -> int:
-        if self.raw_body_paths and scope["path"].startswith(self.raw_body_paths):
+        if self._is_upload(scope):
             return max(self.max_upload_bytes, self.max_body_bytes)
         return self.max_body_bytes
 
@@ -78,14 +81,18 @@ class RequestGuards:
             if rejection is not None:
                 await rejection(scope, receive, send_with_id)
                 return
+            if self._is_upload(scope):
+                # Uploads stream to their route (service/uploads.py), which counts, limits and
+                # checks them as they arrive: buffering them here would hold the whole file.
+                if _has_nul(scope, b""):
+                    response = await nul_refusal(Request(scope))
+                    await response(scope, receive, send_with_id)
+                    return
+                await self.app(scope, receive, send_with_id)
+                return
             body = await self._read_body(receive, self._limit(scope))
             if body is None:
-                response = await problem(
-                    Request(scope),
-                    413,
-                    "payload-too-large",
-                    f"The request body is over the limit of {self._limit(scope)} bytes.",
-                )
+                response = await too_large(Request(scope), self._limit(scope))
                 await response(scope, receive, send_with_id)
                 return
             if _has_nul(scope, body):
@@ -109,17 +116,12 @@ class RequestGuards:
         request = Request(scope)
         length = headers.get("content-length")
         limit = self._limit(scope)
-        if length is not None and (not length.isdigit() or int(length) > limit):
-            return await problem(
-                request,
-                413,
-                "payload-too-large",
-                f"The request body is over the limit of {limit} bytes.",
-            )
+        if length is not None and (not _digits(length) or int(length) > limit):
+            return await too_large(request, limit)
         if scope["method"] in _BODY_METHODS and scope["path"].startswith("/api/"):
             has_body = (length is not None and length != "0") or "transfer-encoding" in headers
-            raw_ok = scope["path"].startswith(self.raw_body_paths) if self.raw_body_paths else False
-            if has_body and not raw_ok and not _is_json(headers.get("content-type", "")):
+            json_body = _is_json(headers.get("content-type", ""))
+            if has_body and not self._is_upload(scope) and not json_body:
                 return await problem(
                     request,
                     415,
@@ -156,6 +158,10 @@ def accepted_request_id(incoming: str) -> str:
     return incoming if _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
 
 
+def _digits(value: str) -> bool:
+    return value.isascii() and value.isdigit()  # "³".isdigit() is true and int() refuses it
+
+
 def _holds_records(path: str) -> bool:
     return path.startswith("/api/") or path == "/fhir" or path.startswith("/fhir/")
 
@@ -173,6 +179,17 @@ def _has_nul(scope: Scope, body: bytes) -> bool:
         or b"\x00" in body
         or _JSON_NUL.search(body) is not None
     )
+
+
+async def too_large(request: Request, limit: int) -> Any:
+    """413: an OperationOutcome under /fhir (as every FHIR answer), problem+json elsewhere."""
+    detail = f"The request body is over the limit of {limit} bytes."
+    if request.url.path.startswith("/fhir"):
+        await audit_failure_async(request, 413, "payload-too-large")
+        return JSONResponse(
+            operation_outcome(413, detail), status_code=413, media_type="application/fhir+json"
+        )
+    return await problem(request, 413, "payload-too-large", detail)
 
 
 async def nul_refusal(request: Request) -> Any:

@@ -106,7 +106,8 @@ def vread(ctx: Context, type_name: str, record_id: str, version_id: str) -> dict
     mapping = mapping_for(type_name)
     require_interaction(mapping, "vread")
     current = read(ctx, type_name, record_id)
-    if not version_id.isdigit():
+    # ASCII digits only: str.isdigit() also takes "³", which int() refuses (a 500 found by fuzzing).
+    if not (version_id.isascii() and version_id.isdigit()) or len(version_id) > 18:
         raise NotFound(f"{type_name}/{record_id} has no version {version_id!r}.")
     if int(version_id) == current.version:
         return current.resource
@@ -339,7 +340,7 @@ def parse_search(
                 raise invalid("_total", "must be none, estimate or accurate", status=400)
             controls.total = value
         elif name == "_count":
-            if not value.isdigit():
+            if not (value.isascii() and value.isdigit()):  # "³".isdigit() is true
                 raise invalid("_count", "must be a whole number", status=400)
             controls.count = min(int(value), MAX_LIMIT)
         elif name == "_cursor":

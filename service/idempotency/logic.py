@@ -29,7 +29,12 @@ class Replay:
 
 
 def fingerprint(method: str, path: str, body: bytes) -> str:
-    return f"{method} {path[:200]} {hashlib.sha256(body).hexdigest()}"
+    return digest_fingerprint(method, path, hashlib.sha256(body).hexdigest())
+
+
+def digest_fingerprint(method: str, path: str, sha256: str) -> str:
+    """The same fingerprint from the body's digest (an upload is hashed as it streams in)."""
+    return f"{method} {path[:200]} {sha256}"
 
 
 def _find(session: Session, organization_id: str, key: str) -> IdempotencyRecord | None:

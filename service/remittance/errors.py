@@ -36,9 +36,12 @@ class RemittanceUnbalanced(InvalidInput):
     code = "x12-835-unbalanced"
 
     @classmethod
-    def from_errors(cls, errors: list[BalanceError]) -> "RemittanceUnbalanced":
+    def from_errors(
+        cls, errors: list[BalanceError], *, total: int | None = None
+    ) -> "RemittanceUnbalanced":
+        """errors: the first ones found (100 are shown); total: how many in all."""
         return cls(
-            f"The 835 does not balance ({len(errors)} rule(s) broken; first: "
+            f"The 835 does not balance ({total or len(errors)} rule(s) broken; first: "
             f"{errors[0].message}). Nothing was posted.",
             errors=[
                 FieldError(

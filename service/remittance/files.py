@@ -10,7 +10,6 @@ result. A dry run applies the file inside a savepoint that is rolled back: the r
 what would post, and nothing is stored, not even the file.
 """
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -32,10 +31,13 @@ from service.remittance.errors import (
 from service.remittance.models import RemittanceFile, RemittanceFileChunk
 from service.remittance.x12.ack277ca import Ack277CA, parse_277ca
 from service.remittance.x12.ack999 import Ack999, parse_999
-from service.remittance.x12.balance import check_balance
+from service.remittance.x12.balance import BalanceError, claim_errors, transaction_errors
 from service.remittance.x12.detect import Kind, detect
-from service.remittance.x12.remit835 import Remittance835, parse_835
-from service.x12.tokens import X12ParseError
+from service.remittance.x12.remit835 import Payment, Remittance835, read_835
+from service.uploads import UploadedFile
+from service.x12.tokens import Problem, X12ParseError
+
+SHOWN_ERRORS = 100  # balancing errors an answer lists (RemittanceUnbalanced shows 100)
 
 
 @dataclass(frozen=True)
@@ -48,31 +50,42 @@ class Upload:
 Parsed = Ack999 | Ack277CA | Remittance835
 
 
-def parse(raw: bytes) -> tuple[Kind, Parsed]:
-    """The kind from the envelope, then the strict parse (and 835 balancing)."""
+def parse(upload: UploadedFile) -> tuple[Kind, Parsed]:
+    """The kind from the envelope, then the strict parse (and 835 balancing), reading the
+    upload back a chunk at a time."""
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise InvalidInput(
-            f"The file is not text (byte {error.start} is not UTF-8); send the X12 file as is."
-        ) from None
-    text = text.lstrip("\ufeff")
-    try:
-        kind = detect(text)
+        kind = detect(upload.text_chunks("file"))
         parsed: Parsed
         if kind is Kind.ACK_999:
-            parsed = parse_999(text)
+            parsed = parse_999(upload.text_chunks("file"))
         elif kind is Kind.ACK_277CA:
-            parsed = parse_277ca(text)
+            parsed = parse_277ca(upload.text_chunks("file"))
         else:
-            parsed = parse_835(text)
+            parsed = _check_835(upload)
     except X12ParseError as error:
         raise RemittanceFileMalformed.from_parse_error(error) from None
-    if isinstance(parsed, Remittance835):
-        errors = check_balance(parsed)
-        if errors:
-            raise RemittanceUnbalanced.from_errors(errors)
     return kind, parsed
+
+
+def _check_835(upload: UploadedFile) -> Remittance835:
+    """Reads the whole 835 and balances each claim as it comes, keeping only the payments
+    (their claims are read again, a page at a time, when posting)."""
+    warnings: list[Problem] = []
+    envelope, items = read_835(upload.text_chunks("file"), warnings)
+    payments: list[Payment] = []
+    errors: list[BalanceError] = []  # the first SHOWN_ERRORS; a file of errors is counted
+    broken = 0
+    for _, payment, claim in items:
+        if claim is not None:
+            found = claim_errors(payment, claim)
+        else:
+            found = transaction_errors(payment)
+            payments.append(payment)
+        broken += len(found)
+        errors.extend(found[: SHOWN_ERRORS - len(errors)])
+    if errors:
+        raise RemittanceUnbalanced.from_errors(errors, total=broken)
+    return Remittance835(envelope, payments, tuple(warnings))
 
 
 def find_by_digest(session: Session, organization_id: str, digest: str) -> RemittanceFile | None:
@@ -86,7 +99,7 @@ def find_by_digest(session: Session, organization_id: str, digest: str) -> Remit
 def upload(
     session: Session,
     actor: Principal,
-    raw: bytes,
+    upload: UploadedFile,
     *,
     filename: str | None,
     at: datetime,
@@ -94,21 +107,21 @@ def upload(
 ) -> Upload:
     """Stores and applies a 999, 277CA or 835; the same bytes again return the first result.
     dry_run: applies it in a savepoint rolled back afterwards (see the module)."""
-    if not raw.strip():
+    if upload.is_blank():
         raise InvalidInput("The request body is empty; send the X12 file as the body.")
-    digest = hashlib.sha256(raw).hexdigest()
+    digest = upload.sha256
     earlier = find_by_digest(session, actor.organization_id, digest)
     if earlier is not None:
         return _duplicate(session, actor, earlier, at=at)
-    kind, parsed = parse(raw)
+    kind, parsed = parse(upload)
     if dry_run:
-        return _dry_run(session, actor, raw, digest, filename, kind, parsed, at=at)
+        return _dry_run(session, actor, upload, digest, filename, kind, parsed, at=at)
     envelope = parsed.envelope
     stored = RemittanceFile(
         organization_id=actor.organization_id,
         kind=kind.value,
         sha256=digest,
-        size_bytes=len(raw),
+        size_bytes=upload.size,
         filename=(filename or None) and filename[:200],
         sender_id=envelope.sender_id[:15],
         interchange_control_number=envelope.control_number[:9],
@@ -118,14 +131,15 @@ def upload(
         winner = _stored_concurrently(session, actor.organization_id, digest)
         return _duplicate(session, actor, winner, at=at)
     chunks = blobs.ChunkWriter(session, RemittanceFileChunk, "file_id", stored.id)
-    chunks.write(raw)
+    for piece in upload.chunks(blobs.CHUNK_BYTES):
+        chunks.write(piece)
     chunks.close()
     if isinstance(parsed, Ack999):
         result = acks.apply_999(session, actor, stored.id, parsed, at=at)
     elif isinstance(parsed, Ack277CA):
         result = acks.apply_277ca(session, actor, stored.id, parsed, at=at)
     else:
-        result = _post(session, actor, stored.id, parsed, at=at)
+        result = _post(session, actor, stored.id, upload, parsed, at=at)
     stored.result = result
     session.add(stored)
     session.flush()
@@ -142,17 +156,27 @@ def upload(
 
 
 def _post(
-    session: Session, actor: Principal, file_id: str, parsed: Remittance835, *, at: datetime
+    session: Session,
+    actor: Principal,
+    file_id: str,
+    upload: UploadedFile,
+    parsed: Remittance835,
+    *,
+    at: datetime,
 ) -> dict[str, Any]:
-    result = posting.post_835(session, actor, file_id, parsed, at=at)
-    result["warnings"] = [str(p) for p in parsed.warnings[:100]]
+    """Posts the 835's claims, read from the upload again as a stream (parse kept only the
+    payments), and lists its non-financial defects."""
+    _, items = read_835(upload.text_chunks("file"))
+    claims = ((index, claim) for index, _, claim in items if claim is not None)
+    result = posting.post_835(session, actor, file_id, parsed.payments, claims, at=at)
+    result["warnings"] = [str(p) for p in parsed.warnings[:SHOWN_ERRORS]]
     return result
 
 
 def _dry_run(
     session: Session,
     actor: Principal,
-    raw: bytes,
+    upload: UploadedFile,
     digest: str,
     filename: str | None,
     kind: Kind,
@@ -167,7 +191,7 @@ def _dry_run(
             organization_id=actor.organization_id,
             kind=kind.value,
             sha256=digest,
-            size_bytes=len(raw),
+            size_bytes=upload.size,
             filename=(filename or None) and filename[:200],
             sender_id=parsed.envelope.sender_id[:15],
             interchange_control_number=parsed.envelope.control_number[:9],
@@ -180,7 +204,7 @@ def _dry_run(
         elif isinstance(parsed, Ack277CA):
             result = acks.apply_277ca(session, actor, stored.id, parsed, at=at)
         else:
-            result = _post(session, actor, stored.id, parsed, at=at)
+            result = _post(session, actor, stored.id, upload, parsed, at=at)
         shown = RemittanceFile.model_validate({**stored.model_dump(), "result": result})
     finally:
         savepoint.rollback()

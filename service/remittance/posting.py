@@ -13,7 +13,9 @@ posted) is tied to that claim; one naming none is listed as unmatched, on the pa
 same. The caller's transaction makes the whole file one unit.
 """
 
+import itertools
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -43,12 +45,12 @@ from service.remittance.x12.remit835 import (
     Adjustment,
     ClaimPayment,
     Payment,
-    Remittance835,
     ServicePayment,
 )
 
 PAGE = 500
 INSERT_PAGE = 1000
+CLAIM_PAGE = 2000  # claims posted at a time: memory holds one page of them
 
 
 @dataclass
@@ -143,17 +145,20 @@ def _adjustment_rows(
 
 
 def post_835(
-    session: Session, actor: Principal, file_id: str, remittance: Remittance835, *, at: datetime
+    session: Session,
+    actor: Principal,
+    file_id: str,
+    payments: Sequence[Payment],
+    claims: Iterable[tuple[int, ClaimPayment]],
+    *,
+    at: datetime,
 ) -> dict[str, Any]:
+    """Posts the payments (their headers, PLB) and then their claims, given as (index of the
+    payment, claim) in file order: a page of CLAIM_PAGE claims is matched, posted and applied
+    at a time, so a file of any size is never in memory (read_835 streams the claims)."""
     organization_id = actor.organization_id
-    for payment in remittance.payments:
+    for payment in payments:
         _refuse_posted_twice(session, organization_id, payment)
-    pcns = sorted({c.patient_control_number for p in remittance.payments for c in p.claims})
-    claims = claim_repository.claims_by_control_number(session, organization_id, pcns)
-    claim_ids = sorted({c.id for c in claims.values()})
-    lines = claim_repository.lines_by_claim(session, claim_ids)
-    active = _load_active(session, claim_ids)
-    rows = _Rows()
     summary: dict[str, Any] = {
         "kind": "835",
         "payments": [],
@@ -167,76 +172,13 @@ def post_835(
         "paid": Decimal(0),
         "provider_adjustments_unmatched": [],
     }
-    plb_claims = _plb_claims(session, organization_id, remittance, claims)
-    touched: dict[str, ClaimRef] = {}
-    for payment in remittance.payments:
-        payment_id = new_id()
+    plb_claims = _plb_claims(session, organization_id, payments)
+    payment_ids = [
+        _insert_payment(session, organization_id, file_id, p, plb_claims, summary)
+        for p in payments
+    ]
+    for payment, payment_id in zip(payments, payment_ids, strict=True):
         plb_total = sum((p.amount for p in payment.provider_adjustments), Decimal(0))
-        try:
-            with session.begin_nested():
-                session.execute(
-                    sa.insert(RemittancePayment).values(
-                        id=payment_id,
-                        organization_id=organization_id,
-                        file_id=file_id,
-                        st_control_number=payment.control_number[:9],
-                        trace_number=payment.trace_number[:50],
-                        trace_originator=payment.trace_originator[:10],
-                        payer_name=(payment.payer.name if payment.payer else "")[:60],
-                        payer_identifier=payment.payer_id[:80],
-                        payee_npi=payment.payee.npi if payment.payee else None,
-                        handling_code=payment.handling_code,
-                        credit_debit=payment.credit_debit,
-                        payment_method=payment.payment_method,
-                        paid_amount=payment.paid_amount,
-                        payment_date=payment.payment_date,
-                        claim_count=len(payment.claims),
-                        provider_adjustment_total=plb_total,
-                    )
-                )
-        except IntegrityError:  # the same payment, posted by an upload that committed meanwhile
-            raise PaymentAlreadyPosted(
-                f"Payment {payment.trace_number} was posted already (or twice in this file); "
-                "nothing was posted."
-            ) from None
-        plb = [
-            {
-                "id": new_id(),
-                "organization_id": organization_id,
-                "payment_id": payment_id,
-                "provider_identifier": p.provider_id[:50],
-                "fiscal_period_end": p.fiscal_period_end,
-                "reason": p.reason[:2],
-                "reference": p.reference[:50],
-                "amount": p.amount,
-                "claim_id": plb_claims.get(p.reference),
-            }
-            for p in payment.provider_adjustments
-        ]
-        summary["provider_adjustments_unmatched"] += [
-            {"reason": p["reason"], "reference": p["reference"], "amount": str(p["amount"])}
-            for p in plb
-            if p["reference"] and p["claim_id"] is None
-        ]
-        if plb:
-            session.execute(sa.insert(ProviderAdjustment), plb)
-        for clp in payment.claims:
-            ours = claims.get(clp.patient_control_number)
-            _post_claim(
-                rows,
-                summary,
-                active,
-                lines,
-                ours,
-                clp,
-                payment,
-                payment_id,
-                file_id,
-                organization_id,
-                at,
-            )
-            if ours is not None:
-                touched[ours.id] = ours
         summary["payments"].append(
             {
                 "payment_id": payment_id,
@@ -244,55 +186,145 @@ def post_835(
                 "payer": payment.payer.name if payment.payer else "",
                 "paid_amount": str(payment.paid_amount),
                 "payment_date": payment.payment_date.isoformat() if payment.payment_date else None,
-                "claims": len(payment.claims),
+                "claims": payment.claim_count,
                 "provider_adjustments": str(plb_total),
             }
         )
-    moved = claim_verbs.record_adjudications(session, organization_id, rows.events, at=at)
-    for row, move in zip(rows.event_rows, moved, strict=True):
-        row["previous_status"], row["status_after"] = move.previous, move.after
-        summary["statuses"][move.after] += 1
-    _write(session, rows)
+    touched: set[str] = set()  # claim ids, for the secondaries waiting on them
+    stream = iter(claims)
+    while page := list(itertools.islice(stream, CLAIM_PAGE)):
+        _post_page(session, actor, summary, touched, page, payments, payment_ids, file_id, at)
     today = codeset_logic.local_date(session, organization_id, at)
-    if rows.crossovers:
-        claim_verbs.hold_crossed_over_secondaries(session, actor, sorted(rows.crossovers))
     claim_verbs.rescrub_waiting_secondaries(session, actor, sorted(touched), today=today)
-    audit.record_many(
-        session,
-        actor,
-        action="update",
-        resource_type="claim",
-        rows=[(c.id, c.patient_id) for c in touched.values()],
-        detail="835 posted",
-    )
     outbox.emit(session, organization_id, "remittance.posted", file_id, claims=len(touched))
     summary["statuses"] = dict(summary["statuses"])
     summary["paid"] = str(summary["paid"])
     return summary
 
 
-def _plb_claims(
+def _insert_payment(
     session: Session,
     organization_id: str,
-    remittance: Remittance835,
-    claims: dict[str, ClaimRef],
+    file_id: str,
+    payment: Payment,
+    plb_claims: dict[str, str],
+    summary: dict[str, Any],
+) -> str:
+    """The payment row and its PLB rows (tied to the claim their reference names; listed as
+    unmatched in the summary when it names none of ours); the payment's id."""
+    payment_id = new_id()
+    plb_total = sum((p.amount for p in payment.provider_adjustments), Decimal(0))
+    try:
+        with session.begin_nested():
+            session.execute(
+                sa.insert(RemittancePayment).values(
+                    id=payment_id,
+                    organization_id=organization_id,
+                    file_id=file_id,
+                    st_control_number=payment.control_number[:9],
+                    trace_number=payment.trace_number[:50],
+                    trace_originator=payment.trace_originator[:10],
+                    payer_name=(payment.payer.name if payment.payer else "")[:60],
+                    payer_identifier=payment.payer_id[:80],
+                    payee_npi=payment.payee.npi if payment.payee else None,
+                    handling_code=payment.handling_code,
+                    credit_debit=payment.credit_debit,
+                    payment_method=payment.payment_method,
+                    paid_amount=payment.paid_amount,
+                    payment_date=payment.payment_date,
+                    claim_count=payment.claim_count,
+                    provider_adjustment_total=plb_total,
+                )
+            )
+    except IntegrityError:  # the same payment, posted by an upload that committed meanwhile
+        raise PaymentAlreadyPosted(
+            f"Payment {payment.trace_number} was posted already (or twice in this file); "
+            "nothing was posted."
+        ) from None
+    plb = [
+        {
+            "id": new_id(),
+            "organization_id": organization_id,
+            "payment_id": payment_id,
+            "provider_identifier": p.provider_id[:50],
+            "fiscal_period_end": p.fiscal_period_end,
+            "reason": p.reason[:2],
+            "reference": p.reference[:50],
+            "amount": p.amount,
+            "claim_id": plb_claims.get(p.reference),
+        }
+        for p in payment.provider_adjustments
+    ]
+    summary["provider_adjustments_unmatched"] += [
+        {"reason": p["reason"], "reference": p["reference"], "amount": str(p["amount"])}
+        for p in plb
+        if p["reference"] and p["claim_id"] is None
+    ]
+    if plb:
+        session.execute(sa.insert(ProviderAdjustment), plb)
+    return payment_id
+
+
+def _post_page(
+    session: Session,
+    actor: Principal,
+    summary: dict[str, Any],
+    touched: set[str],
+    page: Sequence[tuple[int, ClaimPayment]],
+    payments: Sequence[Payment],
+    payment_ids: Sequence[str],
+    file_id: str,
+    at: datetime,
+) -> None:
+    """Matches, posts and applies one page of claims. What earlier pages wrote is in the
+    database already: their postings load as stored ones, which a reversal here can undo."""
+    organization_id = actor.organization_id
+    pcns = sorted({clp.patient_control_number for _, clp in page})
+    claims = claim_repository.claims_by_control_number(session, organization_id, pcns)
+    claim_ids = sorted({c.id for c in claims.values()})
+    lines = claim_repository.lines_by_claim(session, claim_ids)
+    active = _load_active(session, claim_ids)
+    rows = _Rows()
+    audited: dict[str, str | None] = {}
+    for index, clp in page:
+        ours = claims.get(clp.patient_control_number)
+        _post_claim(rows, summary, active, lines, ours, clp, payments[index], payment_ids[index],
+                    file_id, organization_id, at)  # fmt: skip
+        if ours is not None and ours.id not in touched:
+            touched.add(ours.id)
+            audited[ours.id] = ours.patient_id
+    moved = claim_verbs.record_adjudications(session, organization_id, rows.events, at=at)
+    for row, move in zip(rows.event_rows, moved, strict=True):
+        row["previous_status"], row["status_after"] = move.previous, move.after
+        summary["statuses"][move.after] += 1
+    _write(session, rows)
+    if rows.crossovers:
+        claim_verbs.hold_crossed_over_secondaries(session, actor, sorted(rows.crossovers))
+    audit.record_many(
+        session,
+        actor,
+        action="update",
+        resource_type="claim",
+        rows=list(audited.items()),
+        detail="835 posted",
+    )
+
+
+def _plb_claims(
+    session: Session, organization_id: str, payments: Sequence[Payment]
 ) -> dict[str, str]:
     """PLB03-2 reference -> our claim id: a patient control number (CLM01, as CLP01 echoes
     it), else a payer claim number (CLP07) one of our claims was posted under."""
-    references = sorted(
-        {p.reference for pay in remittance.payments for p in pay.provider_adjustments} - {""}
-    )
+    references = sorted({p.reference for pay in payments for p in pay.provider_adjustments} - {""})
     if not references:
         return {}
-    found = {r: claims[r].id for r in references if r in claims}
-    missing = [r for r in references if r not in found]
-    found.update(
-        (pcn, ref.id)
+    found = {
+        pcn: ref.id
         for pcn, ref in claim_repository.claims_by_control_number(
-            session, organization_id, missing
+            session, organization_id, references
         ).items()
-    )
-    missing = [r for r in missing if r not in found]
+    }
+    missing = [r for r in references if r not in found]
     for page in _pages(missing):
         for number, claim_id in session.execute(
             sa.select(col(ClaimPosting.payer_claim_number), col(ClaimPosting.claim_id))

@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from sqlmodel import Session, col, select
 
-from service import blobs
+from service import blobs, uploads
 from service.api.deps import Paging, allow
 from service.api.problems import problem_responses
 from service.audit import logic as audit
@@ -89,7 +89,10 @@ def _read(file: RemittanceFile, *, duplicate: bool = False) -> RemittanceFileRea
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {t: {"schema": {"type": "string"}} for t in X12_TYPES[:2]},
+            "content": {
+                **{t: {"schema": {"type": "string"}} for t in X12_TYPES[:2]},
+                **uploads.FORM_BODY,
+            },
         }
     },
 )
@@ -102,20 +105,38 @@ async def upload_file(
     dry_run: Annotated[bool, Query()] = False,
 ) -> RemittanceFileRead:
     """Upload a 999, 277CA or 835 as the raw body (`Content-Type: text/plain` or
-    `application/edi-x12`). The kind comes from the envelope. A malformed or unbalanced file is
+    `application/edi-x12`), or as the `file` field of a form (`curl -F file=@remit.835`).
+    The kind comes from the envelope. A malformed or unbalanced file is
     refused whole (422, with the segment and element of each problem). The same bytes again
     answer 200 with the first upload's result and change nothing. An 835's non-financial
     defects (a missing PER*BL, a bad date) do not refuse it: `result.warnings` lists them.
     `?dry_run=true` answers 200 with what would post and stores nothing, not even the file."""
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media not in X12_TYPES:
-        raise UnsupportedUpload("Send the X12 file as text/plain or application/edi-x12.")
-    raw = await request.body()
-    # In a worker thread: on PostgreSQL the insert can wait for a concurrent upload of the same
-    # bytes to commit, and that commit needs the event loop this request would otherwise block.
-    upload = await run_in_threadpool(
-        files.upload, session, user, raw, filename=filename, at=datetime.now(UTC), dry_run=dry_run
+    content_type = request.headers.get("content-type", "")
+    if uploads.media_type(content_type) not in (*X12_TYPES, uploads.MULTIPART):
+        raise UnsupportedUpload(
+            "Send the X12 file as text/plain or application/edi-x12, or as the form field "
+            '"file" (multipart/form-data).'
+        )
+    received = await uploads.receive(
+        request.stream(),
+        content_type=content_type,
+        limit=uploads.limits(request.app).x12,
+        what="X12 file",
     )
+    try:
+        # In a worker thread: on PostgreSQL the insert can wait for a concurrent upload of the
+        # same bytes to commit, and that commit needs the event loop this request would block.
+        upload = await run_in_threadpool(
+            files.upload,
+            session,
+            user,
+            received,
+            filename=filename or received.filename,
+            at=datetime.now(UTC),
+            dry_run=dry_run,
+        )
+    finally:
+        received.close()
     if upload.dry_run:
         response.status_code = 200
         return RemittanceFileRead.model_validate(

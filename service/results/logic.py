@@ -6,7 +6,7 @@ an out-of-range control of the run blocks its patient results until accepted or 
 """
 
 import csv
-import io
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,6 +36,7 @@ from service.results.schemas import Correction, Notification, ResultCreate, Resu
 from service.specimens import logic as specimen_logic
 from service.specimens import repository as specimen_repository
 from service.specimens.models import Specimen, SpecimenTest
+from service.uploads import UploadedFile
 from service.worklists import logic as worklist_logic
 from service.worklists import repository as worklist_repository
 from service.worklists.models import Worklist
@@ -403,6 +404,8 @@ MAX_ROWS = 5000
 MAX_HEADER_COLUMNS = 50
 MAX_HEADER_CHARS = 2000
 MAX_FIELD_CHARS = 1000
+# A physical line: every column of a row at its longest (quoted newlines split a row further).
+MAX_LINE_CHARS = MAX_HEADER_COLUMNS * (MAX_FIELD_CHARS + 3)
 
 
 def _read_header(reader: "csv.DictReader[str]") -> list[str]:
@@ -452,21 +455,28 @@ class _Row:
 
 
 def import_csv(
-    session: Session, actor: Principal, text: str, *, worklist_id: str | None, at: datetime
+    session: Session,
+    actor: Principal,
+    upload: UploadedFile,
+    *,
+    worklist_id: str | None,
+    at: datetime,
 ) -> list[Result]:
     """Results from an instrument file, matched by accession + test code. Every unmatched or
     malformed row is reported (with its line number) and then nothing is imported."""
     worklist = (
         worklist_logic.worklist_for_import(session, actor, worklist_id) if worklist_id else None
     )
-    text = text.lstrip("\ufeff")
-    if "\n" not in text[: MAX_HEADER_CHARS + 2] and len(text) > MAX_HEADER_CHARS + 1:
-        # Checked before the csv module splits a line of a million columns.
+    # Read as a stream of lines: the file is never one string. A line longer than a row can
+    # be (the header of a million columns) is refused before the csv module splits it.
+    lines = upload.text_lines("CSV", max_chars=MAX_LINE_CHARS)
+    first = next(lines, "").lstrip("\ufeff")
+    if len(first.rstrip("\r\n")) > MAX_HEADER_CHARS:
         raise ImportRejected(
             f"The header line is longer than {MAX_HEADER_CHARS} characters.",
             errors=[FieldError("/rows/1", f"longer than {MAX_HEADER_CHARS} characters")],
         )
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv.DictReader(itertools.chain((first,), lines))
     header = _read_header(reader)
     missing = [c for c in ("accession", "test_code", "value") if c not in header]
     if missing:

@@ -6,12 +6,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
+from service import uploads
 from service.api.deps import Paging, RoleGuard, set_etag
-from service.api.idempotency import IdempotencyDep
+from service.api.idempotency import IdempotencyDep, UploadIdempotencyDep
 from service.api.problems import problem_responses
 from service.auth.logic import Principal
 from service.db import SessionDep
-from service.errors import InvalidInput
 from service.labtests.roles import RESULT_READERS, RESULT_WRITERS
 from service.results import logic
 from service.results.models import Result
@@ -137,29 +137,39 @@ def correct(
     response_model=ImportReport,
     responses=problem_responses(401, 403, 404, 409, 413, 422),
     openapi_extra={
-        "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}
+        "requestBody": {
+            "required": True,
+            "content": {"text/csv": {"schema": {"type": "string"}}, **uploads.FORM_BODY},
+        }
     },
 )
 async def import_results(
     request: Request,
     session: SessionDep,
     user: Writer,
-    idempotency: IdempotencyDep,
+    idempotency: UploadIdempotencyDep,
     worklist_id: Annotated[str | None, Query(max_length=32)] = None,
 ) -> ImportReport | Response:
     """CSV results (`accession,test_code,component_code,value,unit`, header row first), matched
-    by accession + test code; all rows or none. Send `Content-Type: text/csv`."""
-    raw = await request.body()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InvalidInput("The CSV must be UTF-8.") from None
-    replay = await run_in_threadpool(idempotency.replay_or_claim, session, user.organization_id)
-    if replay is not None:
-        return replay
-    rows = await run_in_threadpool(
-        logic.import_csv, session, user, text, worklist_id=worklist_id, at=_now()
+    by accession + test code; all rows or none. Send `Content-Type: text/csv`, or the file as
+    the `file` field of a form (`curl -F file=@results.csv`)."""
+    limit = uploads.limits(request.app).csv
+    received = await uploads.receive(
+        request.stream(),
+        content_type=request.headers.get("content-type", ""),
+        limit=limit,
+        what="CSV",
     )
+    try:
+        idempotency.fingerprint_upload(received.sha256)
+        replay = await run_in_threadpool(idempotency.replay_or_claim, session, user.organization_id)
+        if replay is not None:
+            return replay
+        rows = await run_in_threadpool(
+            logic.import_csv, session, user, received, worklist_id=worklist_id, at=_now()
+        )
+    finally:
+        received.close()
     report = ImportReport(imported=len(rows), result_ids=[r.id for r in rows])
     await run_in_threadpool(idempotency.remember, session, 201, report)
     return report

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 
 ISA_LENGTH = 106
 # ISA01..ISA16 are fixed width; with 16 separators and the terminator ISA is 106 characters.
@@ -224,10 +226,12 @@ def _not_isa(text: str) -> str:
     return "the file does not start with an ISA interchange header"
 
 
-def iter_segments(text: str, delimiters: Delimiters, offset: int) -> Iterator[Segment]:
-    """Segments after the ISA, numbered from 2; newlines between segments are tolerated."""
+def iter_segments(
+    text: str, delimiters: Delimiters, offset: int, *, number: int = 1
+) -> Iterator[Segment]:
+    """Segments after the ISA, numbered from 2 (from number + 1 when text continues a file);
+    newlines between segments are tolerated."""
     terminator, element, component = delimiters.segment, delimiters.element, delimiters.component
-    number = 1
     length = len(text)
     while offset < length:
         end = text.find(terminator, offset)
@@ -263,10 +267,55 @@ def iter_segments(text: str, delimiters: Delimiters, offset: int) -> Iterator[Se
         yield Segment(number, tuple(elements), component)
 
 
-def parse_interchange(text: str) -> Interchange:
-    """Tokenize a whole file and check ISA/IEA, GS/GE and ST/SE counts and control numbers."""
-    delimiters, isa, offset = read_isa(text)
-    envelope = Envelope(
+# Far above any X12 segment; a longer run without a terminator is not X12 (and would otherwise
+# be buffered whole, waiting for one).
+MAX_SEGMENT_CHARS = 64 * 1024
+
+
+def read_segments(pieces: Iterable[str]) -> tuple[Delimiters, Segment, Iterator[Segment]]:
+    """read_isa and iter_segments over a file that arrives in pieces (an upload read back
+    chunk by chunk): only a piece and the segment it cuts are in memory at a time."""
+    chunks = iter(pieces)
+    head = ""
+    for piece in chunks:
+        head += piece
+        if len(head.lstrip("\ufeff \t\r\n")) > ISA_LENGTH:
+            break
+    delimiters, isa, offset = read_isa(head)
+    return delimiters, isa, _segments_of_pieces(head[offset:], chunks, delimiters)
+
+
+def _segments_of_pieces(
+    first: str, chunks: Iterator[str], delimiters: Delimiters
+) -> Iterator[Segment]:
+    number = 1
+    terminator = delimiters.segment
+    carry = ""  # the start of a segment cut by the end of a piece
+    for piece in itertools.chain((first,), chunks):
+        text = carry + piece
+        cut = text.rfind(terminator) + 1
+        if cut:
+            for segment in iter_segments(text[:cut], delimiters, 0, number=number):
+                number = segment.number
+                yield segment
+            carry = text[cut:]
+        else:
+            carry = text
+        if len(carry) > MAX_SEGMENT_CHARS:
+            raise X12ParseError(
+                Problem(
+                    number + 1,
+                    carry.lstrip("\r\n")[:3],
+                    None,
+                    f"a segment is longer than {MAX_SEGMENT_CHARS} characters without a segment "
+                    f'terminator ("{terminator}")',
+                )
+            )
+    yield from iter_segments(carry, delimiters, 0, number=number)  # raises when not blank
+
+
+def _envelope(isa: Segment) -> Envelope:
+    return Envelope(
         sender_qualifier=isa.get(5),
         sender_id=isa.get(6).rstrip(),
         receiver_qualifier=isa.get(7),
@@ -277,31 +326,59 @@ def parse_interchange(text: str) -> Interchange:
         acknowledgment_requested=isa.get(14) == "1",
         usage_indicator=isa.get(15),
     )
-    groups: list[FunctionalGroup] = []
-    group: FunctionalGroup | None = None
-    current: TransactionSet | None = None
+
+
+class Event(StrEnum):
+    """What a segment is to the envelope; BODY: a segment between ST and SE."""
+
+    GS = "GS"
+    ST = "ST"
+    BODY = "BODY"
+    SE = "SE"
+    GE = "GE"
+    IEA = "IEA"
+
+
+def read_interchange(pieces: Iterable[str]) -> tuple[Envelope, Iterator[tuple[Event, Segment]]]:
+    """The envelope, then every segment in order with what it is, ISA/IEA, GS/GE and ST/SE
+    counts and control numbers checked as they go (a trailer's event comes once it is
+    checked). Nothing is kept but the counts: a file of any size streams through."""
+    _, isa, segments = read_segments(pieces)
+    envelope = _envelope(isa)
+    return envelope, _events(envelope, isa, segments)
+
+
+def _events(
+    envelope: Envelope, isa: Segment, segments: Iterator[Segment]
+) -> Iterator[tuple[Event, Segment]]:
+    group: Segment | None = None  # the open GS
+    current: Segment | None = None  # the open ST
+    group_numbers: list[str] = []  # GS06 of the closed groups
     st_numbers: set[str] = set()
+    sets_in_group = 0
+    body_count = 0
     last: Segment = isa
     iea: Segment | None = None
-    for segment in iter_segments(text, delimiters, offset):
+    for segment in segments:
         last = segment
         sid = segment.id
         if iea is not None:
             raise segment.error(None, "data after the IEA interchange trailer")
         if current is not None:
             if sid == "SE":
-                _check_se(current, segment)
-                assert group is not None
-                group.transaction_sets.append(current)
+                _check_se(current, body_count, segment)
+                sets_in_group += 1
                 current = None
+                yield Event.SE, segment
             elif sid in ("ST", "GS", "GE", "IEA", "ISA"):
                 raise segment.error(
                     None,
-                    f"transaction set {current.control_number} (segment {current.header.number}) "
+                    f"transaction set {current.get(2)} (segment {current.number}) "
                     f"has no SE trailer before this {sid}",
                 )
             else:
-                current.body.append(segment)
+                body_count += 1
+                yield Event.BODY, segment
             continue
         if sid == "ST":
             if group is None:
@@ -313,31 +390,34 @@ def parse_interchange(text: str) -> Interchange:
                     2, f"ST02 {control} repeats a transaction set control number of this group"
                 )
             st_numbers.add(control)
-            current = TransactionSet(segment, [], segment)
+            current, body_count = segment, 0
+            yield Event.ST, segment
         elif sid == "GS":
             if group is not None:
                 raise segment.error(
-                    None, f"functional group {group.control_number} has no GE before this GS"
+                    None, f"functional group {group.get(6)} has no GE before this GS"
                 )
             required(segment, 1, "GS01 (functional identifier code)")
             whole_number(segment, 6, "GS06 (group control number)")
-            if any(g.control_number == segment.get(6) for g in groups):
+            if segment.get(6) in group_numbers:
                 raise segment.error(6, f"GS06 {segment.get(6)} repeats an earlier group")
-            group = FunctionalGroup(segment, [], segment)
-            st_numbers = set()
+            group, st_numbers, sets_in_group = segment, set(), 0
+            yield Event.GS, segment
         elif sid == "GE":
             if group is None:
                 raise segment.error(None, "GE without a GS")
-            _check_ge(group, segment)
-            groups.append(group)
+            _check_ge(group, sets_in_group, segment)
+            group_numbers.append(group.get(6))
             group = None
+            yield Event.GE, segment
         elif sid == "IEA":
             if group is not None:
                 raise segment.error(
-                    None, f"functional group {group.control_number} has no GE before the IEA"
+                    None, f"functional group {group.get(6)} has no GE before the IEA"
                 )
-            _check_iea(groups, segment, envelope)
+            _check_iea(len(group_numbers), segment, envelope)
             iea = segment
+            yield Event.IEA, segment
         elif sid == "TA1" and group is None:
             pass  # an interchange acknowledgement of our ISA riding along: not read here
         else:
@@ -345,45 +425,72 @@ def parse_interchange(text: str) -> Interchange:
     if iea is None:
         where = "inside a transaction set (no SE)" if current is not None else "without an IEA"
         raise last.error(None, f"the file ends {where}: it is truncated")
+
+
+def parse_interchange(text: str | Iterable[str]) -> Interchange:
+    """Tokenize a whole file and check ISA/IEA, GS/GE and ST/SE counts and control numbers;
+    every segment is kept (acknowledgements; an 835 streams through read_interchange)."""
+    pieces = (text,) if isinstance(text, str) else text
+    delimiters, isa, segments = read_segments(pieces)
+    envelope = _envelope(isa)
+    groups: list[FunctionalGroup] = []
+    group: FunctionalGroup | None = None
+    current: TransactionSet | None = None
+    for event, segment in _events(envelope, isa, segments):
+        if event is Event.BODY:
+            assert current is not None
+            current.body.append(segment)
+        elif event is Event.ST:
+            current = TransactionSet(segment, [], segment)
+        elif event is Event.SE:
+            assert current is not None
+            assert group is not None
+            current.trailer = segment
+            group.transaction_sets.append(current)
+        elif event is Event.GS:
+            group = FunctionalGroup(segment, [], segment)
+        elif event is Event.GE:
+            assert group is not None
+            group.trailer = segment
+            groups.append(group)
     return Interchange(envelope, delimiters, groups)
 
 
-def _check_se(current: TransactionSet, se: Segment) -> None:
+def _check_se(st: Segment, body_count: int, se: Segment) -> None:
     # SE01 counts the segments from ST to SE inclusive; SE02 = ST02.
     count = whole_number(se, 1, "SE01 (number of included segments)")
-    actual = len(current.body) + 2
+    actual = body_count + 2
+    control_number = st.get(2)
     if count != actual:
         raise se.error(
             1,
-            f"SE01 says {count} segments but transaction set {current.control_number} "
+            f"SE01 says {count} segments but transaction set {control_number} "
             f"has {actual} (ST to SE inclusive)",
         )
-    if se.get(2) != current.control_number:
-        raise se.error(2, f'SE02 "{se.get(2)}" does not match ST02 "{current.control_number}"')
-    current.trailer = se
+    if se.get(2) != control_number:
+        raise se.error(2, f'SE02 "{se.get(2)}" does not match ST02 "{control_number}"')
 
 
-def _check_ge(group: FunctionalGroup, ge: Segment) -> None:
+def _check_ge(gs: Segment, sets: int, ge: Segment) -> None:
     # GE01 counts the transaction sets of the group; GE02 = GS06.
     count = whole_number(ge, 1, "GE01 (number of transaction sets)")
-    if count != len(group.transaction_sets):
+    control_number = gs.get(6)
+    if count != sets:
         raise ge.error(
             1,
-            f"GE01 says {count} transaction sets but group {group.control_number} "
-            f"has {len(group.transaction_sets)}",
+            f"GE01 says {count} transaction sets but group {control_number} has {sets}",
         )
-    if ge.get(2) != group.control_number:
-        raise ge.error(2, f'GE02 "{ge.get(2)}" does not match GS06 "{group.control_number}"')
-    if not group.transaction_sets:
-        raise ge.error(None, f"functional group {group.control_number} has no transaction set")
-    group.trailer = ge
+    if ge.get(2) != control_number:
+        raise ge.error(2, f'GE02 "{ge.get(2)}" does not match GS06 "{control_number}"')
+    if not sets:
+        raise ge.error(None, f"functional group {control_number} has no transaction set")
 
 
-def _check_iea(groups: list[FunctionalGroup], iea: Segment, envelope: Envelope) -> None:
+def _check_iea(groups: int, iea: Segment, envelope: Envelope) -> None:
     # IEA01 counts the functional groups; IEA02 = ISA13.
     count = whole_number(iea, 1, "IEA01 (number of functional groups)")
-    if count != len(groups):
-        raise iea.error(1, f"IEA01 says {count} functional groups but the file has {len(groups)}")
+    if count != groups:
+        raise iea.error(1, f"IEA01 says {count} functional groups but the file has {groups}")
     if iea.get(2) != envelope.control_number:
         raise iea.error(2, f'IEA02 "{iea.get(2)}" does not match ISA13 "{envelope.control_number}"')
     if not groups:

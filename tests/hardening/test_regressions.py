@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 
 from service.api.openapi import DECIMAL_TEXT
 from tests.conftest import ON_POSTGRES
-from tests.factories import Tenant, patient_payload
+from tests.factories import Tenant, patient_payload, provider_payload
 
 
 @pytest.mark.parametrize(
@@ -113,3 +113,31 @@ def test_sqlite_reads_take_the_write_lock_up_front(
         sa.event.remove(engine, "before_cursor_execute", record)
     assert read.status_code == 200
     assert "BEGIN IMMEDIATE" in begins, begins
+
+
+def test_a_null_for_a_field_the_record_lacks_is_refused_in_a_merge_patch(
+    client: TestClient, tenant: Tenant
+) -> None:
+    # Found by FUZZ_MAX_EXAMPLES=200: `{"8": null}` vanished in the merge and answered 200.
+    created = client.post("/api/v1/providers", json=provider_payload(), headers=tenant.headers())
+    assert created.status_code == 201, created.text
+    response = client.patch(
+        f"/api/v1/providers/{created.json()['id']}",
+        content=json.dumps({"8": None, "a/b": None}),
+        headers={**tenant.headers(), "Content-Type": "application/merge-patch+json"},
+    )
+    assert response.status_code == 422, response.text
+    assert [e["pointer"] for e in response.json()["errors"]] == ["/8", "/a~1b"]
+
+
+def test_a_version_id_of_unicode_digits_is_a_404_outcome_not_a_500(
+    client: TestClient, tenant: Tenant
+) -> None:
+    # Found by FUZZ_MAX_EXAMPLES=200: "³".isdigit() is true and int("³") raises.
+    patient = client.post("/api/v1/patients", json=patient_payload(), headers=tenant.headers())
+    assert patient.status_code == 201, patient.text
+    response = client.get(
+        f"/fhir/Patient/{patient.json()['id']}/_history/%C2%B3", headers=tenant.headers()
+    )
+    assert response.status_code == 404, response.text
+    assert response.json()["resourceType"] == "OperationOutcome"

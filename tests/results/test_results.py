@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
+from service import uploads
 from service.auth.roles import Role
 from service.labtests.schemas import ReferenceRange, ResultComponent
 from service.results import flags
@@ -255,6 +256,28 @@ def test_a_csv_import_matches_by_accession_and_test_code(
     assert shown["status"] == "in_progress"
     assert client.get(f"/api/v1/specimens/{specimens[0].id}",
                       headers=tenant.headers(LAB)).json()["status"] == "resulted"  # fmt: skip
+
+
+def test_a_csv_sent_as_a_form_field_in_small_pieces_imports_the_same(
+    client: TestClient,
+    tenant: Tenant,
+    db: Session,
+    setup: LabSetup,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(uploads, "READ_BYTES", 5)  # rows and quoted values cut between reads
+    worklist, specimens = _worklist_with(client, tenant, db, setup, 2)
+    text = ("accession,test_code,component_code,value,unit\r\n"
+            f'{specimens[0].accession},A1C,4548-4,"5.4",%\r\n'
+            f"{specimens[1].accession},A1C,,6.8,\r\n")  # fmt: skip
+    response = client.post(f"/api/v1/result-imports?worklist_id={worklist}",
+                           files={"file": ("run.csv", text.encode(), "text/csv")},
+                           headers=tenant.headers(LAB))  # fmt: skip
+    assert response.status_code == 201, response.text
+    assert response.json()["imported"] == 2
+    results = client.get(f"/api/v1/results?worklist_id={worklist}",
+                         headers=tenant.headers(LAB)).json()["items"]  # fmt: skip
+    assert sorted(r["value"] for r in results) == ["5.4", "6.8"]
 
 
 def test_unmatched_or_malformed_rows_are_all_reported_and_nothing_is_imported(

@@ -461,7 +461,7 @@ def offset_of(cursor: str | None) -> int:
     if not cursor:
         return 0
     raw = decode_cursor(cursor)
-    if not raw.startswith("o") or not raw[1:].isdigit():
+    if not raw.startswith("o") or not (raw[1:].isascii() and raw[1:].isdigit()):
         raise InvalidInput("The cursor is not one this service issued for this sort.")
     return int(raw[1:])
 

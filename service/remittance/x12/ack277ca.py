@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -132,7 +132,7 @@ class Ack277CA:
     claims: list[ClaimAck]
 
 
-def parse_277ca(text: str) -> Ack277CA:
+def parse_277ca(text: str | Iterable[str]) -> Ack277CA:
     """Read a 277CA; malformed files raise X12ParseError with the segment and element."""
     interchange = parse_interchange(text)
     groups = expect(interchange, Kind.ACK_277CA)

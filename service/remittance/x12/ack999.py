@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from service.remittance.x12 import codes
@@ -91,7 +92,7 @@ class Ack999:
     groups: list[GroupAck]
 
 
-def parse_999(text: str) -> Ack999:
+def parse_999(text: str | Iterable[str]) -> Ack999:
     """Read a 999; malformed files raise X12ParseError with the segment and element."""
     interchange = parse_interchange(text)
     groups = expect(interchange, Kind.ACK_999)

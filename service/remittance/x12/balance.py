@@ -39,12 +39,13 @@ def check_balance(remittance: Remittance835) -> list[BalanceError]:
     errors: list[BalanceError] = []
     for payment in remittance.payments:
         for claim in payment.claims:
-            errors.extend(_claim_errors(payment, claim))
-        errors.extend(_transaction_errors(payment))
+            errors.extend(claim_errors(payment, claim))
+        errors.extend(transaction_errors(payment))
     return errors
 
 
-def _claim_errors(payment: Payment, claim: ClaimPayment) -> list[BalanceError]:
+def claim_errors(payment: Payment, claim: ClaimPayment) -> list[BalanceError]:
+    """The service line, claim and patient responsibility rules for one claim."""
     errors: list[BalanceError] = []
     pcn = claim.patient_control_number
     line_total = Decimal(0)
@@ -113,8 +114,10 @@ def _claim_errors(payment: Payment, claim: ClaimPayment) -> list[BalanceError]:
     return errors
 
 
-def _transaction_errors(payment: Payment) -> list[BalanceError]:
-    claims_paid = sum((c.paid for c in payment.claims), Decimal(0))
+def transaction_errors(payment: Payment) -> list[BalanceError]:
+    """The transaction rule, from the payment's running sum of CLP04 (claims need not be
+    kept)."""
+    claims_paid = payment.claims_paid
     provider_adjusted = sum((p.amount for p in payment.provider_adjustments), Decimal(0))
     net = claims_paid - provider_adjusted
     expected = -payment.paid_amount if payment.credit_debit == "D" else payment.paid_amount
@@ -144,4 +147,4 @@ def _money(value: Decimal) -> str:
     return f"{value:.2f}"
 
 
-__all__ = ["BalanceError", "Rule", "check_balance"]
+__all__ = ["BalanceError", "Rule", "check_balance", "claim_errors", "transaction_errors"]

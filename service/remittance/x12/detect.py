@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 from service.x12.tokens import (
@@ -9,8 +10,7 @@ from service.x12.tokens import (
     Interchange,
     Segment,
     X12ParseError,
-    iter_segments,
-    read_isa,
+    read_segments,
 )
 
 
@@ -43,13 +43,14 @@ _NAMES = {
 }
 
 
-def detect(text: str) -> Kind:
-    """The kind of file from its first GS and ST; anything else raises X12ParseError."""
-    delimiters, isa, offset = read_isa(text)
+def detect(text: str | Iterable[str]) -> Kind:
+    """The kind of file from its first GS and ST (reading no further); anything else raises
+    X12ParseError."""
+    _, isa, segments = read_segments((text,) if isinstance(text, str) else text)
     gs: Segment | None = None
     last = isa
     ta1 = False
-    for segment in iter_segments(text, delimiters, offset):
+    for segment in segments:
         last = segment
         if segment.id == "GS":
             gs = segment

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from service.remittance.x12 import codes
 from service.remittance.x12.common import Party, Person, Procedure, party, person, procedure
-from service.remittance.x12.detect import Kind, expect
+from service.remittance.x12.detect import Kind, classify
 from service.x12.tokens import (
     Envelope,
+    Event,
     Problem,
     Segment,
     decimal,
     optional_date,
     optional_decimal,
-    parse_interchange,
+    read_interchange,
     required,
     whole_number,
 )
@@ -158,8 +159,10 @@ class Payment:
     payer_references: list[tuple[str, str]] = field(default_factory=list)  # REF*2U, EO, HI, NF
     payee: Party | None = None  # 1000B N1*PE (N103 XX: NPI)
     payee_references: list[tuple[str, str]] = field(default_factory=list)  # REF*TJ, PQ ...
-    claims: list[ClaimPayment] = field(default_factory=list)
+    claims: list[ClaimPayment] = field(default_factory=list)  # empty when read by read_835
     provider_adjustments: list[ProviderAdjustment] = field(default_factory=list)
+    claim_count: int = 0  # CLPs read, kept or not
+    claims_paid: Decimal = Decimal(0)  # sum of CLP04, for the transaction balance
 
     @property
     def handling_words(self) -> str:
@@ -190,25 +193,65 @@ class Remittance835:
             yield from payment.claims
 
 
-def parse_835(text: str) -> Remittance835:
-    """Read an 835. Malformed files raise X12ParseError.
+def parse_835(text: str | Iterable[str]) -> Remittance835:
+    """Read an 835, every claim kept. Malformed files raise X12ParseError.
 
     Numbers, codes and structure stop the reading at once (the money cannot be trusted);
     invalid dates, missing required segments that carry no money and unknown optional
     qualifiers are collected as the result's warnings, so that real payments still post and
     one upload lists them all. Balancing is check_balance's job.
     """
-    interchange = parse_interchange(text)
-    groups = expect(interchange, Kind.REMITTANCE_835)
-    problems: list[Problem] = []
-    payments = [
-        _Reader(problems).read(
-            transaction_set.header, transaction_set.body, transaction_set.trailer
-        )
-        for group in groups
-        for transaction_set in group.transaction_sets
-    ]
-    return Remittance835(interchange.envelope, payments, tuple(problems))
+    warnings: list[Problem] = []
+    envelope, items = read_835((text,) if isinstance(text, str) else text, warnings)
+    payments: list[Payment] = []
+    for _, payment, claim in items:
+        if claim is None:
+            payments.append(payment)
+        else:
+            payment.claims.append(claim)
+    return Remittance835(envelope, payments, tuple(warnings))
+
+
+ReadItem = tuple[int, Payment, ClaimPayment | None]
+
+
+def read_835(
+    pieces: Iterable[str], warnings: list[Problem] | None = None
+) -> tuple[Envelope, Iterator[ReadItem]]:
+    """The envelope, then each claim as soon as its last segment is read, with its payment
+    (index in file order, the payment's claims list left empty), then (index, payment, None)
+    once the payment's SE is read: an upload of any size streams through with one claim in
+    memory. Non-financial defects are appended to `warnings` as the items are read.
+    """
+    envelope, events = read_interchange(pieces)
+    return envelope, _read_items(events, [] if warnings is None else warnings)
+
+
+def _read_items(
+    events: Iterator[tuple[Event, Segment]], problems: list[Problem]
+) -> Iterator[ReadItem]:
+    gs: Segment | None = None
+    reader: _Reader | None = None
+    index = -1
+    for event, segment in events:
+        if event is Event.BODY:
+            assert reader is not None
+            reader.feed(segment)
+            yield from reader.drain(index)
+        elif event is Event.ST:
+            assert gs is not None
+            found = classify(gs, segment)
+            if found is not Kind.REMITTANCE_835:
+                raise segment.error(1, f"this is a {found} transaction set, expected a 835")
+            index += 1
+            reader = _Reader(problems, segment)
+        elif event is Event.SE:
+            assert reader is not None
+            payment = reader.end(segment)
+            yield from reader.drain(index)
+            yield index, payment, None
+        elif event is Event.GS:
+            gs = segment
 
 
 def iter_claims(remittance: Remittance835) -> Iterator[tuple[Payment, ClaimPayment]]:
@@ -233,20 +276,36 @@ _REMARK_POSITIONS = {"MOA": (3, 4, 5, 6, 7), "MIA": (5, 20, 21, 22, 23)}
 class _Reader:
     """Walks one ST/SE in order: header, 1000A payer, 1000B payee, 2000/2100/2110, PLB."""
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, problems: list[Problem], st: Segment) -> None:
         self.problems = problems
+        self.st = st
         self.state = _HEADER
         self.seen: set[str] = set()  # header and 1000A/1000B segments seen
         self.header_number: int | None = None
+        self.payment: Payment | None = None
         self.claim: ClaimPayment | None = None
         self.line: ServicePayment | None = None
+        self.closed: list[ClaimPayment] = []  # claims read completely, not yet handed out
 
-    def read(self, st: Segment, body: list[Segment], se: Segment) -> Payment:
-        if not body or body[0].id != "BPR":
-            raise (body[0] if body else se).error(None, "an 835 starts with BPR")
-        payment = self._bpr(st, body[0])
-        for segment in body[1:]:
-            self._segment(payment, segment)
+    def feed(self, segment: Segment) -> None:
+        """The next segment between ST and SE."""
+        if self.payment is None:
+            if segment.id != "BPR":
+                raise segment.error(None, "an 835 starts with BPR")
+            self.payment = self._bpr(self.st, segment)
+        else:
+            self._segment(self.payment, segment)
+
+    def drain(self, index: int) -> Iterator[ReadItem]:
+        assert self.payment is not None
+        for claim in self.closed:
+            yield index, self.payment, claim
+        self.closed.clear()
+
+    def end(self, se: Segment) -> Payment:
+        payment = self.payment
+        if payment is None:
+            raise se.error(None, "an 835 starts with BPR")
         self._close_claim()
         if payment.payer is None:
             raise se.error(None, "the 835 has no N1*PR payer (loop 1000A)")
@@ -303,7 +362,6 @@ class _Reader:
             self._close_claim()
             self.state = _DETAIL
             self.claim = self._clp(segment)
-            payment.claims.append(self.claim)
         elif sid == "PLB" and state in (_PAYEE, _DETAIL, _FOOTER):
             self._close_payee(payment, segment)
             self._close_claim()
@@ -500,6 +558,10 @@ class _Reader:
 
     def _close_claim(self) -> None:
         claim = self.claim
+        if claim is not None and self.payment is not None:
+            self.payment.claim_count += 1
+            self.payment.claims_paid += claim.paid
+            self.closed.append(claim)
         if claim is not None and claim.patient is None:
             self.problems.append(
                 Problem(
@@ -601,4 +663,5 @@ __all__ = [
     "ServicePayment",
     "iter_claims",
     "parse_835",
+    "read_835",
 ]

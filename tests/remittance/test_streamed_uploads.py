@@ -1,0 +1,175 @@
+"""Uploads stream in (issue 14, finding 8): per-kind limits refuse a file while it arrives and
+keep nothing; claims are posted a page at a time, across pages as within one."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, col, func, select
+
+from service.remittance import posting
+from service.remittance.models import ClaimPosting, RemittanceFile, RemittanceFileChunk
+from service.settings import Settings
+from tests.claims.conftest import Demo
+from tests.remittance.helpers import (
+    X12,
+    ack_999,
+    claim_status,
+    make_batch,
+    paid_in_full,
+    partially_paid,
+    remit_835,
+    upload,
+)
+
+X12_LIMIT = 64 * 1024
+CSV_LIMIT = 16 * 1024
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(database_url="sqlite://", data_dir=tmp_path, max_body_bytes=64 * 1024,
+                    max_x12_upload_bytes=X12_LIMIT, max_csv_upload_bytes=CSV_LIMIT)  # fmt: skip
+
+
+def _stored_files(db: Session) -> tuple[int, int]:
+    db.commit()  # a fresh snapshot
+    files = db.exec(select(func.count()).select_from(RemittanceFile)).one()
+    chunks = db.exec(select(func.count()).select_from(RemittanceFileChunk)).one()
+    return files, chunks
+
+
+def _padded(text: str, size: int) -> bytes:
+    """A valid file made longer with line breaks between segments (which X12 readers skip)."""
+    return text.replace("~", "~\n" * (size // text.count("~") + 1)).encode()
+
+
+def _pieces(data: bytes, size: int) -> Iterator[bytes]:
+    for start in range(0, len(data), size):
+        yield data[start : start + size]
+
+
+def test_an_x12_file_over_its_kinds_limit_is_413_and_nothing_is_kept(
+    client: TestClient, demo_org: Demo, db: Session
+) -> None:
+    batch = make_batch(client, demo_org, db)
+    body = _padded(ack_999(batch), X12_LIMIT + 1)
+    assert len(body) > X12_LIMIT
+    headers = {**demo_org.headers(), **X12}
+    for content in (body, _pieces(body, 4096)):  # with a Content-Length, then chunked
+        response = client.post("/api/v1/remittance-files", content=content, headers=headers)
+        assert response.status_code == 413, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert "X12 file" in response.json()["detail"]
+    assert _stored_files(db) == (0, 0)
+    # The same file under the limit goes in, sent in pieces of every size.
+    fits = ack_999(batch).encode()
+    response = client.post("/api/v1/remittance-files", content=_pieces(fits, 7), headers=headers)
+    assert response.status_code == 201, response.text
+    assert response.json()["size_bytes"] == len(fits)
+    assert _stored_files(db)[0] == 1
+
+
+def test_a_csv_over_its_kinds_limit_is_413_though_an_x12_file_may_be_larger(
+    client: TestClient, demo_org: Demo
+) -> None:
+    header = b"accession,test_code,component_code,value,unit\n"
+    body = header + b"A1,GLU,GLU,5,mg/dL\n" * (CSV_LIMIT // 18)
+    assert CSV_LIMIT < len(body) < X12_LIMIT
+    response = client.post(
+        "/api/v1/result-imports",
+        content=_pieces(body, 1000),
+        headers={**demo_org.headers(), "Content-Type": "text/csv"},
+    )
+    assert response.status_code == 413, response.text
+    assert "CSV" in response.json()["detail"]
+
+
+def test_a_nul_byte_in_an_upload_is_refused_like_everywhere_else(
+    client: TestClient, demo_org: Demo, db: Session
+) -> None:
+    batch = make_batch(client, demo_org, db)
+    body = ack_999(batch).encode().replace(b"~", b"~\x00", 1)
+    response = client.post(
+        "/api/v1/remittance-files", content=body, headers={**demo_org.headers(), **X12}
+    )
+    assert response.status_code == 422, response.text
+    assert "NUL" in response.json()["detail"]
+    assert _stored_files(db) == (0, 0)
+
+
+def test_claims_post_a_page_at_a_time_and_a_reversal_finds_a_posting_of_an_earlier_page(
+    client: TestClient, demo_org: Demo, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(posting, "CLAIM_PAGE", 1)  # every claim its own page
+    batch = make_batch(client, demo_org, db)
+    upload(client, demo_org, ack_999(batch))
+    target, *_, largest = sorted(batch.claims, key=lambda c: c.charge)
+    # Paid, reversed and paid again in one file: each step on a page of its own.
+    steps = [paid_in_full(target), paid_in_full(target, status="22"), partially_paid(target),
+             paid_in_full(largest)]  # fmt: skip
+    result = upload(client, demo_org, remit_835(steps, trace="EFT9"))["result"]
+
+    assert result["claims"] == 4
+    assert result["claims_matched"] == 4
+    assert result["reversals"] == 1
+    assert result["reversals_without_posting"] == []
+    assert claim_status(db, target.id) == "partially_paid"
+    postings = db.exec(
+        select(ClaimPosting)
+        .where(ClaimPosting.claim_id == target.id)
+        .order_by(col(ClaimPosting.posted_at), col(ClaimPosting.id))
+    ).all()
+    first = next(p for p in postings if p.status_code == "1")
+    reversal = next(p for p in postings if p.status_code == "22")
+    assert first.reversed_by == reversal.id  # written by a later page, as an UPDATE
+    assert reversal.reverses == first.id
+    assert claim_status(db, largest.id) == "paid"
+
+
+def test_a_form_upload_streams_the_file_field_and_is_the_same_file_as_the_raw_body(
+    client: TestClient, demo_org: Demo, db: Session
+) -> None:
+    batch = make_batch(client, demo_org, db)
+    text = ack_999(batch)
+    form = client.post(
+        "/api/v1/remittance-files",
+        files={"file": ("ack.999", text.encode(), "application/octet-stream")},
+        data={"note": "other fields are ignored"},
+        headers=demo_org.headers(),
+    )
+    assert form.status_code == 201, form.text
+    assert form.json()["filename"] == "ack.999"
+    assert form.json()["size_bytes"] == len(text.encode())
+    raw = client.post(
+        "/api/v1/remittance-files", content=text.encode(), headers={**demo_org.headers(), **X12}
+    )
+    assert raw.status_code == 200  # the same bytes: recognised, not applied twice
+    assert raw.json()["id"] == form.json()["id"]
+
+
+def test_a_form_without_the_file_field_or_over_the_limit_is_refused(
+    client: TestClient, demo_org: Demo, db: Session
+) -> None:
+    no_file = client.post(
+        "/api/v1/remittance-files",
+        files={"upload": ("x.835", b"ISA", "text/plain")},
+        headers=demo_org.headers(),
+    )
+    assert no_file.status_code == 422, no_file.text
+    assert '"file"' in no_file.json()["detail"]
+    too_big = client.post(
+        "/api/v1/result-imports",
+        files={"file": ("r.csv", b"accession,test_code,value\n" + b"A,B,1\n" * CSV_LIMIT)},
+        headers=demo_org.headers(),
+    )
+    assert too_big.status_code == 413, too_big.text
+    assert _stored_files(db) == (0, 0)
+
+
+def test_the_upload_routes_document_a_file_picker(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in ("/api/v1/remittance-files", "/api/v1/result-imports"):
+        form = paths[path]["post"]["requestBody"]["content"]["multipart/form-data"]
+        assert form["schema"]["properties"]["file"] == {"type": "string", "format": "binary"}
