@@ -174,8 +174,7 @@ def post_835(
     }
     plb_claims = _plb_claims(session, organization_id, payments)
     payment_ids = [
-        _insert_payment(session, organization_id, file_id, p, plb_claims, summary)
-        for p in payments
+        _insert_payment(session, organization_id, file_id, p, plb_claims, summary) for p in payments
     ]
     for payment, payment_id in zip(payments, payment_ids, strict=True):
         plb_total = sum((p.amount for p in payment.provider_adjustments), Decimal(0))
