@@ -53,15 +53,16 @@ def _walter_primary(db: Session) -> Claim:
 
 
 def _add_a_second_line_to_walter(client: TestClient, demo: Demo, db: Session) -> None:
-    """The demo bills Walter one line; a split needs two: an HbA1c is added and the primary
-    claim rebuilt from the new coding."""
+    """The demo bills Walter one line; a split needs two: an ECG is added (a lab code would
+    need the CLIA number the demo clinic lacks) and the primary claim rebuilt from the new
+    coding."""
     primary = _walter_primary(db)
     encounter = client.get(
         f"/api/v1/encounters/{primary.encounter_id}", headers=demo.headers()
     ).json()
     keys = ("code_system", "code", "modifiers", "units", "charge", "service_date", "pointers")
     lines = [{k: line[k] for k in keys} for line in encounter["service_lines"]]
-    lines.append({**lines[0], "code": "83036", "modifiers": [], "charge": "40.00", "pointers": [1]})
+    lines.append({**lines[0], "code": "93000", "modifiers": [], "charge": "40.00", "pointers": [1]})
     coded = client.put(
         f"/api/v1/encounters/{primary.encounter_id}/coding",
         json={"diagnoses": encounter["diagnoses"], "service_lines": lines},
@@ -201,7 +202,7 @@ def test_a_split_claim_combines_its_clps_and_the_medicaid_837_carries_both(
     assert [Decimal(s[2]) for s in segs if s[:2] == ["AMT", "D"]] == [Decimal(80)]
     svd = [s for s in segs if s[0] == "SVD"]
     assert sorted((s[3].split(":")[1], Decimal(s[2])) for s in svd) == [
-        ("83036", Decimal(0)),
+        ("93000", Decimal(0)),
         ("99214", Decimal(80)),
     ]
     assert ["CAS", "CO", "16", "40"] in segs
