@@ -130,7 +130,7 @@ def correct_claim(claim_id: str, session: SessionDep, user: Biller) -> ClaimRead
     return claim_read(session, claim)
 
 
-@claims.patch("/{claim_id}", responses=problem_responses(401, 403, 404, 409, 422))
+@claims.patch("/{claim_id}", responses=problem_responses(400, 401, 403, 404, 409, 415, 422))
 def update_claim(claim_id: str, data: ClaimPatch, session: SessionDep, user: Biller) -> ClaimRead:
     """Enter the payer's claim number of a sent original claim (when no 835 brought it)."""
     claim = corrections.enter_payer_claim_number(session, user, claim_id, data.payer_claim_number)

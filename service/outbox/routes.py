@@ -119,6 +119,7 @@ _FHIR_ERRORS: dict[int | str, dict[str, Any]] = {
     s: {"description": "OperationOutcome", "content": {FHIR_JSON: {}}}
     for s in (400, 401, 403, 404, 415, 422)
 }
+_FHIR_OK: dict[str, Any] = {"description": "Subscription or Bundle", "content": {FHIR_JSON: {}}}
 
 
 def _fhir_subscription(session: Session, user: Principal, record_id: str) -> Subscription:
@@ -127,7 +128,9 @@ def _fhir_subscription(session: Session, user: Principal, record_id: str) -> Sub
     )
 
 
-@fhir_router.post("", status_code=201, summary="Create Subscription", responses=_FHIR_ERRORS)
+@fhir_router.post(
+    "", status_code=201, summary="Create Subscription", responses={201: _FHIR_OK, **_FHIR_ERRORS}
+)
 async def create_fhir_subscription(
     request: Request, session: SessionDep, user: Manager
 ) -> Response:
@@ -151,7 +154,9 @@ async def create_fhir_subscription(
     )  # fmt: skip
 
 
-@fhir_router.get("/{record_id}", summary="Read Subscription", responses=_FHIR_ERRORS)
+@fhir_router.get(
+    "/{record_id}", summary="Read Subscription", responses={200: _FHIR_OK, **_FHIR_ERRORS}
+)
 def read_fhir_subscription(
     record_id: str, request: Request, session: SessionDep, user: Reader
 ) -> Response:
@@ -160,7 +165,7 @@ def read_fhir_subscription(
     return FhirResponse(subscription_fhir.to_fhir(row), headers={"ETag": f'W/"{row.version}"'})
 
 
-@fhir_router.get("", summary="Search Subscription", responses=_FHIR_ERRORS)
+@fhir_router.get("", summary="Search Subscription", responses={200: _FHIR_OK, **_FHIR_ERRORS})
 def search_fhir_subscriptions(
     request: Request, session: SessionDep, user: Reader, paging: Paging
 ) -> Response:

@@ -92,7 +92,9 @@ def _aim_at_real_records(case: Case[Any], world: World) -> None:
 
 
 def _check_error_body(case: Case[Any], status: int, content_type: str, body: bytes) -> None:
-    if case.path.startswith("/fhir"):
+    if case.path == "/oauth/token" and content_type.startswith("application/json"):
+        assert b'"error":' in body, body[:300]  # OAuth 2.0 errors: RFC 6749 section 5.2 JSON
+    elif case.path.startswith("/fhir"):
         assert content_type.startswith("application/fhir+json"), (status, content_type)
         assert b'"resourceType":"OperationOutcome"' in body, body[:300]
     else:

@@ -22,6 +22,7 @@ from tests.references.world import World, build_world, created, ready_encounter
 # Fields named *_id that hold an outside identifier, not a reference to one of our records.
 NOT_REFERENCES = {
     "member_id",  # the number on the patient's insurance card
+    "own_member_id",  # a flag: the patient's card carries their own member ID
     "edi_payer_id",  # the clearinghouse's payer id
     "tax_id",  # EIN or SSN
     "submitter_id",  # X12 1000A NM109
@@ -141,6 +142,11 @@ BUILDERS: dict[tuple[str, str], Builder] = {
     ("PATCH", "/api/v1/encounters/{encounter_id}"): lambda c, w: (
         "PATCH", f"/api/v1/encounters/{created(c.post('/api/v1/encounters', json=_encounter_body(w), headers=w.tenant.headers(CODER)))}",  # noqa: E501
         _encounter_body(w), CODER),
+    ("POST", "/api/v1/encounters/{encounter_id}/service-lines"): lambda c, w: (
+        "POST", f"/api/v1/encounters/{created(c.post('/api/v1/encounters', json=_encounter_body(w), headers=w.tenant.headers(CODER)))}/service-lines",  # noqa: E501
+        {"code_system": "CPT", "code": "93000", "charge": "50.00",
+         "ordering_provider_id": w.ids["provider"],
+         "rendering_provider_id": w.ids["provider"]}, CODER),
     ("POST", "/api/v1/claims"): lambda c, w: (
         "POST", "/api/v1/claims",
         {"encounter_id": ready_encounter(c, w), "coverage_id": w.ids["coverage"]}, ADMIN),
