@@ -9,7 +9,8 @@ from service.coding import code_classes
 from service.coding.findings import CodedLine, Finding
 
 # POS codes the CMS set added later than the bundled version's start (2000-01-01): before
-# these dates a claim with them rejects (CMS POS code set, "effective date" column).
+# these dates a claim with them rejects (CMS POS code set, "effective date" column; 66, PACE
+# center, from CMS Transmittal 12779, effective 2024-08-01).
 POS_STARTS = {
     "02": date(2017, 1, 1),
     "10": date(2022, 1, 1),
@@ -19,6 +20,7 @@ POS_STARTS = {
     "19": date(2016, 1, 1),
     "27": date(2023, 10, 1),
     "58": date(2020, 1, 1),
+    "66": date(2024, 8, 1),
 }
 TELEHEALTH_POS = frozenset({"02", "10"})
 # 95/GT synchronous video, GQ asynchronous, 93/FQ audio only.

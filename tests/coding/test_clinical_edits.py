@@ -91,6 +91,18 @@ def test_place_of_service_is_date_aware(codes: Session) -> None:
     )
 
 
+def test_pace_center_place_66_is_refused_before_its_effective_date(codes: Session) -> None:
+    before = Visit(["J069"], "66", date_of_service=date(2024, 7, 31))
+    found = edits.check_encounter(codes, before, [Line("99213", service_date=date(2024, 7, 31))])
+    (finding,) = hits(found, "pos-not-yet-effective")
+    assert finding.severity == "error"
+    assert "2024-08-01" in finding.message
+    after = Visit(["J069"], "66", date_of_service=date(2024, 8, 1))
+    found = edits.check_encounter(codes, after, [Line("99213", service_date=date(2024, 8, 1))])
+    assert not hits(found, "pos-not-yet-effective")
+    assert not hits(found, "pos-unknown-code")
+
+
 def test_inpatient_place_with_an_office_visit_warns_and_the_reverse(codes: Session) -> None:
     (finding,) = hits(
         run(codes, ["J069"], [Line("99213")], place_of_service="21"), "pos-code-mismatch"
