@@ -152,8 +152,8 @@ def primary_coverage(coverages: list[Coverage], on: date) -> Coverage | None:
 COPIED_LINE_FIELDS = (
     "position", "code_system", "code", "modifiers", "units", "charge", "service_date",
     "pointers", "tooth", "surfaces", "oral_area", "prosthesis", "origin", "ndc", "ndc_unit",
-    "ndc_quantity", "note", "anesthesia_minutes", "rendering_provider_id",
-    "ordering_provider_id",
+    "ndc_quantity", "ndc_link_number", "note", "anesthesia_minutes", "rendering_provider_id",
+    "ordering_provider_id", "duplicate_acknowledged",
 )  # fmt: skip
 
 

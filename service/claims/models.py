@@ -98,6 +98,9 @@ class ClaimLine(SQLModel, table=True):
     anesthesia_minutes: int | None = None
     rendering_provider_id: str | None = Field(default=None, max_length=32)
     ordering_provider_id: str | None = Field(default=None, max_length=32)
+    ndc_link_number: str | None = Field(default=None, max_length=50)  # 2410 REF*VY
+    # The clerk confirmed the line is not a duplicate of the same service on another claim.
+    duplicate_acknowledged: bool = Field(default=False)
 
 
 class PayerAdjudication(SQLModel, table=True):

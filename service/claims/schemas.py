@@ -22,6 +22,7 @@ ClaimStatus = Literal[
     "replaced",
     "voided",
     "forwarded",
+    "cancelled",
 ]
 
 
@@ -65,10 +66,12 @@ class ClaimLineRead(BaseModel):
     ndc: str | None
     ndc_unit: str | None
     ndc_quantity: Decimal | None
+    ndc_link_number: str | None
     note: str | None
     anesthesia_minutes: int | None
     rendering_provider_id: str | None
     ordering_provider_id: str | None
+    duplicate_acknowledged: bool
     origin: LineOrigin
 
 

@@ -9,7 +9,7 @@ from datetime import date
 
 from sqlmodel import Session
 
-from service.claims import payer_rules
+from service.claims import duplicates, payer_rules
 from service.claims.models import Claim
 from service.claims.timely_filing import timely_filing
 from service.claims.x12 import model as x12
@@ -43,11 +43,17 @@ def scrub_page(
     """The findings of each claim; the page's references are read once for all of them."""
     refs = Refs(session, claims, directory)
     titles = payer_rules.titles_for(session)
-    return {claim.id: _scrub(session, claim, refs, today, titles) for claim in claims}
+    billed = duplicates.Billed(session, claims, refs)
+    return {claim.id: _scrub(session, claim, refs, today, titles, billed) for claim in claims}
 
 
 def _scrub(
-    session: Session, claim: ClaimRow, refs: Refs, today: date, titles: payer_rules.Titles
+    session: Session,
+    claim: ClaimRow,
+    refs: Refs,
+    today: date,
+    titles: payer_rules.Titles,
+    billed: duplicates.Billed,
 ) -> list[Finding]:
     lines = refs.lines[claim.id]
     kind = "medical" if claim.claim_type == "professional" else "dental"
@@ -55,6 +61,7 @@ def _scrub(
     found = edits.check_encounter(session, visit, lines, refs.patients.get(claim.patient_id))
     found += _claim_checks(claim, refs, today)
     found += payer_rules.payer_findings(claim, refs, titles)
+    found += billed.findings(claim, refs)
     if not any(f.severity == "error" for f in found):
         try:
             claim_input(claim, refs).check_kind("P" if kind == "medical" else "D")

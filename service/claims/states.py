@@ -25,6 +25,8 @@ class ClaimStatus(StrEnum):
     # A secondary claim the primary payer crossed over to the next payer itself (CLP02 19-21,
     # MOA/MIA MA18 or N89): held, so a duplicate is not sent, until a clerk releases it.
     FORWARDED = "forwarded"
+    # A replacement or void withdrawn before it was batched: another one may then be made.
+    CANCELLED = "cancelled"
 
 
 class BatchStatus(StrEnum):
@@ -51,6 +53,7 @@ class ClaimVerb(StrEnum):
     VOID = "void"  # its void's batch was submitted
     FORWARD = "forward"  # the primary's 835 says the payer crossed the claim over
     RELEASE = "release"  # the secondary payer did not get it after all: back to the scrubber
+    CANCEL = "cancel"  # a replacement or void withdrawn before it was batched
 
 
 C = ClaimStatus
@@ -72,7 +75,8 @@ SENT = frozenset({C.SUBMITTED, C.ACCEPTED}) | ADJUDICATED
 # of the claim stay active, the status they make together). A secondary claim waiting in draft
 # or ready goes to forwarded when the primary payer crossed it over; release sends it back to
 # draft, where the scrubber turns it ready. A sent claim whose replacement (7) or void (8) is
-# submitted becomes replaced or voided, for good.
+# submitted becomes replaced or voided, for good. A replacement or void still in draft or ready
+# may be cancelled (for good), so that another one can be made.
 CLAIM_TRANSITIONS: dict[ClaimVerb, tuple[frozenset[ClaimStatus], ClaimStatus | None]] = {
     V.SCRUB: (frozenset({C.DRAFT, C.READY}), None),
     V.BATCH: (frozenset({C.READY}), C.BATCHED),
@@ -87,6 +91,7 @@ CLAIM_TRANSITIONS: dict[ClaimVerb, tuple[frozenset[ClaimStatus], ClaimStatus | N
     V.VOID: (SENT, C.VOIDED),
     V.FORWARD: (frozenset({C.DRAFT, C.READY}), C.FORWARDED),
     V.RELEASE: (frozenset({C.FORWARDED}), C.DRAFT),
+    V.CANCEL: (frozenset({C.DRAFT, C.READY}), C.CANCELLED),
 }
 
 # generated -> downloaded -> submitted -> acknowledged | partially_accepted | rejected (the

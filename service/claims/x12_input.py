@@ -70,6 +70,8 @@ class LineRow(NamedTuple):
     anesthesia_minutes: int | None
     rendering_provider_id: str | None
     ordering_provider_id: str | None
+    ndc_link_number: str | None
+    duplicate_acknowledged: bool
 
 
 class EncounterRow(NamedTuple):

@@ -7,6 +7,7 @@ reopen a billed one for correction (reopen_encounter: back to coded, the reason 
 claims built before the re-coding are then stale (coding_version) until rebuilt.
 """
 
+from collections import Counter
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
@@ -150,6 +151,10 @@ def _check_line_detail(
         for name, value in zip(("ndc", "ndc_unit", "ndc_quantity"), drug, strict=True):
             if value is None:
                 errors.append(FieldError(f"{pointer}/{name}", "an NDC needs its unit and quantity"))
+    if data.ndc_link_number is not None and data.ndc is None:
+        errors.append(
+            FieldError(f"{pointer}/ndc_link_number", "a link sequence number (REF*VY) needs an NDC")
+        )
     if data.anesthesia_minutes is not None and not is_anesthesia_code(data.code_system, data.code):
         errors.append(
             FieldError(
@@ -233,6 +238,8 @@ def _coding_snapshot(encounter: Encounter, lines: Sequence[ServiceLine]) -> dict
                 "pointers": ln.pointers,
                 "tooth": ln.tooth,
                 "surfaces": ln.surfaces,
+                # Only when set: the clerk's word that a repeated service is no duplicate.
+                **({"duplicate_acknowledged": True} if ln.duplicate_acknowledged else {}),
             }
             for ln in lines
         ],
@@ -297,8 +304,8 @@ def code_encounter(
 
 # What a coder sets on a line; the row's id, source and encounter stay.
 _LINE_DETAIL = (
-    "ndc", "ndc_unit", "ndc_quantity", "note", "anesthesia_minutes", "rendering_provider_id",
-    "ordering_provider_id",
+    "ndc", "ndc_unit", "ndc_quantity", "ndc_link_number", "note", "anesthesia_minutes",
+    "rendering_provider_id", "ordering_provider_id", "duplicate_acknowledged",
 )  # fmt: skip
 _LINE_VALUES = (
     "code_system", "code", "modifiers", "units", "charge", "service_date", "pointers", "tooth",
@@ -390,6 +397,7 @@ def _after_coding_change(
     encounter.coding_version += 1  # claims built before this change are stale
     session.flush()
     refresh_findings(session, encounter)
+    after = _coding_snapshot(encounter, lines)
     audit.record(
         session,
         actor,
@@ -397,7 +405,25 @@ def _after_coding_change(
         resource_type="encounter",
         resource_id=encounter.id,
         patient_id=encounter.patient_id,
-        changes={"before": before, "after": _coding_snapshot(encounter, lines)},
+        changes={"before": before, "after": after},
+    )
+    acknowledged = _acknowledged(after) - _acknowledged(before)
+    if acknowledged:
+        # The clerk's word overrides an error edit: an event of its own, easy to find.
+        audit.record(
+            session,
+            actor,
+            action="acknowledge-duplicate",
+            resource_type="encounter",
+            resource_id=encounter.id,
+            patient_id=encounter.patient_id,
+            detail="not a duplicate claim line: " + ", ".join(sorted(acknowledged.elements())),
+        )
+
+
+def _acknowledged(snapshot: dict[str, Any]) -> Counter[str]:
+    return Counter(
+        line["code"] for line in snapshot["service_lines"] if line.get("duplicate_acknowledged")
     )
 
 

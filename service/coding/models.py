@@ -90,3 +90,7 @@ class ServiceLine(SQLModel, table=True):
         default=None, foreign_key="provider.id", max_length=32
     )
     ordering_provider_id: str | None = Field(default=None, foreign_key="provider.id", max_length=32)
+    ndc_link_number: str | None = Field(default=None, max_length=50)  # 2410 REF*VY
+    # The clerk confirmed the line repeats a service billed on another claim on purpose (the
+    # duplicate-claim edit then lets it through); setting it is audited.
+    duplicate_acknowledged: bool = Field(default=False)

@@ -132,12 +132,24 @@ class ServiceLineIn(BaseModel):
         default=None, description="CTP05: F2 international unit, GR gram, ME mg, ML, UN unit"
     )
     ndc_quantity: Decimal | None = Field(default=None, gt=0, max_digits=12, decimal_places=3)
+    ndc_link_number: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=50,
+        pattern=r"^[^*:~^]+$",
+        description="2410 REF*VY: the link sequence (prescription) number of the NDC",
+    )
     note: Note = Field(default=None, description="NTE*ADD on the line, 80 characters")
     anesthesia_minutes: int | None = Field(
         default=None, gt=0, le=1440, description="SV103 MJ: minutes, anesthesia codes only"
     )
     rendering_provider_id: str | None = Field(default=None, max_length=32)
     ordering_provider_id: str | None = Field(default=None, max_length=32)
+    duplicate_acknowledged: bool = Field(
+        default=False,
+        description="the clerk confirms the same service on another claim is not a duplicate "
+        "(the duplicate-claim edit lets the line through; audited)",
+    )
 
     @model_validator(mode="after")
     def _upper(self) -> "ServiceLineIn":
@@ -176,10 +188,12 @@ class ServiceLineRead(BaseModel):
     ndc: str | None
     ndc_unit: str | None
     ndc_quantity: Decimal | None
+    ndc_link_number: str | None
     note: str | None
     anesthesia_minutes: int | None
     rendering_provider_id: str | None
     ordering_provider_id: str | None
+    duplicate_acknowledged: bool
     origin: dict[str, str | None] | None = Field(
         description="lab_result lines: the specimen (id, accession) and lab test they came from"
     )
