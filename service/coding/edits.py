@@ -14,6 +14,8 @@ from service.codesets.search import display_code
 from service.coding import code_classes, dental_edits
 from service.coding.findings import CodedLine, CodedPatient, CodedVisit, Finding
 from service.coding.modifier_edits import modifier_findings
+from service.coding.note_edits import VersionNotes, note_findings, notes_for
+from service.coding.note_edits import covers as _covers
 from service.coding.patient_edits import Age, patient_findings
 from service.coding.place_edits import pos_findings
 from service.coding.sequencing_edits import sequencing_findings
@@ -124,33 +126,23 @@ def _diagnosis_findings(session: Session, encounter: CodedVisit, on: date) -> li
             shown = ", ".join(display_code(r.code) for r in verdict.suggestions[:10])
             message += f" Billable codes below it include {shown}."
         found.append(Finding(f"icd10cm-{verdict.reason}", "error", pointer, message))
-    found += _excludes1(dx, lookups)
+    some = next(iter(lookups.values()), None)
+    notes = notes_for(some.version.version) if some is not None else None
+    found += _excludes1(dx, lookups, notes)
     first = lookups.get(0)
     titles = codes.ancestor_titles(session, first) if first is not None else []
-    found += sequencing_findings(dx[0], first, titles)
+    sequencing = sequencing_findings(dx[0], first, titles)
+    found += sequencing
+    if notes is not None:
+        found += note_findings(dx, sorted(lookups), notes, first_checked=bool(sequencing))
     return _dedupe(found)
 
 
-def _covers(cited: str, code: str) -> bool:
-    """Whether an Excludes1 citation (a code and everything below it, or a range, optionally
-    qualified: "E08-E13/42" is "E08-E13 with .42") covers code."""
-    cited, _, qualifier = cited.partition("/")
-    if "-" in cited:
-        low, high = cited.split("-", 1)
-        inside = low <= code[: len(low)] <= high or code.startswith(high)
-    else:
-        inside = code.startswith(cited)
-    if not inside or not qualifier:
-        return inside
-    rest = code[3:]  # the characters after the category
-    first, _, last = qualifier.partition("-")
-    if not last:
-        return rest.startswith(first)
-    return first <= rest[: len(first)] and rest[: len(last)] <= last
-
-
-def _excludes1(dx: list[str], lookups: dict[int, codes.CodeLookup]) -> list[Finding]:
+def _excludes1(
+    dx: list[str], lookups: dict[int, codes.CodeLookup], notes: VersionNotes | None
+) -> list[Finding]:
     found: list[Finding] = []
+    without = notes.without_notes if notes is not None else frozenset()
     for i, lookup in lookups.items():
         for j, other in enumerate(dx):
             if i == j or j not in lookups:
@@ -163,10 +155,22 @@ def _excludes1(dx: list[str], lookups: dict[int, codes.CodeLookup]) -> list[Find
                         "error",
                         f"/diagnoses/{j}",
                         f"{display_code(dx[i])} excludes {display_code(other)} (Excludes1 at "
-                        f"{display_code(note.at)}): they may not be coded together.",
+                        f"{display_code(note.at)}): they may not be coded together."
+                        + _no_notes(without, dx[i], other),
                     )
                 )
     return found
+
+
+def _no_notes(without: frozenset[str], *pair: str) -> str:
+    """FY2027 codes the addenda added have no Excludes1 notes of their own in the bundle."""
+    new = [display_code(code) for code in pair if code in without]
+    if not new:
+        return ""
+    return (
+        f" ({' and '.join(new)}: new in FY2027; the CMS addenda carry no notes, so only the "
+        "Excludes1 notes of the codes above it are checked.)"
+    )
 
 
 def _mutual(lookup: codes.CodeLookup, other: str) -> bool:

@@ -323,6 +323,46 @@ def test_external_cause_cannot_be_first(codes: Session) -> None:
     assert not hits(run(codes, ["S0990XA", "W19XXXA"], [Line("99213")]), "external-cause-first")
 
 
+def test_a_code_first_note_warns_when_its_code_is_first_listed(codes: Session) -> None:
+    # L97 (ulcer of the lower limb): "code first any associated underlying condition, such as
+    # ... diabetic ulcers (... E11.621 ...)".
+    (finding,) = hits(run(codes, ["L97419", "E11621"], [Line("99213")]), "icd10cm-code-first")
+    assert (finding.severity, finding.field) == ("warning", "/diagnoses/0")
+    assert "L97" in finding.message
+    assert "E11.621" in finding.message
+    assert not hits(run(codes, ["E11621", "L97419"], [Line("99213")]), "icd10cm-code-first")
+    # A manifestation code first is already an error that says so: no second finding.
+    assert not hits(run(codes, ["G63", "E1142"], [Line("99213")]), "icd10cm-code-first")
+
+
+def test_a_use_additional_code_note_names_the_missing_category(codes: Session) -> None:
+    # E11.621 (diabetic foot ulcer): "use additional code to identify site of ulcer (L97.4-,
+    # L97.5-)".
+    found = hits(run(codes, ["E11621"], [Line("99213")]), "icd10cm-use-additional-code")
+    (ulcer,) = [f for f in found if "L97.4" in f.message]
+    assert (ulcer.severity, ulcer.field) == ("warning", "/diagnoses/0")
+    assert "site of ulcer" in ulcer.message
+    found = hits(run(codes, ["E11621", "L97419"], [Line("99213")]), "icd10cm-use-additional-code")
+    assert not [f for f in found if "L97.4" in f.message]
+    # E11 (any type 2 diabetes code): the drugs that control it (Z79.4, Z79.84, Z79.85).
+    assert hits(run(codes, ["E119"], [Line("99213")]), "icd10cm-use-additional-code")
+    assert not hits(run(codes, ["E119", "Z794"], [Line("99213")]), "icd10cm-use-additional-code")
+
+
+def test_an_excludes1_finding_says_a_fy2027_code_has_no_notes_of_its_own(codes: Session) -> None:
+    # C78.31 is new in FY2027 (the addenda carry no notes); C78's Excludes1 cites C7B.02.
+    (finding,) = hits(run(codes, ["C7831", "C7B02"], [Line("99213")]), "icd10cm-excludes1")
+    assert "C78.31: new in FY2027" in finding.message
+    fy2026 = date(2026, 9, 30)
+    found = edits.check_encounter(
+        codes,
+        Visit(["C7830", "C7B02"], date_of_service=fy2026),
+        [Line("99213", service_date=fy2026)],
+    )
+    (older,) = hits(found, "icd10cm-excludes1")
+    assert "new in FY2027" not in older.message
+
+
 # --- dental ----------------------------------------------------------------------------------
 
 
@@ -406,7 +446,7 @@ def test_a_qualified_excludes1_still_refuses_the_cited_complication(codes: Sessi
 
 
 def test_qualified_citations_cover_their_codes_only() -> None:
-    from service.coding.edits import _covers
+    from service.coding.note_edits import covers as _covers
 
     assert _covers("E08-E13/51-52", "E1151")
     assert _covers("E08-E13/51-52", "E0952")
