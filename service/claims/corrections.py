@@ -49,9 +49,14 @@ def known_payer_claim_number(session: Session, claim: Claim) -> str | None:
 
 
 def correction_of(session: Session, claim_id: str) -> Claim | None:
-    """The replacement or void that points at the claim, if there is one."""
+    """The replacement or void that points at the claim, if there is one not cancelled."""
     return session.exec(
-        select(Claim).where(Claim.replaces_claim_id == claim_id).order_by(col(Claim.id))
+        select(Claim)
+        .where(
+            Claim.replaces_claim_id == claim_id,
+            Claim.status != states.ClaimStatus.CANCELLED.value,
+        )
+        .order_by(col(Claim.id))
     ).first()
 
 
@@ -139,6 +144,37 @@ def create_correction(
         detail=f"{_WHAT[frequency]} of claim {original.id} (frequency {frequency})",
     )
     return logic.scrub_claim(session, actor, claim, today=today)
+
+
+class NotACorrection(Conflict):
+    code = "claim-not-a-correction"
+
+
+def cancel_correction(session: Session, actor: Principal, claim_id: str) -> Claim:
+    """POST /claims/{id}/cancellation: a replacement or void not yet batched is withdrawn for
+    good (status cancelled), so that another replacement or void of its original can be made.
+    A batched one is cancelled with its batch first (its claims return to ready)."""
+    claim = repository.require_claim(session, actor.organization_id, claim_id)
+    session.exec(select(Claim.id).where(Claim.id == claim.id).with_for_update()).first()
+    session.refresh(claim)
+    if claim.frequency not in _WHAT:
+        raise NotACorrection(
+            f"Claim {claim.id} is an original claim (frequency {claim.frequency}): only a "
+            "replacement or void is cancelled."
+        )
+    claim.status = states.check_claim(claim.id, claim.status, states.ClaimVerb.CANCEL)
+    session.add(claim)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        action="update",
+        resource_type="claim",
+        resource_id=claim.id,
+        patient_id=claim.patient_id,
+        detail=f"{_WHAT[claim.frequency]} of claim {claim.replaces_claim_id} cancelled",
+    )
+    return claim
 
 
 class PayerClaimNumberRefused(Conflict):

@@ -1,18 +1,21 @@
 """Scrubber findings for what payers refuse or mis-pay although the 837 is well formed:
-lab services without the lab's CLIA number (REF*X4), J-code drugs to Medicaid without an NDC
-(2410), unlisted / not-otherwise-classified codes without a line note (NTE), anesthesia codes
-without minutes (SV103 MJ), and a coordination-of-benefits order the coverages contradict."""
+lab services without the lab's CLIA number (REF*X4), drugs (J-codes, and the codes a fee
+schedule marks as drugs) to Medicaid without an NDC (2410), unlisted / not-otherwise-classified
+codes without a line note (NTE), anesthesia codes without minutes (SV103 MJ), and a
+coordination-of-benefits order the coverages contradict."""
 
 import re
+from dataclasses import dataclass
 from datetime import date
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from service.claims.other_payers import PRIORITY_ORDER
 from service.claims.x12_input import ClaimRow, CoverageRow, LineRow, Refs, is_lab_line
 from service.codesets import logic as codesets
 from service.coding.edits import Finding
 from service.coding.logic import is_anesthesia_code
+from service.directory.models import FeeSchedule
 from service.errors import DomainError
 
 _UNLISTED_TITLE = re.compile(
@@ -28,14 +31,60 @@ _HCPCS_NOC = frozenset(
 MEDICAID = "MC"
 
 
+@dataclass(frozen=True)
+class _DrugSchedule:
+    payer_id: str | None
+    effective_from: date
+    effective_to: date | None
+    drugs: frozenset[tuple[str, str]]  # (code system, code) the schedule marks as a drug
+
+
 class Titles:
     """Whether a code is unlisted / NOC, by its title in the code set in force (looked up once
-    per code and date); without the set, by the code's form (CPT unlisted codes end in 99)."""
+    per code and date); without the set, by the code's form (CPT unlisted codes end in 99).
+    And whether the organization's fee schedules mark a code as a drug (read once)."""
 
     def __init__(self, session: Session) -> None:
         self._session = session
         self._known: dict[tuple[str, str, date], bool] = {}
         self._versions: dict[str, list[codesets.VersionInfo]] = {}
+        self._drug_schedules: dict[str, list[_DrugSchedule]] = {}
+
+    def marked_drug(self, organization_id: str, payer_id: str, line: LineRow) -> bool:
+        """A fee schedule in force on the line's date (the payer's own or the default one)
+        marks the code as a drug."""
+        schedules = self._drug_schedules.get(organization_id)
+        if schedules is None:
+            schedules = self._drug_schedules[organization_id] = self._read_drugs(organization_id)
+        key = (line.code_system, line.code.upper())
+        on = line.service_date
+        return any(
+            key in s.drugs
+            and s.payer_id in (None, payer_id)
+            and s.effective_from <= on
+            and (s.effective_to is None or on <= s.effective_to)
+            for s in schedules
+        )
+
+    def _read_drugs(self, organization_id: str) -> list[_DrugSchedule]:
+        rows = self._session.exec(
+            select(FeeSchedule).where(
+                FeeSchedule.organization_id == organization_id,
+                col(FeeSchedule.deleted_at).is_(None),
+            )
+        ).all()
+        found = []
+        for row in rows:
+            drugs = frozenset(
+                (item["code_system"], item["code"].upper())
+                for item in row.items
+                if item.get("drug")
+            )
+            if drugs:
+                found.append(
+                    _DrugSchedule(row.payer_id, row.effective_from, row.effective_to, drugs)
+                )
+        return found
 
     def unlisted(self, system: str, code: str, on: date) -> bool:
         key = (system, code, on)
@@ -75,14 +124,16 @@ def payer_findings(claim: ClaimRow, refs: Refs, titles: Titles) -> list[Finding]
     if claim.claim_type == "professional":
         found += _clia(claim, refs, lines)
     for i, line in enumerate(lines):
-        if medicaid and _is_drug(line) and not line.ndc:
+        drug = _is_j_code(line) or titles.marked_drug(claim.organization_id, claim.payer_id, line)
+        if medicaid and drug and not line.ndc:
             found.append(
                 Finding(
                     "ndc-missing",
                     "error",
                     f"/lines/{i}/ndc",
-                    f"{line.code} is a drug billed to Medicaid: it needs its NDC, unit and "
-                    "quantity (2410 LIN*N4 / CTP).",
+                    f"{line.code} is a drug billed to Medicaid (a J-code, or marked as a drug "
+                    "in the fee schedule): it needs its NDC, unit and quantity (2410 LIN*N4 / "
+                    "CTP).",
                 )
             )
         if not line.note and titles.unlisted(line.code_system, line.code, line.service_date):
@@ -108,7 +159,7 @@ def payer_findings(claim: ClaimRow, refs: Refs, titles: Titles) -> list[Finding]
     return found
 
 
-def _is_drug(line: LineRow) -> bool:
+def _is_j_code(line: LineRow) -> bool:
     """HCPCS J-codes: drugs administered other than orally."""
     return line.code_system == "HCPCS" and line.code[:1] == "J"
 

@@ -163,6 +163,15 @@ def void_claim(claim_id: str, session: SessionDep, user: Biller, response: Respo
     return claim_read(session, claim)
 
 
+@claims.post("/{claim_id}/cancellation", responses=problem_responses(401, 403, 404, 409))
+def cancel_correction(claim_id: str, session: SessionDep, user: Biller) -> ClaimRead:
+    """A replacement or void still in draft or ready is cancelled for good; another one of the
+    same original can then be made. 409 for an original claim or one already batched (cancel
+    its batch first)."""
+    claim = corrections.cancel_correction(session, user, claim_id)
+    return claim_read(session, claim)
+
+
 @claims.post("/{claim_id}/release", responses=problem_responses(401, 403, 404, 409))
 def release_claim(claim_id: str, session: SessionDep, user: Biller) -> ClaimRead:
     """A secondary claim held in `forwarded` (the primary payer crossed it over) that the

@@ -468,7 +468,9 @@ def _ordering_provider(directory: Directory, provider_id: str | None) -> x12.Pro
 def _drug(line: LineRow) -> x12.Drug | None:
     if not line.ndc:
         return None
-    return x12.Drug(line.ndc, line.ndc_quantity or Decimal(0), line.ndc_unit or "")
+    return x12.Drug(
+        line.ndc, line.ndc_quantity or Decimal(0), line.ndc_unit or "", line.ndc_link_number
+    )
 
 
 def _service_lines(

@@ -50,7 +50,8 @@ class FeeSchedule(SoftDeletable, table=True):
     payer_id: str | None = Field(default=None, foreign_key="payer.id", max_length=32)
     effective_from: date
     effective_to: date | None = None
-    # [{"code_system", "code", "modifier", "charge"}]: a clinic's schedule has hundreds of codes.
+    # [{"code_system", "code", "modifier", "charge", "drug"}]: a clinic's schedule has hundreds
+    # of codes; `drug` marks the ones billed with an NDC (absent in older rows: false).
     items: list[dict[str, Any]] = Field(sa_type=sa.JSON)
 
 

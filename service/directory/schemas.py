@@ -136,6 +136,10 @@ class FeeItem(BaseModel):
     code: str = Field(pattern=r"^[A-Za-z0-9]{5}$")
     modifier: str | None = Field(default=None, pattern=r"^[A-Za-z0-9]{2}$")
     charge: Money
+    drug: bool = Field(
+        default=False,
+        description="a drug: to Medicaid it needs its NDC (2410), like every HCPCS J-code",
+    )
 
 
 class FeeScheduleCreate(BaseModel):

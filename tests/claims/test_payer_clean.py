@@ -316,6 +316,19 @@ def test_bad_line_detail_is_a_422_with_pointers(
         "/service_lines/0/ndc_unit",
         "/service_lines/0/ndc_quantity",
     }
+    no_drug = _code(
+        client,
+        demo_org,
+        encounter.id,
+        {
+            "diagnoses": ["R51.9"],
+            "service_lines": [
+                {"code_system": "CPT", "code": "99213", "pointers": [1], "ndc_link_number": "RX1"}
+            ],
+        },
+    )
+    assert no_drug.status_code == 422
+    assert [e["pointer"] for e in no_drug.json()["errors"]] == ["/service_lines/0/ndc_link_number"]
 
 
 def _full_detail_claim(client: TestClient, demo_org: Demo, db: Session) -> dict[str, Any]:
@@ -356,6 +369,7 @@ def _full_detail_claim(client: TestClient, demo_org: Demo, db: Session) -> dict[
                     "ndc": "00003-0293-05",
                     "ndc_unit": "ML",
                     "ndc_quantity": "1",
+                    "ndc_link_number": "RX778899",
                     "ordering_provider_id": okafor.id,
                 },
                 {
@@ -405,7 +419,8 @@ def test_ndc_notes_minutes_line_providers_and_accident_detail_pass_pyx12(
     # The claim note, its ":" stripped (an X12 delimiter).
     assert ["NTE", "ADD", "PATIENT SEEN AFTER A FALL SEE ATTACHED REPORT"] in block
     assert ["LIN", "", "N4", "00003029305"] in block
-    assert ["CTP", "", "", "", "1", "ML"] in block
+    ctp = block.index(["CTP", "", "", "", "1", "ML"])
+    assert block[ctp + 1] == ["REF", "VY", "RX778899"]  # 2410 link sequence number
     assert any(s[:4] == ["NM1", "DK", "1", "OKAFOR"] for s in block)  # 2420E
     assert any(s[:4] == ["NM1", "82", "1", "LINDQVIST"] for s in block)  # 2420A
     assert ["NTE", "ADD", "REMOVAL OF SKIN TAG WITH CAUTERY 2 CM"] in block

@@ -201,3 +201,38 @@ def test_an_organization_cannot_change_what_it_is(client: TestClient, tenant: Te
     updated = send(client, "PUT", f"/fhir/Organization/{payer['id']}", tenant, payer)
     assert updated.status_code == 200, updated.text
     assert updated.json()["meta"]["versionId"] == "2"
+
+
+OWN_ID = "urn:backoffice:fhir:coverage-own-member-id"
+
+
+def test_a_dependants_own_member_id_travels_as_an_extension(
+    client: TestClient, tenant: Tenant
+) -> None:
+    patient_id, payer_id = _patient_and_payer(client, tenant)
+    body = coverage(f"Patient/{patient_id}", f"Organization/{payer_id}")
+    body["extension"] = [{"url": OWN_ID, "valueBoolean": True}]
+    made = created(client, tenant, body)
+    assert made["extension"] == [{"url": OWN_ID, "valueBoolean": True}]
+    rest = client.get(f"/api/v1/coverages/{made['id']}", headers=tenant.headers()).json()
+    assert rest["own_member_id"] is True
+
+    # An update without the extension: the card shares the subscriber's id again.
+    del made["extension"]
+    updated = send(client, "PUT", f"/fhir/Coverage/{made['id']}", tenant, made)
+    assert updated.status_code == 200, updated.text
+    assert "extension" not in valid(updated.json())
+    rest = client.get(f"/api/v1/coverages/{made['id']}", headers=tenant.headers()).json()
+    assert rest["own_member_id"] is False
+
+    bad = coverage(f"Patient/{patient_id}", f"Organization/{payer_id}")
+    bad["extension"] = [{"url": OWN_ID, "valueString": "yes"}]
+    refused = outcome(send(client, "POST", "/fhir/Coverage", tenant, bad), 422)
+    assert expressions(refused) == ["Coverage.extension[0].valueBoolean"]
+
+    own = coverage(f"Patient/{patient_id}", f"Organization/{payer_id}")
+    del own["contained"], own["policyHolder"]
+    own["subscriber"] = {"reference": f"Patient/{patient_id}"}
+    own["relationship"]["coding"][0]["code"] = "self"
+    own["extension"] = [{"url": OWN_ID, "valueBoolean": True}]
+    outcome(send(client, "POST", "/fhir/Coverage", tenant, own), 422)  # the patient's own plan

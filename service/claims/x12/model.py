@@ -338,16 +338,20 @@ _PWK_REPORT = re.compile(r"[0-9A-Z]{2}")
 
 @dataclass(frozen=True, slots=True)
 class Drug:
-    """Loop 2410: LIN*N4 (11-digit NDC in 5-4-2 form without dashes) and CTP quantity/unit."""
+    """Loop 2410: LIN*N4 (11-digit NDC in 5-4-2 form without dashes), CTP quantity/unit, and
+    REF*VY, the link sequence (prescription) number, when there is one."""
 
     ndc: str
     quantity: Decimal
     unit: str
+    link_number: str | None = None
 
     def __post_init__(self) -> None:
         _require(bool(_NDC.fullmatch(self.ndc)), "LIN03 NDC must be 11 digits (5-4-2).")
         _require(self.quantity > 0, "CTP04 drug quantity must be positive.")
         _require(self.unit in DRUG_UNITS, "CTP05 unit must be F2, GR, ME, ML or UN.")
+        if self.link_number is not None:
+            _require(1 <= len(self.link_number) <= 50, "REF02 (VY) is 1 to 50 characters.")
 
 
 @dataclass(frozen=True, slots=True)

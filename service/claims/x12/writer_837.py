@@ -422,6 +422,8 @@ def _write_2400(writer: SegmentWriter, number: int, line: ServiceLine, kind: Kin
         # 2410: LIN*N4 NDC, CTP04 quantity, CTP05-1 unit.
         writer.segment("LIN", "", "N4", line.drug.ndc)
         writer.segment("CTP", "", "", "", quantity(line.drug.quantity), Composite(line.drug.unit))
+        if line.drug.link_number:
+            writer.segment("REF", "VY", line.drug.link_number)
     if line.rendering_provider is not None:
         # 2420A rendering provider (NM1*82, PRV*PE), when the line's differs from the claim's.
         _nm1(writer, "82", line.rendering_provider.name, "XX", line.rendering_provider.npi)

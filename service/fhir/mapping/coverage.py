@@ -1,7 +1,10 @@
 """FHIR Coverage <-> coverages: beneficiary = the patient, payor = an Organization that is a
 Payer, subscriberId = member id, class `group` = group number, order 1/2/3 = primary /
 secondary / tertiary, relationship (subscriber-relationship) <-> X12 individual relationship
-code, and a subscriber other than the patient as a contained RelatedPerson."""
+code, and a subscriber other than the patient as a contained RelatedPerson. A dependant whose
+card carries their own member id (own_member_id: the 837 names them as the subscriber) has the
+extension urn:backoffice:fhir:coverage-own-member-id (valueBoolean); FHIR R4 has no element
+for it."""
 
 from collections.abc import Sequence
 from typing import Any, ClassVar
@@ -54,6 +57,7 @@ FROM_X12 = {"18": "self", "01": "spouse", "19": "child", "53": "common"}
 PRIORITIES = {1: "primary", 2: "secondary", 3: "tertiary"}
 ORDERS = {v: k for k, v in PRIORITIES.items()}
 SUBSCRIBER_ID = "subscriber"  # id of the contained RelatedPerson
+OWN_MEMBER_ID_URL = "urn:backoffice:fhir:coverage-own-member-id"
 
 
 def reference_ids(values: Sequence[str], kind: str) -> list[str]:
@@ -135,6 +139,19 @@ def _subscriber(
         "sex": row.sex,
         "address": row.address,
     }
+
+
+def _own_member_id(resource: dict[str, Any], fields: dict[str, str]) -> bool:
+    """The extension's valueBoolean; left out, false (an update replaces the whole resource)."""
+    for index, extension in enumerate(resource.get("extension") or []):
+        if not isinstance(extension, dict) or extension.get("url") != OWN_MEMBER_ID_URL:
+            continue
+        value = extension.get("valueBoolean")
+        if not isinstance(value, bool):
+            raise invalid(f"Coverage.extension[{index}].valueBoolean", "must be true or false")
+        fields["/own_member_id"] = f"Coverage.extension[{index}]"
+        return value
+    return False
 
 
 class CoverageType(TableMapping):
@@ -223,6 +240,7 @@ class CoverageType(TableMapping):
             "priority": PRIORITIES[order or 1],
             "relationship": "18" if is_self else TO_X12[relationship_code or "other"],
             "subscriber": None if is_self else _subscriber(session, actor, resource, refs, fields),
+            "own_member_id": _own_member_id(resource, fields),
             "start_date": period.get("start"),
             "end_date": period.get("end"),
         }
@@ -269,6 +287,8 @@ class CoverageType(TableMapping):
                 "order": ORDERS[row.priority],
             }
         )
+        if row.own_member_id:
+            body["extension"] = [{"url": OWN_MEMBER_ID_URL, "valueBoolean": True}]
         if row.group_number:
             body["class"] = [
                 {
