@@ -4,8 +4,9 @@ beside a same-run floor, `validate_codes` on the same codes (what the edits must
     PYTHONPATH=. .venv/bin/python bench/bench_coding_edits.py
 
 Before issue 17's edits (same machine, loaded): 27.20 s vs a floor of 6.87 s, ratio 3.96x;
-after them 1.29x and 2.03x (two runs under other load). The target: at most twice the ratio
-before.
+after them 1.29x and 2.03x (two runs under other load); with the code-first / use-additional
+notes and the FY2027 Excludes1 remark, 2.09x (21.63 s vs 10.33 s, loaded). The target: at most
+twice the ratio before.
 
 SQLite in a temporary directory, every bundled set plus the CPT fixture list (HCPCS, NCCI and
 MUE not loaded: their edits answer with a warning). The ratio is the edits' own cost.
