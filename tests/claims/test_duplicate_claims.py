@@ -13,8 +13,9 @@ from sqlmodel import Session, col, select
 from service.audit.models import AuditEvent
 from service.claims.models import Claim
 from service.coding.logic import lines_of
+from service.coding.models import Encounter
 from tests.claims.conftest import Demo
-from tests.claims.test_payer_clean import _claim_of, _demo_paid, _medical_encounter
+from tests.claims.test_payer_clean import _claim_of, _demo_paid, _patient
 
 
 def _second_visit(
@@ -22,7 +23,7 @@ def _second_visit(
 ) -> dict[str, Any]:
     """Another encounter for Siobhan (D-1004) on the date of her demo visit, coded with
     `lines`, made ready and claimed: the claim's JSON."""
-    first = _medical_encounter(db, "D-1004")
+    first = _demo_visit(db)
     headers = demo_org.headers()
     created = client.post(
         "/api/v1/encounters",
@@ -56,10 +57,18 @@ def _second_visit(
     return body
 
 
+def _demo_visit(db: Session) -> Encounter:
+    """Siobhan's demo encounter (the first of her medical encounters)."""
+    return db.exec(
+        select(Encounter)
+        .where(Encounter.patient_id == _patient(db, "D-1004").id, Encounter.kind == "medical")
+        .order_by(col(Encounter.created_at), col(Encounter.id))
+    ).first()  # type: ignore[return-value]
+
+
 def _first_line(db: Session) -> dict[str, Any]:
     """The demo claim's first line, as a coding line (code, modifiers, pointers)."""
-    claim = _claim_of(db, "D-1004")
-    line = lines_of(db, claim.encounter_id)[0]
+    line = lines_of(db, _demo_visit(db).id)[0]
     return {
         "code_system": line.code_system,
         "code": line.code,
