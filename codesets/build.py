@@ -352,7 +352,9 @@ NO_NOTES = "no_notes"  # a FY2027 code the addenda added: the bundle has no note
 
 
 def _note_text(text: str | None) -> str:
-    return " ".join(unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode().split())
+    """ASCII, single-spaced (like the titles), empty for an empty note."""
+    folded = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode()
+    return " ".join(folded.split())
 
 
 def parse_notes(xml: bytes) -> dict[str, list[tuple[str, tuple[str, ...], str]]]:
@@ -508,7 +510,7 @@ NOTES_LIMITS = (
     "per element); they apply to every code below it (walk the parents). Chapter- and "
     "block-level notes (17 in FY2026) and codeAlso notes are not carried.",
     "refs are the codes and ranges the notes cite in parentheses (as for Excludes1); a note "
-    "that cites none (\"code to identify infection\") is kept with its text only.",
+    'that cites none ("code to identify infection") is kept with its text only.',
     "FY2027 has FY2026's notes: the CMS addenda carry no notes, so the codes they add are "
     "listed as no_notes (their own notes are unknown; those of the codes above them apply).",
 )
