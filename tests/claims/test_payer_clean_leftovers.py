@@ -110,6 +110,8 @@ def test_a_cancelled_replacement_makes_room_for_another(
     assert cancelled.json()["status"] == "cancelled"
     read = client.get(f"/api/v1/claims/{original.id}", headers=headers).json()
     assert read["replaced_by_claim_id"] is None
+    fhir = client.get(f"/fhir/Claim/{first_id}", headers=headers).json()
+    assert fhir["status"] == "cancelled"
     assert read["status"] == original.status  # untouched
     db.commit()  # a fresh snapshot: see what the requests committed
     assert db.exec(

@@ -4,7 +4,8 @@ portal expects: use claim, type professional / oral (837P / 837D), the billing p
 `insurance`, ICD-10-CM `diagnosis` in claim order, one `item` per claim line (CPT, HCPCS or CDT
 with modifiers, units, unit price and net charge, date of service, diagnosis pointers, and for
 dental the tooth (ADA universal numbering) and surfaces), and `total`. The claim's X12 status
-is the extension urn:backoffice:fhir:claim-status; frequency 8 (void) reads as cancelled.
+is the extension urn:backoffice:fhir:claim-status; frequency 8 (void) and a cancelled
+replacement or void read as cancelled.
 """
 
 from decimal import Decimal
@@ -141,7 +142,10 @@ class ClaimType(QueryType):
             "identifier": [
                 {"system": PATIENT_CONTROL_NUMBER_SYSTEM, "value": row.patient_control_number}
             ],
-            "status": "cancelled" if row.frequency == "8" else "active",
+            # A void, and a replacement or void withdrawn before it was sent, are cancelled.
+            "status": "cancelled"
+            if row.frequency == "8" or row.status == "cancelled"
+            else "active",
             "type": concept(CLAIM_TYPE, TYPES[row.claim_type]),
             "use": "claim",
             "patient": {"reference": f"Patient/{row.patient_id}"},
