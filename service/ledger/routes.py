@@ -1,10 +1,11 @@
 """REST routes: a patient's ledger and balance, payments, credit, refunds, write-offs,
 adjustments, transfers and reversals (each an append-only ledger entry)."""
 
-from datetime import UTC, datetime
-from typing import Annotated
+import re
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query, Response
 from sqlmodel import Session
 
 from service.api.deps import allow
@@ -12,8 +13,10 @@ from service.api.problems import problem_responses
 from service.audit import logic as audit
 from service.auth.logic import Principal
 from service.auth.roles import Role
+from service.codesets import logic as codesets
 from service.db import SessionDep
-from service.ledger import logic, repository
+from service.errors import InvalidInput
+from service.ledger import logic, reports, repository
 from service.ledger.models import LedgerEntry
 from service.ledger.schemas import (
     BalanceChangeCreate,
@@ -27,15 +30,20 @@ from service.ledger.schemas import (
     ReversalCreate,
     TransferCreate,
 )
+from service.remittance import export
+from service.remittance.reports import Table
+from service.remittance.schemas import QueryDate
 
 patient_ledger = APIRouter(prefix="/api/v1/patients", tags=["patient money"])
 money = APIRouter(prefix="/api/v1", tags=["patient money"])
+ledger_reports = APIRouter(prefix="/api/v1/ledger-reports", tags=["patient money"])
 
 # DESIGN.md roles: the front desk takes copays and patient payments; billers and admins refund,
 # adjust and write off; auditors read.
 Reader = Annotated[Principal, allow(Role.ADMIN, Role.BILLER, Role.FRONT_DESK, Role.AUDITOR)]
 Desk = Annotated[Principal, allow(Role.ADMIN, Role.BILLER, Role.FRONT_DESK)]
 Biller = Annotated[Principal, allow(Role.ADMIN, Role.BILLER)]
+Accountant = Annotated[Principal, allow(Role.ADMIN, Role.BILLER, Role.AUDITOR)]
 
 WRITE = problem_responses(401, 403, 404, 409, 422)
 
@@ -159,4 +167,112 @@ def reverse(entry_id: str, body: ReversalCreate, session: SessionDep, user: Bill
     return _moved(session, user, [entry])
 
 
-ROUTERS = [patient_ledger, money]
+Format = Literal["json", "csv", "xlsx"]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+REPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **problem_responses(401, 403, 422),
+    200: {
+        "description": "the report (JSON, or CSV/XLSX with ?format=)",
+        "content": {"application/json": {}, "text/csv": {}, XLSX: {}},
+    },
+}
+
+
+def _report(session: Session, user: Principal, table: Table, name: str, fmt: Format) -> Any:
+    audit.record(
+        session,
+        user,
+        action="export" if fmt != "json" else "query",
+        resource_type="ledger_report",
+        detail=f"{name} {fmt} {table.params}",
+    )
+    if fmt == "json":
+        return export.to_json(table)
+    body, media = (
+        (export.to_csv(table), "text/csv") if fmt == "csv" else (export.to_xlsx(table), XLSX)
+    )
+    return Response(
+        body,
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'},
+    )
+
+
+def _as_of(session: Session, user: Principal, as_of: date | None) -> date:
+    return as_of or codesets.local_date(session, user.organization_id, datetime.now(UTC))
+
+
+AsOf = Annotated[QueryDate | None, Query(description="default: today in the organization's zone")]
+
+
+@ledger_reports.get("/receivables", responses=REPORT_RESPONSES)
+def receivables_report(
+    session: SessionDep,
+    user: Accountant,
+    by: Annotated[Literal["encounter", "payer", "patient"], Query()] = "encounter",
+    as_of: AsOf = None,
+    format: Annotated[Format, Query()] = "json",
+) -> Any:
+    """A/R from the ledger as of a day: per encounter (insurance and patient on one line), per
+    payer, or per patient (with unapplied credit)."""
+    day = _as_of(session, user, as_of)
+    table = reports.receivables(session, user.organization_id, by=by, as_of=day)
+    return _report(session, user, table, "receivables", format)
+
+
+@ledger_reports.get("/aging", responses=REPORT_RESPONSES)
+def aging_report(
+    session: SessionDep,
+    user: Accountant,
+    by: Annotated[Literal["payer", "patient"], Query()] = "payer",
+    as_of: AsOf = None,
+    format: Annotated[Format, Query()] = "json",
+) -> Any:
+    """The ledger's A/R as of a day in 0-30 ... 120+ day buckets from the date of service: by
+    payer what insurance owes, by patient what patients owe (credit apart)."""
+    day = _as_of(session, user, as_of)
+    table = reports.aging(session, user.organization_id, by=by, as_of=day)
+    return _report(session, user, table, "ledger-aging", format)
+
+
+@ledger_reports.get("/journal", responses=REPORT_RESPONSES)
+def journal_report(
+    session: SessionDep,
+    user: Accountant,
+    group: Annotated[Literal["deposit", "day"], Query()] = "deposit",
+    date_from: QueryDate | None = None,
+    date_to: QueryDate | None = None,
+    format: Annotated[Format, Query()] = "json",
+) -> Any:
+    """Payments received and refunded: per deposit (an 835 payment's trace number; a day's
+    patient cash, checks or cards) or per day."""
+    if date_from and date_to and date_from > date_to:
+        raise InvalidInput("date_from is after date_to.")
+    table = reports.journal(
+        session, user.organization_id, group=group, date_from=date_from, date_to=date_to
+    )
+    return _report(session, user, table, f"journal-by-{group}", format)
+
+
+MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+@ledger_reports.get("/month-end", responses=REPORT_RESPONSES)
+def month_end_report(
+    session: SessionDep,
+    user: Accountant,
+    month: Annotated[str, Query(description="YYYY-MM", max_length=7)],
+    format: Annotated[Format, Query()] = "json",
+) -> Any:
+    """A/R at the start, charges, payments (net of refunds), adjustments and write-offs, A/R
+    at the end; `difference` is 0 when they add up (start + charges - payments - adjustments
+    = end)."""
+    found = MONTH.match(month)
+    if found is None:
+        raise InvalidInput(f"month {month!r} is not YYYY-MM.")
+    first = date(int(found[1]), int(found[2]), 1)
+    table = reports.month_end(session, user.organization_id, month=first)
+    return _report(session, user, table, f"month-end-{month}", format)
+
+
+ROUTERS = [patient_ledger, money, ledger_reports]
