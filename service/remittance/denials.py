@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from service.auth.logic import Principal
+from service.auth.models import AppUser
 from service.claims import repository as claim_repository
 from service.codesets import logic as codeset_logic
 from service.errors import Conflict, DomainError, InvalidInput, NotFound
@@ -394,6 +395,9 @@ def update_item(
     if item.status in FINAL and set(changes) - {"note"}:
         raise DenialItemClosed(f"Denial item {item.id} is {item.status}; only notes are added.")
     if "owner_id" in changes:
+        owner = session.get(AppUser, changes["owner_id"]) if changes["owner_id"] else None
+        if changes["owner_id"] and (owner is None or owner.organization_id != item.organization_id):
+            raise InvalidInput(f"No user {changes['owner_id']} to own the item.")
         item.owner_id = changes["owner_id"]
         _change(item, actor.user_id, at, action="assigned", owner_id=item.owner_id)
     if "follow_up_date" in changes:

@@ -121,7 +121,7 @@ def test_the_month_end_adds_up_and_its_end_is_the_ledger_aging_total(
     actor = Principal(
         staff.user_ids["biller"], staff.demo.organization_id, frozenset({"biller"}), "test"
     )
-    encounter = encounter_of(db, first.id)
+    encounter, denied_encounter = encounter_of(db, first.id), encounter_of(db, third.id)
     db.commit()
     with session_factory() as session:
         session.connection(execution_options={"sqlite_immediate": True})  # a writer
@@ -141,7 +141,7 @@ def test_the_month_end_adds_up_and_its_end_is_the_ledger_aging_total(
             actor,
             "write_off",
             patient_id=third.patient_id,
-            encounter_id=encounter_of(db, third.id),
+            encounter_id=denied_encounter,
             amount=Decimal("1.00"),
             reason="small_balance",
             side="insurance",
@@ -216,7 +216,7 @@ def test_the_payments_journal_lists_deposits_and_days_in_csv_and_xlsx(
     assert _total(by_deposit, "net") == _total(by_day, "net")
     checks = next(r for r in by_deposit["rows"] if r["payer_or_method"] == "check")
     # 50 + 12 received, 12 taken back by the reversal, 5 refunded.
-    assert (Decimal(checks["received"]), Decimal(checks["refunded"])) == (50, 5)
+    assert (Decimal(checks["received"]), Decimal(checks["refunded"])) == (Decimal(50), Decimal(5))
     response = client.get(
         "/api/v1/ledger-reports/journal", params={"format": "csv"}, headers=staff.headers("auditor")
     )
