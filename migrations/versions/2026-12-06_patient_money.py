@@ -1,9 +1,9 @@
-"""patient money: the append-only patient ledger (ledger_entry) and the denial work queue
-(denial_item)
+"""patient money: the append-only patient ledger (ledger_entry), the denial work queue
+(denial_item), patient statements and statement runs with their stored files
 
 Revision ID: f6f8eb84eec0
 Revises: 7d3c5e9a1f20
-Create Date: 2026-12-06 16:47:34.990677
+Create Date: 2026-12-06 17:07:12.984319
 """
 
 from collections.abc import Sequence
@@ -22,6 +22,33 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_table('statement_file_chunk',
+    sa.Column('file_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('data', sa.LargeBinary(), nullable=False),
+    sa.PrimaryKeyConstraint('file_id', 'seq')
+    )
+    op.create_table('statement_run',
+    sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('organization_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('created_at', service.columns.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', service.columns.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('run_date', sa.Date(), nullable=False),
+    sa.Column('threshold', sa.Numeric(precision=12, scale=2), nullable=False),
+    sa.Column('quiet_days', sa.Integer(), nullable=False),
+    sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('statement_count', sa.Integer(), nullable=False),
+    sa.Column('total_due', sa.Numeric(precision=14, scale=2), nullable=False),
+    sa.Column('csv_sha256', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('csv_size', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['organization_id'], ['organization.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('organization_id', 'run_date', 'threshold', 'quiet_days')
+    )
+    with op.batch_alter_table('statement_run', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_statement_run_organization_id'), ['organization_id'], unique=False)
+
     op.create_table('denial_item',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('organization_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
@@ -91,9 +118,41 @@ def upgrade() -> None:
         batch_op.create_index('ix_ledger_entry_org_patient', ['organization_id', 'patient_id'], unique=False)
         batch_op.create_index('uq_ledger_entry_reverses', ['reverses_entry_id'], unique=True)
 
+    op.create_table('statement',
+    sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('organization_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('created_at', service.columns.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', service.columns.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('patient_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('run_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.Column('statement_date', sa.Date(), nullable=False),
+    sa.Column('amount_due', sa.Numeric(precision=12, scale=2), nullable=False),
+    sa.Column('insurance_pending', sa.Numeric(precision=12, scale=2), nullable=False),
+    sa.Column('credit', sa.Numeric(precision=12, scale=2), nullable=False),
+    sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('pdf_sha256', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('pdf_size', sa.Integer(), nullable=False),
+    sa.Column('csv_sha256', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('csv_size', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['organization_id'], ['organization.id'], ),
+    sa.ForeignKeyConstraint(['patient_id'], ['patient.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('statement', schema=None) as batch_op:
+        batch_op.create_index('ix_statement_org_patient', ['organization_id', 'patient_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_statement_organization_id'), ['organization_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_statement_run_id'), ['run_id'], unique=False)
+
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('statement', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_statement_run_id'))
+        batch_op.drop_index(batch_op.f('ix_statement_organization_id'))
+        batch_op.drop_index('ix_statement_org_patient')
+
+    op.drop_table('statement')
     with op.batch_alter_table('ledger_entry', schema=None) as batch_op:
         batch_op.drop_index('uq_ledger_entry_reverses')
         batch_op.drop_index('ix_ledger_entry_org_patient')
@@ -109,3 +168,8 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_denial_item_claim_id'))
 
     op.drop_table('denial_item')
+    with op.batch_alter_table('statement_run', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_statement_run_organization_id'))
+
+    op.drop_table('statement_run')
+    op.drop_table('statement_file_chunk')

@@ -8,7 +8,7 @@ from sqlmodel import Field, SQLModel
 
 from service.columns import UTCDateTime
 from service.ids import new_id
-from service.records import utcnow
+from service.records import TenantRecord, utcnow
 
 ENTRY_KINDS = (
     "charge",
@@ -73,3 +73,52 @@ class LedgerEntry(SQLModel, table=True):
     reverses_entry_id: str | None = Field(default=None, max_length=32)
     actor: str = Field(max_length=32)  # the user id, or "system"
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class StatementRun(TenantRecord, table=True):
+    """A day's statement run: every patient owing more than `threshold` who was not sent one
+    in the last `quiet_days`. The same run asked again the same day is this one."""
+
+    __tablename__ = "statement_run"
+    __table_args__ = (
+        sa.UniqueConstraint("organization_id", "run_date", "threshold", "quiet_days"),
+    )
+
+    run_date: date
+    threshold: Decimal = Field(sa_type=sa.Numeric(12, 2))
+    quiet_days: int
+    created_by: str = Field(max_length=32)
+    statement_count: int = 0
+    total_due: Decimal = Field(default=Decimal(0), sa_type=sa.Numeric(14, 2))
+    csv_sha256: str = Field(default="", max_length=64)  # the run's list (statement_file_chunk)
+    csv_size: int = 0
+
+
+class Statement(TenantRecord, table=True):
+    """One patient's statement as sent: its PDF and CSV are stored (statement_file_chunk) and
+    downloaded again byte for byte; the figures are kept for the list and the next run."""
+
+    __tablename__ = "statement"
+    __table_args__ = (sa.Index("ix_statement_org_patient", "organization_id", "patient_id"),)
+
+    patient_id: str = Field(foreign_key="patient.id", max_length=32)
+    run_id: str | None = Field(default=None, max_length=32, index=True)
+    statement_date: date
+    amount_due: Decimal = Field(sa_type=sa.Numeric(12, 2))
+    insurance_pending: Decimal = Field(sa_type=sa.Numeric(12, 2))
+    credit: Decimal = Field(sa_type=sa.Numeric(12, 2))
+    created_by: str = Field(max_length=32)
+    pdf_sha256: str = Field(max_length=64)
+    pdf_size: int
+    csv_sha256: str = Field(max_length=64)
+    csv_size: int
+
+
+class StatementFileChunk(SQLModel, table=True):
+    """The bytes of statements and runs (service/blobs.py): file_id is "<id>.pdf" or "<id>.csv"."""
+
+    __tablename__ = "statement_file_chunk"
+
+    file_id: str = Field(primary_key=True, max_length=40)
+    seq: int = Field(primary_key=True)
+    data: bytes = Field(sa_type=sa.LargeBinary)

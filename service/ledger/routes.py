@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Response
 from sqlmodel import Session
 
+from service import blobs
 from service.api.deps import allow
 from service.api.problems import problem_responses
 from service.audit import logic as audit
@@ -16,8 +17,8 @@ from service.auth.roles import Role
 from service.codesets import logic as codesets
 from service.db import SessionDep
 from service.errors import InvalidInput
-from service.ledger import logic, reports, repository
-from service.ledger.models import LedgerEntry
+from service.ledger import logic, reports, repository, statements
+from service.ledger.models import LedgerEntry, Statement, StatementRun
 from service.ledger.schemas import (
     BalanceChangeCreate,
     BalanceRead,
@@ -28,6 +29,9 @@ from service.ledger.schemas import (
     PaymentCreate,
     RefundCreate,
     ReversalCreate,
+    StatementRead,
+    StatementRunCreate,
+    StatementRunRead,
     TransferCreate,
 )
 from service.remittance import export
@@ -275,4 +279,125 @@ def month_end_report(
     return _report(session, user, table, f"month-end-{month}", format)
 
 
-ROUTERS = [patient_ledger, money, ledger_reports]
+statement_runs = APIRouter(prefix="/api/v1/statement-runs", tags=["patient money"])
+statement_files = APIRouter(prefix="/api/v1/statements", tags=["patient money"])
+FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **problem_responses(401, 403, 404),
+    200: {"content": {"application/pdf": {}, "text/csv": {}}, "description": "as issued"},
+}
+
+
+def _statement(s: Statement) -> StatementRead:
+    base = f"{statement_files.prefix}/{s.id}"
+    return StatementRead.model_validate(
+        {**s.model_dump(), "links": {"pdf": f"{base}/pdf", "csv": f"{base}/csv"}}
+    )
+
+
+def _run(session: Session, run: StatementRun, *, duplicate: bool) -> StatementRunRead:
+    issued = statements.statements_of(session, run.organization_id, run_id=run.id)
+    return StatementRunRead.model_validate(
+        {**run.model_dump(), "duplicate": duplicate, "statements": [_statement(s) for s in issued]}
+    )
+
+
+def _download(file_id: str, sha256: str, name: str, media: str, session: Session) -> Response:
+    body = statements.file_bytes(session, file_id)
+    return Response(body, media_type=media, headers=blobs.download_headers(name, sha256, len(body)))
+
+
+@patient_ledger.post("/{patient_id}/statements", status_code=201, responses=WRITE)
+def issue_statement(patient_id: str, session: SessionDep, user: Desk) -> StatementRead:
+    """The patient's statement as of today (PDF and CSV, stored: download them by the links)."""
+    return _statement(statements.issue_statement(session, user, patient_id, at=_now()))
+
+
+@patient_ledger.get("/{patient_id}/statements", responses=problem_responses(401, 403, 404))
+def list_statements(patient_id: str, session: SessionDep, user: Reader) -> list[StatementRead]:
+    _balance(session, user, patient_id)  # 404 for another organization's patient
+    found = statements.statements_of(session, user.organization_id, patient_id=patient_id)
+    audit.record(
+        session,
+        user,
+        action="read",
+        resource_type="statement",
+        patient_id=patient_id,
+        detail="statements of the patient",
+    )
+    return [_statement(s) for s in found]
+
+
+@statement_files.get("/{statement_id}", responses=problem_responses(401, 403, 404))
+def read_statement(statement_id: str, session: SessionDep, user: Reader) -> StatementRead:
+    found = statements.get_statement(session, user, statement_id)
+    audit.record(
+        session,
+        user,
+        action="read",
+        resource_type="statement",
+        resource_id=found.id,
+        patient_id=found.patient_id,
+    )
+    return _statement(found)
+
+
+@statement_files.get("/{statement_id}/{kind}", responses=FILE_RESPONSES)
+def download_statement(
+    statement_id: str, kind: Literal["pdf", "csv"], session: SessionDep, user: Reader
+) -> Response:
+    """The statement as issued, byte for byte (ETag = its SHA-256)."""
+    found = statements.get_statement(session, user, statement_id)
+    audit.record(
+        session,
+        user,
+        action="export",
+        resource_type="statement",
+        resource_id=found.id,
+        patient_id=found.patient_id,
+        detail=kind,
+    )
+    sha = found.pdf_sha256 if kind == "pdf" else found.csv_sha256
+    media = "application/pdf" if kind == "pdf" else "text/csv"
+    name = f"statement-{found.statement_date.isoformat()}-{found.id}.{kind}"
+    return _download(f"{found.id}.{kind}", sha, name, media, session)
+
+
+@statement_runs.post(
+    "",
+    status_code=201,
+    responses={
+        **WRITE,
+        200: {"model": StatementRunRead, "description": "today's run, made before"},
+    },
+)
+def run_statements(
+    body: StatementRunCreate, session: SessionDep, user: Biller, response: Response
+) -> StatementRunRead:
+    """Statements for every patient owing more than `threshold` who was not sent one in the
+    last `quiet_days` days. The same run again the same day answers 200 with the first."""
+    run, created = statements.run_statements(
+        session, user, threshold=body.threshold, quiet_days=body.quiet_days, at=_now()
+    )
+    if not created:
+        response.status_code = 200
+    return _run(session, run, duplicate=not created)
+
+
+@statement_runs.get("/{run_id}", responses=problem_responses(401, 403, 404))
+def read_run(run_id: str, session: SessionDep, user: Accountant) -> StatementRunRead:
+    run = statements.get_run(session, user, run_id)
+    audit.record(session, user, action="read", resource_type="statement_run", resource_id=run.id)
+    return _run(session, run, duplicate=False)
+
+
+@statement_runs.get("/{run_id}/csv", responses=FILE_RESPONSES)
+def download_run(run_id: str, session: SessionDep, user: Accountant) -> Response:
+    """The run's list of statements (one row per patient), as made."""
+    run = statements.get_run(session, user, run_id)
+    audit.record(session, user, action="export", resource_type="statement_run", resource_id=run.id)
+    return _download(
+        f"{run.id}.csv", run.csv_sha256, f"statement-run-{run.run_date}.csv", "text/csv", session
+    )
+
+
+ROUTERS = [patient_ledger, money, ledger_reports, statement_runs, statement_files]

@@ -123,3 +123,43 @@ class MovementRead(BaseModel):
 
     entries: list[LedgerEntryRead]
     balance: BalanceRead
+
+
+class StatementRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    patient_id: str
+    run_id: str | None
+    statement_date: date
+    amount_due: Decimal
+    insurance_pending: Decimal
+    credit: Decimal
+    pdf_sha256: str
+    pdf_size: int
+    csv_sha256: str
+    csv_size: int
+    created_at: datetime
+    links: dict[str, str] = Field(default_factory=dict)
+
+
+class StatementRunCreate(_In):
+    threshold: Annotated[Decimal, Field(ge=0, max_digits=10, decimal_places=2)] = Decimal("5.00")
+    quiet_days: Annotated[int, Field(ge=0, le=365)] = 30
+
+
+class StatementRunRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    run_date: date
+    threshold: Decimal
+    quiet_days: int
+    statement_count: int
+    total_due: Decimal
+    csv_sha256: str
+    created_at: datetime
+    duplicate: bool = Field(
+        default=False, description="true: today's run with these terms, made before"
+    )
+    statements: list[StatementRead]
