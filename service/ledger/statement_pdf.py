@@ -17,14 +17,15 @@ from fpdf import FPDF  # type: ignore[import-untyped]
 from service.spreadsheet import csv_text
 
 ZERO = Decimal("0.00")
+# Column titles and widths in characters (Courier: every character is as wide).
 COLUMNS = (
-    ("Date of service", 30),
-    ("Charges", 25),
-    ("Insurance paid", 28),
-    ("Adjusted", 24),
-    ("You paid", 24),
-    ("Insurance pending", 30),
-    ("You owe", 25),
+    ("Date of service", 16),
+    ("Charges", 12),
+    ("Insurance paid", 16),
+    ("Adjusted", 12),
+    ("You paid", 12),
+    ("Insurance pending", 19),
+    ("You owe", 12),
 )
 
 
@@ -74,29 +75,39 @@ def _money(value: Decimal) -> str:
 
 
 def render_pdf(data: StatementData) -> bytes:
-    pdf = FPDF(format="letter")
+    """One letter page per statement (more when the lines run over). Text is placed with
+    FPDF.text and the table set in Courier with padded columns: a statement run renders
+    thousands, and cell() layout costs several times as much."""
+    pdf = FPDF(format="letter", unit="pt")
     pdf.set_creation_date(datetime.combine(data.statement_date, datetime.min.time(), UTC))
     pdf.set_title(_latin1(f"Statement {data.statement_date.isoformat()}"))
+    pdf.set_auto_page_break(False)
     pdf.add_page()
-    pdf.set_font("helvetica", "B", 14)
-    pdf.cell(0, 8, _latin1(data.clinic), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("helvetica", "", 10)
-    pdf.cell(
-        0, 6, f"Statement date: {data.statement_date.isoformat()}", new_x="LMARGIN", new_y="NEXT"
+    y = 60.0
+
+    def text(
+        value: str, *, font: str = "helvetica", style: str = "", size: int = 10, step: float = 14
+    ) -> None:
+        nonlocal y
+        if y > 740:
+            pdf.add_page()
+            y = 60.0
+        pdf.set_font(font, style, size)
+        pdf.text(54, y, _latin1(value))
+        y += step
+
+    text(data.clinic, style="B", size=14, step=18)
+    text(f"Statement date: {data.statement_date.isoformat()}", step=24)
+    for address_line in (data.patient_name, *data.address):
+        text(address_line)
+    text(f"Account: {data.mrn}", step=24)
+    header = "".join(
+        title.rjust(width) if i else title.ljust(width) for i, (title, width) in enumerate(COLUMNS)
     )
-    pdf.ln(4)
-    for text in (data.patient_name, *data.address, f"Account: {data.mrn}"):
-        pdf.cell(0, 5, _latin1(text), new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(6)
-    pdf.set_font("helvetica", "B", 9)
-    for title, width in COLUMNS:
-        pdf.cell(width, 6, title, border="B", align="R" if width < 30 else "L")
-    pdf.ln()
-    pdf.set_font("helvetica", "", 9)
+    text(header, font="courier", style="B", size=8, step=12)
     for line in data.lines:
         served = line.date_of_service.isoformat() if line.date_of_service else ""
-        values: tuple[str | Decimal, ...] = (
-            served,
+        values = (
             line.charges,
             line.insurance_paid,
             line.adjustments,
@@ -104,28 +115,17 @@ def render_pdf(data: StatementData) -> bytes:
             line.insurance_pending,
             line.patient_owes,
         )
-        for (_, width), value in zip(COLUMNS, values, strict=True):
-            text = value if isinstance(value, str) else _money(value)
-            pdf.cell(width, 6, text, align="L" if isinstance(value, str) else "R")
-        pdf.ln()
-    pdf.ln(4)
-    pdf.set_font("helvetica", "", 10)
-    pdf.cell(
-        0,
-        6,
-        f"Pending with insurance: {_money(data.insurance_pending)}",
-        new_x="LMARGIN",
-        new_y="NEXT",
-    )
-    if data.credit:
-        pdf.cell(
-            0, 6, f"Credit on your account: {_money(data.credit)}", new_x="LMARGIN", new_y="NEXT"
+        row = served.ljust(COLUMNS[0][1]) + "".join(
+            _money(v).rjust(width) for (_, width), v in zip(COLUMNS[1:], values, strict=True)
         )
-    pdf.set_font("helvetica", "B", 12)
-    pdf.cell(0, 8, f"Amount due: {_money(data.amount_due)}", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("helvetica", "", 9)
+        text(row, font="courier", size=8, step=12)
+    y += 12
+    text(f"Pending with insurance: {_money(data.insurance_pending)}")
+    if data.credit:
+        text(f"Credit on your account: {_money(data.credit)}")
+    text(f"Amount due: {_money(data.amount_due)}", style="B", size=12, step=18)
     aging = "   ".join(f"{k} days: {_money(v)}" for k, v in data.aging.items())
-    pdf.cell(0, 6, _latin1(f"Aging of what you owe: {aging}"), new_x="LMARGIN", new_y="NEXT")
+    text(f"Aging of what you owe: {aging}", size=9)
     return bytes(pdf.output())
 
 

@@ -4,10 +4,12 @@ CSV are stored when issued (service/blobs.py) and downloaded again byte for byte
 twice the same day with the same terms answers the first (a unique key makes two concurrent
 ones one)."""
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -127,15 +129,28 @@ def _statement_data(
     return StatementData(clinic, name, _address(patient), patient.mrn, day, lines, credit, aging)
 
 
-def _store(session: Session, file_id: str, data: bytes) -> tuple[str, int]:
-    writer = blobs.ChunkWriter(session, StatementFileChunk, "file_id", file_id)
-    writer.write(data)
-    writer.close()
-    return writer.sha256, writer.size
+class _Files:
+    """The chunk rows (service/blobs.py layout) of the files a run makes, inserted together: a
+    run stores two small files per patient, and an INSERT each was a fifth of its time."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, Any]] = []
+
+    def add(self, file_id: str, data: bytes) -> tuple[str, int]:
+        for seq, start in enumerate(range(0, max(len(data), 1), blobs.CHUNK_BYTES)):
+            self.rows.append(
+                {"file_id": file_id, "seq": seq, "data": data[start : start + blobs.CHUNK_BYTES]}
+            )
+        return hashlib.sha256(data).hexdigest(), len(data)
+
+    def write(self, session: Session) -> None:
+        for start in range(0, len(self.rows), 100):
+            session.execute(sa.insert(StatementFileChunk), self.rows[start : start + 100])
+        self.rows = []
 
 
 def _issue(
-    session: Session,
+    files: _Files,
     actor: Principal,
     data: StatementData,
     patient_id: str,
@@ -158,12 +173,8 @@ def _issue(
         created_at=at,
         updated_at=at,
     )
-    statement.pdf_sha256, statement.pdf_size = _store(
-        session, f"{statement.id}.pdf", render_pdf(data)
-    )
-    statement.csv_sha256, statement.csv_size = _store(
-        session, f"{statement.id}.csv", render_csv(data)
-    )
+    statement.pdf_sha256, statement.pdf_size = files.add(f"{statement.id}.pdf", render_pdf(data))
+    statement.csv_sha256, statement.csv_size = files.add(f"{statement.id}.csv", render_csv(data))
     return statement
 
 
@@ -181,9 +192,10 @@ def _build(
     dates = repository.dates_of_service(
         session, [e for p in patients for e in figures[p.id] if e is not None]
     )
+    files = _Files()
     statements = [
         _issue(
-            session,
+            files,
             actor,
             _statement_data(clinic.name, p, figures[p.id], dates, day),
             p.id,
@@ -194,6 +206,7 @@ def _build(
     ]
     session.add_all(statements)
     session.flush()
+    files.write(session)
     audit.record_many(
         session,
         actor,
@@ -290,7 +303,9 @@ def run_statements(
     statements = _build(session, actor, patients, day, run.id, at)
     run.statement_count = len(statements)
     run.total_due = sum((Decimal(s.amount_due) for s in statements), ZERO)
-    run.csv_sha256, run.csv_size = _store(session, f"{run.id}.csv", _run_csv(patients, statements))
+    listing = _Files()
+    run.csv_sha256, run.csv_size = listing.add(f"{run.id}.csv", _run_csv(patients, statements))
+    listing.write(session)
     session.add(run)
     session.flush()
     audit.record(
