@@ -253,7 +253,9 @@ def batch_claims(
     coding.mark_billed(session, encounters)
     if not claim_ids:
         return
-    at = at or utcnow()
+    # The ledger's clock is UTC; a batch built at a local wall-clock time (the envelope's
+    # date, as the golden files are) leaves the entries the time they are written.
+    at = at if at is not None and at.tzinfo is not None else utcnow()
     organization_id = actor.organization_id if actor else _organization_of(session, claim_ids[0])
     actor_id = actor.user_id if actor else "system"
     _ledger_charges(session, organization_id, actor_id, encounters, at)
@@ -269,6 +271,7 @@ def _ledger_charges(
     session: Session, organization_id: str, actor_id: str, encounters: Sequence[str], at: datetime
 ) -> None:
     if encounters:
+        at = at if at.tzinfo is not None else utcnow()
         day = codeset_logic.local_date(session, organization_id, at)
         ledger.sync_charges(session, organization_id, actor_id, encounters, at=at, day=day)
 

@@ -272,8 +272,8 @@ def month_end_report(
     at the end; `difference` is 0 when they add up (start + charges - payments - adjustments
     = end)."""
     found = MONTH.match(month)
-    if found is None:
-        raise InvalidInput(f"month {month!r} is not YYYY-MM.")
+    if found is None or not 1900 <= int(found[1]) <= 9998:
+        raise InvalidInput(f"month {month!r} is not YYYY-MM (1900-01 to 9998-12).")
     first = date(int(found[1]), int(found[2]), 1)
     table = reports.month_end(session, user.organization_id, month=first)
     return _report(session, user, table, f"month-end-{month}", format)
