@@ -25,6 +25,7 @@ from service.directory import routes as directory_routes
 from service.fhir import http as fhir_http
 from service.fhir import routes as fhir_routes
 from service.labtests import routes as labtest_routes
+from service.ledger import routes as ledger_routes
 from service.orders import routes as order_routes
 from service.outbox import routes as outbox_routes
 from service.outbox.worker import DeliveryWorker
@@ -48,6 +49,7 @@ ROUTERS = [
     coding_routes.router,
     *claim_routes.ROUTERS,
     *remittance_routes.ROUTERS,
+    *ledger_routes.ROUTERS,
     fhir_routes.router,
     labtest_routes.router,
     order_routes.router,

@@ -17,12 +17,14 @@ from service.directory.models import Facility, FeeSchedule, Payer, Provider, Tra
 from service.fhir.models import FhirElement, FhirResourceVersion, FhirToken
 from service.idempotency.models import IdempotencyRecord
 from service.labtests.models import LabTest
+from service.ledger.models import LedgerEntry
 from service.orders.models import LabOrder
 from service.outbox.models import OutboxEvent, Subscription, SubscriptionDelivery
 from service.patients.models import Coverage, Patient
 from service.remittance.models import (
     Acknowledgement,
     ClaimPosting,
+    DenialItem,
     LinePosting,
     PostedAdjustment,
     ProviderAdjustment,
@@ -52,6 +54,7 @@ __all__ = [
     "ControlCounter",
     "ControlResult",
     "Coverage",
+    "DenialItem",
     "Encounter",
     "Facility",
     "FeeSchedule",
@@ -61,6 +64,7 @@ __all__ = [
     "IdempotencyRecord",
     "LabOrder",
     "LabTest",
+    "LedgerEntry",
     "LinePosting",
     "MueLimit",
     "NcciPtpEdit",

@@ -151,3 +151,19 @@ def test_connecting_an_ehr_system_runs_as_written(
     assert f"{base_url}/oauth/token" in out.splitlines()
     assert "Bundle searchset" in out.splitlines()
     assert any(c.startswith("200 POST") and c.endswith("/oauth/token") for c in calls)
+
+
+def test_patient_money_runs_as_written(demo_server: tuple[str, str], tmp_path: Path) -> None:
+    base_url, key = demo_server
+    work = tmp_path / "work"
+    work.mkdir()
+    out, calls = run_walkthrough(section_script("## Patient money"), base_url, key, work)
+
+    failures = [re.sub(r"\?.*", "", c.replace(base_url, "")) for c in _failures(calls)]
+    assert failures == ["422 POST /api/v1/write-offs"]  # the one without a reason
+    lines = out.splitlines()
+    assert lines[:3] == ["25.00", "15.00", "12.50"]  # credit; owed after it; after the write-off
+    assert "amount_due,,12.50" in out
+    assert (work / "statement.pdf").read_bytes().startswith(b"%PDF")
+    assert "True" in lines
+    assert any(line.startswith("difference,") and line.endswith(",0.00") for line in lines)

@@ -170,7 +170,7 @@ def build_claim_batch(
     sink.close()
     st_numbers = [int(n) for n in summary.st_control_numbers]
     _add_members(session, batch.id, claim_ids, st_numbers, per_st)
-    verbs.batch_claims(session, claim_ids)
+    verbs.batch_claims(session, claim_ids, actor=actor, at=at)
     batch.transaction_set_count = len(st_numbers)
     batch.claim_count, batch.line_count = summary.claim_count, summary.line_count
     batch.total_charge = summary.total_charge

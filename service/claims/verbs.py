@@ -21,9 +21,11 @@ from service.auth.logic import Principal
 from service.claims import logic, repository, states
 from service.claims.models import Claim, ClaimBatch, ClaimBatchMember, PayerAdjudication
 from service.claims.states import BatchStatus, ClaimStatus, ClaimVerb
+from service.codesets import logic as codeset_logic
 from service.coding import logic as coding
 from service.errors import NotFound
 from service.ids import new_id
+from service.ledger import hooks as ledger
 from service.records import utcnow
 
 PAGE = 500
@@ -211,7 +213,9 @@ def cancel_batch(session: Session, actor: Principal, batch_id: str, *, at: datet
         .values(pending=False)
     )
     moved = move_claims(session, claim_ids, ClaimVerb.UNBATCH, strict=False)
-    coding.unbill_encounters(session, _primary_encounters(session, moved))
+    encounters = _primary_encounters(session, moved)
+    coding.unbill_encounters(session, encounters)
+    _ledger_charges(session, actor.organization_id, actor.user_id, encounters, at)
     audit.record(
         session,
         actor,
@@ -234,10 +238,42 @@ def _primary_encounters(session: Session, claim_ids: Sequence[str]) -> list[str]
     return sorted(set(found))
 
 
-def batch_claims(session: Session, claim_ids: Sequence[str]) -> None:
-    """Claims written into a batch: batched, and their primary encounters billed."""
+def batch_claims(
+    session: Session,
+    claim_ids: Sequence[str],
+    *,
+    actor: Principal | None = None,
+    at: datetime | None = None,
+) -> None:
+    """Claims written into a batch: batched, and their primary encounters billed. The patient
+    ledger is charged for the encounters now billed, and a secondary claim sent takes the
+    primary's patient share back to insurance (ledger/hooks.py)."""
     move_claims(session, claim_ids, ClaimVerb.BATCH)
-    coding.mark_billed(session, _primary_encounters(session, claim_ids))
+    encounters = _primary_encounters(session, claim_ids)
+    coding.mark_billed(session, encounters)
+    if not claim_ids:
+        return
+    # The ledger's clock is UTC; a batch built at a local wall-clock time (the envelope's
+    # date, as the golden files are) leaves the entries the time they are written.
+    at = at if at is not None and at.tzinfo is not None else utcnow()
+    organization_id = actor.organization_id if actor else _organization_of(session, claim_ids[0])
+    actor_id = actor.user_id if actor else "system"
+    _ledger_charges(session, organization_id, actor_id, encounters, at)
+    day = codeset_logic.local_date(session, organization_id, at)
+    ledger.transfer_to_secondaries(session, organization_id, actor_id, claim_ids, at=at, day=day)
+
+
+def _organization_of(session: Session, claim_id: str) -> str:
+    return session.exec(select(Claim.organization_id).where(Claim.id == claim_id)).one()
+
+
+def _ledger_charges(
+    session: Session, organization_id: str, actor_id: str, encounters: Sequence[str], at: datetime
+) -> None:
+    if encounters:
+        at = at if at.tzinfo is not None else utcnow()
+        day = codeset_logic.local_date(session, organization_id, at)
+        ledger.sync_charges(session, organization_id, actor_id, encounters, at=at, day=day)
 
 
 def acknowledge_batch(

@@ -52,7 +52,8 @@ def to_csv(table: Table) -> bytes:
     writer.writerow(table.columns)
     for row in table.rows:
         writer.writerow([_csv(row.get(c)) for c in table.columns])
-    writer.writerow([_csv(v) for v in _total_row(table)])
+    if table.summed:
+        writer.writerow([_csv(v) for v in _total_row(table)])
     return out.getvalue().encode("utf-8")
 
 
@@ -64,7 +65,8 @@ def to_xlsx(table: Table) -> bytes:
     sheet.append(table.columns)
     for row in table.rows:
         sheet.append([_cell(row.get(c)) for c in table.columns])
-    sheet.append([_cell(v) for v in _total_row(table)])
+    if table.summed:
+        sheet.append([_cell(v) for v in _total_row(table)])
     for cells in sheet.iter_rows():
         for cell in cells:
             keep_text(cell)

@@ -13,6 +13,7 @@ from service.records import TenantRecord, utcnow
 
 FILE_KINDS = ("999", "277CA", "835")
 MATCH_METHODS = ("line_control_number", "code_date_charge", "unmatched")
+DENIAL_STATUSES = ("open", "in_progress", "resubmitted", "appealed", "written_off", "closed")
 
 
 class RemittanceFile(TenantRecord, table=True):
@@ -186,3 +187,38 @@ class PostedAdjustment(SQLModel, table=True):
     reason: str = Field(max_length=5)  # CARC
     amount: Decimal = Field(sa_type=sa.Numeric(12, 2))
     quantity: Decimal | None = Field(default=None, sa_type=sa.Numeric(9, 3))
+
+
+class DenialItem(TenantRecord, table=True):
+    """A denied claim line (or claim) from a posted 835, worked by a biller (DESIGN.md
+    DenialItem): owner, notes, follow-up date, status, and its history as a list of events."""
+
+    __tablename__ = "denial_item"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "status IN ('open', 'in_progress', 'resubmitted', 'appealed', 'written_off', 'closed')",
+            name="status",
+        ),
+        sa.Index("ix_denial_item_org_status", "organization_id", "status"),
+    )
+
+    claim_id: str = Field(max_length=32, index=True)
+    claim_line_id: str | None = Field(default=None, max_length=32)
+    claim_posting_id: str = Field(max_length=32, index=True)
+    line_posting_id: str | None = Field(default=None, max_length=32)
+    patient_id: str = Field(foreign_key="patient.id", max_length=32)
+    encounter_id: str = Field(max_length=32)
+    payer_id: str = Field(max_length=32)
+    group_code: str = Field(max_length=2)
+    reason: str = Field(max_length=5)  # CARC
+    remark_codes: list[str] = Field(default_factory=list, sa_type=sa.JSON)  # RARCs
+    procedure_code: str | None = Field(default=None, max_length=48)
+    amount: Decimal = Field(sa_type=sa.Numeric(12, 2))
+    denied_date: date  # the payment date of the 835 (else the day it was posted)
+    status: str = Field(default="open", max_length=12)
+    owner_id: str | None = Field(default=None, max_length=32)
+    follow_up_date: date | None = None
+    notes: str | None = Field(default=None, max_length=2000)
+    # [{at, actor, action, status, note}]: every change, oldest first.
+    history: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON)
+    write_off_entry_id: str | None = Field(default=None, max_length=32)

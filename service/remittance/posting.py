@@ -17,7 +17,7 @@ import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -32,7 +32,9 @@ from service.claims import verbs as claim_verbs
 from service.claims.repository import ClaimRef, LineRef
 from service.codesets import logic as codeset_logic
 from service.ids import new_id
+from service.ledger import hooks as ledger
 from service.outbox import events as outbox
+from service.remittance import denials
 from service.remittance.errors import PaymentAlreadyPosted
 from service.remittance.models import (
     ClaimPosting,
@@ -173,8 +175,10 @@ def post_835(
         "provider_adjustments_unmatched": [],
     }
     plb_claims = _plb_claims(session, organization_id, payments)
+    today = codeset_logic.local_date(session, organization_id, at)
     payment_ids = [
-        _insert_payment(session, organization_id, file_id, p, plb_claims, summary) for p in payments
+        _insert_payment(session, actor, file_id, p, plb_claims, summary, at=at, day=today)
+        for p in payments
     ]
     for payment, payment_id in zip(payments, payment_ids, strict=True):
         plb_total = sum((p.amount for p in payment.provider_adjustments), Decimal(0))
@@ -192,8 +196,9 @@ def post_835(
     touched: set[str] = set()  # claim ids, for the secondaries waiting on them
     stream = iter(claims)
     while page := list(itertools.islice(stream, CLAIM_PAGE)):
-        _post_page(session, actor, summary, touched, page, payments, payment_ids, file_id, at)
-    today = codeset_logic.local_date(session, organization_id, at)
+        _post_page(
+            session, actor, summary, touched, page, payments, payment_ids, file_id, at, today
+        )
     claim_verbs.rescrub_waiting_secondaries(session, actor, sorted(touched), today=today)
     outbox.emit(session, organization_id, "remittance.posted", file_id, claims=len(touched))
     summary["statuses"] = dict(summary["statuses"])
@@ -203,14 +208,19 @@ def post_835(
 
 def _insert_payment(
     session: Session,
-    organization_id: str,
+    actor: Principal,
     file_id: str,
     payment: Payment,
     plb_claims: dict[str, str],
     summary: dict[str, Any],
+    *,
+    at: datetime,
+    day: date,
 ) -> str:
     """The payment row and its PLB rows (tied to the claim their reference names; listed as
-    unmatched in the summary when it names none of ours); the payment's id."""
+    unmatched in the summary when it names none of ours; a recoupment of ours on the patient
+    ledger); the payment's id."""
+    organization_id = actor.organization_id
     payment_id = new_id()
     plb_total = sum((p.amount for p in payment.provider_adjustments), Decimal(0))
     try:
@@ -261,6 +271,9 @@ def _insert_payment(
     ]
     if plb:
         session.execute(sa.insert(ProviderAdjustment), plb)
+        ledger.post_recoupments(
+            session, organization_id, actor.user_id, payment_id, plb, at=at, day=day
+        )
     return payment_id
 
 
@@ -274,6 +287,7 @@ def _post_page(
     payment_ids: Sequence[str],
     file_id: str,
     at: datetime,
+    day: date,
 ) -> None:
     """Matches, posts and applies one page of claims. What earlier pages wrote is in the
     database already: their postings load as stored ones, which a reversal here can undo."""
@@ -297,6 +311,13 @@ def _post_page(
         row["previous_status"], row["status_after"] = move.previous, move.after
         summary["statuses"][move.after] += 1
     _write(session, rows)
+    # The patient ledger and the denial work queue, in the same transaction as the postings.
+    ledger.post_remittance(
+        session, organization_id, actor.user_id, rows.claims, rows.adjustments, at=at, day=day
+    )
+    denials.open_items(
+        session, organization_id, rows.claims, rows.lines, rows.adjustments, at=at, day=day
+    )
     if rows.crossovers:
         claim_verbs.hold_crossed_over_secondaries(session, actor, sorted(rows.crossovers))
     audit.record_many(

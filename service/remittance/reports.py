@@ -50,9 +50,13 @@ class Table:
     rows: list[dict[str, Any]]
     money: list[str]
     params: dict[str, Any] = field(default_factory=dict)
+    # False for a table whose rows are not to be added up (a month-end's lines): no TOTAL row.
+    summed: bool = True
 
     @property
     def totals(self) -> dict[str, Decimal]:
+        if not self.summed:
+            return {}
         return {c: sum((Decimal(r[c]) for r in self.rows), ZERO) for c in self.money}
 
 

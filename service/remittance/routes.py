@@ -20,8 +20,10 @@ from service.auth.roles import Role
 from service.claims import repository as claim_repository
 from service.codesets import logic as codesets
 from service.db import SessionDep
+from service.directory.models import Payer
 from service.errors import DomainError, InvalidInput
 from service.paging import fetch_page
+from service.patients.models import Patient
 from service.remittance import acks, denials, export, files, reports
 from service.remittance.adjudication import AdjustmentValue, adjudication_of
 from service.remittance.models import (
@@ -34,13 +36,21 @@ from service.remittance.models import (
     RemittanceFileChunk,
     RemittancePayment,
 )
+from service.remittance.models import DenialItem as DenialWorkItem
 from service.remittance.schemas import (
     AcknowledgementRead,
     AdjudicationPartRead,
     AdjudicationRead,
     AdjustmentRead,
+    DenialAppeal,
     DenialFilters,
+    DenialGroupCode,
     DenialQueue,
+    DenialWorkFilters,
+    DenialWorkItemPage,
+    DenialWorkItemRead,
+    DenialWorkItemUpdate,
+    DenialWriteOff,
     LinePostingRead,
     QueryDate,
     RemittanceFileFilters,
@@ -328,8 +338,14 @@ def unmatched(file_id: str, session: SessionDep, user: Reader) -> UnmatchedRead:
 def _claim(session: Session, user: Principal, claim_id: str) -> claim_repository.Claim:
     """The claim, its read audited (404 for another organization's)."""
     claim = claim_repository.require_claim(session, user.organization_id, claim_id)
-    audit.record(session, user, action="read", resource_type="claim", resource_id=claim.id,
-                 patient_id=claim.patient_id)  # fmt: skip
+    audit.record(
+        session,
+        user,
+        action="read",
+        resource_type="claim",
+        resource_id=claim.id,
+        patient_id=claim.patient_id,
+    )
     return claim
 
 
@@ -425,6 +441,144 @@ def list_denials(
         detail="denials queue",
     )
     return DenialQueue.model_validate({"items": groups})
+
+
+def _work_items(
+    session: Session, user: Principal, items: list[DenialWorkItem]
+) -> list[DenialWorkItemRead]:
+    """Items with the words a biller reads: names, CARC/RARC text, age, the claims routes."""
+    today = _today(session, user)
+    patients = {
+        p.id: p
+        for p in session.exec(
+            select(Patient).where(col(Patient.id).in_(sorted({i.patient_id for i in items})))
+        )
+    }
+    payers = {
+        p.id: p.name
+        for p in session.exec(
+            select(Payer).where(col(Payer.id).in_(sorted({i.payer_id for i in items})))
+        )
+    }
+    texts: dict[tuple[str, str], str | None] = {}
+
+    def text(system: str, code: str) -> DenialGroupCode:
+        if (system, code) not in texts:
+            texts[system, code] = denials.code_text(session, system, code, today)
+        return DenialGroupCode(code=code, text=texts[system, code])
+
+    out = []
+    for item in items:
+        patient = patients.get(item.patient_id)
+        name = " ".join(filter(None, (patient.given_name, patient.family_name))) if patient else ""
+        claim = f"/api/v1/claims/{item.claim_id}"
+        out.append(
+            DenialWorkItemRead.model_validate(
+                {
+                    **item.model_dump(),
+                    "patient_name": name,
+                    "payer_name": payers.get(item.payer_id, ""),
+                    "group_words": codes.words(codes.ADJUSTMENT_GROUPS, item.group_code),
+                    "reason": text("carc", item.reason),
+                    "remark_codes": [text("rarc", r) for r in item.remark_codes],
+                    "age_days": (today - item.denied_date).days,
+                    "suggested_action": denials.suggested_action(item.group_code, item.reason),
+                    "links": {
+                        "replacement": f"POST {claim}/replacement",
+                        "void": f"POST {claim}/void",
+                        "adjudication": f"GET {claim}/adjudication",
+                        "write_off": f"POST /api/v1/denials/items/{item.id}/write-off",
+                        "appeal": f"POST /api/v1/denials/items/{item.id}/appeal",
+                    },
+                }
+            )
+        )
+    return out
+
+
+def _audit_items(
+    session: Session, user: Principal, items: list[DenialWorkItem], action: str, detail: str
+) -> None:
+    audit.record_many(
+        session,
+        user,
+        action=action,
+        resource_type="denial_item",
+        rows=[(i.id, i.patient_id) for i in items],
+        detail=detail,
+    )
+
+
+@denial_queue.get("/items", responses=problem_responses(401, 403, 422))
+def list_denial_items(
+    session: SessionDep,
+    user: Reader,
+    paging: Paging,
+    filters: Annotated[DenialWorkFilters, Query()],
+) -> DenialWorkItemPage:
+    """The denial work queue, one item per denied line (or claim) and CARC, oldest first:
+    CARC/RARC text, patient and payer, amount, age, owner, follow-up date, status."""
+    items = denials.list_items(
+        session,
+        user.organization_id,
+        statuses=filters.status,
+        owner_id=filters.owner_id,
+        payer_id=filters.payer_id,
+        follow_up_by=filters.follow_up_by,
+        limit=paging.limit + 1,
+        after=paging.cursor,
+    )
+    more = len(items) > paging.limit
+    items = items[: paging.limit]
+    _audit_items(session, user, items, "query", "denial work queue")
+    return DenialWorkItemPage(
+        items=_work_items(session, user, items), next_cursor=items[-1].id if more else None
+    )
+
+
+@denial_queue.get("/items/{item_id}", responses=problem_responses(401, 403, 404))
+def read_denial_item(item_id: str, session: SessionDep, user: Reader) -> DenialWorkItemRead:
+    item = denials.get_item(session, user, item_id)
+    _audit_items(session, user, [item], "read", "")
+    return _work_items(session, user, [item])[0]
+
+
+@denial_queue.patch("/items/{item_id}", responses=problem_responses(401, 403, 404, 409, 422))
+def update_denial_item(
+    item_id: str, body: DenialWorkItemUpdate, session: SessionDep, user: Biller
+) -> DenialWorkItemRead:
+    """Owner, follow-up date, status (open, in_progress, resubmitted, appealed, closed) and a
+    note; each change joins the item's history."""
+    item = denials.update_item(
+        session, user, item_id, body.model_dump(exclude_unset=True), at=datetime.now(UTC)
+    )
+    _audit_items(session, user, [item], "update", "denial item")
+    return _work_items(session, user, [item])[0]
+
+
+@denial_queue.post("/items/{item_id}/appeal", responses=problem_responses(401, 403, 404, 409))
+def appeal_denial_item(
+    item_id: str, body: DenialAppeal, session: SessionDep, user: Biller
+) -> DenialWorkItemRead:
+    """Marks the item appealed (the appeal itself goes to the payer outside this service)."""
+    item = denials.appeal(session, user, item_id, note=body.note, at=datetime.now(UTC))
+    _audit_items(session, user, [item], "update", "denial appealed")
+    return _work_items(session, user, [item])[0]
+
+
+@denial_queue.post(
+    "/items/{item_id}/write-off", responses=problem_responses(401, 403, 404, 409, 422)
+)
+def write_off_denial_item(
+    item_id: str, body: DenialWriteOff, session: SessionDep, user: Biller
+) -> DenialWorkItemRead:
+    """Gives the denied amount up: a write_off entry on the patient ledger (insurance side of
+    the encounter, no more than insurance still owes), and the item written_off."""
+    item = denials.write_off(
+        session, user, item_id, reason=body.reason, note=body.note, at=datetime.now(UTC)
+    )
+    _audit_items(session, user, [item], "update", "denial written off")
+    return _work_items(session, user, [item])[0]
 
 
 Format = Literal["json", "csv", "xlsx"]

@@ -193,3 +193,76 @@ class DenialGroup(BaseModel):
 
 class DenialQueue(BaseModel):
     items: list[DenialGroup]
+
+
+class DenialGroupCode(BaseModel):
+    code: str
+    text: str | None = Field(description="from the imported CARC/RARC set; null if not loaded")
+
+
+class DenialWorkItemRead(BaseModel):
+    """A denied line (or claim) to work: what was denied, why, for whom, and where it stands."""
+
+    id: str
+    claim_id: str
+    claim_line_id: str | None
+    encounter_id: str
+    patient_id: str
+    patient_name: str
+    payer_id: str
+    payer_name: str
+    group_code: str
+    group_words: str
+    reason: DenialGroupCode = Field(description="the CARC")
+    remark_codes: list[DenialGroupCode] = Field(description="the RARCs")
+    procedure_code: str | None
+    amount: Decimal
+    denied_date: date
+    age_days: int
+    status: Literal["open", "in_progress", "resubmitted", "appealed", "written_off", "closed"]
+    owner_id: str | None
+    follow_up_date: date | None
+    notes: str | None
+    history: list[dict[str, Any]]
+    write_off_entry_id: str | None
+    suggested_action: SuggestedAction
+    links: dict[str, str] = Field(description="claims routes: replacement, void, adjudication")
+    version: int
+
+
+class DenialWorkItemPage(BaseModel):
+    items: list[DenialWorkItemRead]
+    next_cursor: str | None
+
+
+class DenialWorkFilters(BaseModel):
+    status: list[
+        Literal["open", "in_progress", "resubmitted", "appealed", "written_off", "closed"]
+    ] = []
+    owner_id: str | None = Field(default=None, max_length=32)
+    payer_id: str | None = Field(default=None, max_length=32)
+    follow_up_by: QueryDate | None = None
+
+
+class DenialWorkItemUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    owner_id: str | None = Field(default=None, min_length=1, max_length=32)
+    follow_up_date: QueryDate | None = None
+    status: Literal["open", "in_progress", "resubmitted", "appealed", "closed"] | None = None
+    note: str | None = Field(default=None, min_length=1, max_length=500)
+
+
+class DenialAppeal(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: str | None = Field(default=None, min_length=1, max_length=500)
+
+
+class DenialWriteOff(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Literal[
+        "denial", "timely_filing", "small_balance", "courtesy", "bad_debt", "contractual", "other"
+    ] = "denial"
+    note: str | None = Field(default=None, min_length=1, max_length=200)

@@ -1,0 +1,403 @@
+"""REST routes: a patient's ledger and balance, payments, credit, refunds, write-offs,
+adjustments, transfers and reversals (each an append-only ledger entry)."""
+
+import re
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Response
+from sqlmodel import Session
+
+from service import blobs
+from service.api.deps import allow
+from service.api.problems import problem_responses
+from service.audit import logic as audit
+from service.auth.logic import Principal
+from service.auth.roles import Role
+from service.codesets import logic as codesets
+from service.db import SessionDep
+from service.errors import InvalidInput
+from service.ledger import logic, reports, repository, statements
+from service.ledger.models import LedgerEntry, Statement, StatementRun
+from service.ledger.schemas import (
+    BalanceChangeCreate,
+    BalanceRead,
+    CreditApplicationCreate,
+    LedgerEntryRead,
+    LedgerRead,
+    MovementRead,
+    PaymentCreate,
+    RefundCreate,
+    ReversalCreate,
+    StatementRead,
+    StatementRunCreate,
+    StatementRunRead,
+    TransferCreate,
+)
+from service.remittance import export
+from service.remittance.reports import Table
+from service.remittance.schemas import QueryDate
+
+patient_ledger = APIRouter(prefix="/api/v1/patients", tags=["patient money"])
+money = APIRouter(prefix="/api/v1", tags=["patient money"])
+ledger_reports = APIRouter(prefix="/api/v1/ledger-reports", tags=["patient money"])
+
+# DESIGN.md roles: the front desk takes copays and patient payments; billers and admins refund,
+# adjust and write off; auditors read.
+Reader = Annotated[Principal, allow(Role.ADMIN, Role.BILLER, Role.FRONT_DESK, Role.AUDITOR)]
+Desk = Annotated[Principal, allow(Role.ADMIN, Role.BILLER, Role.FRONT_DESK)]
+Biller = Annotated[Principal, allow(Role.ADMIN, Role.BILLER)]
+Accountant = Annotated[Principal, allow(Role.ADMIN, Role.BILLER, Role.AUDITOR)]
+
+WRITE = problem_responses(401, 403, 404, 409, 422)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _balance(session: Session, user: Principal, patient_id: str) -> BalanceRead:
+    return BalanceRead.model_validate(logic.balance(session, user, patient_id))
+
+
+def _moved(session: Session, user: Principal, entries: list[LedgerEntry]) -> MovementRead:
+    return MovementRead(
+        entries=[LedgerEntryRead.model_validate(e) for e in entries],
+        balance=_balance(session, user, entries[0].patient_id),
+    )
+
+
+@patient_ledger.get("/{patient_id}/ledger", responses=problem_responses(401, 403, 404))
+def read_ledger(patient_id: str, session: SessionDep, user: Reader) -> LedgerRead:
+    """Every entry of the patient's account, oldest first, and the balances they sum to."""
+    found = _balance(session, user, patient_id)
+    entries = repository.list_entries(session, user.organization_id, patient_id=patient_id)
+    audit.record(
+        session,
+        user,
+        action="read",
+        resource_type="patient_ledger",
+        resource_id=patient_id,
+        patient_id=patient_id,
+    )
+    return LedgerRead(
+        patient_id=patient_id,
+        entries=[LedgerEntryRead.model_validate(e) for e in entries],
+        balance=found,
+    )
+
+
+@patient_ledger.get("/{patient_id}/balance", responses=problem_responses(401, 403, 404))
+def read_balance(patient_id: str, session: SessionDep, user: Reader) -> BalanceRead:
+    """What insurance and the patient owe, per encounter, and the patient's unapplied credit."""
+    found = _balance(session, user, patient_id)
+    audit.record(
+        session,
+        user,
+        action="read",
+        resource_type="patient_balance",
+        resource_id=patient_id,
+        patient_id=patient_id,
+    )
+    return found
+
+
+@money.post("/patient-payments", status_code=201, responses=WRITE)
+def take_payment(body: PaymentCreate, session: SessionDep, user: Desk) -> MovementRead:
+    """A copay or patient payment (cash, check, card). With `encounter_id` it pays what the
+    patient owes on that encounter; anything more is kept as unapplied credit, never a
+    negative balance."""
+    entries = logic.take_payment(session, user, **body.model_dump(), at=_now())
+    return _moved(session, user, entries)
+
+
+@money.post("/credit-applications", status_code=201, responses=WRITE)
+def apply_credit(body: CreditApplicationCreate, session: SessionDep, user: Desk) -> MovementRead:
+    """Unapplied credit moved onto an encounter the patient owes on."""
+    entries = logic.apply_credit(session, user, **body.model_dump(), at=_now())
+    return _moved(session, user, entries)
+
+
+@money.post("/refunds", status_code=201, responses=WRITE)
+def refund(body: RefundCreate, session: SessionDep, user: Biller) -> MovementRead:
+    """Money given back to the patient, out of unapplied credit (422 beyond it)."""
+    entry = logic.refund(session, user, **body.model_dump(), at=_now())
+    return _moved(session, user, [entry])
+
+
+@money.post("/write-offs", status_code=201, responses=WRITE)
+def write_off(body: BalanceChangeCreate, session: SessionDep, user: Biller) -> MovementRead:
+    """A balance given up (small balance, bad debt, courtesy, ...), with a reason from the
+    fixed list, on the insurance or the patient side of an encounter."""
+    entry = logic.reduce_balance(session, user, "write_off", **body.model_dump(), at=_now())
+    return _moved(session, user, [entry])
+
+
+@money.post("/adjustments", status_code=201, responses=WRITE)
+def adjust(body: BalanceChangeCreate, session: SessionDep, user: Biller) -> MovementRead:
+    """A correction of what is owed (contractual, billing error, prompt-pay discount, ...)."""
+    entry = logic.reduce_balance(session, user, "adjustment", **body.model_dump(), at=_now())
+    return _moved(session, user, [entry])
+
+
+@money.post("/transfers", status_code=201, responses=WRITE)
+def transfer(body: TransferCreate, session: SessionDep, user: Biller) -> MovementRead:
+    """Responsibility moved between insurance and the patient on one encounter."""
+    entry = logic.transfer(session, user, **body.model_dump(), at=_now())
+    return _moved(session, user, [entry])
+
+
+@money.get("/ledger-entries/{entry_id}", responses=problem_responses(401, 403, 404))
+def read_entry(entry_id: str, session: SessionDep, user: Reader) -> LedgerEntryRead:
+    entry = session.get(LedgerEntry, entry_id)
+    if entry is None or entry.organization_id != user.organization_id:
+        raise logic.LedgerEntryNotFound(f"No ledger entry {entry_id}.")
+    audit.record(
+        session,
+        user,
+        action="read",
+        resource_type="ledger_entry",
+        resource_id=entry.id,
+        patient_id=entry.patient_id,
+    )
+    return LedgerEntryRead.model_validate(entry)
+
+
+@money.post("/ledger-entries/{entry_id}/reversal", status_code=201, responses=WRITE)
+def reverse(entry_id: str, body: ReversalCreate, session: SessionDep, user: Biller) -> MovementRead:
+    """Undoes a payment, refund, adjustment or write-off with an entry of the negated amounts
+    (409 for a charge or an 835 entry, or one reversed already)."""
+    entry = logic.reverse_entry(session, user, entry_id, note=body.note, at=_now())
+    return _moved(session, user, [entry])
+
+
+Format = Literal["json", "csv", "xlsx"]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+REPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **problem_responses(401, 403, 422),
+    200: {
+        "description": "the report (JSON, or CSV/XLSX with ?format=)",
+        "content": {"application/json": {}, "text/csv": {}, XLSX: {}},
+    },
+}
+
+
+def _report(session: Session, user: Principal, table: Table, name: str, fmt: Format) -> Any:
+    audit.record(
+        session,
+        user,
+        action="export" if fmt != "json" else "query",
+        resource_type="ledger_report",
+        detail=f"{name} {fmt} {table.params}",
+    )
+    if fmt == "json":
+        return export.to_json(table)
+    body, media = (
+        (export.to_csv(table), "text/csv") if fmt == "csv" else (export.to_xlsx(table), XLSX)
+    )
+    return Response(
+        body,
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'},
+    )
+
+
+def _as_of(session: Session, user: Principal, as_of: date | None) -> date:
+    return as_of or codesets.local_date(session, user.organization_id, datetime.now(UTC))
+
+
+AsOf = Annotated[QueryDate | None, Query(description="default: today in the organization's zone")]
+
+
+@ledger_reports.get("/receivables", responses=REPORT_RESPONSES)
+def receivables_report(
+    session: SessionDep,
+    user: Accountant,
+    by: Annotated[Literal["encounter", "payer", "patient"], Query()] = "encounter",
+    as_of: AsOf = None,
+    format: Annotated[Format, Query()] = "json",
+) -> Any:
+    """A/R from the ledger as of a day: per encounter (insurance and patient on one line), per
+    payer, or per patient (with unapplied credit)."""
+    day = _as_of(session, user, as_of)
+    table = reports.receivables(session, user.organization_id, by=by, as_of=day)
+    return _report(session, user, table, "receivables", format)
+
+
+@ledger_reports.get("/aging", responses=REPORT_RESPONSES)
+def aging_report(
+    session: SessionDep,
+    user: Accountant,
+    by: Annotated[Literal["payer", "patient"], Query()] = "payer",
+    as_of: AsOf = None,
+    format: Annotated[Format, Query()] = "json",
+) -> Any:
+    """The ledger's A/R as of a day in 0-30 ... 120+ day buckets from the date of service: by
+    payer what insurance owes, by patient what patients owe (credit apart)."""
+    day = _as_of(session, user, as_of)
+    table = reports.aging(session, user.organization_id, by=by, as_of=day)
+    return _report(session, user, table, "ledger-aging", format)
+
+
+@ledger_reports.get("/journal", responses=REPORT_RESPONSES)
+def journal_report(
+    session: SessionDep,
+    user: Accountant,
+    group: Annotated[Literal["deposit", "day"], Query()] = "deposit",
+    date_from: QueryDate | None = None,
+    date_to: QueryDate | None = None,
+    format: Annotated[Format, Query()] = "json",
+) -> Any:
+    """Payments received and refunded: per deposit (an 835 payment's trace number; a day's
+    patient cash, checks or cards) or per day."""
+    if date_from and date_to and date_from > date_to:
+        raise InvalidInput("date_from is after date_to.")
+    table = reports.journal(
+        session, user.organization_id, group=group, date_from=date_from, date_to=date_to
+    )
+    return _report(session, user, table, f"journal-by-{group}", format)
+
+
+MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+@ledger_reports.get("/month-end", responses=REPORT_RESPONSES)
+def month_end_report(
+    session: SessionDep,
+    user: Accountant,
+    month: Annotated[str, Query(description="YYYY-MM", max_length=7)],
+    format: Annotated[Format, Query()] = "json",
+) -> Any:
+    """A/R at the start, charges, payments (net of refunds), adjustments and write-offs, A/R
+    at the end; `difference` is 0 when they add up (start + charges - payments - adjustments
+    = end)."""
+    found = MONTH.match(month)
+    if found is None or not 1900 <= int(found[1]) <= 9998:
+        raise InvalidInput(f"month {month!r} is not YYYY-MM (1900-01 to 9998-12).")
+    first = date(int(found[1]), int(found[2]), 1)
+    table = reports.month_end(session, user.organization_id, month=first)
+    return _report(session, user, table, f"month-end-{month}", format)
+
+
+statement_runs = APIRouter(prefix="/api/v1/statement-runs", tags=["patient money"])
+statement_files = APIRouter(prefix="/api/v1/statements", tags=["patient money"])
+FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **problem_responses(401, 403, 404),
+    200: {"content": {"application/pdf": {}, "text/csv": {}}, "description": "as issued"},
+}
+
+
+def _statement(s: Statement) -> StatementRead:
+    base = f"{statement_files.prefix}/{s.id}"
+    return StatementRead.model_validate(
+        {**s.model_dump(), "links": {"pdf": f"{base}/pdf", "csv": f"{base}/csv"}}
+    )
+
+
+def _run(session: Session, run: StatementRun, *, duplicate: bool) -> StatementRunRead:
+    issued = statements.statements_of(session, run.organization_id, run_id=run.id)
+    return StatementRunRead.model_validate(
+        {**run.model_dump(), "duplicate": duplicate, "statements": [_statement(s) for s in issued]}
+    )
+
+
+def _download(file_id: str, sha256: str, name: str, media: str, session: Session) -> Response:
+    body = statements.file_bytes(session, file_id)
+    return Response(body, media_type=media, headers=blobs.download_headers(name, sha256, len(body)))
+
+
+@patient_ledger.post("/{patient_id}/statements", status_code=201, responses=WRITE)
+def issue_statement(patient_id: str, session: SessionDep, user: Desk) -> StatementRead:
+    """The patient's statement as of today (PDF and CSV, stored: download them by the links)."""
+    return _statement(statements.issue_statement(session, user, patient_id, at=_now()))
+
+
+@patient_ledger.get("/{patient_id}/statements", responses=problem_responses(401, 403, 404))
+def list_statements(patient_id: str, session: SessionDep, user: Reader) -> list[StatementRead]:
+    _balance(session, user, patient_id)  # 404 for another organization's patient
+    found = statements.statements_of(session, user.organization_id, patient_id=patient_id)
+    audit.record(
+        session,
+        user,
+        action="read",
+        resource_type="statement",
+        patient_id=patient_id,
+        detail="statements of the patient",
+    )
+    return [_statement(s) for s in found]
+
+
+@statement_files.get("/{statement_id}", responses=problem_responses(401, 403, 404))
+def read_statement(statement_id: str, session: SessionDep, user: Reader) -> StatementRead:
+    found = statements.get_statement(session, user, statement_id)
+    audit.record(
+        session,
+        user,
+        action="read",
+        resource_type="statement",
+        resource_id=found.id,
+        patient_id=found.patient_id,
+    )
+    return _statement(found)
+
+
+@statement_files.get("/{statement_id}/{kind}", responses=FILE_RESPONSES)
+def download_statement(
+    statement_id: str, kind: Literal["pdf", "csv"], session: SessionDep, user: Reader
+) -> Response:
+    """The statement as issued, byte for byte (ETag = its SHA-256)."""
+    found = statements.get_statement(session, user, statement_id)
+    audit.record(
+        session,
+        user,
+        action="export",
+        resource_type="statement",
+        resource_id=found.id,
+        patient_id=found.patient_id,
+        detail=kind,
+    )
+    sha = found.pdf_sha256 if kind == "pdf" else found.csv_sha256
+    media = "application/pdf" if kind == "pdf" else "text/csv"
+    name = f"statement-{found.statement_date.isoformat()}-{found.id}.{kind}"
+    return _download(f"{found.id}.{kind}", sha, name, media, session)
+
+
+@statement_runs.post(
+    "",
+    status_code=201,
+    responses={
+        **WRITE,
+        200: {"model": StatementRunRead, "description": "today's run, made before"},
+    },
+)
+def run_statements(
+    body: StatementRunCreate, session: SessionDep, user: Biller, response: Response
+) -> StatementRunRead:
+    """Statements for every patient owing more than `threshold` who was not sent one in the
+    last `quiet_days` days. The same run again the same day answers 200 with the first."""
+    run, created = statements.run_statements(
+        session, user, threshold=body.threshold, quiet_days=body.quiet_days, at=_now()
+    )
+    if not created:
+        response.status_code = 200
+    return _run(session, run, duplicate=not created)
+
+
+@statement_runs.get("/{run_id}", responses=problem_responses(401, 403, 404))
+def read_run(run_id: str, session: SessionDep, user: Accountant) -> StatementRunRead:
+    run = statements.get_run(session, user, run_id)
+    audit.record(session, user, action="read", resource_type="statement_run", resource_id=run.id)
+    return _run(session, run, duplicate=False)
+
+
+@statement_runs.get("/{run_id}/csv", responses=FILE_RESPONSES)
+def download_run(run_id: str, session: SessionDep, user: Accountant) -> Response:
+    """The run's list of statements (one row per patient), as made."""
+    run = statements.get_run(session, user, run_id)
+    audit.record(session, user, action="export", resource_type="statement_run", resource_id=run.id)
+    return _download(
+        f"{run.id}.csv", run.csv_sha256, f"statement-run-{run.run_date}.csv", "text/csv", session
+    )
+
+
+ROUTERS = [patient_ledger, money, ledger_reports, statement_runs, statement_files]
