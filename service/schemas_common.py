@@ -36,9 +36,25 @@ def _iso_text(value: Any) -> Any:
     return value
 
 
-IsoDate = Annotated[date, BeforeValidator(_iso_text)]
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date_text(value: Any) -> Any:
+    """"04/02/1980" would fail with "invalid character in year": say which form is expected."""
+    value = _iso_text(value)
+    if isinstance(value, str) and not _ISO_DATE.match(value.strip()):
+        raise ValueError("must be a date as YYYY-MM-DD (e.g. 1980-04-02)")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date_text)]
 IsoDateTime = Annotated[datetime, BeforeValidator(_iso_text)]
 IsoInstant = Annotated[AwareDatetime, BeforeValidator(_iso_text)]  # with its UTC offset
+# A query bound: an instant with its offset, or a plain date (a whole day on the organization's
+# clock, which the route resolves with service.org_clock).
+DateOrInstant = Annotated[
+    AwareDatetime | IsoDate, Field(union_mode="left_to_right"), BeforeValidator(_iso_text)
+]
 
 
 def _not_future(value: date) -> date:

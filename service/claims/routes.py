@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlmodel import Session, select
 
-from service import blobs
+from service import blobs, org_clock
 from service.api.deps import Paging, allow
 from service.api.problems import problem_responses
 from service.audit import logic as audit
@@ -28,7 +28,6 @@ from service.claims.schemas import (
     ClaimRead,
     ClaimSummary,
 )
-from service.codesets import logic as codesets
 from service.db import SessionDep
 from service.paging import fetch_page
 
@@ -65,7 +64,7 @@ def claim_read(session: Session, claim: Claim) -> ClaimRead:
 
 
 def _local_today(session: Session, user: Principal) -> date:
-    return codesets.local_date(session, user.organization_id, datetime.now(UTC))
+    return org_clock.local_date(session, user.organization_id, datetime.now(UTC))
 
 
 @claims.post("", status_code=201, responses=problem_responses(400, 401, 403, 404, 409, 415, 422))

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 from sqlmodel.sql.expression import SelectOfScalar
 
-from service import crud, references
+from service import crud, org_clock, references
 from service.auth.logic import Principal
 from service.codesets import logic as codesets
 from service.coding.models import Encounter
@@ -56,7 +56,7 @@ def _check(session: Session, actor: Principal, data: LabOrderCreate, row: Any) -
     if data.reason_codes:
         # A code must exist and be billable in the ICD-10-CM version in force today (the
         # organization's date); a set that is not loaded fails the check, never passes it.
-        on = codesets.local_date(session, actor.organization_id, datetime.now(UTC))
+        on = org_clock.local_date(session, actor.organization_id, datetime.now(UTC))
         checks = [codesets.CodeCheck(codesets.ICD10CM, c) for c in data.reason_codes]
         for i, verdict in enumerate(codesets.validate_codes(session, checks, on)):
             if not verdict.valid:

@@ -25,12 +25,12 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from service import org_clock
 from service.audit import logic as audit
 from service.auth.logic import Principal
 from service.claims import repository as claim_repository
 from service.claims import verbs as claim_verbs
 from service.claims.repository import ClaimRef, LineRef
-from service.codesets import logic as codeset_logic
 from service.ids import new_id
 from service.outbox import events as outbox
 from service.remittance.errors import PaymentAlreadyPosted
@@ -193,7 +193,7 @@ def post_835(
     stream = iter(claims)
     while page := list(itertools.islice(stream, CLAIM_PAGE)):
         _post_page(session, actor, summary, touched, page, payments, payment_ids, file_id, at)
-    today = codeset_logic.local_date(session, organization_id, at)
+    today = org_clock.local_date(session, organization_id, at)
     claim_verbs.rescrub_waiting_secondaries(session, actor, sorted(touched), today=today)
     outbox.emit(session, organization_id, "remittance.posted", file_id, claims=len(touched))
     summary["statuses"] = dict(summary["statuses"])

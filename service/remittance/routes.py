@@ -11,14 +11,13 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from sqlmodel import Session, col, select
 
-from service import blobs, uploads
+from service import blobs, org_clock, uploads
 from service.api.deps import Paging, allow
 from service.api.problems import problem_responses
 from service.audit import logic as audit
 from service.auth.logic import Principal
 from service.auth.roles import Role
 from service.claims import repository as claim_repository
-from service.codesets import logic as codesets
 from service.db import SessionDep
 from service.errors import DomainError, InvalidInput
 from service.paging import fetch_page
@@ -466,7 +465,7 @@ _REPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def _today(session: Session, user: Principal) -> date:
-    return codesets.local_date(session, user.organization_id, datetime.now(UTC))
+    return org_clock.local_date(session, user.organization_id, datetime.now(UTC))
 
 
 @remittance_reports.get("/balances", responses=_REPORT_RESPONSES)
@@ -502,7 +501,7 @@ def aging_report(
         by=by,
         as_of=day,
         basis=basis,
-        local_date=lambda at: codesets.local_date(session, user.organization_id, at),
+        local_date=lambda at: org_clock.local_date(session, user.organization_id, at),
     )
     return _respond(session, user, table, "aging", format)
 

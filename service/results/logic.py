@@ -14,9 +14,9 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from service import org_clock
 from service.audit import logic as audit
 from service.auth.logic import Principal
-from service.codesets import logic as codeset_logic
 from service.codesets.search import normalize_code
 from service.coding import logic as coding_logic
 from service.coding.models import Encounter, ServiceLine
@@ -350,7 +350,7 @@ def on_results_verified(
         code_system="HCPCS" if lab_test.billing_code[:1].isalpha() else "CPT",
         code=lab_test.billing_code,
         modifiers=[lab_test.billing_modifier] if lab_test.billing_modifier else [],
-        service_date=codeset_logic.local_date(session, actor.organization_id, collected),
+        service_date=org_clock.local_date(session, actor.organization_id, collected),
         pointers=pointers,
     )  # fmt: skip
     try:

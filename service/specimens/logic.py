@@ -9,13 +9,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from service import org_clock
 from service.audit import logic as audit
-from service.auth import repository as auth_repository
 from service.auth.logic import Principal
 from service.errors import Conflict, ErrorList, FieldError, InvalidInput, NotFound
 from service.ids import new_id
@@ -82,15 +81,6 @@ def _memo(session: Session, name: str) -> dict[str, Any]:
         held = session.info[name] = (transaction, {})
     memo: dict[str, Any] = held[1]
     return memo
-
-
-def _zone(session: Session, organization_id: str) -> ZoneInfo:
-    zones = _memo(session, "specimens.zones")
-    if organization_id not in zones:
-        organization = auth_repository.get_organization(session, organization_id)
-        zones[organization_id] = ZoneInfo(organization.time_zone if organization else "UTC")
-    zone: ZoneInfo = zones[organization_id]
-    return zone
 
 
 def _lab_tests(session: Session, organization_id: str, ids: list[str]) -> dict[str, LabTest]:
@@ -210,7 +200,7 @@ def load(session: Session, actor: Principal, specimen_id: str) -> Specimen:
 
 
 def _accession_year(session: Session, organization_id: str, at: datetime) -> int:
-    return at.astimezone(_zone(session, organization_id)).year
+    return org_clock.local_time(session, organization_id, at).year
 
 
 def format_accession(year: int, number: int) -> str:
@@ -720,7 +710,7 @@ def print_label(
     specimen = load(session, actor, specimen_id)
     patient = session.get(Patient, specimen.patient_id)
     assert patient is not None  # a foreign key
-    zone = _zone(session, actor.organization_id)
+    zone = org_clock.zone(session, actor.organization_id)
     collected = (
         specimen.collected_at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
         if specimen.collected_at

@@ -1,18 +1,19 @@
 """REST routes for specimens under /api/v1/specimens, and the turnaround report."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
 from sqlmodel import Session
 
+from service import org_clock
 from service.api.deps import Paging, RoleGuard, set_etag
 from service.api.idempotency import IdempotencyDep
 from service.api.problems import problem_responses
 from service.auth.logic import Principal
 from service.db import SessionDep
 from service.labtests.roles import SPECIMEN_READERS, SPECIMEN_WRITERS
-from service.schemas_common import IsoInstant
+from service.schemas_common import DateOrInstant
 from service.specimens import logic, repository, turnaround
 from service.specimens.models import Specimen
 from service.specimens.schemas import (
@@ -253,8 +254,20 @@ def label(
 def turnaround_report(
     session: SessionDep,
     user: Reader,
-    from_: Annotated[IsoInstant, Query(alias="from")],
-    to: IsoInstant,
+    from_: Annotated[DateOrInstant, Query(alias="from")],
+    to: DateOrInstant,
 ) -> TurnaroundReport:
-    """Specimens collected in [from, to) (ISO 8601 with offset), by test and by bench."""
-    return turnaround.report(session, user, from_, to)
+    """Specimens collected in [from, to), by test and by bench. Each bound is an instant with
+    its offset, or a plain date on the organization's clock: `from=2026-12-01` starts at local
+    midnight, `to=2026-12-31` includes that whole day."""
+    start = (
+        from_
+        if isinstance(from_, datetime)
+        else org_clock.start_of_day(session, user.organization_id, from_)
+    )
+    end = (
+        to
+        if isinstance(to, datetime)
+        else org_clock.start_of_day(session, user.organization_id, to + timedelta(days=1))
+    )
+    return turnaround.report(session, user, start, end)

@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from service import crud
+from service import crud, org_clock
 from service.audit import logic as audit
 from service.auth.logic import Principal
 from service.errors import Conflict, ErrorList, InvalidInput, NotFound
@@ -144,10 +144,11 @@ def build_worklist(
     """A new worklist filled from the specimen-tests waiting, up to capacity."""
     template = crud.get(session, actor, TEMPLATES, data.template_id)
     _serialize_builders(session, actor.organization_id, template.bench)
+    local = org_clock.local_time(session, actor.organization_id, at)  # names read as staff's clock
     worklist = Worklist(
         organization_id=actor.organization_id,
         template_id=template.id,
-        name=data.name or f"{template.name} {at:%Y-%m-%d %H:%M}",
+        name=data.name or f"{template.name} {local:%Y-%m-%d %H:%M}",
         bench=template.bench,
         instrument=template.instrument,
         test_ids=list(template.test_ids),

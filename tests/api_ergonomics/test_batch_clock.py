@@ -1,0 +1,43 @@
+"""The 837's ISA09/10 and GS04/05 are the clinic's local date and time, not UTC (issue 24)."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from service import demo
+from service.directory.models import TradingPartner
+from tests.claims.x12_check import assert_valid_837, segments
+
+
+@pytest.fixture
+def engine(codesets_engine: Engine) -> Engine:
+    return codesets_engine
+
+
+def test_isa_and_gs_dates_and_times_are_on_the_organizations_clock(
+    client: TestClient, db: Session
+) -> None:
+    seeded = demo.seed(db)  # America/Chicago
+    db.commit()
+    headers = {"Authorization": f"Bearer {seeded.admin_key}"}
+    partner = db.exec(
+        select(TradingPartner.id).where(TradingPartner.organization_id == seeded.organization_id)
+    ).one()
+    batch = client.post("/api/v1/claim-batches",
+                        json={"trading_partner_id": partner, "claim_type": "professional"},
+                        headers=headers)  # fmt: skip
+    assert batch.status_code == 201, batch.text
+    text = client.get(f"/api/v1/claim-batches/{batch.json()['id']}/file", headers=headers).text
+    assert_valid_837(text)
+    local = datetime.fromisoformat(batch.json()["created_at"]).astimezone(
+        ZoneInfo("America/Chicago")
+    )
+    segs = segments(text)
+    isa = next(s for s in segs if s[0] == "ISA")
+    gs = next(s for s in segs if s[0] == "GS")
+    assert (isa[9], isa[10]) == (f"{local:%y%m%d}", f"{local:%H%M}")
+    assert (gs[4], gs[5]) == (f"{local:%Y%m%d}", f"{local:%H%M}")
