@@ -40,7 +40,7 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _iso_date_text(value: Any) -> Any:
-    """"04/02/1980" would fail with "invalid character in year": say which form is expected."""
+    """ "04/02/1980" would fail with "invalid character in year": say which form is expected."""
     value = _iso_text(value)
     if isinstance(value, str) and not _ISO_DATE.match(value.strip()):
         raise ValueError("must be a date as YYYY-MM-DD (e.g. 1980-04-02)")

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from pydantic import BaseModel
 from sqlmodel import Session
 from sqlmodel.sql.expression import SelectOfScalar
@@ -56,8 +56,12 @@ def add_crud_routes(
     apply_filters: Filter,
     readers: frozenset[str],
     writers: frozenset[str],
+    natural_key: tuple[str, str] | None = None,
 ) -> Callable[[Any], Any]:
-    """Registers the routes on `router`; returns the row -> read model function."""
+    """Registers the routes on `router`; returns the row -> read model function.
+
+    `natural_key=("mrn", "mrn")` adds `GET /by-mrn/{mrn}`: the record by its business key
+    (path word, column); `/{id}` stays id-only."""
     # Reads write nothing but their audit rows: no write lock while they read.
     Reader = Annotated[Principal, Depends(AuditedReadRoleGuard(readers))]
     Writer = Annotated[Principal, Depends(RoleGuard(writers))]
@@ -106,6 +110,21 @@ def add_crud_routes(
         request: Request, record_id: str, session: AuditedReadSessionDep, user: Reader
     ) -> Any:
         return await run_audited_read(request, session, read_work, user, record_id)
+
+    def read_by_key_work(session: Session, user: Principal, value: str) -> Response:
+        assert natural_key is not None
+        row = crud.get_by_key(session, user, resource, natural_key[1], value)
+        response = Response(to_read(row).model_dump_json(by_alias=True), media_type=JSON)
+        set_etag(response, row.version)
+        return response
+
+    async def read_by_key(
+        request: Request,
+        value: str,  # annotated below: the path parameter is named after the key
+        session: AuditedReadSessionDep,
+        user: Reader,
+    ) -> Any:
+        return await run_audited_read(request, session, read_by_key_work, user, value)
 
     def update(
         record_id: str,
@@ -159,6 +178,20 @@ def add_crud_routes(
         responses=problem_responses(401, 403, 422),
         name=f"list_{resource.name}s",
     )
+    if natural_key is not None:
+        param = natural_key[0].replace("-", "_")
+        read_by_key.__annotations__.update(
+            {"value": Annotated[str, Path(alias=param, min_length=1, max_length=80)],
+             "return": read_model}
+        )  # fmt: skip
+        router.add_api_route(
+            f"/by-{natural_key[0]}/{{{param}}}",
+            read_by_key,
+            methods=["GET"],
+            summary=f"Read a {label} by its {natural_key[0].replace('-', ' ')}",
+            responses=problem_responses(401, 403, 404, 409),
+            name=f"read_{resource.name}_by_{natural_key[0].replace('-', '_')}",
+        )
     router.add_api_route(
         "/{record_id}",
         read,

@@ -74,6 +74,18 @@ def get_claim(
     return claim
 
 
+def get_claim_by_pcn(session: Session, actor: Principal, pcn: str) -> Claim:
+    """The claim a payer's letter or an 835 names by its patient control number (CLM01)."""
+    claim_id = session.exec(
+        select(Claim.id).where(
+            Claim.organization_id == actor.organization_id, Claim.patient_control_number == pcn
+        )
+    ).first()
+    if claim_id is None:
+        raise ClaimNotFound(f"No claim with patient control number {pcn}.")
+    return get_claim(session, actor, claim_id)
+
+
 lines_of = repository.lines_of
 
 

@@ -3,7 +3,7 @@
 from datetime import UTC, date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlmodel import Session, select
 
@@ -107,6 +107,14 @@ def list_claims(
     return ClaimPage(
         items=[ClaimSummary.model_validate(c) for c in page.items], next_cursor=page.next_cursor
     )
+
+
+@claims.get("/by-pcn/{pcn}", responses=problem_responses(401, 403, 404))
+def read_claim_by_pcn(
+    pcn: Annotated[str, Path(min_length=1, max_length=20)], session: SessionDep, user: ClaimReader
+) -> ClaimRead:
+    """The claim with patient control number `pcn` (CLM01, as the 835 and payers echo it)."""
+    return claim_read(session, logic.get_claim_by_pcn(session, user, pcn))
 
 
 @claims.get("/{claim_id}", responses=problem_responses(401, 403, 404))

@@ -26,7 +26,7 @@ from service.directory.models import Facility, Provider
 from service.errors import Conflict, FieldError, InvalidInput, NotFound
 from service.patients.models import Coverage, Patient
 from service.records import bump_version
-from service.references import require_reference
+from service.references import require_reference, resolve_reference
 
 
 class EncounterNotFound(NotFound):
@@ -54,9 +54,9 @@ TRANSITIONS = {
 
 
 def _check(session: Session, actor: Principal, data: EncounterCreate, row: Any) -> None:
-    require_reference(session, actor, Patient, data.patient_id, "/patient_id")
+    resolve_reference(session, actor, Patient, data, "patient_id")
     for name in ("billing_provider_id", "rendering_provider_id", "referring_provider_id"):
-        require_reference(session, actor, Provider, getattr(data, name), f"/{name}")
+        resolve_reference(session, actor, Provider, data, name)
     require_reference(session, actor, Facility, data.facility_id, "/facility_id")
     for i, coverage_id in enumerate(data.coverage_ids):
         require_reference(

@@ -89,6 +89,7 @@ payer_read = add_crud_routes(
     apply_filters=_payers,
     readers=ALL_ROLES,
     writers=DIRECTORY_WRITERS,
+    natural_key=("payer-id", "edi_payer_id"),
 )
 provider_read = add_crud_routes(
     providers,
@@ -100,6 +101,7 @@ provider_read = add_crud_routes(
     apply_filters=_providers,
     readers=ALL_ROLES,
     writers=DIRECTORY_WRITERS,
+    natural_key=("npi", "npi"),
 )
 facility_read = add_crud_routes(
     facilities,

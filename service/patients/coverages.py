@@ -10,12 +10,12 @@ from service.auth.logic import Principal
 from service.directory.models import Payer
 from service.patients.coverage_schemas import CoverageCreate, CoverageFilters
 from service.patients.models import Coverage, Patient
-from service.references import require_reference
+from service.references import resolve_reference
 
 
 def _check(session: Session, actor: Principal, data: CoverageCreate, row: Any) -> None:
-    require_reference(session, actor, Patient, data.patient_id, "/patient_id")
-    require_reference(session, actor, Payer, data.payer_id, "/payer_id")
+    resolve_reference(session, actor, Patient, data, "patient_id")
+    resolve_reference(session, actor, Payer, data, "payer_id")
     # A claim copies the coverage's patient: moving the coverage would bill one patient's
     # claim under another's card.
     references.refuse_reparenting(

@@ -27,6 +27,7 @@ patient_read = add_crud_routes(
     apply_filters=repository.filter_patients,
     readers=ALL_ROLES,
     writers=frozenset({Role.ADMIN, Role.FRONT_DESK, Role.INTEGRATION}),
+    natural_key=("mrn", "mrn"),
 )
 
 coverages = APIRouter(prefix="/api/v1/coverages", tags=["patients"])

@@ -651,6 +651,15 @@ def get_specimen(session: Session, actor: Principal, specimen_id: str) -> Specim
     return specimen
 
 
+def get_specimen_by_accession(session: Session, actor: Principal, accession: str) -> Specimen:
+    """A barcode scan: the accession number printed on the label, in one call."""
+    specimen = repository.get_by_accession(session, actor.organization_id, accession)
+    if specimen is None:
+        raise SpecimenNotFound(f"No specimen with accession {accession}.")
+    _audit(session, actor, specimen, "read")
+    return specimen
+
+
 def list_specimens(
     session: Session, actor: Principal, f: SpecimenFilters, *, limit: int, cursor: str | None
 ) -> Page[Specimen]:

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from sqlmodel import Session
 
 from service import org_clock
@@ -98,6 +98,17 @@ def list_specimens(
     return SpecimenPage(
         items=[to_read(session, s) for s in page.items], next_cursor=page.next_cursor
     )
+
+
+@router.get("/by-accession/{accession}", responses=problem_responses(401, 403, 404))
+def read_by_accession(
+    accession: Annotated[str, Path(min_length=1, max_length=24)],
+    session: SessionDep,
+    user: Reader,
+    response: Response,
+) -> SpecimenRead:
+    """The specimen whose label carries `accession` (a barcode scan); `/{id}` stays id-only."""
+    return _answer(session, logic.get_specimen_by_accession(session, user, accession), response)
 
 
 @router.get("/{specimen_id}", responses=problem_responses(401, 403, 404))

@@ -1,4 +1,5 @@
-"""The 837's ISA09/10 and GS04/05 are the clinic's local date and time, not UTC (issue 24)."""
+"""Billing as staff meet it (issue 24): the 837 on the clinic's clock, claims by PCN, encounters
+that default their coverages, claims and batches that name what they refuse or skip."""
 
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -41,3 +42,15 @@ def test_isa_and_gs_dates_and_times_are_on_the_organizations_clock(
     gs = next(s for s in segs if s[0] == "GS")
     assert (isa[9], isa[10]) == (f"{local:%y%m%d}", f"{local:%H%M}")
     assert (gs[4], gs[5]) == (f"{local:%Y%m%d}", f"{local:%H%M}")
+
+
+def test_a_claim_is_read_by_its_patient_control_number(client: TestClient, db: Session) -> None:
+    seeded = demo.seed(db)
+    db.commit()
+    headers = {"Authorization": f"Bearer {seeded.admin_key}"}
+    claim = client.get("/api/v1/claims?limit=1", headers=headers).json()["items"][0]
+    pcn = claim["patient_control_number"]
+    response = client.get(f"/api/v1/claims/by-pcn/{pcn}", headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["id"] == claim["id"]
+    assert client.get("/api/v1/claims/by-pcn/NOPE", headers=headers).status_code == 404
