@@ -18,7 +18,7 @@ from service.audit import logic as audit
 from service.auth.logic import Principal
 from service.errors import Conflict, FieldError, InvalidInput, NotFound
 from service.merge_patch import apply_merge_patch
-from service.paging import Page, fetch_page
+from service.paging import Page, Sort, fetch_page
 from service.records import SoftDeletable, bump_version
 
 M = TypeVar("M", bound=SoftDeletable)
@@ -188,8 +188,9 @@ def list_page(
     *,
     limit: int,
     cursor: str | None,
+    sort: Sort | None = None,
 ) -> Page[M]:
-    page = fetch_page(session, query, resource.model.id, limit=limit, cursor=cursor)
+    page = fetch_page(session, query, resource.model.id, limit=limit, cursor=cursor, sort=sort)
     if resource.phi:  # every patient shown is a patient whose data was read
         audit.record_many(
             session,

@@ -2,7 +2,7 @@
 POST (with Idempotency-Key), GET list (cursor paging + filters), GET one, PATCH (JSON merge
 patch + If-Match), DELETE (soft)."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -25,6 +25,7 @@ from service.api.idempotency import IdempotencyDep
 from service.api.problems import problem_responses
 from service.auth.logic import Principal
 from service.db import AuditedReadSessionDep, SessionDep, run_audited_read
+from service.paging import CREATED, SortKey, parse_sort
 
 Filter = Callable[[SelectOfScalar[Any], Any], SelectOfScalar[Any]]
 JSON = "application/json"
@@ -57,11 +58,15 @@ def add_crud_routes(
     readers: frozenset[str],
     writers: frozenset[str],
     natural_key: tuple[str, str] | None = None,
+    sort_keys: Mapping[str, SortKey] | None = None,
+    default_sort: str = "-created_at",
 ) -> Callable[[Any], Any]:
     """Registers the routes on `router`; returns the row -> read model function.
 
     `natural_key=("mrn", "mrn")` adds `GET /by-mrn/{mrn}`: the record by its business key
-    (path word, column); `/{id}` stays id-only."""
+    (path word, column); `/{id}` stays id-only. The list sorts by `created_at` and `sort_keys`,
+    `default_sort` when the caller names none (newest first unless said otherwise)."""
+    keys = {"created_at": CREATED, **(sort_keys or {})}
     # Reads write nothing but their audit rows: no write lock while they read.
     Reader = Annotated[Principal, Depends(AuditedReadRoleGuard(readers))]
     Writer = Annotated[Principal, Depends(RoleGuard(writers))]
@@ -88,8 +93,9 @@ def add_crud_routes(
 
     def list_work(session: Session, user: Principal, paging: PageParams, filters: Any) -> Any:
         query = apply_filters(crud.base_query(resource, user), filters)
+        sort = parse_sort(paging.sort, keys, default_sort)
         page = crud.list_page(
-            session, user, resource, query, limit=paging.limit, cursor=paging.cursor
+            session, user, resource, query, limit=paging.limit, cursor=paging.cursor, sort=sort
         )
         return page_model(items=[to_read(r) for r in page.items], next_cursor=page.next_cursor)
 
@@ -175,6 +181,7 @@ def add_crud_routes(
         list_records,
         methods=["GET"],
         summary=f"List {label}s",
+        description=f"Sort keys: {', '.join(keys)} (`-` for descending); default `{default_sort}`.",
         responses=problem_responses(401, 403, 422),
         name=f"list_{resource.name}s",
     )

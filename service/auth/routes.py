@@ -68,7 +68,9 @@ def create_user(data: UserCreate, session: SessionDep, user: Admin) -> UserRead:
 
 @router.get("/users", responses=problem_responses(401, 403, 422))
 def list_users(session: SessionDep, user: AdminOrAuditor, paging: Paging) -> UserPage:
-    page = logic.list_users(session, user.organization_id, limit=paging.limit, cursor=paging.cursor)
+    page = logic.list_users(
+        session, user.organization_id, limit=paging.limit, cursor=paging.cursor, sort=paging.sort
+    )
     return UserPage(items=[user_read(u) for u in page.items], next_cursor=page.next_cursor)
 
 
@@ -101,7 +103,12 @@ def list_keys(
     user_id: str, session: SessionDep, user: AdminOrAuditor, paging: Paging
 ) -> ApiKeyPage:
     page = logic.list_api_keys(
-        session, user.organization_id, user_id, limit=paging.limit, cursor=paging.cursor
+        session,
+        user.organization_id,
+        user_id,
+        limit=paging.limit,
+        cursor=paging.cursor,
+        sort=paging.sort,
     )
     return ApiKeyPage(items=[key_read(k) for k in page.items], next_cursor=page.next_cursor)
 

@@ -21,9 +21,10 @@ from service.claims.states import ClaimStatus, ClaimVerb
 from service.coding import logic as coding
 from service.coding.edits import Finding
 from service.coding.logic import ENCOUNTERS
+from service.directory.models import Payer
 from service.errors import Conflict, FieldError, InvalidInput
 from service.ids import new_id
-from service.patients.models import Coverage
+from service.patients.models import Coverage, Patient
 from service.records import utcnow
 
 _BASE36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -327,8 +328,18 @@ def claims_query(actor: Principal, filters: Any) -> Any:
         query = query.where(Claim.status == filters.status)
     if filters.claim_type:
         query = query.where(Claim.claim_type == filters.claim_type)
-    if filters.patient_id:
-        query = query.where(Claim.patient_id == filters.patient_id)
+    if filters.patient_id:  # an id or an MRN
+        patients = select(Patient.id).where(
+            Patient.organization_id == actor.organization_id,
+            (col(Patient.id) == filters.patient_id) | (col(Patient.mrn) == filters.patient_id),
+        )
+        query = query.where(col(Claim.patient_id).in_(patients))
+    if filters.payer_id:  # an id or the clearinghouse payer id: "all Medicare claims"
+        payers = select(Payer.id).where(
+            Payer.organization_id == actor.organization_id,
+            (col(Payer.id) == filters.payer_id) | (col(Payer.edi_payer_id) == filters.payer_id),
+        )
+        query = query.where(col(Claim.payer_id).in_(payers))
     if filters.encounter_id:
         query = query.where(Claim.encounter_id == filters.encounter_id)
     if filters.patient_control_number:

@@ -1,13 +1,15 @@
 """REST routes: claims (/api/v1/claims) and claim batches (/api/v1/claim-batches)."""
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlmodel import Session, select
 
-from service import blobs, org_clock
+from service import blobs, display_names, org_clock
 from service.api.deps import Paging, allow
 from service.api.problems import problem_responses
 from service.audit import logic as audit
@@ -29,7 +31,7 @@ from service.claims.schemas import (
     ClaimSummary,
 )
 from service.db import SessionDep
-from service.paging import fetch_page
+from service.paging import CREATED, SortKey, by_creation, fetch_page, parse_sort
 
 claims = APIRouter(prefix="/api/v1/claims", tags=["claims"])
 claim_batches = APIRouter(prefix="/api/v1/claim-batches", tags=["claims"])
@@ -90,12 +92,16 @@ def list_claims(
     paging: Paging,
     filters: Annotated[ClaimFilters, Query()],
 ) -> ClaimPage:
+    """Newest first by default; `sort` by created_at, date_of_service, patient_control_number
+    or total_charge (`-` for descending). Rows carry the patient's name and MRN, the payer's
+    and the provider's names."""
     page = fetch_page(
         session,
         logic.claims_query(user, filters),
         Claim.id,
         limit=paging.limit,
         cursor=paging.cursor,
+        sort=parse_sort(paging.sort, CLAIM_SORTS, "-created_at"),
     )
     audit.record_many(
         session,
@@ -104,9 +110,30 @@ def list_claims(
         resource_type="claim",
         rows=[(c.id, c.patient_id) for c in page.items],
     )
-    return ClaimPage(
-        items=[ClaimSummary.model_validate(c) for c in page.items], next_cursor=page.next_cursor
-    )
+    return ClaimPage(items=_summaries(session, page.items), next_cursor=page.next_cursor)
+
+
+CLAIM_SORTS = {
+    "created_at": CREATED,
+    "date_of_service": SortKey(Claim.date_of_service, date.fromisoformat, date.isoformat),
+    "patient_control_number": SortKey(Claim.patient_control_number),
+    "total_charge": SortKey(Claim.total_charge, Decimal),
+}
+
+
+def _summaries(session: Session, claims: Sequence[Claim]) -> list[ClaimSummary]:
+    patients = display_names.patients(session, (c.patient_id for c in claims))
+    payers = display_names.payers(session, (c.payer_id for c in claims))
+    providers = display_names.encounter_providers(session, (c.encounter_id for c in claims))
+    rows = []
+    for claim in claims:
+        row = ClaimSummary.model_validate(claim)
+        patient = patients.get(claim.patient_id)
+        row.patient_name, row.patient_mrn = (patient.name, patient.mrn) if patient else (None, None)
+        row.payer_name = payers.get(claim.payer_id)
+        row.provider_name = providers.get(claim.encounter_id)
+        rows.append(row)
+    return rows
 
 
 @claims.get("/by-pcn/{pcn}", responses=problem_responses(401, 403, 404))
@@ -216,7 +243,10 @@ def list_batches(
         query = query.where(ClaimBatch.status == filters.status)
     if filters.claim_type:
         query = query.where(ClaimBatch.claim_type == filters.claim_type)
-    page = fetch_page(session, query, ClaimBatch.id, limit=paging.limit, cursor=paging.cursor)
+    page = fetch_page(
+        session, query, ClaimBatch.id, limit=paging.limit, cursor=paging.cursor,
+        sort=by_creation(paging.sort, "-created_at"),
+    )  # fmt: skip
     return BatchPage(
         items=[BatchRead.model_validate(b) for b in page.items], next_cursor=page.next_cursor
     )

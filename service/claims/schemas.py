@@ -120,6 +120,14 @@ class ClaimSummary(BaseModel):
     status: ClaimStatus
     date_of_service: date
     total_charge: Decimal
+    created_at: datetime
+    # What staff read instead of ids (issue 24).
+    patient_name: str | None = None
+    patient_mrn: str | None = None
+    payer_name: str | None = None
+    provider_name: str | None = Field(
+        default=None, description="The encounter's rendering provider, else its billing one."
+    )
 
 
 class ClaimPage(BaseModel):
@@ -130,7 +138,12 @@ class ClaimPage(BaseModel):
 class ClaimFilters(BaseModel):
     status: ClaimStatus | None = None
     claim_type: Literal["professional", "dental"] | None = None
-    patient_id: str | None = Field(default=None, max_length=32)
+    patient_id: str | None = Field(
+        default=None, max_length=50, description="A patient's id or MRN."
+    )
+    payer_id: str | None = Field(
+        default=None, max_length=80, description="A payer's id or its payer id (`MCRIL`)."
+    )
     encounter_id: str | None = Field(default=None, max_length=32)
     patient_control_number: str | None = Field(default=None, max_length=20)
     date_from: IsoDate | None = None

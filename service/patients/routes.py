@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from service.api.crud_routes import add_crud_routes
 from service.auth.roles import ALL_ROLES, Role
+from service.paging import SortKey
 from service.patients import repository
 from service.patients.coverage_schemas import (
     CoverageFilters,
@@ -13,6 +14,7 @@ from service.patients.coverage_schemas import (
 )
 from service.patients.coverages import COVERAGES, filter_coverages
 from service.patients.logic import PATIENTS
+from service.patients.models import Patient
 from service.patients.schemas import PatientFilters, PatientPage, PatientPatch, PatientRead
 
 router = APIRouter(prefix="/api/v1/patients", tags=["patients"])
@@ -28,6 +30,7 @@ patient_read = add_crud_routes(
     readers=ALL_ROLES,
     writers=frozenset({Role.ADMIN, Role.FRONT_DESK, Role.INTEGRATION}),
     natural_key=("mrn", "mrn"),
+    sort_keys={"family_name": SortKey(Patient.family_name), "mrn": SortKey(Patient.mrn)},
 )
 
 coverages = APIRouter(prefix="/api/v1/coverages", tags=["patients"])

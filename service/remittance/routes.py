@@ -20,7 +20,7 @@ from service.auth.roles import Role
 from service.claims import repository as claim_repository
 from service.db import SessionDep
 from service.errors import DomainError, InvalidInput
-from service.paging import fetch_page
+from service.paging import by_creation, fetch_page
 from service.remittance import acks, denials, export, files, reports
 from service.remittance.adjudication import AdjustmentValue, adjudication_of
 from service.remittance.models import (
@@ -157,7 +157,10 @@ def list_files(
     query = select(RemittanceFile).where(RemittanceFile.organization_id == user.organization_id)
     if filters.kind:
         query = query.where(RemittanceFile.kind == filters.kind)
-    page = fetch_page(session, query, RemittanceFile.id, limit=paging.limit, cursor=paging.cursor)
+    page = fetch_page(
+        session, query, RemittanceFile.id, limit=paging.limit, cursor=paging.cursor,
+        sort=by_creation(paging.sort, "-created_at"),
+    )  # fmt: skip
     return RemittanceFilePage(items=[_read(f) for f in page.items], next_cursor=page.next_cursor)
 
 

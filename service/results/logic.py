@@ -27,7 +27,7 @@ from service.labtests.models import LabTest
 from service.labtests.schemas import ResultComponent
 from service.orders.models import LabOrder
 from service.outbox import events as outbox
-from service.paging import Page, fetch_page
+from service.paging import Page, by_creation, fetch_page
 from service.patients.models import Patient
 from service.records import bump_version
 from service.results import flags, repository
@@ -201,7 +201,13 @@ def get_result(session: Session, actor: Principal, result_id: str) -> Result:
 
 
 def list_results(
-    session: Session, actor: Principal, f: ResultFilters, *, limit: int, cursor: str | None
+    session: Session,
+    actor: Principal,
+    f: ResultFilters,
+    *,
+    limit: int,
+    cursor: str | None,
+    sort: str | None = None,
 ) -> Page[Result]:
     query = select(Result).where(Result.organization_id == actor.organization_id)
     for column, value in (
@@ -210,7 +216,14 @@ def list_results(
     ):  # fmt: skip
         if value is not None:
             query = query.where(col(column) == value)
-    page = fetch_page(session, query, Result.id, limit=limit, cursor=cursor)
+    page = fetch_page(
+        session,
+        query,
+        Result.id,
+        limit=limit,
+        cursor=cursor,
+        sort=by_creation(sort, "-created_at"),
+    )
     audit.record_many(session, actor, action="query", resource_type="result",
                       rows=[(r.id, r.patient_id) for r in page.items])  # fmt: skip
     return page

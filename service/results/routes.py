@@ -76,7 +76,9 @@ def enter(
 def list_results(
     session: SessionDep, user: Reader, paging: Paging, filters: Annotated[ResultFilters, Query()]
 ) -> ResultPage:
-    page = logic.list_results(session, user, filters, limit=paging.limit, cursor=paging.cursor)
+    page = logic.list_results(
+        session, user, filters, limit=paging.limit, cursor=paging.cursor, sort=paging.sort
+    )
     return ResultPage(items=[to_read(r) for r in page.items], next_cursor=page.next_cursor)
 
 

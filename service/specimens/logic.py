@@ -6,7 +6,7 @@ chain of custody); every read or write is audited with the patient's id (specime
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -23,7 +23,7 @@ from service.labtests.models import LabTest
 from service.labtests.schemas import ProtocolStep
 from service.orders import logic as order_logic
 from service.outbox import events as outbox
-from service.paging import Page, fetch_page
+from service.paging import CREATED, Page, SortKey, by_creation, fetch_page, parse_sort
 from service.patients.models import Patient
 from service.records import bump_version, utcnow
 from service.specimens import labels, repository
@@ -660,9 +660,19 @@ def get_specimen_by_accession(session: Session, actor: Principal, accession: str
     return specimen
 
 
+SPECIMEN_SORTS = {"created_at": CREATED, "accession": SortKey(Specimen.accession)}
+
+
 def list_specimens(
-    session: Session, actor: Principal, f: SpecimenFilters, *, limit: int, cursor: str | None
+    session: Session,
+    actor: Principal,
+    f: SpecimenFilters,
+    *,
+    limit: int,
+    cursor: str | None,
+    sort: str | None = None,
 ) -> Page[Specimen]:
+    """Newest first unless `sort` says otherwise (created_at, accession)."""
     query = select(Specimen).where(Specimen.organization_id == actor.organization_id)
     if f.accession:
         query = query.where(Specimen.accession == f.accession)
@@ -672,7 +682,25 @@ def list_specimens(
         query = query.where(Specimen.order_id == f.order_id)
     if f.patient_id:
         query = query.where(Specimen.patient_id == f.patient_id)
-    page = fetch_page(session, query, Specimen.id, limit=limit, cursor=cursor)
+    if f.test:  # a test's id or its code
+        tests = select(LabTest.id).where(
+            LabTest.organization_id == actor.organization_id,
+            (col(LabTest.id) == f.test) | (col(LabTest.code) == f.test),
+        )
+        query = query.where(
+            col(Specimen.id).in_(
+                select(SpecimenTest.specimen_id).where(col(SpecimenTest.lab_test_id).in_(tests))
+            )
+        )
+    org = actor.organization_id
+    if f.collected_from:
+        start = org_clock.start_of_day(session, org, f.collected_from)
+        query = query.where(col(Specimen.collected_at) >= start)
+    if f.collected_to:
+        end = org_clock.start_of_day(session, org, f.collected_to + timedelta(days=1))
+        query = query.where(col(Specimen.collected_at) < end)
+    order = parse_sort(sort, SPECIMEN_SORTS, "-created_at")
+    page = fetch_page(session, query, Specimen.id, limit=limit, cursor=cursor, sort=order)
     audit.record_many(
         session, actor, action="query", resource_type="specimen",
         rows=[(s.id, s.patient_id) for s in page.items],
@@ -681,12 +709,25 @@ def list_specimens(
 
 
 def list_events(
-    session: Session, actor: Principal, specimen_id: str, *, limit: int, cursor: str | None
+    session: Session,
+    actor: Principal,
+    specimen_id: str,
+    *,
+    limit: int,
+    cursor: str | None,
+    sort: str | None = None,
 ) -> Page[SpecimenEvent]:
     specimen = load(session, actor, specimen_id)
     _audit(session, actor, specimen, "read", "events")
     query = select(SpecimenEvent).where(SpecimenEvent.specimen_id == specimen.id)
-    return fetch_page(session, query, SpecimenEvent.id, limit=limit, cursor=cursor)
+    return fetch_page(
+        session,
+        query,
+        SpecimenEvent.id,
+        limit=limit,
+        cursor=cursor,
+        sort=by_creation(sort, "created_at"),
+    )
 
 
 @dataclass(frozen=True)

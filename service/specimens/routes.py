@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Response
 from sqlmodel import Session
 
-from service import org_clock
+from service import display_names, org_clock
 from service.api.deps import Paging, RoleGuard, set_etag
 from service.api.idempotency import IdempotencyDep
 from service.api.problems import problem_responses
@@ -94,10 +94,24 @@ def accession(
 def list_specimens(
     session: SessionDep, user: Reader, paging: Paging, filters: Annotated[SpecimenFilters, Query()]
 ) -> SpecimenPage:
-    page = logic.list_specimens(session, user, filters, limit=paging.limit, cursor=paging.cursor)
-    return SpecimenPage(
-        items=[to_read(session, s) for s in page.items], next_cursor=page.next_cursor
+    """Newest first by default; `sort`: created_at, accession (`-` descending). Filters: status,
+    test (id or code), collection days, patient, order, accession."""
+    page = logic.list_specimens(
+        session,
+        user,
+        filters,
+        limit=paging.limit,
+        cursor=paging.cursor,
+        sort=paging.sort,
     )
+    names = display_names.patients(session, (s.patient_id for s in page.items))
+    items = []
+    for specimen in page.items:
+        read = to_read(session, specimen)
+        if name := names.get(specimen.patient_id):
+            read.patient_name, read.patient_mrn = name.name, name.mrn
+        items.append(read)
+    return SpecimenPage(items=items, next_cursor=page.next_cursor)
 
 
 @router.get("/by-accession/{accession}", responses=problem_responses(401, 403, 404))
@@ -215,7 +229,9 @@ def events(
     specimen_id: str, session: SessionDep, user: Reader, paging: Paging
 ) -> SpecimenEventPage:
     """The chain of custody, oldest first."""
-    page = logic.list_events(session, user, specimen_id, limit=paging.limit, cursor=paging.cursor)
+    page = logic.list_events(
+        session, user, specimen_id, limit=paging.limit, cursor=paging.cursor, sort=paging.sort
+    )
     return SpecimenEventPage(
         items=[SpecimenEventRead.model_validate(e) for e in page.items],
         next_cursor=page.next_cursor,

@@ -22,7 +22,7 @@ from service.auth.logic import Principal
 from service.errors import Conflict, ErrorList, InvalidInput, NotFound
 from service.ids import new_id
 from service.labtests import logic as labtest_logic
-from service.paging import Page, fetch_page
+from service.paging import Page, by_creation, fetch_page
 from service.records import bump_version
 from service.results import repository as result_repository
 from service.specimens import logic as specimen_logic
@@ -321,14 +321,27 @@ def mark_in_progress(session: Session, worklist: Worklist) -> None:
 
 
 def list_worklists(
-    session: Session, actor: Principal, f: WorklistFilters, *, limit: int, cursor: str | None
+    session: Session,
+    actor: Principal,
+    f: WorklistFilters,
+    *,
+    limit: int,
+    cursor: str | None,
+    sort: str | None = None,
 ) -> Page[Worklist]:
     query = select(Worklist).where(Worklist.organization_id == actor.organization_id)
     if f.status:
         query = query.where(Worklist.status == f.status)
     if f.bench:
         query = query.where(Worklist.bench == f.bench)
-    return fetch_page(session, query, Worklist.id, limit=limit, cursor=cursor)
+    return fetch_page(
+        session,
+        query,
+        Worklist.id,
+        limit=limit,
+        cursor=cursor,
+        sort=by_creation(sort, "-created_at"),
+    )
 
 
 def read_worklist(
