@@ -106,10 +106,8 @@ def build_claim(
             "The encounter lists no such coverage (a primary one unless coverage_id is given).",
             errors=[FieldError("/coverage_id", "not a coverage of this encounter")],
         )
-    if coverage.priority == "primary" and encounter.status != "ready":
-        raise EncounterNotReady(
-            f"Encounter {encounter.id} is {encounter.status}; code it to ready first."
-        )
+    # A claim already there is named first: "code it to ready" would mislead for a billed
+    # encounter (issue 24).
     existing = session.exec(
         select(Claim).where(
             Claim.encounter_id == encounter.id,
@@ -119,7 +117,25 @@ def build_claim(
         )
     ).first()
     if existing is not None:
-        raise ClaimExists(f"Claim {existing.id} already bills this coverage of the encounter.")
+        raise ClaimExists(
+            f"Claim {existing.id} (PCN {existing.patient_control_number}, {existing.status}) "
+            "already bills this coverage of the encounter."
+        )
+    if coverage.priority == "primary" and encounter.status == "billed":
+        billed = session.exec(
+            select(Claim).where(Claim.encounter_id == encounter.id).order_by(col(Claim.id))
+        ).all()
+        raise ClaimExists(
+            f"Encounter {encounter.id} is billed by "
+            + ", ".join(
+                f"claim {c.id} (PCN {c.patient_control_number}, {c.status})" for c in billed
+            )
+            + ". Correct that claim (replacement or void) rather than build another."
+        )
+    if coverage.priority == "primary" and encounter.status != "ready":
+        raise EncounterNotReady(
+            f"Encounter {encounter.id} is {encounter.status}; code it to ready first."
+        )
     claim = Claim(
         organization_id=actor.organization_id,
         encounter_id=encounter.id,

@@ -15,10 +15,11 @@ from service.api.problems import problem_responses
 from service.audit import logic as audit
 from service.auth.logic import Principal
 from service.auth.roles import Role
-from service.claims import batches, corrections, logic, verbs
+from service.claims import batch_skips, batches, corrections, logic, verbs
 from service.claims.models import Claim, ClaimBatch, ClaimBatchChunk
 from service.claims.schemas import (
     BatchCreate,
+    BatchCreated,
     BatchFilters,
     BatchPage,
     BatchRead,
@@ -29,8 +30,10 @@ from service.claims.schemas import (
     ClaimPatch,
     ClaimRead,
     ClaimSummary,
+    SkippedClaimRead,
 )
 from service.db import SessionDep
+from service.errors import FieldError
 from service.paging import CREATED, SortKey, by_creation, fetch_page, parse_sort
 
 claims = APIRouter(prefix="/api/v1/claims", tags=["claims"])
@@ -217,18 +220,36 @@ def rebuild_claim(claim_id: str, session: SessionDep, user: Biller) -> ClaimRead
 @claim_batches.post("", status_code=201, responses=problem_responses(400, 401, 403, 409, 415, 422))
 def create_batch(
     data: BatchCreate, request: Request, session: SessionDep, user: Biller, response: Response
-) -> BatchRead:
-    """Scrubs and batches every ready claim of the type (or those listed) into one file."""
-    batch = batches.build_claim_batch(
-        session,
-        user,
-        batches.BatchRequest(data.trading_partner_id, data.claim_type, data.claim_ids),
-        numbers_factory=request.app.state.session_factory,
-        at=datetime.now(UTC),
-        today=_local_today(session, user),
-    )
+) -> BatchCreated:
+    """Scrubs and batches every ready claim of the type (or those listed) into one file. With
+    `claim_ids`, `skipped` names each listed claim left out and why; when none is left, the 409
+    lists them."""
+    try:
+        batch = batches.build_claim_batch(
+            session,
+            user,
+            batches.BatchRequest(data.trading_partner_id, data.claim_type, data.claim_ids),
+            numbers_factory=request.app.state.session_factory,
+            at=datetime.now(UTC),
+            today=_local_today(session, user),
+        )
+    except batches.NoClaimsReady as refused:
+        if not data.claim_ids:
+            raise
+        skipped = batch_skips.skipped_claims(session, user, data.claim_type, data.claim_ids, None)
+        index = {claim_id: i for i, claim_id in reversed(list(enumerate(data.claim_ids)))}
+        raise batches.NoClaimsReady(
+            refused.detail,
+            errors=[FieldError(f"/claim_ids/{index[s.claim_id]}", s.reason) for s in skipped],
+        ) from None
     response.headers["Location"] = f"{claim_batches.prefix}/{batch.id}"
-    return BatchRead.model_validate(batch)
+    answer = BatchCreated.model_validate(batch)
+    if data.claim_ids:
+        skipped = batch_skips.skipped_claims(
+            session, user, data.claim_type, data.claim_ids, batch.id
+        )
+        answer.skipped = [SkippedClaimRead(claim_id=s.claim_id, reason=s.reason) for s in skipped]
+    return answer
 
 
 @claim_batches.get("", responses=problem_responses(401, 403, 422))

@@ -183,6 +183,18 @@ class BatchRead(BaseModel):
     cancelled_at: datetime | None
 
 
+class SkippedClaimRead(BaseModel):
+    claim_id: str
+    reason: str
+
+
+class BatchCreated(BatchRead):
+    skipped: list[SkippedClaimRead] = Field(
+        default_factory=list,
+        description="Each listed claim id that is not in the batch, and why (issue 24).",
+    )
+
+
 class BatchPage(BaseModel):
     items: list[BatchRead]
     next_cursor: str | None

@@ -138,10 +138,17 @@ def update_encounter(
     expected_version: IfMatch,
     response: Response,
 ) -> EncounterRead:
+    was = crud.get(session, user, ENCOUNTERS, encounter_id, audit_read=False).status
     encounter = logic.update_encounter(
         session, user, encounter_id, patch, expected_version=expected_version
     )
-    return _answer(session, encounter, response)
+    answer = _answer(session, encounter, response)
+    if was == "ready" and encounter.status != "ready":
+        answer.notices.append(
+            f"The encounter was ready; this change sent it back to {encounter.status}. "
+            "Check it and set it ready again (POST .../status) before building its claim."
+        )
+    return answer
 
 
 @router.delete(
