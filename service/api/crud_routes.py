@@ -60,12 +60,14 @@ def add_crud_routes(
     natural_key: tuple[str, str] | None = None,
     sort_keys: Mapping[str, SortKey] | None = None,
     default_sort: str = "-created_at",
+    on_created: Callable[[Session, Principal, Any, Any], None] | None = None,
 ) -> Callable[[Any], Any]:
     """Registers the routes on `router`; returns the row -> read model function.
 
     `natural_key=("mrn", "mrn")` adds `GET /by-mrn/{mrn}`: the record by its business key
     (path word, column); `/{id}` stays id-only. The list sorts by `created_at` and `sort_keys`,
-    `default_sort` when the caller names none (newest first unless said otherwise)."""
+    `default_sort` when the caller names none (newest first unless said otherwise).
+    `on_created(session, user, row, body)` may add to a create's answer (warnings)."""
     keys = {"created_at": CREATED, **(sort_keys or {})}
     # Reads write nothing but their audit rows: no write lock while they read.
     Reader = Annotated[Principal, Depends(AuditedReadRoleGuard(readers))]
@@ -86,6 +88,8 @@ def add_crud_routes(
             return replay
         row = crud.create(session, user, resource, data)
         body = to_read(row)
+        if on_created is not None:
+            on_created(session, user, row, body)
         idempotency.remember(session, 201, body)
         response.headers["Location"] = f"{router.prefix}/{row.id}"
         set_etag(response, row.version)
