@@ -89,7 +89,7 @@ def _read(file: RemittanceFile, *, duplicate: bool = False) -> RemittanceFileRea
         "requestBody": {
             "required": True,
             "content": {
-                **{t: {"schema": {"type": "string"}} for t in X12_TYPES[:2]},
+                **dict.fromkeys(X12_TYPES[:2], uploads.RAW_FILE),
                 **uploads.FORM_BODY,
             },
         }

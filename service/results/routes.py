@@ -141,7 +141,7 @@ def correct(
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"text/csv": {"schema": {"type": "string"}}, **uploads.FORM_BODY},
+            "content": {"text/csv": uploads.RAW_FILE, **uploads.FORM_BODY},
         }
     },
 )
