@@ -200,7 +200,7 @@ def add_crud_routes(
             read_by_key,
             methods=["GET"],
             summary=f"Read a {label} by its {natural_key[0].replace('-', ' ')}",
-            responses=problem_responses(401, 403, 404, 409),
+            responses=problem_responses(401, 403, 404, 409, 422),
             name=f"read_{resource.name}_by_{natural_key[0].replace('-', '_')}",
         )
     router.add_api_route(

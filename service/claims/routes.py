@@ -139,7 +139,7 @@ def _summaries(session: Session, claims: Sequence[Claim]) -> list[ClaimSummary]:
     return rows
 
 
-@claims.get("/by-pcn/{pcn}", responses=problem_responses(401, 403, 404))
+@claims.get("/by-pcn/{pcn}", responses=problem_responses(401, 403, 404, 422))
 def read_claim_by_pcn(
     pcn: Annotated[str, Path(min_length=1, max_length=20)], session: SessionDep, user: ClaimReader
 ) -> ClaimRead:

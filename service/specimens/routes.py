@@ -114,7 +114,7 @@ def list_specimens(
     return SpecimenPage(items=items, next_cursor=page.next_cursor)
 
 
-@router.get("/by-accession/{accession}", responses=problem_responses(401, 403, 404))
+@router.get("/by-accession/{accession}", responses=problem_responses(401, 403, 404, 422))
 def read_by_accession(
     accession: Annotated[str, Path(min_length=1, max_length=24)],
     session: SessionDep,
