@@ -50,6 +50,8 @@ def _iso_date_text(value: Any) -> Any:
 IsoDate = Annotated[date, BeforeValidator(_iso_date_text)]
 IsoDateTime = Annotated[datetime, BeforeValidator(_iso_text)]
 IsoInstant = Annotated[AwareDatetime, BeforeValidator(_iso_text)]  # with its UTC offset
+
+
 # A query bound: an instant with its offset, or a plain date (a whole day on the organization's
 # clock, which the route resolves with service.org_clock).
 def _plain_date_text(value: Any) -> Any:
