@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from service.claims.states import BatchStatus
 from service.coding.schemas import Finding
 from service.schemas_common import IsoDate
 
@@ -201,5 +202,5 @@ class BatchPage(BaseModel):
 
 
 class BatchFilters(BaseModel):
-    status: str | None = Field(default=None, max_length=20)
+    status: BatchStatus | None = None
     claim_type: Literal["professional", "dental"] | None = None

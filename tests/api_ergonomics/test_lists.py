@@ -107,7 +107,12 @@ def test_an_unknown_sort_key_is_422_naming_the_accepted_ones(
 
 @pytest.mark.parametrize(
     ("path", "params"),
-    [("/api/v1/claims", {"status": "recieved"}), ("/api/v1/specimens", {"status": "recieved"})],
+    [
+        ("/api/v1/claims", {"status": "recieved"}),
+        ("/api/v1/specimens", {"status": "recieved"}),
+        ("/api/v1/claim-batches", {"status": "genrated"}),
+        ("/api/v1/results", {"status": "finall"}),
+    ],
 )
 def test_a_misspelt_status_is_422_at_the_parameter(
     client: TestClient, headers: dict[str, str], path: str, params: dict[str, str]
