@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from service import org_clock
+from service import org_clock, references
 from service.audit import logic as audit
 from service.auth.logic import Principal
 from service.codesets.search import normalize_code
@@ -175,13 +175,13 @@ def _write(
 
 
 def enter_result(session: Session, actor: Principal, data: ResultCreate, *, at: datetime) -> Result:
-    specimen = specimen_logic.load(session, actor, data.specimen_id)
+    specimen = specimen_logic.load_reference(session, actor, data.specimen_id)
     test = labtest_logic.get_lab_tests(session, actor.organization_id, [data.lab_test_id]).get(
         data.lab_test_id
-    )
+    ) or references.find_by_natural_key(session, actor, LabTest, data.lab_test_id, "/lab_test_id")
     if test is None:
         raise InvalidInput(
-            "No lab test with this id.", errors=[FieldError("/lab_test_id", "unknown")]
+            "No lab test with this id or code.", errors=[FieldError("/lab_test_id", "unknown")]
         )
     target = _resolve(session, actor, specimen, test, data.component_code, data.unit)
     return _write(session, actor, target, data.value, at=at, worklist_id=None)

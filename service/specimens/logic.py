@@ -651,6 +651,17 @@ def get_specimen(session: Session, actor: Principal, specimen_id: str) -> Specim
     return specimen
 
 
+def load_reference(session: Session, actor: Principal, value: str) -> Specimen:
+    """A specimen a request names by id or, when no specimen has that id, by accession (what
+    the tube's label shows)."""
+    specimen = repository.get_specimen(session, actor.organization_id, value)
+    if specimen is None:
+        specimen = repository.get_by_accession(session, actor.organization_id, value)
+    if specimen is None:
+        raise SpecimenNotFound(f"No specimen with id or accession {value}.")
+    return specimen
+
+
 def get_specimen_by_accession(session: Session, actor: Principal, accession: str) -> Specimen:
     """A barcode scan: the accession number printed on the label, in one call."""
     specimen = repository.get_by_accession(session, actor.organization_id, accession)

@@ -16,12 +16,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from service import crud, org_clock
+from service import crud, org_clock, references
 from service.audit import logic as audit
 from service.auth.logic import Principal
 from service.errors import Conflict, ErrorList, InvalidInput, NotFound
 from service.ids import new_id
 from service.labtests import logic as labtest_logic
+from service.labtests.models import LabTest
 from service.paging import Page, by_creation, fetch_page
 from service.records import bump_version
 from service.results import repository as result_repository
@@ -218,7 +219,13 @@ def add_item(
 ) -> WorklistItem:
     worklist = get_worklist(session, actor, worklist_id)
     _active(worklist)
-    specimen = specimen_logic.load(session, actor, data.specimen_id)
+    specimen = specimen_logic.load_reference(session, actor, data.specimen_id)
+    if data.lab_test_id not in worklist.test_ids:
+        # A test named by its code ("A1C") as the bench knows it.
+        test = references.find_by_natural_key(
+            session, actor, LabTest, data.lab_test_id, "/lab_test_id"
+        )
+        data.lab_test_id = test.id if test is not None else data.lab_test_id
     if data.lab_test_id not in worklist.test_ids:
         raise InvalidInput("This worklist does not run that test.")
     specimen_test = specimen_repository.find_specimen_test(session, specimen.id, data.lab_test_id)

@@ -144,3 +144,16 @@ def test_an_unknown_test_code_on_an_order_is_422_at_its_place(
     assert response.json()["errors"] == [
         {"pointer": "/test_ids/1", "detail": "no lab test with this id or code"}
     ]
+
+
+def test_a_result_names_its_specimen_by_accession_and_its_test_by_code(
+    client: TestClient, tenant: Tenant, db: Session
+) -> None:
+    setup = make_lab_setup(db, tenant)
+    specimen = make_ready_specimen(db, tenant, setup)
+    body = {"specimen_id": specimen.accession, "lab_test_id": "A1C",
+            "component_code": "4548-4", "value": "5.1"}  # fmt: skip
+    response = client.post("/api/v1/results", json=body, headers=tenant.headers(Role.LAB))
+    assert response.status_code == 201, response.text
+    assert response.json()["specimen_id"] == specimen.id
+    assert response.json()["lab_test_id"] == setup.tests["A1C"]
