@@ -54,7 +54,10 @@ def forget(session: Session) -> None:
 
 
 def local_time(session: Session, organization_id: str, at: datetime) -> datetime:
-    """`at` on the organization's wall clock (aware, with its offset)."""
+    """`at` on the organization's wall clock (aware, with its offset). A naive `at` is taken as
+    a wall-clock time already (a job or test that states the local time it means)."""
+    if at.tzinfo is None:
+        return at.replace(tzinfo=zone(session, organization_id))
     return at.astimezone(zone(session, organization_id))
 
 
