@@ -7,6 +7,8 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 ORG ?= clinic
+# The organization's IANA time zone, set when `make run` creates it (PATCH /api/v1/organization later).
+ORG_TZ ?= America/New_York
 PYTEST_ARGS ?=
 
 .PHONY: install curl wrk run migrate lint test test-sqlite test-postgres stress fuzz bench bench-http \
@@ -26,7 +28,7 @@ migrate: install
 
 # Migrates, creates the organization (and prints its admin key) on first start, serves on SQLite.
 run: migrate
-	$(BIN)/backoffice init --org "$(ORG)" --if-absent
+	$(BIN)/backoffice init --org "$(ORG)" --time-zone "$(ORG_TZ)" --if-absent
 	$(BIN)/backoffice serve --host $(HOST) --port $(PORT)
 
 lint: install

@@ -11,13 +11,13 @@ import uvicorn
 from service import demo as demo_data
 from service import demo_remittances as remittance_demo
 from service import migrate as migrations
+from service import org_clock
 from service.audit import logic as audit_logic
 from service.auth import logic as auth_logic
 from service.auth import repository as auth_repository
 from service.claims import cli as claims_cli
 from service.codesets import cli as codesets_cli
 from service.codesets import loader as codeset_loader
-from service.codesets import logic as codeset_logic
 from service.db import engine_for, session_factory_for, session_scope
 from service.settings import get_settings
 
@@ -86,26 +86,32 @@ def migrate() -> None:
 @app.command()
 def init(
     org: Annotated[str, typer.Option("--org", help="Name of the new organization.")],
-    time_zone: Annotated[str, typer.Option(help="IANA time zone of the organization.")] = (
-        "America/New_York"
-    ),
+    time_zone: Annotated[
+        str,
+        typer.Option(
+            help="IANA time zone of the organization (local dates, labels, 837 ISA/GS times); "
+            "an admin changes it later with PATCH /api/v1/organization."
+        ),
+    ] = org_clock.DEFAULT_TIME_ZONE,
     if_absent: Annotated[
         bool, typer.Option(help="Do nothing (exit 0) when the organization exists.")
     ] = False,
 ) -> None:
     """Create an organization with an admin user; prints the admin's API key on the last line."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
     try:
-        ZoneInfo(time_zone)
-    except (ZoneInfoNotFoundError, ValueError):
+        org_clock.parse_zone(time_zone)
+    except org_clock.InvalidTimeZone:
         typer.echo(f"unknown time zone {time_zone!r}", err=True)
         raise typer.Exit(2) from None
     engine = engine_for(get_settings())
     try:
         with session_scope(session_factory_for(engine)) as session:
-            if auth_repository.get_organization_by_name(session, org) is not None:
-                typer.echo(f"organization {org!r} exists already", err=True)
+            if (existing := auth_repository.get_organization_by_name(session, org)) is not None:
+                typer.echo(
+                    f"organization {org!r} exists already (time zone {existing.time_zone}; "
+                    "an admin changes it with PATCH /api/v1/organization)",
+                    err=True,
+                )
                 raise typer.Exit(0 if if_absent else 1)
             organization, admin, key = auth_logic.create_organization(
                 session, name=org, time_zone=time_zone
@@ -196,7 +202,7 @@ def demo(
                     folder,
                     numbers_factory=factory,
                     now=datetime.now(UTC),
-                    local_today=lambda: codeset_logic.local_date(
+                    local_today=lambda: org_clock.local_date(
                         session, result.organization_id, datetime.now(UTC)
                     ),
                 )

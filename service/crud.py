@@ -16,9 +16,9 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from service.audit import logic as audit
 from service.auth.logic import Principal
-from service.errors import FieldError, InvalidInput, NotFound
+from service.errors import Conflict, FieldError, InvalidInput, NotFound
 from service.merge_patch import apply_merge_patch
-from service.paging import Page, fetch_page
+from service.paging import Page, Sort, fetch_page
 from service.records import SoftDeletable, bump_version
 
 M = TypeVar("M", bound=SoftDeletable)
@@ -150,6 +150,29 @@ def get(
     return row
 
 
+class SeveralRecordsHaveKey(Conflict):
+    code = "several-records-have-key"
+
+
+def get_by_key(
+    session: Session, actor: Principal, resource: Resource[M, C], column: str, value: str
+) -> M:
+    """The live record whose business key `column` is `value` (`/patients/by-mrn/D-1001`): one
+    call for a barcode scan or a card in hand. Several (two payers with one clearinghouse payer
+    id) are a 409 naming their ids."""
+    query = base_query(resource, actor).where(getattr(resource.model, column) == value)
+    rows = list(session.exec(query.order_by(col(resource.model.id)).limit(5)).all())
+    if not rows:
+        raise resource.missing(f"with {column} {value}")
+    if len(rows) > 1:
+        raise SeveralRecordsHaveKey(
+            f"Several {resource.name.replace('_', ' ')}s have {column} {value}: "
+            + ", ".join(r.id for r in rows)
+            + ". Read them by id."
+        )
+    return get(session, actor, resource, rows[0].id)
+
+
 def base_query(resource: Resource[M, C], actor: Principal) -> SelectOfScalar[M]:
     model = resource.model
     return select(model).where(
@@ -165,8 +188,9 @@ def list_page(
     *,
     limit: int,
     cursor: str | None,
+    sort: Sort | None = None,
 ) -> Page[M]:
-    page = fetch_page(session, query, resource.model.id, limit=limit, cursor=cursor)
+    page = fetch_page(session, query, resource.model.id, limit=limit, cursor=cursor, sort=sort)
     if resource.phi:  # every patient shown is a patient whose data was read
         audit.record_many(
             session,

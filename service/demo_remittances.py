@@ -19,8 +19,9 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from service import org_clock
 from service.auth.logic import Principal
-from service.auth.models import AppUser, Organization
+from service.auth.models import AppUser
 from service.auth.roles import Role
 from service.claims import batches as claim_batches
 from service.claims import logic as claim_logic
@@ -263,8 +264,7 @@ def write_demo_remittances(
 ) -> tuple[list[Path], str | None]:
     """Writes the files; returns their paths and the secondary claim's id."""
     actor = _actor(session, organization_id)
-    organization = session.get(Organization, organization_id)
-    zone = ZoneInfo(organization.time_zone if organization else "UTC")
+    zone = org_clock.zone(session, organization_id)
     today = local_today()
     _ensure_batches(session, actor, numbers_factory, now, today)
     folder.mkdir(parents=True, exist_ok=True)

@@ -27,6 +27,53 @@ class RecordHasDependants(Conflict):
     code = "record-has-dependants"
 
 
+class AmbiguousNaturalKey(InvalidInput):
+    code = "ambiguous-natural-key"
+
+
+# The business key staff know a record by, per table (issue 24): a reference field takes the id
+# or, when no record has that id, this key. Named by column so no capability is imported here.
+NATURAL_KEYS = {
+    "patient": ("mrn", "MRN"),
+    "provider": ("npi", "NPI"),
+    "payer": ("edi_payer_id", "payer id"),
+    "specimen": ("accession", "accession"),
+    "lab_test": ("code", "test code"),
+}
+
+
+def _live(row: Any, actor: Any) -> bool:
+    return (
+        row is not None
+        and row.organization_id == actor.organization_id
+        and getattr(row, "deleted_at", None) is None
+    )
+
+
+def find_by_natural_key(
+    session: Session, actor: Any, model: type[Any], value: str, pointer: str
+) -> Any:
+    """The caller's live record whose natural key is `value`, None when none is; a 422 when
+    several are (two payers may share a clearinghouse payer id): the id must be sent."""
+    key = NATURAL_KEYS.get(model.__tablename__)
+    if key is None:
+        return None
+    column = getattr(model, key[0])
+    query = sa.select(model).where(model.organization_id == actor.organization_id, column == value)
+    if hasattr(model, "deleted_at"):
+        query = query.where(model.deleted_at.is_(None))
+    rows = session.execute(query.order_by(model.id).limit(3)).scalars().all()
+    if len(rows) > 1:
+        name = model.__tablename__.replace("_", " ")
+        raise AmbiguousNaturalKey(
+            f"Several {name}s have the {key[1]} {value}: "
+            + ", ".join(r.id for r in rows)
+            + ". Send the id.",
+            errors=[FieldError(pointer, f"several {name}s have this {key[1]}; send the id")],
+        )
+    return rows[0] if rows else None
+
+
 def require_reference(
     session: Session,
     actor: Any,
@@ -38,6 +85,8 @@ def require_reference(
 ) -> Any:
     """The live record `record_id` of the caller's organization, or a 422 at `pointer`.
 
+    `record_id` may also be the record's natural key (MRN, NPI, payer id, accession, test code)
+    when no record has that id; `resolve_reference` writes the id found back into the request.
     With `patient_id`, the record must also belong to that patient (an order's encounter, an
     encounter's coverage): a chart must never be mixed into another.
     """
@@ -45,19 +94,38 @@ def require_reference(
         return None
     row = session.get(model, record_id)
     name = model.__name__.lower()
-    if (
-        row is None
-        or row.organization_id != actor.organization_id
-        or getattr(row, "deleted_at", None) is not None
-    ):
+    if not _live(row, actor):
+        row = find_by_natural_key(session, actor, model, record_id, pointer)
+    if row is None:
+        key = NATURAL_KEYS.get(model.__tablename__)
+        what = f"this id or {key[1]}" if key else "this id"
         raise InvalidInput(
-            f"No {name} {record_id}.", errors=[FieldError(pointer, f"no {name} with this id")]
+            f"No {name} {record_id}.", errors=[FieldError(pointer, f"no {name} with {what}")]
         )
     if patient_id is not None and getattr(row, "patient_id", patient_id) != patient_id:
         raise ReferenceToAnotherPatient(
             f"The {name} {record_id} belongs to another patient.",
             errors=[FieldError(pointer, f"a {name} of another patient")],
         )
+    return row
+
+
+def resolve_reference(
+    session: Session,
+    actor: Any,
+    model: type[Any],
+    data: Any,
+    field: str,
+    *,
+    patient_id: str | None = None,
+) -> Any:
+    """`require_reference` for `data.<field>`, which then holds the record's id: a request that
+    named a patient by MRN stores (and answers) the patient's id."""
+    row = require_reference(
+        session, actor, model, getattr(data, field), f"/{field}", patient_id=patient_id
+    )
+    if row is not None:
+        setattr(data, field, row.id)
     return row
 
 

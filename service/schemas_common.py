@@ -36,9 +36,40 @@ def _iso_text(value: Any) -> Any:
     return value
 
 
-IsoDate = Annotated[date, BeforeValidator(_iso_text)]
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date_text(value: Any) -> Any:
+    """ "04/02/1980" would fail with "invalid character in year": say which form is expected."""
+    value = _iso_text(value)
+    if isinstance(value, str) and not _ISO_DATE.match(value.strip()):
+        raise ValueError("must be a date as YYYY-MM-DD (e.g. 1980-04-02)")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date_text)]
 IsoDateTime = Annotated[datetime, BeforeValidator(_iso_text)]
 IsoInstant = Annotated[AwareDatetime, BeforeValidator(_iso_text)]  # with its UTC offset
+
+
+# A query bound: an instant with its offset, or a plain date (a whole day on the organization's
+# clock, which the route resolves with service.org_clock).
+def _plain_date_text(value: Any) -> Any:
+    """A bound that is not an instant with its offset must be a date alone: a time without an
+    offset ("2026-03-01T00:00:00") is ambiguous, not midnight of a day."""
+    if isinstance(value, str) and not _ISO_DATE.fullmatch(value.strip()):
+        raise ValueError(
+            "must be a date (YYYY-MM-DD) or a date and time with its offset "
+            "(2026-12-01T08:00:00-06:00)"
+        )
+    return value
+
+
+DateOrInstant = Annotated[
+    AwareDatetime | Annotated[date, BeforeValidator(_plain_date_text)],
+    Field(union_mode="left_to_right"),
+    BeforeValidator(_iso_text),
+]
 
 
 def _not_future(value: date) -> date:

@@ -134,6 +134,11 @@ FORM_BODY = {
 }
 
 
+# A raw body's OpenAPI schema: a file (format binary) too, so /docs offers a file picker rather
+# than a text box prefilled with "string" (issue 24).
+RAW_FILE = {"schema": {"type": "string", "format": "binary"}}
+
+
 def media_type(content_type: str) -> str:
     return content_type.split(";")[0].strip().lower()
 

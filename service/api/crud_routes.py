@@ -2,11 +2,11 @@
 POST (with Idempotency-Key), GET list (cursor paging + filters), GET one, PATCH (JSON merge
 patch + If-Match), DELETE (soft)."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from pydantic import BaseModel
 from sqlmodel import Session
 from sqlmodel.sql.expression import SelectOfScalar
@@ -25,6 +25,7 @@ from service.api.idempotency import IdempotencyDep
 from service.api.problems import problem_responses
 from service.auth.logic import Principal
 from service.db import AuditedReadSessionDep, SessionDep, run_audited_read
+from service.paging import CREATED, SortKey, parse_sort
 
 Filter = Callable[[SelectOfScalar[Any], Any], SelectOfScalar[Any]]
 JSON = "application/json"
@@ -56,8 +57,18 @@ def add_crud_routes(
     apply_filters: Filter,
     readers: frozenset[str],
     writers: frozenset[str],
+    natural_key: tuple[str, str] | None = None,
+    sort_keys: Mapping[str, SortKey] | None = None,
+    default_sort: str = "-created_at",
+    on_created: Callable[[Session, Principal, Any, Any], None] | None = None,
 ) -> Callable[[Any], Any]:
-    """Registers the routes on `router`; returns the row -> read model function."""
+    """Registers the routes on `router`; returns the row -> read model function.
+
+    `natural_key=("mrn", "mrn")` adds `GET /by-mrn/{mrn}`: the record by its business key
+    (path word, column); `/{id}` stays id-only. The list sorts by `created_at` and `sort_keys`,
+    `default_sort` when the caller names none (newest first unless said otherwise).
+    `on_created(session, user, row, body)` may add to a create's answer (warnings)."""
+    keys = {"created_at": CREATED, **(sort_keys or {})}
     # Reads write nothing but their audit rows: no write lock while they read.
     Reader = Annotated[Principal, Depends(AuditedReadRoleGuard(readers))]
     Writer = Annotated[Principal, Depends(RoleGuard(writers))]
@@ -77,6 +88,8 @@ def add_crud_routes(
             return replay
         row = crud.create(session, user, resource, data)
         body = to_read(row)
+        if on_created is not None:
+            on_created(session, user, row, body)
         idempotency.remember(session, 201, body)
         response.headers["Location"] = f"{router.prefix}/{row.id}"
         set_etag(response, row.version)
@@ -84,8 +97,9 @@ def add_crud_routes(
 
     def list_work(session: Session, user: Principal, paging: PageParams, filters: Any) -> Any:
         query = apply_filters(crud.base_query(resource, user), filters)
+        sort = parse_sort(paging.sort, keys, default_sort)
         page = crud.list_page(
-            session, user, resource, query, limit=paging.limit, cursor=paging.cursor
+            session, user, resource, query, limit=paging.limit, cursor=paging.cursor, sort=sort
         )
         return page_model(items=[to_read(r) for r in page.items], next_cursor=page.next_cursor)
 
@@ -106,6 +120,21 @@ def add_crud_routes(
         request: Request, record_id: str, session: AuditedReadSessionDep, user: Reader
     ) -> Any:
         return await run_audited_read(request, session, read_work, user, record_id)
+
+    def read_by_key_work(session: Session, user: Principal, value: str) -> Response:
+        assert natural_key is not None
+        row = crud.get_by_key(session, user, resource, natural_key[1], value)
+        response = Response(to_read(row).model_dump_json(by_alias=True), media_type=JSON)
+        set_etag(response, row.version)
+        return response
+
+    async def read_by_key(
+        request: Request,
+        value: str,  # annotated below: the path parameter is named after the key
+        session: AuditedReadSessionDep,
+        user: Reader,
+    ) -> Any:
+        return await run_audited_read(request, session, read_by_key_work, user, value)
 
     def update(
         record_id: str,
@@ -156,9 +185,24 @@ def add_crud_routes(
         list_records,
         methods=["GET"],
         summary=f"List {label}s",
+        description=f"Sort keys: {', '.join(keys)} (`-` for descending); default `{default_sort}`.",
         responses=problem_responses(401, 403, 422),
         name=f"list_{resource.name}s",
     )
+    if natural_key is not None:
+        param = natural_key[0].replace("-", "_")
+        read_by_key.__annotations__.update(
+            {"value": Annotated[str, Path(alias=param, min_length=1, max_length=80)],
+             "return": read_model}
+        )  # fmt: skip
+        router.add_api_route(
+            f"/by-{natural_key[0]}/{{{param}}}",
+            read_by_key,
+            methods=["GET"],
+            summary=f"Read a {label} by its {natural_key[0].replace('-', ' ')}",
+            responses=problem_responses(401, 403, 404, 409, 422),
+            name=f"read_{resource.name}_by_{natural_key[0].replace('-', '_')}",
+        )
     router.add_api_route(
         "/{record_id}",
         read,

@@ -105,9 +105,19 @@ class PageParams:
         self,
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
         cursor: Annotated[str | None, Query(max_length=200)] = None,
+        sort: Annotated[
+            str | None,
+            Query(
+                max_length=40,
+                pattern=r"^-?[a-z_]+$",
+                description="A key to sort by, `-` for descending (`-created_at`: newest "
+                "first). Each list names its keys and default; an unknown key is 422.",
+            ),
+        ] = None,
     ) -> None:
         self.limit = limit
         self.cursor = cursor
+        self.sort = sort
 
 
 Paging = Annotated[PageParams, Depends()]

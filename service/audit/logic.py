@@ -15,7 +15,7 @@ from service.audit.models import AuditEvent
 from service.auth.logic import Principal
 from service.db import DEFERRED_AUDIT, SessionFactory
 from service.ids import new_id
-from service.paging import Page, fetch_page
+from service.paging import Page, by_creation, fetch_page
 from service.records import utcnow
 
 
@@ -248,6 +248,7 @@ def list_events(
     *,
     limit: int,
     cursor: str | None,
+    sort: str | None = None,
     patient_id: str | None = None,
     user_id: str | None = None,
     action: str | None = None,
@@ -271,4 +272,11 @@ def list_events(
         query = query.where(col(AuditEvent.at) >= at_from)
     if at_to is not None:
         query = query.where(col(AuditEvent.at) < at_to)
-    return fetch_page(session, query, AuditEvent.id, limit=limit, cursor=cursor)
+    return fetch_page(
+        session,
+        query,
+        AuditEvent.id,
+        limit=limit,
+        cursor=cursor,
+        sort=by_creation(sort, "-created_at"),
+    )

@@ -29,6 +29,7 @@ def list_audit_events(
         user.organization_id,
         limit=paging.limit,
         cursor=paging.cursor,
+        sort=paging.sort,
         **filters.model_dump(exclude_none=True),
     )
     logic.record(

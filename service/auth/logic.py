@@ -11,7 +11,7 @@ from service.auth.models import ApiKey, AppUser, Organization, role_set
 from service.auth.roles import Role
 from service.auth.schemas import UserCreate, UserUpdate
 from service.errors import Conflict, NotFound, Unauthenticated
-from service.paging import Page, fetch_page
+from service.paging import Page, by_creation, fetch_page
 from service.records import utcnow
 
 
@@ -188,10 +188,22 @@ def get_user(session: Session, organization_id: str, user_id: str) -> AppUser:
 
 
 def list_users(
-    session: Session, organization_id: str, *, limit: int, cursor: str | None
+    session: Session,
+    organization_id: str,
+    *,
+    limit: int,
+    cursor: str | None,
+    sort: str | None = None,
 ) -> Page[AppUser]:
     query = select(AppUser).where(AppUser.organization_id == organization_id)
-    return fetch_page(session, query, AppUser.id, limit=limit, cursor=cursor)
+    return fetch_page(
+        session,
+        query,
+        AppUser.id,
+        limit=limit,
+        cursor=cursor,
+        sort=by_creation(sort, "created_at"),
+    )
 
 
 def _admins_with_keys(session: Session, organization_id: str) -> dict[str, int]:
@@ -258,13 +270,26 @@ def issue_api_key(
 
 
 def list_api_keys(
-    session: Session, organization_id: str, user_id: str, *, limit: int, cursor: str | None
+    session: Session,
+    organization_id: str,
+    user_id: str,
+    *,
+    limit: int,
+    cursor: str | None,
+    sort: str | None = None,
 ) -> Page[ApiKey]:
     get_user(session, organization_id, user_id)
     query = select(ApiKey).where(
         ApiKey.organization_id == organization_id, ApiKey.user_id == user_id
     )
-    return fetch_page(session, query, ApiKey.id, limit=limit, cursor=cursor)
+    return fetch_page(
+        session,
+        query,
+        ApiKey.id,
+        limit=limit,
+        cursor=cursor,
+        sort=by_creation(sort, "created_at"),
+    )
 
 
 def revoke_api_key(session: Session, organization_id: str, key_pk: str, *, at: datetime) -> ApiKey:

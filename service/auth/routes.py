@@ -1,4 +1,4 @@
-"""Admin routes: users of the caller's organization and their API keys."""
+"""Admin routes: the caller's organization (its time zone), its users and their API keys."""
 
 from datetime import UTC, datetime
 from typing import Annotated
@@ -6,10 +6,11 @@ from typing import Annotated
 from fastapi import APIRouter, Response
 from sqlmodel import Session
 
+from service import org_clock
 from service.api.deps import Paging, allow
 from service.api.problems import problem_responses
 from service.audit import logic as audit
-from service.auth import logic
+from service.auth import logic, repository
 from service.auth.logic import Principal
 from service.auth.models import ApiKey, AppUser
 from service.auth.roles import Role
@@ -18,6 +19,8 @@ from service.auth.schemas import (
     ApiKeyIssued,
     ApiKeyPage,
     ApiKeyRead,
+    OrganizationRead,
+    OrganizationUpdate,
     UserCreate,
     UserPage,
     UserRead,
@@ -29,6 +32,7 @@ router = APIRouter(prefix="/api/v1", tags=["users and keys"])
 
 Admin = Annotated[Principal, allow(Role.ADMIN)]
 AdminOrAuditor = Annotated[Principal, allow(Role.ADMIN, Role.AUDITOR)]
+Anyone = Annotated[Principal, allow(*Role)]
 
 
 def _audit(
@@ -64,7 +68,9 @@ def create_user(data: UserCreate, session: SessionDep, user: Admin) -> UserRead:
 
 @router.get("/users", responses=problem_responses(401, 403, 422))
 def list_users(session: SessionDep, user: AdminOrAuditor, paging: Paging) -> UserPage:
-    page = logic.list_users(session, user.organization_id, limit=paging.limit, cursor=paging.cursor)
+    page = logic.list_users(
+        session, user.organization_id, limit=paging.limit, cursor=paging.cursor, sort=paging.sort
+    )
     return UserPage(items=[user_read(u) for u in page.items], next_cursor=page.next_cursor)
 
 
@@ -97,7 +103,12 @@ def list_keys(
     user_id: str, session: SessionDep, user: AdminOrAuditor, paging: Paging
 ) -> ApiKeyPage:
     page = logic.list_api_keys(
-        session, user.organization_id, user_id, limit=paging.limit, cursor=paging.cursor
+        session,
+        user.organization_id,
+        user_id,
+        limit=paging.limit,
+        cursor=paging.cursor,
+        sort=paging.sort,
     )
     return ApiKeyPage(items=[key_read(k) for k in page.items], next_cursor=page.next_cursor)
 
@@ -109,3 +120,31 @@ def revoke_key(key_id: str, session: SessionDep, user: Admin) -> Response:
     key = logic.revoke_api_key(session, user.organization_id, key_id, at=datetime.now(UTC))
     _audit(session, user, "revoke", "api_key", key.id, f"of user {key.user_id}")
     return Response(status_code=204)
+
+
+def organization_read(session: Session, organization_id: str) -> OrganizationRead:
+    organization = repository.get_organization(session, organization_id)
+    assert organization is not None  # the caller's own
+    return OrganizationRead.model_validate(organization, from_attributes=True)
+
+
+@router.get("/organization", tags=["organization"], responses=problem_responses(401, 403))
+def read_organization(session: SessionDep, user: Anyone) -> OrganizationRead:
+    """The caller's organization: every role may see the clock its dates follow."""
+    return organization_read(session, user.organization_id)
+
+
+@router.patch(
+    "/organization", tags=["organization"], responses=problem_responses(400, 401, 403, 415, 422)
+)
+def update_organization(
+    data: OrganizationUpdate, session: SessionDep, user: Admin
+) -> OrganizationRead:
+    """Sets the organization's time zone (admin). Stored instants are unchanged; local dates
+    and times shown or written from now on use the new zone."""
+    previous = org_clock.set_time_zone(session, user.organization_id, data.time_zone)
+    _audit(
+        session, user, "update", "organization", user.organization_id,
+        f"time_zone: {previous} -> {data.time_zone}",
+    )  # fmt: skip
+    return organization_read(session, user.organization_id)

@@ -59,3 +59,22 @@ class ApiKeyIssued(ApiKeyRead):
 class ApiKeyPage(BaseModel):
     items: list[ApiKeyRead]
     next_cursor: str | None
+
+
+class OrganizationRead(BaseModel):
+    id: str
+    name: str
+    time_zone: str = Field(
+        description="IANA zone (America/Chicago): local dates and times on labels, worklist "
+        "names, 837 ISA/GS, dates of service and report days are this zone's."
+    )
+    created_at: datetime
+
+
+class OrganizationUpdate(BaseModel):
+    """A merge patch of the caller's organization; only the time zone can change here (the
+    name is set by `backoffice init`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    time_zone: str = Field(min_length=1, max_length=64, examples=["America/Chicago"])

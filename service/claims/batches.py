@@ -13,7 +13,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from service import blobs
+from service import blobs, org_clock
 from service.audit import logic as audit
 from service.auth.logic import Principal
 from service.claims import control_numbers, logic, verbs
@@ -146,7 +146,8 @@ def build_claim_batch(
             group_control_number=numbers.interchange,
             application_sender_code=partner.gs_sender_code,
             application_receiver_code=partner.gs_receiver_code,
-            created_at=at,
+            # ISA09/10, GS04/05 and BHT04/05 are the sender's local date and time.
+            created_at=org_clock.local_time(session, actor.organization_id, at),
             usage_indicator=partner.usage_indicator,  # type: ignore[arg-type]
         ),
         submitter=x12.Submitter(

@@ -7,13 +7,12 @@ from typing import Annotated
 import typer
 from sqlmodel import select
 
-from service import blobs
+from service import blobs, org_clock
 from service.auth import repository as auth_repository
 from service.auth.logic import Principal
 from service.auth.models import AppUser
 from service.claims import batches
 from service.claims.models import ClaimBatchChunk
-from service.codesets import logic as codesets
 from service.db import engine_for, session_factory_for, session_scope
 from service.directory.models import TradingPartner
 from service.errors import DomainError
@@ -68,7 +67,7 @@ def batch(
                     batches.BatchRequest(found.id, claim_type),
                     numbers_factory=factory,
                     at=now,
-                    today=codesets.local_date(session, organization.id, now),
+                    today=org_clock.local_date(session, organization.id, now),
                 )
             except batches.NoClaimsReady as error:
                 typer.echo(error.detail, err=True)

@@ -21,9 +21,10 @@ from service.claims.states import ClaimStatus, ClaimVerb
 from service.coding import logic as coding
 from service.coding.edits import Finding
 from service.coding.logic import ENCOUNTERS
+from service.directory.models import Payer
 from service.errors import Conflict, FieldError, InvalidInput
 from service.ids import new_id
-from service.patients.models import Coverage
+from service.patients.models import Coverage, Patient
 from service.records import utcnow
 
 _BASE36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -74,6 +75,18 @@ def get_claim(
     return claim
 
 
+def get_claim_by_pcn(session: Session, actor: Principal, pcn: str) -> Claim:
+    """The claim a payer's letter or an 835 names by its patient control number (CLM01)."""
+    claim_id = session.exec(
+        select(Claim.id).where(
+            Claim.organization_id == actor.organization_id, Claim.patient_control_number == pcn
+        )
+    ).first()
+    if claim_id is None:
+        raise ClaimNotFound(f"No claim with patient control number {pcn}.")
+    return get_claim(session, actor, claim_id)
+
+
 lines_of = repository.lines_of
 
 
@@ -93,10 +106,8 @@ def build_claim(
             "The encounter lists no such coverage (a primary one unless coverage_id is given).",
             errors=[FieldError("/coverage_id", "not a coverage of this encounter")],
         )
-    if coverage.priority == "primary" and encounter.status != "ready":
-        raise EncounterNotReady(
-            f"Encounter {encounter.id} is {encounter.status}; code it to ready first."
-        )
+    # A claim already there is named first: "code it to ready" would mislead for a billed
+    # encounter (issue 24).
     existing = session.exec(
         select(Claim).where(
             Claim.encounter_id == encounter.id,
@@ -106,7 +117,25 @@ def build_claim(
         )
     ).first()
     if existing is not None:
-        raise ClaimExists(f"Claim {existing.id} already bills this coverage of the encounter.")
+        raise ClaimExists(
+            f"Claim {existing.id} (PCN {existing.patient_control_number}, {existing.status}) "
+            "already bills this coverage of the encounter."
+        )
+    if coverage.priority == "primary" and encounter.status == "billed":
+        billed = session.exec(
+            select(Claim).where(Claim.encounter_id == encounter.id).order_by(col(Claim.id))
+        ).all()
+        raise ClaimExists(
+            f"Encounter {encounter.id} is billed by "
+            + ", ".join(
+                f"claim {c.id} (PCN {c.patient_control_number}, {c.status})" for c in billed
+            )
+            + ". Correct that claim (replacement or void) rather than build another."
+        )
+    if coverage.priority == "primary" and encounter.status != "ready":
+        raise EncounterNotReady(
+            f"Encounter {encounter.id} is {encounter.status}; code it to ready first."
+        )
     claim = Claim(
         organization_id=actor.organization_id,
         encounter_id=encounter.id,
@@ -315,8 +344,18 @@ def claims_query(actor: Principal, filters: Any) -> Any:
         query = query.where(Claim.status == filters.status)
     if filters.claim_type:
         query = query.where(Claim.claim_type == filters.claim_type)
-    if filters.patient_id:
-        query = query.where(Claim.patient_id == filters.patient_id)
+    if filters.patient_id:  # an id or an MRN
+        patients = select(Patient.id).where(
+            Patient.organization_id == actor.organization_id,
+            (col(Patient.id) == filters.patient_id) | (col(Patient.mrn) == filters.patient_id),
+        )
+        query = query.where(col(Claim.patient_id).in_(patients))
+    if filters.payer_id:  # an id or the clearinghouse payer id: "all Medicare claims"
+        payers = select(Payer.id).where(
+            Payer.organization_id == actor.organization_id,
+            (col(Payer.id) == filters.payer_id) | (col(Payer.edi_payer_id) == filters.payer_id),
+        )
+        query = query.where(col(Claim.payer_id).in_(payers))
     if filters.encounter_id:
         query = query.where(Claim.encounter_id == filters.encounter_id)
     if filters.patient_control_number:

@@ -1,22 +1,25 @@
 """REST routes: claims (/api/v1/claims) and claim batches (/api/v1/claim-batches)."""
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlmodel import Session, select
 
-from service import blobs
+from service import blobs, display_names, org_clock
 from service.api.deps import Paging, allow
 from service.api.problems import problem_responses
 from service.audit import logic as audit
 from service.auth.logic import Principal
 from service.auth.roles import Role
-from service.claims import batches, corrections, logic, verbs
+from service.claims import batch_skips, batches, corrections, logic, verbs
 from service.claims.models import Claim, ClaimBatch, ClaimBatchChunk
 from service.claims.schemas import (
     BatchCreate,
+    BatchCreated,
     BatchFilters,
     BatchPage,
     BatchRead,
@@ -27,10 +30,11 @@ from service.claims.schemas import (
     ClaimPatch,
     ClaimRead,
     ClaimSummary,
+    SkippedClaimRead,
 )
-from service.codesets import logic as codesets
 from service.db import SessionDep
-from service.paging import fetch_page
+from service.errors import FieldError
+from service.paging import CREATED, SortKey, by_creation, fetch_page, parse_sort
 
 claims = APIRouter(prefix="/api/v1/claims", tags=["claims"])
 claim_batches = APIRouter(prefix="/api/v1/claim-batches", tags=["claims"])
@@ -65,7 +69,7 @@ def claim_read(session: Session, claim: Claim) -> ClaimRead:
 
 
 def _local_today(session: Session, user: Principal) -> date:
-    return codesets.local_date(session, user.organization_id, datetime.now(UTC))
+    return org_clock.local_date(session, user.organization_id, datetime.now(UTC))
 
 
 @claims.post("", status_code=201, responses=problem_responses(400, 401, 403, 404, 409, 415, 422))
@@ -91,12 +95,16 @@ def list_claims(
     paging: Paging,
     filters: Annotated[ClaimFilters, Query()],
 ) -> ClaimPage:
+    """Newest first by default; `sort` by created_at, date_of_service, patient_control_number
+    or total_charge (`-` for descending). Rows carry the patient's name and MRN, the payer's
+    and the provider's names."""
     page = fetch_page(
         session,
         logic.claims_query(user, filters),
         Claim.id,
         limit=paging.limit,
         cursor=paging.cursor,
+        sort=parse_sort(paging.sort, CLAIM_SORTS, "-created_at"),
     )
     audit.record_many(
         session,
@@ -105,9 +113,38 @@ def list_claims(
         resource_type="claim",
         rows=[(c.id, c.patient_id) for c in page.items],
     )
-    return ClaimPage(
-        items=[ClaimSummary.model_validate(c) for c in page.items], next_cursor=page.next_cursor
-    )
+    return ClaimPage(items=_summaries(session, page.items), next_cursor=page.next_cursor)
+
+
+CLAIM_SORTS = {
+    "created_at": CREATED,
+    "date_of_service": SortKey(Claim.date_of_service, date.fromisoformat, date.isoformat),
+    "patient_control_number": SortKey(Claim.patient_control_number),
+    "total_charge": SortKey(Claim.total_charge, Decimal),
+}
+
+
+def _summaries(session: Session, claims: Sequence[Claim]) -> list[ClaimSummary]:
+    patients = display_names.patients(session, (c.patient_id for c in claims))
+    payers = display_names.payers(session, (c.payer_id for c in claims))
+    providers = display_names.encounter_providers(session, (c.encounter_id for c in claims))
+    rows = []
+    for claim in claims:
+        row = ClaimSummary.model_validate(claim)
+        patient = patients.get(claim.patient_id)
+        row.patient_name, row.patient_mrn = (patient.name, patient.mrn) if patient else (None, None)
+        row.payer_name = payers.get(claim.payer_id)
+        row.provider_name = providers.get(claim.encounter_id)
+        rows.append(row)
+    return rows
+
+
+@claims.get("/by-pcn/{pcn}", responses=problem_responses(401, 403, 404, 422))
+def read_claim_by_pcn(
+    pcn: Annotated[str, Path(min_length=1, max_length=20)], session: SessionDep, user: ClaimReader
+) -> ClaimRead:
+    """The claim with patient control number `pcn` (CLM01, as the 835 and payers echo it)."""
+    return claim_read(session, logic.get_claim_by_pcn(session, user, pcn))
 
 
 @claims.get("/{claim_id}", responses=problem_responses(401, 403, 404))
@@ -192,18 +229,36 @@ def rebuild_claim(claim_id: str, session: SessionDep, user: Biller) -> ClaimRead
 @claim_batches.post("", status_code=201, responses=problem_responses(400, 401, 403, 409, 415, 422))
 def create_batch(
     data: BatchCreate, request: Request, session: SessionDep, user: Biller, response: Response
-) -> BatchRead:
-    """Scrubs and batches every ready claim of the type (or those listed) into one file."""
-    batch = batches.build_claim_batch(
-        session,
-        user,
-        batches.BatchRequest(data.trading_partner_id, data.claim_type, data.claim_ids),
-        numbers_factory=request.app.state.session_factory,
-        at=datetime.now(UTC),
-        today=_local_today(session, user),
-    )
+) -> BatchCreated:
+    """Scrubs and batches every ready claim of the type (or those listed) into one file. With
+    `claim_ids`, `skipped` names each listed claim left out and why; when none is left, the 409
+    lists them."""
+    try:
+        batch = batches.build_claim_batch(
+            session,
+            user,
+            batches.BatchRequest(data.trading_partner_id, data.claim_type, data.claim_ids),
+            numbers_factory=request.app.state.session_factory,
+            at=datetime.now(UTC),
+            today=_local_today(session, user),
+        )
+    except batches.NoClaimsReady as refused:
+        if not data.claim_ids:
+            raise
+        skipped = batch_skips.skipped_claims(session, user, data.claim_type, data.claim_ids, None)
+        index = {claim_id: i for i, claim_id in reversed(list(enumerate(data.claim_ids)))}
+        raise batches.NoClaimsReady(
+            refused.detail,
+            errors=[FieldError(f"/claim_ids/{index[s.claim_id]}", s.reason) for s in skipped],
+        ) from None
     response.headers["Location"] = f"{claim_batches.prefix}/{batch.id}"
-    return BatchRead.model_validate(batch)
+    answer = BatchCreated.model_validate(batch)
+    if data.claim_ids:
+        skipped = batch_skips.skipped_claims(
+            session, user, data.claim_type, data.claim_ids, batch.id
+        )
+        answer.skipped = [SkippedClaimRead(claim_id=s.claim_id, reason=s.reason) for s in skipped]
+    return answer
 
 
 @claim_batches.get("", responses=problem_responses(401, 403, 422))
@@ -218,7 +273,10 @@ def list_batches(
         query = query.where(ClaimBatch.status == filters.status)
     if filters.claim_type:
         query = query.where(ClaimBatch.claim_type == filters.claim_type)
-    page = fetch_page(session, query, ClaimBatch.id, limit=paging.limit, cursor=paging.cursor)
+    page = fetch_page(
+        session, query, ClaimBatch.id, limit=paging.limit, cursor=paging.cursor,
+        sort=by_creation(paging.sort, "-created_at"),
+    )  # fmt: skip
     return BatchPage(
         items=[BatchRead.model_validate(b) for b in page.items], next_cursor=page.next_cursor
     )

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from service.claims.states import BatchStatus
 from service.coding.schemas import Finding
 from service.schemas_common import IsoDate
 
@@ -123,6 +124,14 @@ class ClaimSummary(BaseModel):
     status: ClaimStatus
     date_of_service: date
     total_charge: Decimal
+    created_at: datetime
+    # What staff read instead of ids (issue 24).
+    patient_name: str | None = None
+    patient_mrn: str | None = None
+    payer_name: str | None = None
+    provider_name: str | None = Field(
+        default=None, description="The encounter's rendering provider, else its billing one."
+    )
 
 
 class ClaimPage(BaseModel):
@@ -133,7 +142,12 @@ class ClaimPage(BaseModel):
 class ClaimFilters(BaseModel):
     status: ClaimStatus | None = None
     claim_type: Literal["professional", "dental"] | None = None
-    patient_id: str | None = Field(default=None, max_length=32)
+    patient_id: str | None = Field(
+        default=None, max_length=50, description="A patient's id or MRN."
+    )
+    payer_id: str | None = Field(
+        default=None, max_length=80, description="A payer's id or its payer id (`MCRIL`)."
+    )
     encounter_id: str | None = Field(default=None, max_length=32)
     patient_control_number: str | None = Field(default=None, max_length=20)
     date_from: IsoDate | None = None
@@ -173,11 +187,23 @@ class BatchRead(BaseModel):
     cancelled_at: datetime | None
 
 
+class SkippedClaimRead(BaseModel):
+    claim_id: str
+    reason: str
+
+
+class BatchCreated(BatchRead):
+    skipped: list[SkippedClaimRead] = Field(
+        default_factory=list,
+        description="Each listed claim id that is not in the batch, and why (issue 24).",
+    )
+
+
 class BatchPage(BaseModel):
     items: list[BatchRead]
     next_cursor: str | None
 
 
 class BatchFilters(BaseModel):
-    status: str | None = Field(default=None, max_length=20)
+    status: BatchStatus | None = None
     claim_type: Literal["professional", "dental"] | None = None

@@ -16,12 +16,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from service import org_clock
 from service.audit import logic as audit
 from service.auth.logic import Principal
 from service.claims import logic, repository, states
 from service.claims.models import Claim, ClaimBatch, ClaimBatchMember, PayerAdjudication
 from service.claims.states import BatchStatus, ClaimStatus, ClaimVerb
-from service.codesets import logic as codeset_logic
 from service.coding import logic as coding
 from service.errors import NotFound
 from service.ids import new_id
@@ -259,7 +259,7 @@ def batch_claims(
     organization_id = actor.organization_id if actor else _organization_of(session, claim_ids[0])
     actor_id = actor.user_id if actor else "system"
     _ledger_charges(session, organization_id, actor_id, encounters, at)
-    day = codeset_logic.local_date(session, organization_id, at)
+    day = org_clock.local_date(session, organization_id, at)
     ledger.transfer_to_secondaries(session, organization_id, actor_id, claim_ids, at=at, day=day)
 
 
@@ -272,7 +272,7 @@ def _ledger_charges(
 ) -> None:
     if encounters:
         at = at if at.tzinfo is not None else utcnow()
-        day = codeset_logic.local_date(session, organization_id, at)
+        day = org_clock.local_date(session, organization_id, at)
         ledger.sync_charges(session, organization_id, actor_id, encounters, at=at, day=day)
 
 

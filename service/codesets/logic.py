@@ -11,12 +11,10 @@ from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from service.auth import repository as auth_repository
 from service.codesets.bundle import CodeRow
 from service.codesets.models import CodeEntry, CodeSetVersion, MueLimit, NcciPtpEdit
 from service.codesets.search import CodeIndex, display_code, normalize_code
@@ -80,10 +78,6 @@ class DateBeforeCodeSet(InvalidInput):
 
 class CodeNotFound(NotFound):
     code = "code-not-found"
-
-
-class InvalidTimeZone(InvalidInput):
-    code = "invalid-time-zone"
 
 
 @dataclass(frozen=True)
@@ -243,18 +237,6 @@ def index_is_built(version: VersionInfo) -> bool:
 def clear_cache() -> None:
     with _cache_lock:
         _cache.clear()
-
-
-# --- dates -------------------------------------------------------------------------------------
-
-
-def local_date(session: Session, organization_id: str, at: datetime) -> date:
-    """`at` as a date in the organization's time zone (a lookup without `date=` uses it)."""
-    zone = auth_repository.get_time_zone(session, organization_id) or "UTC"
-    try:
-        return at.astimezone(ZoneInfo(zone)).date()
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidTimeZone(f"The organization's time zone {zone!r} is unknown.") from None
 
 
 # --- search and lookup -------------------------------------------------------------------------

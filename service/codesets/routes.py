@@ -13,6 +13,7 @@ import anyio
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from sqlmodel import Session
 
+from service import org_clock
 from service.api.deps import allow
 from service.api.problems import problem_responses
 from service.auth.logic import Principal
@@ -68,7 +69,7 @@ async def warm_code_indexes(app: FastAPI) -> AsyncIterator[None]:
 
 
 def _on(session: Session, user: Principal, on: date | None) -> date:
-    return on or logic.local_date(session, user.organization_id, datetime.now(UTC))
+    return on or org_clock.local_date(session, user.organization_id, datetime.now(UTC))
 
 
 def _validate(session: Session, user: Principal, data: CodeValidateRequest) -> CodeValidateRead:

@@ -25,9 +25,10 @@ from service.coding.schemas import CodingIn, EncounterCreate, ServiceLineIn
 from service.directory import logic as directory
 from service.directory.models import Facility, Provider
 from service.errors import Conflict, FieldError, InvalidInput, NotFound
+from service.patients import coverages as coverage_logic
 from service.patients.models import Coverage, Patient
 from service.records import bump_version
-from service.references import require_reference
+from service.references import require_reference, resolve_reference
 
 
 class EncounterNotFound(NotFound):
@@ -55,10 +56,16 @@ TRANSITIONS = {
 
 
 def _check(session: Session, actor: Principal, data: EncounterCreate, row: Any) -> None:
-    require_reference(session, actor, Patient, data.patient_id, "/patient_id")
+    resolve_reference(session, actor, Patient, data, "patient_id")
     for name in ("billing_provider_id", "rendering_provider_id", "referring_provider_id"):
-        require_reference(session, actor, Provider, getattr(data, name), f"/{name}")
+        resolve_reference(session, actor, Provider, data, name)
     require_reference(session, actor, Facility, data.facility_id, "/facility_id")
+    if row is None and "coverage_ids" not in data.model_fields_set:
+        # Sent without coverages, an encounter bills the patient's in force on its date, primary
+        # first, as FHIR ones do (`"coverage_ids": []` says self-pay).
+        data.coverage_ids = coverage_logic.coverages_in_force(
+            session, actor.organization_id, data.patient_id, data.date_of_service
+        )
     for i, coverage_id in enumerate(data.coverage_ids):
         require_reference(
             session, actor, Coverage, coverage_id, f"/coverage_ids/{i}", patient_id=data.patient_id
@@ -117,11 +124,12 @@ def update_encounter(
 ) -> Encounter:
     current = crud.get(session, actor, ENCOUNTERS, encounter_id, audit_read=False)
     copied = (current.date_of_service, current.place_of_service)  # what claims copy besides codes
+    before = crud.document(ENCOUNTERS, current)
     encounter = crud.update(
         session, actor, ENCOUNTERS, encounter_id, patch, expected_version=expected_version
     )
-    if encounter.status == "ready":
-        encounter.status = "coded"  # what was checked has changed
+    if encounter.status == "ready" and crud.document(ENCOUNTERS, encounter) != before:
+        encounter.status = "coded"  # what was checked has changed: the answer says so
     if (encounter.date_of_service, encounter.place_of_service) != copied:
         encounter.coding_version += 1  # claims built before carry the old date or place
     refresh_findings(session, encounter)

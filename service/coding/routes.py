@@ -1,6 +1,6 @@
 """REST routes for encounters and their coding under /api/v1/encounters."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Response
@@ -29,6 +29,7 @@ from service.coding.schemas import (
     StatusChange,
 )
 from service.db import SessionDep
+from service.paging import CREATED, SortKey, parse_sort
 
 router = APIRouter(prefix="/api/v1/encounters", tags=["encounters and coding"])
 
@@ -91,7 +92,17 @@ def open_encounter(
     return body
 
 
-@router.get("", responses=problem_responses(401, 403, 422))
+ENCOUNTER_SORTS = {
+    "created_at": CREATED,
+    "date_of_service": SortKey(Encounter.date_of_service, date.fromisoformat, date.isoformat),
+}
+
+
+@router.get(
+    "",
+    responses=problem_responses(401, 403, 422),
+    description="Sort keys: created_at, date_of_service; default `-created_at` (newest first).",
+)
 def list_encounters(
     session: SessionDep,
     user: Reader,
@@ -99,8 +110,9 @@ def list_encounters(
     filters: Annotated[EncounterFilters, Query()],
 ) -> Any:
     query = logic.encounters_query_filter(crud.base_query(ENCOUNTERS, user), filters)
+    sort = parse_sort(paging.sort, ENCOUNTER_SORTS, "-created_at")
     page = crud.list_page(
-        session, user, ENCOUNTERS, query, limit=paging.limit, cursor=paging.cursor
+        session, user, ENCOUNTERS, query, limit=paging.limit, cursor=paging.cursor, sort=sort
     )
     items = [encounter_read(session, e) for e in page.items]
     return EncounterPage(items=items, next_cursor=page.next_cursor)
@@ -126,10 +138,17 @@ def update_encounter(
     expected_version: IfMatch,
     response: Response,
 ) -> EncounterRead:
+    was = crud.get(session, user, ENCOUNTERS, encounter_id, audit_read=False).status
     encounter = logic.update_encounter(
         session, user, encounter_id, patch, expected_version=expected_version
     )
-    return _answer(session, encounter, response)
+    answer = _answer(session, encounter, response)
+    if was == "ready" and encounter.status != "ready":
+        answer.notices.append(
+            f"The encounter was ready; this change sent it back to {encounter.status}. "
+            "Check it and set it ready again (POST .../status) before building its claim."
+        )
+    return answer
 
 
 @router.delete(

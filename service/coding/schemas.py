@@ -212,6 +212,11 @@ class EncounterRead(EncounterCreate, RecordMeta):
     service_lines: list[ServiceLineRead]
     total_charge: Decimal
     findings: list[Finding]
+    notices: list[str] = Field(
+        default_factory=list,
+        description="What this request did besides the fields sent: a PATCH that changed a "
+        "ready encounter sent it back to `coded`.",
+    )
 
 
 EncounterPage = page_of(EncounterRead)

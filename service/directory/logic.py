@@ -18,7 +18,7 @@ from service.directory.schemas import (
     TradingPartnerCreate,
 )
 from service.errors import Conflict
-from service.references import require_reference
+from service.references import resolve_reference
 
 
 class ProviderNpiTaken(Conflict):
@@ -38,7 +38,7 @@ def _check_provider(session: Session, actor: Principal, data: ProviderCreate, ro
 def _check_fee_schedule(
     session: Session, actor: Principal, data: FeeScheduleCreate, row: Any
 ) -> None:
-    require_reference(session, actor, Payer, data.payer_id, "/payer_id")
+    resolve_reference(session, actor, Payer, data, "payer_id")
 
 
 PAYERS: crud.Resource[Payer, PayerCreate] = crud.Resource(

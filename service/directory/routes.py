@@ -89,6 +89,8 @@ payer_read = add_crud_routes(
     apply_filters=_payers,
     readers=ALL_ROLES,
     writers=DIRECTORY_WRITERS,
+    default_sort="created_at",  # the directory in the order it was entered
+    natural_key=("payer-id", "edi_payer_id"),
 )
 provider_read = add_crud_routes(
     providers,
@@ -100,6 +102,8 @@ provider_read = add_crud_routes(
     apply_filters=_providers,
     readers=ALL_ROLES,
     writers=DIRECTORY_WRITERS,
+    default_sort="created_at",  # the directory in the order it was entered
+    natural_key=("npi", "npi"),
 )
 facility_read = add_crud_routes(
     facilities,
@@ -111,6 +115,7 @@ facility_read = add_crud_routes(
     apply_filters=_facilities,
     readers=ALL_ROLES,
     writers=DIRECTORY_WRITERS,
+    default_sort="created_at",  # the directory in the order it was entered
 )
 fee_schedule_read = add_crud_routes(
     fee_schedules,
@@ -122,6 +127,7 @@ fee_schedule_read = add_crud_routes(
     apply_filters=_fee_schedules,
     readers=FEE_READERS,
     writers=FEE_WRITERS,
+    default_sort="created_at",
 )
 
 trading_partner_read = add_crud_routes(
@@ -134,6 +140,7 @@ trading_partner_read = add_crud_routes(
     apply_filters=_partners,
     readers=PARTNER_READERS,
     writers=FEE_WRITERS,
+    default_sort="created_at",
 )
 
 ROUTERS = [payers, providers, facilities, fee_schedules, trading_partners]

@@ -19,4 +19,5 @@ lab_test_read = add_crud_routes(
     apply_filters=logic.filter_lab_tests,
     readers=CATALOG_READERS,
     writers=CATALOG_WRITERS,
+    default_sort="created_at",  # the catalog in the order it was entered
 )

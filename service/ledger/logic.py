@@ -15,10 +15,9 @@ from typing import Any
 
 from sqlmodel import Session
 
-from service import crud
+from service import crud, org_clock
 from service.audit import logic as audit
 from service.auth.logic import Principal
-from service.codesets import logic as codeset_logic
 from service.coding import logic as coding
 from service.coding.models import Encounter
 from service.errors import Conflict, InvalidInput, NotFound
@@ -112,7 +111,7 @@ def _record(session: Session, actor: Principal, entries: list[LedgerEntry]) -> l
 
 
 def _day(session: Session, actor: Principal, at: datetime) -> Any:
-    return codeset_logic.local_date(session, actor.organization_id, at)
+    return org_clock.local_date(session, actor.organization_id, at)
 
 
 def take_payment(

@@ -8,13 +8,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Response
 from sqlmodel import Session
 
-from service import blobs
+from service import blobs, org_clock
 from service.api.deps import allow
 from service.api.problems import problem_responses
 from service.audit import logic as audit
 from service.auth.logic import Principal
 from service.auth.roles import Role
-from service.codesets import logic as codesets
 from service.db import SessionDep
 from service.errors import InvalidInput
 from service.ledger import logic, reports, repository, statements
@@ -203,7 +202,7 @@ def _report(session: Session, user: Principal, table: Table, name: str, fmt: For
 
 
 def _as_of(session: Session, user: Principal, as_of: date | None) -> date:
-    return as_of or codesets.local_date(session, user.organization_id, datetime.now(UTC))
+    return as_of or org_clock.local_date(session, user.organization_id, datetime.now(UTC))
 
 
 AsOf = Annotated[QueryDate | None, Query(description="default: today in the organization's zone")]

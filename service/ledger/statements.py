@@ -16,11 +16,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from service import blobs, crud
+from service import blobs, crud, org_clock
 from service.audit import logic as audit
 from service.auth.logic import Principal
 from service.auth.models import Organization
-from service.codesets import logic as codeset_logic
 from service.errors import InvalidInput, NotFound
 from service.ledger import repository
 from service.ledger.models import LedgerEntry, Statement, StatementFileChunk, StatementRun
@@ -223,7 +222,7 @@ def issue_statement(
 ) -> Statement:
     """One patient's statement now, whatever the balance (the front desk hands it over)."""
     patient = crud.get(session, actor, PATIENTS, patient_id, audit_read=False)
-    day = codeset_logic.local_date(session, actor.organization_id, at)
+    day = org_clock.local_date(session, actor.organization_id, at)
     return _build(session, actor, [patient], day, None, at)[0]
 
 
@@ -269,7 +268,7 @@ def run_statements(
     """The day's run (and True), or the run already made today with these terms (and False)."""
     if threshold < 0 or quiet_days < 0:
         raise InvalidInput("threshold and quiet_days cannot be negative.")
-    day = codeset_logic.local_date(session, actor.organization_id, at)
+    day = org_clock.local_date(session, actor.organization_id, at)
     found = _existing_run(session, actor.organization_id, day, threshold, quiet_days)
     if found is not None:
         return found, False

@@ -8,18 +8,19 @@ import sqlalchemy as sa
 from sqlmodel import Session
 from sqlmodel.sql.expression import SelectOfScalar
 
-from service import crud, references
+from service import crud, org_clock, references
 from service.auth.logic import Principal
 from service.codesets import logic as codesets
 from service.coding.models import Encounter
 from service.directory.models import Provider
 from service.errors import Conflict, ErrorList, NotFound
 from service.labtests import logic as labtest_logic
+from service.labtests.models import LabTest
 from service.orders.models import LabOrder
 from service.orders.schemas import LabOrderCreate, LabOrderFilters
 from service.outbox import events as outbox
 from service.patients.models import Patient
-from service.references import require_reference
+from service.references import require_reference, resolve_reference
 
 
 class LabOrderNotFound(NotFound):
@@ -35,8 +36,8 @@ class OrderHasVerifiedResults(Conflict):
 
 
 def _check(session: Session, actor: Principal, data: LabOrderCreate, row: Any) -> None:
-    require_reference(session, actor, Patient, data.patient_id, "/patient_id")
-    require_reference(session, actor, Provider, data.ordering_provider_id, "/ordering_provider_id")
+    resolve_reference(session, actor, Patient, data, "patient_id")
+    resolve_reference(session, actor, Provider, data, "ordering_provider_id")
     # Charge capture bills the order's encounter: it must be this patient's, of this clinic.
     require_reference(
         session, actor, Encounter, data.encounter_id, "/encounter_id", patient_id=data.patient_id
@@ -47,16 +48,22 @@ def _check(session: Session, actor: Principal, data: LabOrderCreate, row: Any) -
     if row is not None and data.status == "cancelled" and row.status != "cancelled":
         _refuse_if_verified(session, row)
     errors = ErrorList()
-    if len(set(data.test_ids)) != len(data.test_ids):
-        errors.add("/test_ids", "a test is listed twice")
     found = labtest_logic.get_lab_tests(session, actor.organization_id, data.test_ids)
     for i, test_id in enumerate(data.test_ids):
-        if test_id not in found:
-            errors.add(f"/test_ids/{i}", "no lab test with this id")
+        if test_id in found:
+            continue
+        # A test may be named by its code ("A1C"), as the lab's requisition shows it.
+        by_code = references.find_by_natural_key(session, actor, LabTest, test_id, f"/test_ids/{i}")
+        if by_code is None:
+            errors.add(f"/test_ids/{i}", "no lab test with this id or code")
+        else:
+            data.test_ids[i] = by_code.id
+    if len(set(data.test_ids)) != len(data.test_ids):
+        errors.add("/test_ids", "a test is listed twice")
     if data.reason_codes:
         # A code must exist and be billable in the ICD-10-CM version in force today (the
         # organization's date); a set that is not loaded fails the check, never passes it.
-        on = codesets.local_date(session, actor.organization_id, datetime.now(UTC))
+        on = org_clock.local_date(session, actor.organization_id, datetime.now(UTC))
         checks = [codesets.CodeCheck(codesets.ICD10CM, c) for c in data.reason_codes]
         for i, verdict in enumerate(codesets.validate_codes(session, checks, on)):
             if not verdict.valid:

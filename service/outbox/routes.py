@@ -72,7 +72,12 @@ def create_webhook(data: WebhookCreate, session: SessionDep, user: Manager) -> W
 @router.get("", responses=problem_responses(401, 403, 422))
 def list_webhooks(session: SessionDep, user: Reader, paging: Paging) -> WebhookPage:
     page = subscriptions.list_subscriptions(
-        session, user.organization_id, kind="webhook", limit=paging.limit, cursor=paging.cursor
+        session,
+        user.organization_id,
+        kind="webhook",
+        limit=paging.limit,
+        cursor=paging.cursor,
+        sort=paging.sort,
     )
     return WebhookPage(items=[webhook_read(r) for r in page.items], next_cursor=page.next_cursor)
 
@@ -108,7 +113,9 @@ def list_deliveries(
     webhook_id: str, session: SessionDep, user: Reader, paging: Paging
 ) -> DeliveryPage:
     row = subscriptions.get_subscription(session, user.organization_id, webhook_id, kind="webhook")
-    page = subscriptions.list_deliveries(session, row, limit=paging.limit, cursor=paging.cursor)
+    page = subscriptions.list_deliveries(
+        session, row, limit=paging.limit, cursor=paging.cursor, sort=paging.sort
+    )
     return DeliveryPage(items=list(page.items), next_cursor=page.next_cursor)
 
 
@@ -172,7 +179,12 @@ def search_fhir_subscriptions(
     """The organization's subscriptions, newest last, paged by `_count`-free cursors."""
     check_format(request)
     page = subscriptions.list_subscriptions(
-        session, user.organization_id, kind="rest-hook", limit=paging.limit, cursor=paging.cursor
+        session,
+        user.organization_id,
+        kind="rest-hook",
+        limit=paging.limit,
+        cursor=paging.cursor,
+        sort=paging.sort,
     )
     base = base_url(request)
     bundle: dict[str, Any] = {

@@ -9,7 +9,7 @@ from service.errors import NotFound
 from service.outbox.logic import disable
 from service.outbox.models import OutboxEvent, Subscription, SubscriptionDelivery
 from service.outbox.schemas import DeliveryRead, WebhookCreate
-from service.paging import Page, fetch_page
+from service.paging import Page, by_creation, fetch_page
 
 
 class SubscriptionNotFound(NotFound):
@@ -40,12 +40,25 @@ def get_subscription(
 
 
 def list_subscriptions(
-    session: Session, organization_id: str, *, kind: str, limit: int, cursor: str | None
+    session: Session,
+    organization_id: str,
+    *,
+    kind: str,
+    limit: int,
+    cursor: str | None,
+    sort: str | None = None,
 ) -> Page[Subscription]:
     query = select(Subscription).where(
         Subscription.organization_id == organization_id, Subscription.kind == kind
     )
-    return fetch_page(session, query, Subscription.id, limit=limit, cursor=cursor)
+    return fetch_page(
+        session,
+        query,
+        Subscription.id,
+        limit=limit,
+        cursor=cursor,
+        sort=by_creation(sort, "created_at"),
+    )
 
 
 def set_active(
@@ -63,10 +76,17 @@ def set_active(
 
 
 def list_deliveries(
-    session: Session, row: Subscription, *, limit: int, cursor: str | None
+    session: Session, row: Subscription, *, limit: int, cursor: str | None, sort: str | None = None
 ) -> Page[DeliveryRead]:
     query = select(SubscriptionDelivery).where(SubscriptionDelivery.subscription_id == row.id)
-    page = fetch_page(session, query, SubscriptionDelivery.id, limit=limit, cursor=cursor)
+    page = fetch_page(
+        session,
+        query,
+        SubscriptionDelivery.id,
+        limit=limit,
+        cursor=cursor,
+        sort=by_creation(sort, "-created_at"),
+    )
     events = {
         e.id: e
         for e in session.exec(

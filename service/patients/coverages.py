@@ -1,8 +1,9 @@
 """Coverages: a patient's insurance with one payer; patient data, so reads are audited."""
 
+from datetime import date
 from typing import Any
 
-from sqlmodel import Session, col, or_
+from sqlmodel import Session, col, or_, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from service import crud, references
@@ -10,12 +11,12 @@ from service.auth.logic import Principal
 from service.directory.models import Payer
 from service.patients.coverage_schemas import CoverageCreate, CoverageFilters
 from service.patients.models import Coverage, Patient
-from service.references import require_reference
+from service.references import resolve_reference
 
 
 def _check(session: Session, actor: Principal, data: CoverageCreate, row: Any) -> None:
-    require_reference(session, actor, Patient, data.patient_id, "/patient_id")
-    require_reference(session, actor, Payer, data.payer_id, "/payer_id")
+    resolve_reference(session, actor, Patient, data, "patient_id")
+    resolve_reference(session, actor, Payer, data, "payer_id")
     # A claim copies the coverage's patient: moving the coverage would bill one patient's
     # claim under another's card.
     references.refuse_reparenting(
@@ -47,3 +48,24 @@ def filter_coverages(query: SelectOfScalar[Any], f: CoverageFilters) -> SelectOf
             or_(col(Coverage.end_date).is_(None), col(Coverage.end_date) >= f.active_on),
         )
     return query
+
+
+PRIORITY_ORDER = {"primary": 1, "secondary": 2, "tertiary": 3}
+
+
+def coverages_in_force(
+    session: Session, organization_id: str, patient_id: str, on: date
+) -> list[str]:
+    """The patient's live coverages in force on `on`, primary first (at most three): what an
+    encounter bills when its sender names none (REST and FHIR alike)."""
+    rows = session.exec(
+        select(Coverage).where(
+            Coverage.organization_id == organization_id,
+            Coverage.patient_id == patient_id,
+            col(Coverage.deleted_at).is_(None),
+            col(Coverage.start_date) <= on,
+            or_(col(Coverage.end_date).is_(None), col(Coverage.end_date) >= on),
+        )
+    ).all()
+    ordered = sorted(rows, key=lambda c: (PRIORITY_ORDER.get(c.priority, 9), c.id))
+    return [c.id for c in ordered][:3]

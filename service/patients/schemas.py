@@ -23,8 +23,29 @@ class PatientCreate(BaseModel):
     phone: str | None = Field(default=None, min_length=1, max_length=30)
 
 
+class PatientWarning(BaseModel):
+    code: Literal["possible-duplicate"]
+    patient_id: str
+    mrn: str
+    detail: str
+
+
 class PatientRead(PatientCreate, RecordMeta):
     birth_date: date  # stored dates were checked on the way in
+    warnings: list[PatientWarning] = Field(
+        default_factory=list,
+        description="On create: patients already registered who may be this one (same or "
+        "close name and birth date). The patient is created all the same.",
+    )
+
+
+class DuplicatePair(BaseModel):
+    reason: str
+    patients: list[PatientRead]
+
+
+class DuplicateList(BaseModel):
+    items: list[DuplicatePair]
 
 
 PatientPage = page_of(PatientRead)

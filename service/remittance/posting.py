@@ -25,12 +25,12 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from service import org_clock
 from service.audit import logic as audit
 from service.auth.logic import Principal
 from service.claims import repository as claim_repository
 from service.claims import verbs as claim_verbs
 from service.claims.repository import ClaimRef, LineRef
-from service.codesets import logic as codeset_logic
 from service.ids import new_id
 from service.ledger import hooks as ledger
 from service.outbox import events as outbox
@@ -175,7 +175,7 @@ def post_835(
         "provider_adjustments_unmatched": [],
     }
     plb_claims = _plb_claims(session, organization_id, payments)
-    today = codeset_logic.local_date(session, organization_id, at)
+    today = org_clock.local_date(session, organization_id, at)
     payment_ids = [
         _insert_payment(session, actor, file_id, p, plb_claims, summary, at=at, day=today)
         for p in payments

@@ -172,9 +172,27 @@ def _names(session: Session, organization_id: str, by: str) -> dict[str, str]:
     }
 
 
+def _leading(by: str, label: str, rest: list[str]) -> list[str]:
+    """Staff read the name first (issue 24: not a 32-hex id); the id stays, last, for joins."""
+    names = ["patient_name", label] if by == "patient" else [label]
+    return [*names, *rest, f"{by}_id"]
+
+
+def _patient_names(session: Session, organization_id: str, by: str) -> dict[str, str]:
+    if by != "patient":
+        return {}
+    rows = session.exec(
+        select(Patient.id, Patient.family_name, Patient.given_name).where(
+            Patient.organization_id == organization_id
+        )
+    ).all()
+    return {i: ", ".join(n for n in (f, g) if n) for i, f, g in rows}
+
+
 def balances(session: Session, organization_id: str, *, by: str) -> Table:
     claims, money = _sent_money(session, organization_id)
     names = _names(session, organization_id, by)
+    patients = _patient_names(session, organization_id, by)
     rows: dict[str, dict[str, Any]] = {}
     for claim in claims:
         key = claim.payer_id if by == "payer" else claim.patient_id
@@ -183,6 +201,7 @@ def balances(session: Session, organization_id: str, *, by: str) -> Table:
             {
                 f"{by}_id": key,
                 "payer_name" if by == "payer" else "mrn": names.get(key, ""),
+                **({"patient_name": patients.get(key, "")} if by == "patient" else {}),
                 "claims": 0,
                 "charges": ZERO,
                 "paid": ZERO,
@@ -209,7 +228,7 @@ def balances(session: Session, organization_id: str, *, by: str) -> Table:
     ]
     return Table(
         f"Balances by {by}",
-        [f"{by}_id", label, "claims", *money_columns],
+        _leading(by, label, ["claims", *money_columns]),
         sorted(rows.values(), key=lambda r: (str(r[label]), r[f"{by}_id"])),
         money_columns,
         {"by": by},
@@ -242,6 +261,7 @@ def aging(
     from the date of service or of first submission (basis=submission), as of a date."""
     claims, money = _sent_money(session, organization_id)
     names = _names(session, organization_id, by)
+    patients = _patient_names(session, organization_id, by)
     rows: dict[str, dict[str, Any]] = {}
     for claim in claims:
         m = money.get(claim.id, _Money())
@@ -263,6 +283,7 @@ def aging(
         row = rows.setdefault(
             key,
             {f"{by}_id": key, label: names.get(key, ""), "claims": 0}
+            | ({"patient_name": patients.get(key, "")} if by == "patient" else {})
             | dict.fromkeys(BUCKETS, ZERO)
             | {"total": ZERO},
         )
@@ -272,7 +293,7 @@ def aging(
     label = "payer_name" if by == "payer" else "mrn"
     return Table(
         f"A/R aging by {by} as of {as_of.isoformat()}",
-        [f"{by}_id", label, "claims", *BUCKETS, "total"],
+        _leading(by, label, ["claims", *BUCKETS, "total"]),
         sorted(rows.values(), key=lambda r: (str(r[label]), r[f"{by}_id"])),
         [*BUCKETS, "total"],
         {"by": by, "as_of": as_of.isoformat(), "basis": basis},

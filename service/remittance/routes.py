@@ -11,18 +11,17 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from sqlmodel import Session, col, select
 
-from service import blobs, uploads
+from service import blobs, org_clock, uploads
 from service.api.deps import Paging, allow
 from service.api.problems import problem_responses
 from service.audit import logic as audit
 from service.auth.logic import Principal
 from service.auth.roles import Role
 from service.claims import repository as claim_repository
-from service.codesets import logic as codesets
 from service.db import SessionDep
 from service.directory.models import Payer
 from service.errors import DomainError, InvalidInput
-from service.paging import fetch_page
+from service.paging import by_creation, fetch_page
 from service.patients.models import Patient
 from service.remittance import acks, denials, export, files, reports
 from service.remittance.adjudication import AdjustmentValue, adjudication_of
@@ -100,7 +99,7 @@ def _read(file: RemittanceFile, *, duplicate: bool = False) -> RemittanceFileRea
         "requestBody": {
             "required": True,
             "content": {
-                **{t: {"schema": {"type": "string"}} for t in X12_TYPES[:2]},
+                **dict.fromkeys(X12_TYPES[:2], uploads.RAW_FILE),
                 **uploads.FORM_BODY,
             },
         }
@@ -168,7 +167,10 @@ def list_files(
     query = select(RemittanceFile).where(RemittanceFile.organization_id == user.organization_id)
     if filters.kind:
         query = query.where(RemittanceFile.kind == filters.kind)
-    page = fetch_page(session, query, RemittanceFile.id, limit=paging.limit, cursor=paging.cursor)
+    page = fetch_page(
+        session, query, RemittanceFile.id, limit=paging.limit, cursor=paging.cursor,
+        sort=by_creation(paging.sort, "-created_at"),
+    )  # fmt: skip
     return RemittanceFilePage(items=[_read(f) for f in page.items], next_cursor=page.next_cursor)
 
 
@@ -620,7 +622,7 @@ _REPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def _today(session: Session, user: Principal) -> date:
-    return codesets.local_date(session, user.organization_id, datetime.now(UTC))
+    return org_clock.local_date(session, user.organization_id, datetime.now(UTC))
 
 
 @remittance_reports.get("/balances", responses=_REPORT_RESPONSES)
@@ -656,7 +658,7 @@ def aging_report(
         by=by,
         as_of=day,
         basis=basis,
-        local_date=lambda at: codesets.local_date(session, user.organization_id, at),
+        local_date=lambda at: org_clock.local_date(session, user.organization_id, at),
     )
     return _respond(session, user, table, "aging", format)
 

@@ -14,9 +14,9 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from service import org_clock, references
 from service.audit import logic as audit
 from service.auth.logic import Principal
-from service.codesets import logic as codeset_logic
 from service.codesets.search import normalize_code
 from service.coding import logic as coding_logic
 from service.coding.models import Encounter, ServiceLine
@@ -27,7 +27,7 @@ from service.labtests.models import LabTest
 from service.labtests.schemas import ResultComponent
 from service.orders.models import LabOrder
 from service.outbox import events as outbox
-from service.paging import Page, fetch_page
+from service.paging import Page, by_creation, fetch_page
 from service.patients.models import Patient
 from service.records import bump_version
 from service.results import flags, repository
@@ -175,13 +175,13 @@ def _write(
 
 
 def enter_result(session: Session, actor: Principal, data: ResultCreate, *, at: datetime) -> Result:
-    specimen = specimen_logic.load(session, actor, data.specimen_id)
+    specimen = specimen_logic.load_reference(session, actor, data.specimen_id)
     test = labtest_logic.get_lab_tests(session, actor.organization_id, [data.lab_test_id]).get(
         data.lab_test_id
-    )
+    ) or references.find_by_natural_key(session, actor, LabTest, data.lab_test_id, "/lab_test_id")
     if test is None:
         raise InvalidInput(
-            "No lab test with this id.", errors=[FieldError("/lab_test_id", "unknown")]
+            "No lab test with this id or code.", errors=[FieldError("/lab_test_id", "unknown")]
         )
     target = _resolve(session, actor, specimen, test, data.component_code, data.unit)
     return _write(session, actor, target, data.value, at=at, worklist_id=None)
@@ -201,7 +201,13 @@ def get_result(session: Session, actor: Principal, result_id: str) -> Result:
 
 
 def list_results(
-    session: Session, actor: Principal, f: ResultFilters, *, limit: int, cursor: str | None
+    session: Session,
+    actor: Principal,
+    f: ResultFilters,
+    *,
+    limit: int,
+    cursor: str | None,
+    sort: str | None = None,
 ) -> Page[Result]:
     query = select(Result).where(Result.organization_id == actor.organization_id)
     for column, value in (
@@ -210,7 +216,14 @@ def list_results(
     ):  # fmt: skip
         if value is not None:
             query = query.where(col(column) == value)
-    page = fetch_page(session, query, Result.id, limit=limit, cursor=cursor)
+    page = fetch_page(
+        session,
+        query,
+        Result.id,
+        limit=limit,
+        cursor=cursor,
+        sort=by_creation(sort, "-created_at"),
+    )
     audit.record_many(session, actor, action="query", resource_type="result",
                       rows=[(r.id, r.patient_id) for r in page.items])  # fmt: skip
     return page
@@ -350,7 +363,7 @@ def on_results_verified(
         code_system="HCPCS" if lab_test.billing_code[:1].isalpha() else "CPT",
         code=lab_test.billing_code,
         modifiers=[lab_test.billing_modifier] if lab_test.billing_modifier else [],
-        service_date=codeset_logic.local_date(session, actor.organization_id, collected),
+        service_date=org_clock.local_date(session, actor.organization_id, collected),
         pointers=pointers,
     )  # fmt: skip
     try:

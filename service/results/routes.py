@@ -76,7 +76,9 @@ def enter(
 def list_results(
     session: SessionDep, user: Reader, paging: Paging, filters: Annotated[ResultFilters, Query()]
 ) -> ResultPage:
-    page = logic.list_results(session, user, filters, limit=paging.limit, cursor=paging.cursor)
+    page = logic.list_results(
+        session, user, filters, limit=paging.limit, cursor=paging.cursor, sort=paging.sort
+    )
     return ResultPage(items=[to_read(r) for r in page.items], next_cursor=page.next_cursor)
 
 
@@ -139,7 +141,7 @@ def correct(
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"text/csv": {"schema": {"type": "string"}}, **uploads.FORM_BODY},
+            "content": {"text/csv": uploads.RAW_FILE, **uploads.FORM_BODY},
         }
     },
 )

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -87,7 +87,7 @@ class ResultPage(BaseModel):
 class ResultFilters(BaseModel):
     specimen_id: str | None = Field(default=None, max_length=32)
     patient_id: str | None = Field(default=None, max_length=32)
-    status: str | None = Field(default=None, max_length=12)
+    status: Literal["preliminary", "final", "corrected"] | None = None
     worklist_id: str | None = Field(default=None, max_length=32)
 
 

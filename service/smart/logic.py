@@ -17,7 +17,7 @@ from service.auth import keys as auth_keys
 from service.auth.logic import SMART_TOKEN_PREFIX, LoginDenied, Principal
 from service.auth.models import AppUser, role_set
 from service.errors import NotFound
-from service.paging import Page, fetch_page
+from service.paging import Page, by_creation, fetch_page
 from service.smart import keysets, scopes
 from service.smart.models import SmartAccessToken, SmartAssertion, SmartClient
 from service.smart.schemas import SmartClientCreate
@@ -83,10 +83,22 @@ def get_client(session: Session, organization_id: str, client_pk: str) -> SmartC
 
 
 def list_clients(
-    session: Session, organization_id: str, *, limit: int, cursor: str | None
+    session: Session,
+    organization_id: str,
+    *,
+    limit: int,
+    cursor: str | None,
+    sort: str | None = None,
 ) -> Page[SmartClient]:
     query = select(SmartClient).where(SmartClient.organization_id == organization_id)
-    return fetch_page(session, query, SmartClient.id, limit=limit, cursor=cursor)
+    return fetch_page(
+        session,
+        query,
+        SmartClient.id,
+        limit=limit,
+        cursor=cursor,
+        sort=by_creation(sort, "created_at"),
+    )
 
 
 def client_roles(session: Session, client: SmartClient) -> frozenset[str]:

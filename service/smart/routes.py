@@ -69,7 +69,7 @@ def register_client(data: SmartClientCreate, session: SessionDep, user: Admin) -
 @router.get("", responses=problem_responses(401, 403, 422))
 def list_clients(session: SessionDep, user: AdminOrAuditor, paging: Paging) -> SmartClientPage:
     page = logic.list_clients(
-        session, user.organization_id, limit=paging.limit, cursor=paging.cursor
+        session, user.organization_id, limit=paging.limit, cursor=paging.cursor, sort=paging.sort
     )
     return SmartClientPage(
         items=[client_read(session, c) for c in page.items], next_cursor=page.next_cursor

@@ -6,16 +6,15 @@ chain of custody); every read or write is audited with the patient's id (specime
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from service import org_clock
 from service.audit import logic as audit
-from service.auth import repository as auth_repository
 from service.auth.logic import Principal
 from service.errors import Conflict, ErrorList, FieldError, InvalidInput, NotFound
 from service.ids import new_id
@@ -24,7 +23,7 @@ from service.labtests.models import LabTest
 from service.labtests.schemas import ProtocolStep
 from service.orders import logic as order_logic
 from service.outbox import events as outbox
-from service.paging import Page, fetch_page
+from service.paging import CREATED, Page, SortKey, by_creation, fetch_page, parse_sort
 from service.patients.models import Patient
 from service.records import bump_version, utcnow
 from service.specimens import labels, repository
@@ -82,15 +81,6 @@ def _memo(session: Session, name: str) -> dict[str, Any]:
         held = session.info[name] = (transaction, {})
     memo: dict[str, Any] = held[1]
     return memo
-
-
-def _zone(session: Session, organization_id: str) -> ZoneInfo:
-    zones = _memo(session, "specimens.zones")
-    if organization_id not in zones:
-        organization = auth_repository.get_organization(session, organization_id)
-        zones[organization_id] = ZoneInfo(organization.time_zone if organization else "UTC")
-    zone: ZoneInfo = zones[organization_id]
-    return zone
 
 
 def _lab_tests(session: Session, organization_id: str, ids: list[str]) -> dict[str, LabTest]:
@@ -210,7 +200,7 @@ def load(session: Session, actor: Principal, specimen_id: str) -> Specimen:
 
 
 def _accession_year(session: Session, organization_id: str, at: datetime) -> int:
-    return at.astimezone(_zone(session, organization_id)).year
+    return org_clock.local_time(session, organization_id, at).year
 
 
 def format_accession(year: int, number: int) -> str:
@@ -661,9 +651,39 @@ def get_specimen(session: Session, actor: Principal, specimen_id: str) -> Specim
     return specimen
 
 
+def load_reference(session: Session, actor: Principal, value: str) -> Specimen:
+    """A specimen a request names by id or, when no specimen has that id, by accession (what
+    the tube's label shows)."""
+    specimen = repository.get_specimen(session, actor.organization_id, value)
+    if specimen is None:
+        specimen = repository.get_by_accession(session, actor.organization_id, value)
+    if specimen is None:
+        raise SpecimenNotFound(f"No specimen with id or accession {value}.")
+    return specimen
+
+
+def get_specimen_by_accession(session: Session, actor: Principal, accession: str) -> Specimen:
+    """A barcode scan: the accession number printed on the label, in one call."""
+    specimen = repository.get_by_accession(session, actor.organization_id, accession)
+    if specimen is None:
+        raise SpecimenNotFound(f"No specimen with accession {accession}.")
+    _audit(session, actor, specimen, "read")
+    return specimen
+
+
+SPECIMEN_SORTS = {"created_at": CREATED, "accession": SortKey(Specimen.accession)}
+
+
 def list_specimens(
-    session: Session, actor: Principal, f: SpecimenFilters, *, limit: int, cursor: str | None
+    session: Session,
+    actor: Principal,
+    f: SpecimenFilters,
+    *,
+    limit: int,
+    cursor: str | None,
+    sort: str | None = None,
 ) -> Page[Specimen]:
+    """Newest first unless `sort` says otherwise (created_at, accession)."""
     query = select(Specimen).where(Specimen.organization_id == actor.organization_id)
     if f.accession:
         query = query.where(Specimen.accession == f.accession)
@@ -673,7 +693,25 @@ def list_specimens(
         query = query.where(Specimen.order_id == f.order_id)
     if f.patient_id:
         query = query.where(Specimen.patient_id == f.patient_id)
-    page = fetch_page(session, query, Specimen.id, limit=limit, cursor=cursor)
+    if f.test:  # a test's id or its code
+        tests = select(LabTest.id).where(
+            LabTest.organization_id == actor.organization_id,
+            (col(LabTest.id) == f.test) | (col(LabTest.code) == f.test),
+        )
+        query = query.where(
+            col(Specimen.id).in_(
+                select(SpecimenTest.specimen_id).where(col(SpecimenTest.lab_test_id).in_(tests))
+            )
+        )
+    org = actor.organization_id
+    if f.collected_from:
+        start = org_clock.start_of_day(session, org, f.collected_from)
+        query = query.where(col(Specimen.collected_at) >= start)
+    if f.collected_to:
+        end = org_clock.start_of_day(session, org, f.collected_to + timedelta(days=1))
+        query = query.where(col(Specimen.collected_at) < end)
+    order = parse_sort(sort, SPECIMEN_SORTS, "-created_at")
+    page = fetch_page(session, query, Specimen.id, limit=limit, cursor=cursor, sort=order)
     audit.record_many(
         session, actor, action="query", resource_type="specimen",
         rows=[(s.id, s.patient_id) for s in page.items],
@@ -682,12 +720,25 @@ def list_specimens(
 
 
 def list_events(
-    session: Session, actor: Principal, specimen_id: str, *, limit: int, cursor: str | None
+    session: Session,
+    actor: Principal,
+    specimen_id: str,
+    *,
+    limit: int,
+    cursor: str | None,
+    sort: str | None = None,
 ) -> Page[SpecimenEvent]:
     specimen = load(session, actor, specimen_id)
     _audit(session, actor, specimen, "read", "events")
     query = select(SpecimenEvent).where(SpecimenEvent.specimen_id == specimen.id)
-    return fetch_page(session, query, SpecimenEvent.id, limit=limit, cursor=cursor)
+    return fetch_page(
+        session,
+        query,
+        SpecimenEvent.id,
+        limit=limit,
+        cursor=cursor,
+        sort=by_creation(sort, "created_at"),
+    )
 
 
 @dataclass(frozen=True)
@@ -720,7 +771,7 @@ def print_label(
     specimen = load(session, actor, specimen_id)
     patient = session.get(Patient, specimen.patient_id)
     assert patient is not None  # a foreign key
-    zone = _zone(session, actor.organization_id)
+    zone = org_clock.zone(session, actor.organization_id)
     collected = (
         specimen.collected_at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
         if specimen.collected_at

@@ -1,18 +1,19 @@
 """REST routes for specimens under /api/v1/specimens, and the turnaround report."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from sqlmodel import Session
 
+from service import display_names, org_clock
 from service.api.deps import Paging, RoleGuard, set_etag
 from service.api.idempotency import IdempotencyDep
 from service.api.problems import problem_responses
 from service.auth.logic import Principal
 from service.db import SessionDep
 from service.labtests.roles import SPECIMEN_READERS, SPECIMEN_WRITERS
-from service.schemas_common import IsoInstant
+from service.schemas_common import DateOrInstant
 from service.specimens import logic, repository, turnaround
 from service.specimens.models import Specimen
 from service.specimens.schemas import (
@@ -93,10 +94,35 @@ def accession(
 def list_specimens(
     session: SessionDep, user: Reader, paging: Paging, filters: Annotated[SpecimenFilters, Query()]
 ) -> SpecimenPage:
-    page = logic.list_specimens(session, user, filters, limit=paging.limit, cursor=paging.cursor)
-    return SpecimenPage(
-        items=[to_read(session, s) for s in page.items], next_cursor=page.next_cursor
+    """Newest first by default; `sort`: created_at, accession (`-` descending). Filters: status,
+    test (id or code), collection days, patient, order, accession."""
+    page = logic.list_specimens(
+        session,
+        user,
+        filters,
+        limit=paging.limit,
+        cursor=paging.cursor,
+        sort=paging.sort,
     )
+    names = display_names.patients(session, (s.patient_id for s in page.items))
+    items = []
+    for specimen in page.items:
+        read = to_read(session, specimen)
+        if name := names.get(specimen.patient_id):
+            read.patient_name, read.patient_mrn = name.name, name.mrn
+        items.append(read)
+    return SpecimenPage(items=items, next_cursor=page.next_cursor)
+
+
+@router.get("/by-accession/{accession}", responses=problem_responses(401, 403, 404, 422))
+def read_by_accession(
+    accession: Annotated[str, Path(min_length=1, max_length=24)],
+    session: SessionDep,
+    user: Reader,
+    response: Response,
+) -> SpecimenRead:
+    """The specimen whose label carries `accession` (a barcode scan); `/{id}` stays id-only."""
+    return _answer(session, logic.get_specimen_by_accession(session, user, accession), response)
 
 
 @router.get("/{specimen_id}", responses=problem_responses(401, 403, 404))
@@ -203,7 +229,9 @@ def events(
     specimen_id: str, session: SessionDep, user: Reader, paging: Paging
 ) -> SpecimenEventPage:
     """The chain of custody, oldest first."""
-    page = logic.list_events(session, user, specimen_id, limit=paging.limit, cursor=paging.cursor)
+    page = logic.list_events(
+        session, user, specimen_id, limit=paging.limit, cursor=paging.cursor, sort=paging.sort
+    )
     return SpecimenEventPage(
         items=[SpecimenEventRead.model_validate(e) for e in page.items],
         next_cursor=page.next_cursor,
@@ -253,8 +281,20 @@ def label(
 def turnaround_report(
     session: SessionDep,
     user: Reader,
-    from_: Annotated[IsoInstant, Query(alias="from")],
-    to: IsoInstant,
+    from_: Annotated[DateOrInstant, Query(alias="from")],
+    to: DateOrInstant,
 ) -> TurnaroundReport:
-    """Specimens collected in [from, to) (ISO 8601 with offset), by test and by bench."""
-    return turnaround.report(session, user, from_, to)
+    """Specimens collected in [from, to), by test and by bench. Each bound is an instant with
+    its offset, or a plain date on the organization's clock: `from=2026-12-01` starts at local
+    midnight, `to=2026-12-31` includes that whole day."""
+    start = (
+        from_
+        if isinstance(from_, datetime)
+        else org_clock.start_of_day(session, user.organization_id, from_)
+    )
+    end = (
+        to
+        if isinstance(to, datetime)
+        else org_clock.start_of_day(session, user.organization_id, to + timedelta(days=1))
+    )
+    return turnaround.report(session, user, start, end)

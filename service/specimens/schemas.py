@@ -6,8 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from service.schemas_common import IsoInstant
-from service.specimens.states import REJECTION_REASONS
+from service.schemas_common import IsoDate, IsoInstant
+from service.specimens.states import REJECTION_REASONS, SpecimenStatus
 
 Temperature = Literal["room", "refrigerated", "frozen"]
 Location = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -133,6 +133,8 @@ class SpecimenRead(BaseModel):
     warnings: list[str]
     label_prints: int
     tests: list[SpecimenTestRead] = Field(default_factory=list)
+    patient_name: str | None = Field(default=None, description="In lists: who it is from.")
+    patient_mrn: str | None = None
     created_at: datetime
     updated_at: datetime
     version: int
@@ -151,9 +153,18 @@ class StepResult(BaseModel):
 
 class SpecimenFilters(BaseModel):
     accession: str | None = Field(default=None, max_length=24)
-    status: str | None = Field(default=None, max_length=20)
+    status: SpecimenStatus | None = None
     order_id: str | None = Field(default=None, max_length=32)
     patient_id: str | None = Field(default=None, max_length=32)
+    test: str | None = Field(
+        default=None, max_length=32, description="A lab test's id or code (`A1C`)."
+    )
+    collected_from: IsoDate | None = Field(
+        default=None, description="First day of collection (the organization's local date)."
+    )
+    collected_to: IsoDate | None = Field(
+        default=None, description="Last day of collection, included (local date)."
+    )
 
 
 class SpecimenEventRead(BaseModel):

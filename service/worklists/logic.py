@@ -16,13 +16,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from service import crud
+from service import crud, org_clock, references
 from service.audit import logic as audit
 from service.auth.logic import Principal
 from service.errors import Conflict, ErrorList, InvalidInput, NotFound
 from service.ids import new_id
 from service.labtests import logic as labtest_logic
-from service.paging import Page, fetch_page
+from service.labtests.models import LabTest
+from service.paging import Page, by_creation, fetch_page
 from service.records import bump_version
 from service.results import repository as result_repository
 from service.specimens import logic as specimen_logic
@@ -144,10 +145,11 @@ def build_worklist(
     """A new worklist filled from the specimen-tests waiting, up to capacity."""
     template = crud.get(session, actor, TEMPLATES, data.template_id)
     _serialize_builders(session, actor.organization_id, template.bench)
+    local = org_clock.local_time(session, actor.organization_id, at)  # names read as staff's clock
     worklist = Worklist(
         organization_id=actor.organization_id,
         template_id=template.id,
-        name=data.name or f"{template.name} {at:%Y-%m-%d %H:%M}",
+        name=data.name or f"{template.name} {local:%Y-%m-%d %H:%M}",
         bench=template.bench,
         instrument=template.instrument,
         test_ids=list(template.test_ids),
@@ -217,7 +219,13 @@ def add_item(
 ) -> WorklistItem:
     worklist = get_worklist(session, actor, worklist_id)
     _active(worklist)
-    specimen = specimen_logic.load(session, actor, data.specimen_id)
+    specimen = specimen_logic.load_reference(session, actor, data.specimen_id)
+    if data.lab_test_id not in worklist.test_ids:
+        # A test named by its code ("A1C") as the bench knows it.
+        test = references.find_by_natural_key(
+            session, actor, LabTest, data.lab_test_id, "/lab_test_id"
+        )
+        data.lab_test_id = test.id if test is not None else data.lab_test_id
     if data.lab_test_id not in worklist.test_ids:
         raise InvalidInput("This worklist does not run that test.")
     specimen_test = specimen_repository.find_specimen_test(session, specimen.id, data.lab_test_id)
@@ -320,14 +328,27 @@ def mark_in_progress(session: Session, worklist: Worklist) -> None:
 
 
 def list_worklists(
-    session: Session, actor: Principal, f: WorklistFilters, *, limit: int, cursor: str | None
+    session: Session,
+    actor: Principal,
+    f: WorklistFilters,
+    *,
+    limit: int,
+    cursor: str | None,
+    sort: str | None = None,
 ) -> Page[Worklist]:
     query = select(Worklist).where(Worklist.organization_id == actor.organization_id)
     if f.status:
         query = query.where(Worklist.status == f.status)
     if f.bench:
         query = query.where(Worklist.bench == f.bench)
-    return fetch_page(session, query, Worklist.id, limit=limit, cursor=cursor)
+    return fetch_page(
+        session,
+        query,
+        Worklist.id,
+        limit=limit,
+        cursor=cursor,
+        sort=by_creation(sort, "-created_at"),
+    )
 
 
 def read_worklist(

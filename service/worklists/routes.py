@@ -47,6 +47,7 @@ template_read = add_crud_routes(
     apply_filters=logic.filter_templates,
     readers=WORKLIST_READERS,
     writers=WORKLIST_WRITERS,
+    default_sort="created_at",
 )
 
 Reader = Annotated[Principal, Depends(RoleGuard(WORKLIST_READERS))]
@@ -116,7 +117,9 @@ def build(
 def list_worklists(
     session: SessionDep, user: Reader, paging: Paging, filters: Annotated[WorklistFilters, Query()]
 ) -> WorklistPage:
-    page = logic.list_worklists(session, user, filters, limit=paging.limit, cursor=paging.cursor)
+    page = logic.list_worklists(
+        session, user, filters, limit=paging.limit, cursor=paging.cursor, sort=paging.sort
+    )
     return WorklistPage(
         items=[WorklistSummary.model_validate(w) for w in page.items],
         next_cursor=page.next_cursor,

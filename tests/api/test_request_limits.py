@@ -171,7 +171,7 @@ def test_patient_data_is_never_cached(
     ("url", "unknown"),
     [
         ("/api/v1/patients?q=zzzz", ["q"]),
-        ("/api/v1/claims?payer_id=nonexistent", ["payer_id"]),
+        ("/api/v1/claims?payer=nonexistent", ["payer"]),
         ("/api/v1/coverages?patient=1&limit=5&bogus=2", ["bogus", "patient"]),
         ("/api/v1/audit-events?patient=1", ["patient"]),
     ],

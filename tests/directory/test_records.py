@@ -102,7 +102,7 @@ def test_a_fee_schedule_cannot_name_another_organizations_payer(
     )
     assert response.status_code == 422
     assert response.json()["errors"] == [
-        {"pointer": "/payer_id", "detail": "no payer with this id"}
+        {"pointer": "/payer_id", "detail": "no payer with this id or payer id"}
     ]
 
 

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 from sqlmodel import Session
 
+from service import org_clock
 from service.auth.logic import Principal
-from service.codesets import logic as codesets
 from service.db import SessionFactory
 from service.ledger import logic
 from tests.ledger.conftest import Staff
@@ -40,7 +40,7 @@ def _total(table: dict[str, Any], column: str = "total") -> Decimal:
 
 
 def _today(db: Session, staff: Staff) -> date:
-    return codesets.local_date(db, staff.demo.organization_id, datetime.now(UTC))
+    return org_clock.local_date(db, staff.demo.organization_id, datetime.now(UTC))
 
 
 def _month_end(client: TestClient, staff: Staff, month: str) -> dict[str, Decimal]:

@@ -12,9 +12,9 @@ from sqlalchemy.orm import object_session
 from sqlmodel import Session, col, func, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from service import org_clock
 from service.audit import logic as audit
 from service.auth.logic import Principal
-from service.codesets import logic as codesets
 from service.errors import NotFound
 from service.fhir.mapping.base import (
     Criterion,
@@ -92,7 +92,7 @@ def local_day(session: Session, organization_id: str, value: Any, expression: st
         if "T" in text:
             moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
             if moment.tzinfo is not None:
-                return codesets.local_date(session, organization_id, moment)
+                return org_clock.local_date(session, organization_id, moment)
     except ValueError:
         pass
     raise invalid(expression, "must be a full date (YYYY-MM-DD) or a dateTime with its offset")

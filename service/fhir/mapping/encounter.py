@@ -21,10 +21,8 @@ its edits run as they do for REST).
 """
 
 from collections.abc import Sequence
-from datetime import date
 from typing import Any, ClassVar
 
-import sqlalchemy as sa
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -62,7 +60,7 @@ from service.fhir.mapping.coverage import _patients, reference_filter
 from service.fhir.mapping.dates import date_filter
 from service.fhir.mapping.organization import PLACE_OF_SERVICE_EXTENSION
 from service.fhir.outcomes import invalid
-from service.patients.models import Coverage
+from service.patients import coverages as coverage_logic
 
 KIND_EXTENSION = "urn:backoffice:fhir:encounter-kind"
 COVERAGE_EXTENSION = "urn:backoffice:fhir:coverage"
@@ -84,7 +82,6 @@ READERS = frozenset(
     {Role.ADMIN, Role.CODER, Role.INTEGRATION, Role.FRONT_DESK, Role.BILLER, Role.AUDITOR}
 )
 WRITERS = frozenset({Role.ADMIN, Role.CODER, Role.INTEGRATION})
-PRIORITY_ORDER = {"primary": 1, "secondary": 2, "tertiary": 3}
 
 
 def condition_id(encounter_id: str, code: str) -> str:
@@ -98,20 +95,6 @@ def _status(query: SelectOfScalar[Any], c: Criterion) -> SelectOfScalar[Any]:
         code = split_token(value)[1]
         wanted += CODING_STATUSES.get(code, (code,))  # the coding statuses are accepted too
     return query.where(col(Encounter.status).in_(wanted))
-
-
-def coverages_in_force(session: Session, actor: Principal, patient_id: str, on: date) -> list[str]:
-    rows = session.exec(
-        select(Coverage).where(
-            Coverage.organization_id == actor.organization_id,
-            Coverage.patient_id == patient_id,
-            col(Coverage.deleted_at).is_(None),
-            col(Coverage.start_date) <= on,
-            sa.or_(col(Coverage.end_date).is_(None), col(Coverage.end_date) >= on),
-        )
-    ).all()
-    ordered = sorted(rows, key=lambda c: (PRIORITY_ORDER.get(c.priority, 9), c.id))
-    return [c.id for c in ordered][:3]
 
 
 def _reference_extension(
@@ -241,7 +224,9 @@ class EncounterType(TableMapping):
         if coverages:
             document["coverage_ids"] = [coverage_id for _, coverage_id in coverages]
         elif row is None:
-            document["coverage_ids"] = coverages_in_force(session, actor, patient_id, day)
+            document["coverage_ids"] = coverage_logic.coverages_in_force(
+                session, actor.organization_id, patient_id, day
+            )
         return Mapped(document, fields)
 
     def _participants(
