@@ -5,7 +5,7 @@ and never on one replica's disk (DESIGN.md). Each owner has its chunk table, key
 
 import hashlib
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel
@@ -24,17 +24,23 @@ class ChunkWriter:
         # Small writes (one X12 segment each) are kept as a list and joined once per chunk.
         self._pending: list[str | bytes] = []
         self._pending_size = 0
+        self._pending_bytes = False  # any bytes among them: the join cannot be a str join
         self._seq = 0
         self._digest = hashlib.sha256()
         self.size = 0
 
     def write(self, data: bytes) -> None:
         for start in range(0, len(data), CHUNK_BYTES):  # a whole upload splits into chunks
+            self._pending_bytes = True
             self._add(data[start : start + CHUNK_BYTES])
 
     def write_text(self, text: str) -> None:
-        """X12 is ASCII once cleaned: a stray character is a bug, not something to re-encode."""
-        self._add(text)
+        """X12 is ASCII once cleaned: a stray character is a bug, not something to re-encode.
+        Called once per segment, so it does _add's work itself."""
+        self._pending.append(text)
+        self._pending_size += len(text)
+        if self._pending_size >= CHUNK_BYTES:
+            self.close()
 
     def _add(self, piece: str | bytes) -> None:
         self._pending.append(piece)
@@ -47,11 +53,11 @@ class ChunkWriter:
         if not self._pending:
             return
         pieces = self._pending
-        if all(isinstance(p, str) for p in pieces):  # one join and one encode per chunk
-            data = "".join(p for p in pieces if isinstance(p, str)).encode("ascii")
+        if not self._pending_bytes:  # one join and one encode per chunk
+            data = "".join(cast(list[str], pieces)).encode("ascii")
         else:
             data = b"".join(p.encode("ascii") if isinstance(p, str) else p for p in pieces)
-        self._pending, self._pending_size = [], 0
+        self._pending, self._pending_size, self._pending_bytes = [], 0, False
         self._digest.update(data)
         self.size += len(data)
         self._insert(data)

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlmodel import Session, SQLModel, col
 
 from service.claims import other_payers, secondary
@@ -182,17 +183,28 @@ def _rows(
     key: str = "id",
     order_by: Sequence[str] = (),
 ) -> list[R]:
-    """The rows whose `key` is one of ids, as `row` tuples. The columns are the model's ORM
-    attributes, so the session flushes pending changes first, as for any ORM query."""
+    """The rows whose `key` is one of ids, as `row` tuples. A table-level query (no ORM
+    entities to load) with the ids as one parameter: an array on PostgreSQL, where a list of
+    500 placeholders is a long statement to convert per page. Pending ORM changes are flushed
+    first, as an ORM query would."""
     wanted = sorted({i for i in ids if i})
     if not wanted:
         return []
+    if session.autoflush:
+        session.flush()
+    columns = sa.inspect(model).columns
     query = (
-        sa.select(*(getattr(model, name) for name in row._fields))
-        .where(getattr(model, key).in_(wanted))
-        .order_by(*(getattr(model, name) for name in order_by))
+        sa.select(*(columns[name] for name in row._fields))
+        .where(_one_of(session, columns[key]))
+        .order_by(*(columns[name] for name in order_by))
     )
-    return [row._make(values) for values in session.execute(query)]
+    return [row._make(values) for values in session.execute(query, {"ids": wanted})]
+
+
+def _one_of(session: Session, column: sa.ColumnElement[str]) -> sa.ColumnElement[bool]:
+    if session.get_bind().dialect.name == "postgresql":
+        return column == sa.any_(sa.bindparam("ids", type_=postgresql.ARRAY(sa.String)))
+    return column.in_(sa.bindparam("ids", expanding=True))
 
 
 def _by_id(

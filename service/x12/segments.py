@@ -140,6 +140,24 @@ def render_segment(
     return ELEMENT_SEPARATOR.join([segment_id, *rendered]) + SEGMENT_TERMINATOR
 
 
+def join_segment(*elements: str) -> str:
+    """A segment from its id and elements that are clean already (literals, formatted numbers
+    and dates, clean() and text() results): render_segment without cleaning again, for the
+    hot paths of a writer (clean() returns a clean value unchanged, so the text is the same)."""
+    end = len(elements)
+    while end > 1 and not elements[end - 1]:
+        end -= 1
+    return ELEMENT_SEPARATOR.join(elements[:end]) + SEGMENT_TERMINATOR
+
+
+def join_composite(*components: str) -> str:
+    """Composite.render for components that are clean already."""
+    end = len(components)
+    while end and not components[end - 1]:
+        end -= 1
+    return COMPONENT_SEPARATOR.join(components[:end])
+
+
 Sink = TextIO | Callable[[str], None]
 
 
@@ -153,11 +171,11 @@ class SegmentWriter:
         self.total = 0  # segments in the interchange
         # Most elements repeat from claim to claim (qualifiers, codes, dates, amounts): clean
         # each distinct value once. Bounded, and gone with the writer.
-        self._clean = functools.lru_cache(maxsize=4096)(clean)
+        self._clean = self.clean = functools.lru_cache(maxsize=4096)(clean)
 
     def raw(self, segment: str) -> None:
-        """Write an already rendered segment (the fixed-width ISA)."""
-        self._write(segment + self._suffix)
+        """Write an already rendered segment (the fixed-width ISA, join_segment's results)."""
+        self._write(segment + self._suffix if self._suffix else segment)
         self.count += 1
         self.total += 1
 

@@ -6,6 +6,8 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from service.claims.x12.model import (
     Address,
@@ -24,6 +26,8 @@ from service.x12.segments import (
     ccyymmdd,
     clean,
     hhmm,
+    join_composite,
+    join_segment,
     quantity,
     render_segment,
     text,
@@ -94,6 +98,21 @@ def test_segments_drop_trailing_empty_elements_and_components() -> None:
     assert render_segment("HL", "1", "", "20", "1") == "HL*1**20*1~"
     assert render_segment("NM1", "IL", "1", "O'Hara*Ann~") == "NM1*IL*1*O'HARA ANN~"
     assert render_segment("TOO", "JP", "3", Composite()) == "TOO*JP*3~"
+
+
+# Names, codes and the characters that clean() drops, transliterates or turns into spaces.
+_RAW = st.text(st.sampled_from(list("aZ09 *~:^'-.ßÆüñ\t\n#|")), max_size=8)
+
+
+@given(st.lists(st.one_of(_RAW, st.lists(_RAW, max_size=4)), max_size=8))
+def test_joining_values_cleaned_once_renders_the_same_segment(
+    elements: list[str | list[str]],
+) -> None:
+    """The 837 writer's hot path (join_segment on clean() results) writes exactly what
+    render_segment writes for the raw values, trailing empty elements and components too."""
+    raw = [Composite(*e) if isinstance(e, list) else e for e in elements]
+    joined = [join_composite(*map(clean, e)) if isinstance(e, list) else clean(e) for e in elements]
+    assert join_segment("NM1", *joined) == render_segment("NM1", *raw)
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 from service.identifiers import npi_is_valid
 from service.x12.envelope import Interchange as Interchange
@@ -26,6 +26,8 @@ _ORAL_CAVITY = frozenset({"00", "01", "02", "09", "10", "20", "30", "40", "L", "
 # 2000C PAT01 / 2320 SBR02 individual relationship codes allowed by X222A1/X224A2.
 _PATIENT_RELATIONSHIPS = frozenset({"01", "19", "20", "21", "39", "40", "53", "G8"})
 _OTHER_RELATIONSHIPS = frozenset({"01", "18", "19", "20", "21", "39", "40", "53", "G8"})
+# SBR01 payer responsibility sequence codes (X12 1138).
+_RESPONSIBILITIES = tuple("PSTABCDEFGHU")
 # CAS01 claim adjustment group codes in 5010.
 _CAS_GROUPS = frozenset({"CO", "CR", "OA", "PI", "PR"})
 
@@ -178,7 +180,7 @@ class Subscriber:
         _check_required_text(self.member_id, "Subscriber member id")
         _check_sex(self.sex, "Subscriber")
         _require(
-            self.payer_responsibility in tuple("PSTABCDEFGHU"),
+            self.payer_responsibility in _RESPONSIBILITIES,
             "SBR01 payer responsibility must be an X12 1138 code (P, S, T...).",
         )
         _require(len(self.claim_filing_indicator) == 2, "SBR09 is a 2-character code.")
@@ -287,7 +289,7 @@ class OtherPayer:
             self.relationship in _OTHER_RELATIONSHIPS, "2320 SBR02 must be an individual code."
         )
         _require(
-            self.payer_responsibility in tuple("PSTABCDEFGHU"),
+            self.payer_responsibility in _RESPONSIBILITIES,
             "2320 SBR01 must be an X12 1138 code (P, S, T...).",
         )
         _require(len(self.claim_filing_indicator) == 2, "2320 SBR09 is a 2-character code.")
@@ -370,6 +372,10 @@ class Attachment:
         )
 
 
+def _refuse(pcn: str, problem: str) -> NoReturn:
+    raise X12InputError(f"Claim {pcn}: {problem}")
+
+
 def _check_note(note: str | None, what: str) -> None:
     _require(note is None or 0 < len(clean(note)) <= 80, f"{what} NTE is 1 to 80 characters.")
 
@@ -398,25 +404,33 @@ class ServiceLine:
     ordering_provider: Provider | None = None  # 2420E, 837P only
 
     def __post_init__(self) -> None:
+        # Plain ifs rather than _require calls: a batch builds tens of thousands of lines.
         _check_required_text(self.procedure_code, "Procedure code")
-        _check_note(self.note, "Line")
-        _require(self.charge >= 0, "Line charge must not be negative.")
-        _require(self.units > 0, "Line units must be positive.")
-        _require(len(self.modifiers) <= 4, "A line takes at most 4 modifiers.")
-        _require(
-            len(self.diagnosis_pointers) <= 4
-            and len(set(self.diagnosis_pointers)) == len(self.diagnosis_pointers),
-            "A line takes at most 4 distinct diagnosis pointers.",
-        )
-        _require(0 < len(clean(self.line_control_number)) <= 50, "REF*6R is 1 to 50 characters.")
-        _require(self.unit_code in ("UN", "MJ"), "SV103 must be UN or MJ.")
-        _require(len(self.oral_cavity_areas) <= 5, "SV304 takes at most 5 areas.")
-        _require(
-            all(a in _ORAL_CAVITY for a in self.oral_cavity_areas),
-            "Oral cavity areas must be X12 code source 135 values (00, 01, 10, L, R...).",
-        )
-        _require(self.prosthesis in (None, "I", "R"), "SV305 must be I or R.")
-        _require(len(self.teeth) <= 32, "A line takes at most 32 TOO segments.")
+        if self.note is not None:
+            _check_note(self.note, "Line")
+        if not self.charge >= 0:
+            raise X12InputError("Line charge must not be negative.")
+        if not self.units > 0:
+            raise X12InputError("Line units must be positive.")
+        if len(self.modifiers) > 4:
+            raise X12InputError("A line takes at most 4 modifiers.")
+        pointers = self.diagnosis_pointers
+        if len(pointers) > 4 or len(set(pointers)) != len(pointers):
+            raise X12InputError("A line takes at most 4 distinct diagnosis pointers.")
+        if not 0 < len(clean(self.line_control_number)) <= 50:
+            raise X12InputError("REF*6R is 1 to 50 characters.")
+        if self.unit_code not in ("UN", "MJ"):
+            raise X12InputError("SV103 must be UN or MJ.")
+        if self.oral_cavity_areas:
+            _require(len(self.oral_cavity_areas) <= 5, "SV304 takes at most 5 areas.")
+            _require(
+                all(a in _ORAL_CAVITY for a in self.oral_cavity_areas),
+                "Oral cavity areas must be X12 code source 135 values (00, 01, 10, L, R...).",
+            )
+        if self.prosthesis not in (None, "I", "R"):
+            raise X12InputError("SV305 must be I or R.")
+        if len(self.teeth) > 32:
+            raise X12InputError("A line takes at most 32 TOO segments.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -453,63 +467,55 @@ class ClaimInput:
     diagnosis_codes: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
+        # Plain ifs, and the "Claim <CLM01>: " prefix built only for a claim that fails: a batch
+        # builds every claim again after the scrubber did.
         pcn = clean(self.patient_control_number)
         _require(0 < len(pcn) <= 20, "CLM01 patient control number is 1 to 20 characters.")
-        where = f"Claim {pcn}"
         codes = tuple(code.replace(".", "").strip().upper() for code in self.diagnoses)
-        _require(
-            all(_ICD10.fullmatch(code) for code in codes),
-            f"{where}: diagnoses must be ICD-10-CM codes.",
-        )
+        if not all(_ICD10.fullmatch(code) for code in codes):
+            _refuse(pcn, "diagnoses must be ICD-10-CM codes.")
         object.__setattr__(self, "diagnosis_codes", codes)
-        _require(1 <= len(self.lines) <= 50, f"{where}: a claim has 1 to 50 service lines.")
-        _require(
-            len({clean(line.line_control_number) for line in self.lines}) == len(self.lines),
-            f"{where}: REF*6R line control numbers must be unique within the claim.",
-        )
-        _require(
-            all(p <= len(codes) for line in self.lines for p in line.diagnosis_pointers)
-            and all(p >= 1 for line in self.lines for p in line.diagnosis_pointers),
-            f"{where}: a diagnosis pointer points past the claim's diagnoses.",
-        )
-        _require(
-            self.frequency == "1" or bool(self.payer_claim_number),
-            f"{where}: frequency 7 and 8 need the payer claim number (REF*F8).",
-        )
-        _require(
-            len(self.place_of_service) == 2 and self.place_of_service.isdigit(),
-            f"{where}: place of service is 2 digits.",
-        )
+        lines = self.lines
+        if not 1 <= len(lines) <= 50:
+            _refuse(pcn, "a claim has 1 to 50 service lines.")
+        if len({clean(line.line_control_number) for line in lines}) != len(lines):
+            _refuse(pcn, "REF*6R line control numbers must be unique within the claim.")
+        pointers = [p for line in lines for p in line.diagnosis_pointers]
+        if pointers and not (max(pointers) <= len(codes) and min(pointers) >= 1):
+            _refuse(pcn, "a diagnosis pointer points past the claim's diagnoses.")
+        if self.frequency != "1" and not self.payer_claim_number:
+            _refuse(pcn, "frequency 7 and 8 need the payer claim number (REF*F8).")
+        if not (len(self.place_of_service) == 2 and self.place_of_service.isdigit()):
+            _refuse(pcn, "place of service is 2 digits.")
         if self.patient is None:
             subscriber = self.subscriber
-            _require(
-                subscriber.birth_date is not None
-                and subscriber.sex is not None
-                and subscriber.address is not None,
-                f"{where}: a subscriber who is the patient needs birth date, sex and address.",
-            )
-        _require(len(self.other_payers) <= 10, f"{where}: at most 10 other payers (2320).")
-        _check_note(self.note, "Claim")
-        _require(
-            len(self.related_causes) <= 3
-            and len(set(self.related_causes)) == len(self.related_causes)
-            and all(c in RELATED_CAUSES for c in self.related_causes),
-            f"{where}: CLM11 takes up to 3 distinct related causes (AA, EM, OA).",
-        )
-        _require(
-            ("AA" in self.related_causes) == bool(self.accident_state),
-            f"{where}: an auto accident (CLM11 AA) names the state it happened in, and only it.",
-        )
-        _require(
-            self.accident_date is None or bool({"AA", "OA"} & set(self.related_causes)),
-            f"{where}: an accident date (DTP*439) goes with CLM11 AA or OA.",
-        )
-        _require(len(self.attachments) <= 10, f"{where}: at most 10 attachments (PWK).")
-        payer_ids = {other.payer.payer_id for other in self.other_payers}
-        _require(
-            all(a.payer_id in payer_ids for line in self.lines for a in line.adjudications),
-            f"{where}: 2430 SVD01 must name an other payer's id (2330B NM109).",
-        )
+            if (
+                subscriber.birth_date is None
+                or subscriber.sex is None
+                or subscriber.address is None
+            ):
+                _refuse(pcn, "a subscriber who is the patient needs birth date, sex and address.")
+        if len(self.other_payers) > 10:
+            _refuse(pcn, "at most 10 other payers (2320).")
+        if self.note is not None:
+            _check_note(self.note, "Claim")
+        causes = self.related_causes
+        if causes and not (
+            len(causes) <= 3
+            and len(set(causes)) == len(causes)
+            and all(c in RELATED_CAUSES for c in causes)
+        ):
+            _refuse(pcn, "CLM11 takes up to 3 distinct related causes (AA, EM, OA).")
+        if ("AA" in causes) != bool(self.accident_state):
+            _refuse(pcn, "an auto accident (CLM11 AA) names the state it happened in, and only it.")
+        if self.accident_date is not None and not {"AA", "OA"} & set(causes):
+            _refuse(pcn, "an accident date (DTP*439) goes with CLM11 AA or OA.")
+        if len(self.attachments) > 10:
+            _refuse(pcn, "at most 10 attachments (PWK).")
+        if any(line.adjudications for line in lines):
+            payer_ids = {other.payer.payer_id for other in self.other_payers}
+            if not all(a.payer_id in payer_ids for line in lines for a in line.adjudications):
+                _refuse(pcn, "2430 SVD01 must name an other payer's id (2330B NM109).")
 
     @property
     def total_charge(self) -> Decimal:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import chain
@@ -18,6 +19,8 @@ from service.claims.x12.model import (
     Patient,
     Payer,
     PersonName,
+    Provider,
+    ServiceFacility,
     ServiceLine,
     Subscriber,
     X12InputError,
@@ -25,12 +28,14 @@ from service.claims.x12.model import (
 from service.x12.envelope import close_interchange, close_set, open_interchange
 from service.x12.segments import (
     Composite,
-    Element,
     SegmentWriter,
     Sink,
     amount,
     ccyymmdd,
+    clean,
     hhmm,
+    join_composite,
+    join_segment,
     quantity,
     text,
 )
@@ -41,6 +46,32 @@ MAX_CLAIMS_PER_ST = 5000  # the 837 guides suggest at most 5,000 CLM per ST
 _MAX_CLAIMS_PER_PARENT = 100  # loop 2300 repeats at most 100 times under one 2000B/2000C
 _MAX_CAS_TRIPLETS = 6  # CAS02..CAS19
 _MAX_CAS_SEGMENTS = 5
+_MAX_BLOCKS = 1024  # rendered payer/provider/facility blocks kept by one writer
+
+
+class _Writer(SegmentWriter):
+    """The segment writer of one 837, with what repeats from claim to claim kept: formatted
+    dates and amounts, and the segments of the payers, providers and facilities (the input
+    builds each of those once per batch, so the same object comes back claim after claim)."""
+
+    def __init__(self, out: Sink, *, newlines: bool) -> None:
+        super().__init__(out, newlines=newlines)
+        self.date = functools.lru_cache(maxsize=4096)(ccyymmdd)
+        self.amount = functools.lru_cache(maxsize=4096)(amount)
+        self.quantity = functools.lru_cache(maxsize=1024)(quantity)
+        self._blocks: dict[tuple[int, str], tuple[object, tuple[str, ...]]] = {}
+
+    def block(self, value: object, tag: str, render: Callable[[], tuple[str, ...]]) -> None:
+        """The segments render() gives for value, rendered once while value is alive (the
+        entry holds it, so its id cannot be reused while it is cached)."""
+        key = (id(value), tag)
+        found = self._blocks.get(key)
+        if found is None or found[0] is not value:
+            if len(self._blocks) >= _MAX_BLOCKS:
+                self._blocks.clear()
+            found = self._blocks[key] = (value, render())
+        for segment in found[1]:
+            self.raw(segment)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +153,7 @@ def write_837(
 
     version = VERSIONS[kind]
     interchange = header.interchange
-    writer = SegmentWriter(out, newlines=newlines)
+    writer = _Writer(out, newlines=newlines)
     open_interchange(writer, interchange, "HC", version)  # HC: health care claim group
     done: list[TransactionSetSummary] = []
     current: _OpenSet | None = None
@@ -153,7 +184,7 @@ def write_837(
     )
 
 
-def _open_set(writer: SegmentWriter, header: Header, version: str, number: int) -> _OpenSet:
+def _open_set(writer: _Writer, header: Header, version: str, number: int) -> _OpenSet:
     if number > 999_999_999:
         raise X12InputError("ST02 control numbers end at 999999999.")
     control = f"{number:04d}"  # ST02 is 4 to 9 characters
@@ -173,7 +204,7 @@ def _open_set(writer: SegmentWriter, header: Header, version: str, number: int) 
     )
     # 1000A submitter: NM1*41 (NM108 46) and PER*IC with at least one number.
     submitter = header.submitter
-    _nm1(writer, "41", submitter.name, "46", submitter.submitter_id, suffix=False)
+    writer.raw(_nm1("41", submitter.name, "46", submitter.submitter_id, suffix=False))
     contacts: list[str] = []
     if submitter.phone:
         contacts += ["TE", submitter.phone]
@@ -181,11 +212,11 @@ def _open_set(writer: SegmentWriter, header: Header, version: str, number: int) 
         contacts += ["EM", text(submitter.email, 256)]
     writer.segment("PER", "IC", text(submitter.contact_name, 60), *contacts)
     # 1000B receiver.
-    _nm1(writer, "40", header.receiver.name, "46", header.receiver.receiver_id)
+    writer.raw(_nm1("40", header.receiver.name, "46", header.receiver.receiver_id))
     return _OpenSet(control)
 
 
-def _close_set(writer: SegmentWriter, current: _OpenSet) -> TransactionSetSummary:
+def _close_set(writer: _Writer, current: _OpenSet) -> TransactionSetSummary:
     close_set(writer, current.control_number)
     return TransactionSetSummary(
         control_number=current.control_number,
@@ -195,7 +226,7 @@ def _close_set(writer: SegmentWriter, current: _OpenSet) -> TransactionSetSummar
     )
 
 
-def _write_claim(writer: SegmentWriter, current: _OpenSet, claim: ClaimInput, kind: Kind) -> None:
+def _write_claim(writer: _Writer, current: _OpenSet, claim: ClaimInput, kind: Kind) -> None:
     if claim.billing_provider != current.provider:
         current.provider = claim.billing_provider
         current.provider_hl = current.next_hl()
@@ -220,13 +251,13 @@ def _write_claim(writer: SegmentWriter, current: _OpenSet, claim: ClaimInput, ki
     _write_2300(writer, claim, kind)
 
 
-def _write_billing_provider(writer: SegmentWriter, hl: int, provider: BillingProvider) -> None:
+def _write_billing_provider(writer: _Writer, hl: int, provider: BillingProvider) -> None:
     # 2000A: HL*n**20*1 (always has subscriber children), PRV*BI*PXC taxonomy.
     writer.segment("HL", str(hl), "", "20", "1")
     if provider.taxonomy:
         writer.segment("PRV", "BI", "PXC", provider.taxonomy)
     # 2010AA: NM1*85 with XX NPI, street address, REF*EI tax id.
-    _nm1(writer, "85", provider.name, "XX", provider.npi)
+    writer.raw(_nm1("85", provider.name, "XX", provider.npi))
     _address(writer, provider.address)
     writer.segment("REF", "EI", provider.tax_id)
     # 2010AB pay-to address, only when it differs from 2010AA.
@@ -235,63 +266,71 @@ def _write_billing_provider(writer: SegmentWriter, hl: int, provider: BillingPro
         _address(writer, provider.pay_to_address)
 
 
-def _write_subscriber(writer: SegmentWriter, hl: int, parent: int, claim: ClaimInput) -> None:
+def _write_subscriber(writer: _Writer, hl: int, parent: int, claim: ClaimInput) -> None:
     subscriber = claim.subscriber
     is_patient = claim.patient is None
+    clean = writer.clean
     # 2000B: HL04 1 when 2000C patient loops follow; SBR02 18 when the subscriber is the patient.
-    writer.segment("HL", str(hl), str(parent), "22", "0" if is_patient else "1")
-    writer.segment(
-        "SBR",
-        subscriber.payer_responsibility,
-        "18" if is_patient else "",
-        text(subscriber.group_number, 50),
-        text(subscriber.group_name, 60),
-        "",
-        "",
-        "",
-        "",
-        subscriber.claim_filing_indicator,
+    writer.raw(join_segment("HL", str(hl), str(parent), "22", "0" if is_patient else "1"))
+    writer.raw(
+        join_segment(
+            "SBR",
+            clean(subscriber.payer_responsibility),
+            "18" if is_patient else "",
+            text(subscriber.group_number, 50),
+            text(subscriber.group_name, 60),
+            "",
+            "",
+            "",
+            "",
+            clean(subscriber.claim_filing_indicator),
+        )
     )
     # 2010BA: NM1*IL with MI member id, N3/N4, DMG (required when the subscriber is the patient).
-    _nm1(writer, "IL", subscriber.name, "MI", subscriber.member_id)
+    writer.raw(_nm1("IL", subscriber.name, "MI", subscriber.member_id))
     if subscriber.address is not None:
         _address(writer, subscriber.address)
     if subscriber.birth_date is not None:
-        writer.segment("DMG", "D8", ccyymmdd(subscriber.birth_date), subscriber.sex or "U")
+        birth_date = writer.date(subscriber.birth_date)
+        writer.raw(join_segment("DMG", "D8", birth_date, clean(subscriber.sex or "U")))
     # 2010BB: NM1*PR with PI payer id.
     _payer(writer, claim.payer)
 
 
-def _write_patient(writer: SegmentWriter, hl: int, parent: int, patient: Patient) -> None:
+def _write_patient(writer: _Writer, hl: int, parent: int, patient: Patient) -> None:
     # 2000C: HL*n*parent*23*0, PAT01 relationship to the subscriber.
-    writer.segment("HL", str(hl), str(parent), "23", "0")
-    writer.segment("PAT", patient.relationship)
+    writer.raw(join_segment("HL", str(hl), str(parent), "23", "0"))
+    writer.raw(join_segment("PAT", writer.clean(patient.relationship)))
     # 2010CA: NM1*QC (no id in 5010), N3, N4, DMG.
-    _nm1(writer, "QC", patient.name)
+    writer.raw(_nm1("QC", patient.name))
     _address(writer, patient.address)
-    writer.segment("DMG", "D8", ccyymmdd(patient.birth_date), patient.sex)
+    birth_date = writer.date(patient.birth_date)
+    writer.raw(join_segment("DMG", "D8", birth_date, writer.clean(patient.sex)))
 
 
-def _write_2300(writer: SegmentWriter, claim: ClaimInput, kind: Kind) -> None:
+def _write_2300(writer: _Writer, claim: ClaimInput, kind: Kind) -> None:
     # CLM: CLM05 = place of service : B : frequency; CLM06-09 signature/assignment flags.
     # CLM11 (after CLM10, unused): up to 3 related causes (AA, EM, OA), then the auto
     # accident's state.
-    related: tuple[Element, ...] = ()
+    clean = writer.clean
+    related: tuple[str, ...] = ()
     if claim.related_causes:
         causes = (*claim.related_causes, "", "", "")[:3]
-        related = ("", Composite(*causes, claim.accident_state or ""))
-    writer.segment(
-        "CLM",
-        claim.patient_control_number,
-        amount(claim.total_charge),
-        "",
-        "",
-        Composite(claim.place_of_service, "B", claim.frequency),
-        "Y" if claim.provider_signature else "N",
-        claim.assignment,
-        "Y" if claim.benefits_assigned else "N",
-        claim.release_of_information,
-        *related,
+        related = ("", join_composite(*map(clean, (*causes, claim.accident_state or ""))))
+    writer.raw(
+        join_segment(
+            "CLM",
+            clean(claim.patient_control_number),
+            writer.amount(claim.total_charge),
+            "",
+            "",
+            join_composite(clean(claim.place_of_service), "B", clean(claim.frequency)),
+            "Y" if claim.provider_signature else "N",
+            clean(claim.assignment),
+            "Y" if claim.benefits_assigned else "N",
+            clean(claim.release_of_information),
+            *related,
+        )
     )
     # 2300 DTP*431 onset of the current illness (837P), DTP*439 accident; PWK attachments.
     if claim.onset_date is not None:
@@ -316,30 +355,27 @@ def _write_2300(writer: SegmentWriter, claim: ClaimInput, kind: Kind) -> None:
         ("X4", claim.clia_number),
     ):
         if value:
-            writer.segment("REF", qualifier, text(value, 50))
+            writer.raw(join_segment("REF", qualifier, text(value, 50)))
     if claim.note:
-        writer.segment("NTE", "ADD", text(claim.note, 80))
+        writer.raw(join_segment("NTE", "ADD", text(claim.note, 80)))
     # HI: ICD-10-CM without dots, ABK principal then ABF (12 in 837P, 4 in 837D).
     if claim.diagnosis_codes:
         principal, *others = claim.diagnosis_codes
-        writer.segment(
-            "HI", Composite("ABK", principal), *(Composite("ABF", code) for code in others)
+        writer.raw(
+            join_segment(
+                "HI",
+                join_composite("ABK", clean(principal)),
+                *(join_composite("ABF", clean(code)) for code in others),
+            )
         )
     # 2310A referring (DN), 2310B rendering (82 + PRV*PE), 2310C service facility (77).
     if claim.referring_provider is not None:
-        _nm1(writer, "DN", claim.referring_provider.name, "XX", claim.referring_provider.npi)
+        _provider(writer, "DN", claim.referring_provider)
     if claim.rendering_provider is not None:
-        rendering = claim.rendering_provider
-        _nm1(writer, "82", rendering.name, "XX", rendering.npi)
-        if rendering.taxonomy:
-            writer.segment("PRV", "PE", "PXC", rendering.taxonomy)
+        _provider(writer, "82", claim.rendering_provider)
     if claim.service_facility is not None:
         facility = claim.service_facility
-        if facility.npi:
-            _nm1(writer, "77", facility.name, "XX", facility.npi)
-        else:
-            _nm1(writer, "77", facility.name)
-        _address(writer, facility.address)
+        writer.block(facility, "77", lambda: _facility_segments(facility))
     for other in claim.other_payers:
         # 2320: the other payer's SBR, claim-level CAS, AMT*D paid, OI.
         writer.segment(
@@ -367,7 +403,7 @@ def _write_2300(writer: SegmentWriter, claim: ClaimInput, kind: Kind) -> None:
             claim.release_of_information,
         )
         # 2330A other subscriber, 2330B other payer (+ DTP*573 adjudication date).
-        _nm1(writer, "IL", other.subscriber.name, "MI", other.subscriber.member_id)
+        writer.raw(_nm1("IL", other.subscriber.name, "MI", other.subscriber.member_id))
         if other.subscriber.address is not None:
             _address(writer, other.subscriber.address)
         _payer(writer, other.payer)
@@ -377,47 +413,53 @@ def _write_2300(writer: SegmentWriter, claim: ClaimInput, kind: Kind) -> None:
         _write_2400(writer, number, line, kind)
 
 
-def _write_2400(writer: SegmentWriter, number: int, line: ServiceLine, kind: Kind) -> None:
-    writer.segment("LX", str(number))
-    pointers = Composite(*(str(p) for p in line.diagnosis_pointers))
+def _write_2400(writer: _Writer, number: int, line: ServiceLine, kind: Kind) -> None:
+    clean = writer.clean
+    writer.raw(join_segment("LX", str(number)))
+    pointers = join_composite(*map(str, line.diagnosis_pointers))
     qualifier = "HC" if kind == "P" else "AD"
-    procedure = Composite(qualifier, line.procedure_code, *line.modifiers)
+    procedure = join_composite(qualifier, clean(line.procedure_code), *map(clean, line.modifiers))
     if kind == "P":
         # SV1: HC:code:modifiers, charge, UN/MJ, units, SV105 POS, SV107 pointers.
-        writer.segment(
-            "SV1",
-            procedure,
-            amount(line.charge),
-            line.unit_code,
-            quantity(line.units),
-            line.place_of_service or "",
-            "",
-            pointers,
+        writer.raw(
+            join_segment(
+                "SV1",
+                procedure,
+                writer.amount(line.charge),
+                clean(line.unit_code),
+                writer.quantity(line.units),
+                clean(line.place_of_service or ""),
+                "",
+                pointers,
+            )
         )
     else:
         # SV3: AD:code, charge, SV303 POS, SV304 oral cavity, SV305 prosthesis, SV306 units,
         # SV311 pointers; then TOO*JP*tooth*surfaces per tooth.
-        writer.segment(
-            "SV3",
-            procedure,
-            amount(line.charge),
-            line.place_of_service or "",
-            Composite(*line.oral_cavity_areas),
-            line.prosthesis or "",
-            quantity(line.units),
-            "",
-            "",
-            "",
-            "",
-            pointers,
+        writer.raw(
+            join_segment(
+                "SV3",
+                procedure,
+                writer.amount(line.charge),
+                clean(line.place_of_service or ""),
+                join_composite(*map(clean, line.oral_cavity_areas)),
+                clean(line.prosthesis or ""),
+                writer.quantity(line.units),
+                "",
+                "",
+                "",
+                "",
+                pointers,
+            )
         )
         for tooth in line.teeth:
-            writer.segment("TOO", "JP", tooth.number, Composite(*tooth.surfaces))
+            surfaces = join_composite(*map(clean, tooth.surfaces))
+            writer.raw(join_segment("TOO", "JP", clean(tooth.number), surfaces))
     # DTP*472 service date; REF*6R line item control number (835 SVC REF*6R matches it).
-    writer.segment("DTP", "472", "D8", ccyymmdd(line.service_date))
-    writer.segment("REF", "6R", line.line_control_number)
+    writer.raw(join_segment("DTP", "472", "D8", writer.date(line.service_date)))
+    writer.raw(join_segment("REF", "6R", clean(line.line_control_number)))
     if line.note:
-        writer.segment("NTE", "ADD", text(line.note, 80))
+        writer.raw(join_segment("NTE", "ADD", text(line.note, 80)))
     if line.drug is not None:
         # 2410: LIN*N4 NDC, CTP04 quantity, CTP05-1 unit.
         writer.segment("LIN", "", "N4", line.drug.ndc)
@@ -426,12 +468,10 @@ def _write_2400(writer: SegmentWriter, number: int, line: ServiceLine, kind: Kin
             writer.segment("REF", "VY", line.drug.link_number)
     if line.rendering_provider is not None:
         # 2420A rendering provider (NM1*82, PRV*PE), when the line's differs from the claim's.
-        _nm1(writer, "82", line.rendering_provider.name, "XX", line.rendering_provider.npi)
-        if line.rendering_provider.taxonomy:
-            writer.segment("PRV", "PE", "PXC", line.rendering_provider.taxonomy)
+        _provider(writer, "82", line.rendering_provider)
     if line.ordering_provider is not None:
         # 2420E ordering provider (NM1*DK), a person.
-        _nm1(writer, "DK", line.ordering_provider.name, "XX", line.ordering_provider.npi)
+        _provider(writer, "DK", line.ordering_provider)
     for adjudication in line.adjudications:
         # 2430: SVD (SVD01 = 2330B payer id), line CAS, DTP*573 adjudication date.
         writer.segment(
@@ -446,7 +486,7 @@ def _write_2400(writer: SegmentWriter, number: int, line: ServiceLine, kind: Kin
         writer.segment("DTP", "573", "D8", ccyymmdd(adjudication.adjudication_date))
 
 
-def _cas(writer: SegmentWriter, adjustments: tuple[Adjustment, ...]) -> None:
+def _cas(writer: _Writer, adjustments: tuple[Adjustment, ...]) -> None:
     """CAS: one segment per group code, at most 6 reason/amount/quantity triplets each."""
     groups: dict[str, list[Adjustment]] = {}
     for adjustment in adjustments:
@@ -465,22 +505,43 @@ def _cas(writer: SegmentWriter, adjustments: tuple[Adjustment, ...]) -> None:
         writer.segment("CAS", *elements)
 
 
-def _payer(writer: SegmentWriter, payer: Payer) -> None:
+def _payer(writer: _Writer, payer: Payer) -> None:
     # 2010BB / 2330B: NM1*PR*2 with PI payer id, optional N3/N4.
-    _nm1(writer, "PR", payer.name, "PI", payer.payer_id)
-    if payer.address is not None:
-        _address(writer, payer.address)
+    def render() -> tuple[str, ...]:
+        nm1 = _nm1("PR", payer.name, "PI", payer.payer_id)
+        return (nm1, *_address_segments(payer.address)) if payer.address else (nm1,)
+
+    writer.block(payer, "PR", render)
+
+
+def _provider(writer: _Writer, entity: str, provider: Provider) -> None:
+    """NM1 with the XX NPI; PRV*PE with the taxonomy for a rendering provider (82)."""
+
+    def render() -> tuple[str, ...]:
+        nm1 = _nm1(entity, provider.name, "XX", provider.npi)
+        if entity == "82" and provider.taxonomy:
+            return (nm1, join_segment("PRV", "PE", "PXC", clean(provider.taxonomy)))
+        return (nm1,)
+
+    writer.block(provider, entity, render)
+
+
+def _facility_segments(facility: ServiceFacility) -> tuple[str, ...]:
+    if facility.npi:
+        nm1 = _nm1("77", facility.name, "XX", facility.npi)
+    else:
+        nm1 = _nm1("77", facility.name)
+    return (nm1, *_address_segments(facility.address))
 
 
 def _nm1(
-    writer: SegmentWriter,
     entity: str,
     name: Name,
     id_qualifier: str = "",
     identifier: str = "",
     *,
     suffix: bool = True,
-) -> None:
+) -> str:
     """NM1: NM102 1 person / 2 organization, NM103-07 name parts, NM108/09 id."""
     if isinstance(name, PersonName):
         parts = [
@@ -495,10 +556,19 @@ def _nm1(
         parts = ["2", text(name, 60), "", "", "", ""]
     if id_qualifier:
         parts += [id_qualifier, text(identifier, 80)]
-    writer.segment("NM1", entity, *parts)
+    return join_segment("NM1", entity, *parts)
 
 
-def _address(writer: SegmentWriter, address: Address) -> None:
+def _address(writer: _Writer, address: Address) -> None:
+    for segment in _address_segments(address):
+        writer.raw(segment)
+
+
+def _address_segments(address: Address) -> tuple[str, str]:
     # N3 street lines (55 each), N4 city, state, ZIP.
-    writer.segment("N3", text(address.line1, 55), text(address.line2, 55))
-    writer.segment("N4", text(address.city, 30), address.state, address.postal_code)
+    return (
+        join_segment("N3", text(address.line1, 55), text(address.line2, 55)),
+        join_segment(
+            "N4", text(address.city, 30), clean(address.state), clean(address.postal_code)
+        ),
+    )
