@@ -42,10 +42,10 @@ from service.auth import logic as auth_logic
 from service.auth.logic import Principal
 from service.auth.roles import Role
 from service.auth.schemas import UserCreate
-from service.claims import synthetic
 from service.db import make_engine, session_factory_for
+from service.demo import lab_catalog as lab_demo
+from service.demo import synthetic_claims as synthetic
 from service.directory.models import Provider, TradingPartner
-from service.labtests import demo as lab_demo
 from service.labtests.models import LabTest
 from service.orders import logic as order_logic
 from service.orders.schemas import LabOrderCreate

@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from service.auth.roles import Role
-from service.labtests import demo
+from service.demo import lab_catalog as demo
 from tests.factories import (
     Tenant,
     biopsy_test_payload,

@@ -11,8 +11,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
 from service.claims.models import Claim, ClaimBatch, ClaimBatchMember, ClaimLine
-from service.directory.models import TradingPartner
-from service.remittance.x12.generate import (
+from service.demo.x12_files import (
     AdjustmentInput,
     ClaimPaymentInput,
     ClaimStatusInput,
@@ -26,6 +25,7 @@ from service.remittance.x12.generate import (
     make_835,
     make_999,
 )
+from service.directory.models import TradingPartner
 from service.x12.envelope import Interchange
 from tests.claims.conftest import Demo
 

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from service.remittance.x12.generate import (
+from service.demo.x12_files import (
     AdjustmentInput,
     ClaimPaymentInput,
     LinePaymentInput,
