@@ -50,6 +50,7 @@ from service.labtests.models import LabTest
 from service.orders import logic as order_logic
 from service.orders.schemas import LabOrderCreate
 from service.patients.models import Patient
+from service.specimens import custody as specimen_custody
 from service.specimens import logic as specimen_logic
 from service.specimens.schemas import Receipt, SpecimenCreate
 
@@ -161,7 +162,7 @@ def _seed(url: str) -> tuple[str, str, list[str], list[str], str]:
             specimen = specimen_logic.accession_specimen(
                 session, actor, SpecimenCreate(order_id=order.id, collected_at=at), at=at
             )
-            specimen_logic.receive_specimen(session, actor, specimen.id,
+            specimen_custody.receive_specimen(session, actor, specimen.id,
                                             Receipt(location="Chem bench"), at=at)  # fmt: skip
             specimen_ids.append(specimen.id)
             if n % 200 == 199:

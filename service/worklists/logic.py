@@ -25,6 +25,7 @@ from service.labtests import logic as labtest_logic
 from service.paging import Page, fetch_page
 from service.records import bump_version
 from service.results import repository as result_repository
+from service.specimens import analysis as specimen_analysis
 from service.specimens import logic as specimen_logic
 from service.specimens import repository as specimen_repository
 from service.specimens.models import Specimen, SpecimenEvent
@@ -195,7 +196,7 @@ def _fill(
         placed += [c for c in candidates if c.specimen_test_id in taken]
     patients = {c.specimen_id: c.patient_id for c in placed}  # one entry per specimen, in order
     specimen_ids = list(patients)
-    specimen_logic.start_analysis(session, actor, specimen_ids, at)
+    specimen_analysis.start_analysis(session, actor, specimen_ids, at)
     specimen_repository.add_events(
         session,
         [
@@ -252,7 +253,7 @@ def add_item(
         raise AlreadyOnWorklist(
             f"Test {data.lab_test_id} of specimen {specimen.accession} is on an active worklist."
         )
-    specimen_logic.start_analysis(session, actor, [specimen.id], at)
+    specimen_analysis.start_analysis(session, actor, [specimen.id], at)
     session.add(SpecimenEvent(
         organization_id=actor.organization_id, specimen_id=specimen.id, event="worklist_added",
         at=at, user_id=actor.user_id, details={"worklist_id": worklist.id, "position": position},
