@@ -24,7 +24,6 @@ from service.ids import new_id
 from service.labtests import logic as labtest_logic
 from service.paging import Page, fetch_page
 from service.records import bump_version
-from service.results import repository as result_repository
 from service.specimens import analysis as specimen_analysis
 from service.specimens import logic as specimen_logic
 from service.specimens import repository as specimen_repository
@@ -277,7 +276,12 @@ def remove_item(
     item = session.get(WorklistItem, item_id)
     if item is None or item.worklist_id != worklist.id:
         raise NotFound(f"No item {item_id} on worklist {worklist.id}.")
-    if result_repository.has_results(session, item.specimen_test_id):
+    # Entering a first result moves the specimen-test out of `pending` (results own that
+    # rule); reading its status keeps worklists from importing results, which import them.
+    specimen_test = specimen_repository.get_specimen_test(
+        session, actor.organization_id, item.specimen_test_id
+    )
+    if specimen_test is not None and specimen_test.status in ("resulted", "verified"):
         raise ItemHasResults(f"Item {item_id} has results; correct them instead.")
     bump_version(session, worklist, None)
     session.delete(item)
