@@ -39,13 +39,21 @@ def start_analysis(
     repository.add_events(
         session,
         [
-            {"id": new_id(), "organization_id": org, "specimen_id": sid,
-             "event": S.IN_ANALYSIS.value, "at": at, "user_id": actor.user_id,
-             "location": location, "step": None, "deviation": False,
-             "details": {"from": S.READY.value}}
+            {
+                "id": new_id(),
+                "organization_id": org,
+                "specimen_id": sid,
+                "event": S.IN_ANALYSIS.value,
+                "at": at,
+                "user_id": actor.user_id,
+                "location": location,
+                "step": None,
+                "deviation": False,
+                "details": {"from": S.READY.value},
+            }
             for sid, org, location in moved
         ],
-    )  # fmt: skip
+    )
 
 
 def result_entered(session: Session, actor: Principal, specimen: Specimen, at: datetime) -> None:

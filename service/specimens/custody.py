@@ -18,8 +18,15 @@ from service.specimens.states import IllegalTransition, SpecimenStatus
 
 _SUFFIX = {"aliquot": "A", "block": "B", "slide": "S"}
 # Children can be taken while the parent is in the lab and not yet gone.
-_CAN_SPLIT = {S.RECEIVED, S.IN_PREPARATION, S.READY, S.IN_ANALYSIS, S.RESULTED, S.VERIFIED,
-              S.STORED}  # fmt: skip
+_CAN_SPLIT = {
+    S.RECEIVED,
+    S.IN_PREPARATION,
+    S.READY,
+    S.IN_ANALYSIS,
+    S.RESULTED,
+    S.VERIFIED,
+    S.STORED,
+}
 
 
 def receive_specimen(
@@ -30,9 +37,14 @@ def receive_specimen(
     if specimen.collected_at is not None and when < specimen.collected_at:
         raise InvalidInput(f"Specimen {specimen.accession} cannot be received before collection.")
     logic.change_status(
-        session, actor, specimen, S.RECEIVED, when, location=data.location,
+        session,
+        actor,
+        specimen,
+        S.RECEIVED,
+        when,
+        location=data.location,
         details={"temperature": data.temperature, "condition": data.condition},
-    )  # fmt: skip
+    )
     specimen.received_at, specimen.received_by = when, actor.user_id
     specimen.temperature, specimen.condition = data.temperature, data.condition
     tests = logic.tests_for(session, specimen)
@@ -48,8 +60,9 @@ def reject_specimen(
 ) -> tuple[Specimen, Specimen | None]:
     """Rejected with a reason; a recollection is a new specimen in `ordered` on the same order."""
     specimen = logic.load(session, actor, specimen_id)
-    logic.change_status(session, actor, specimen, S.REJECTED, at,
-          details={"reason": data.reason, "note": data.note})  # fmt: skip
+    logic.change_status(
+        session, actor, specimen, S.REJECTED, at, details={"reason": data.reason, "note": data.note}
+    )
     specimen.rejection_reason = data.reason
     session.add(specimen)
     logic.audit_specimen(session, actor, specimen, "update", f"rejected: {data.reason}")
@@ -60,13 +73,26 @@ def reject_specimen(
     if data.recollect:
         tests = [row.lab_test_id for row, _ in logic.tests_for(session, specimen)]
         recollection = logic.new_specimen(
-            session, actor, order_id=specimen.order_id, patient_id=specimen.patient_id,
-            priority=specimen.priority, specimen_type=specimen.specimen_type,
-            container=specimen.container, location=None, test_ids=tests, at=at,
+            session,
+            actor,
+            order_id=specimen.order_id,
+            patient_id=specimen.patient_id,
+            priority=specimen.priority,
+            specimen_type=specimen.specimen_type,
+            container=specimen.container,
+            location=None,
+            test_ids=tests,
+            at=at,
             recollection_of_id=specimen.id,
-        )  # fmt: skip
-        logic.add_event(session, actor, specimen, "recollection_ordered", at,
-               details={"accession": recollection.accession})  # fmt: skip
+        )
+        logic.add_event(
+            session,
+            actor,
+            specimen,
+            "recollection_ordered",
+            at,
+            details={"accession": recollection.accession},
+        )
     session.flush()
     return specimen, recollection
 
@@ -105,8 +131,15 @@ def move_specimen(
     if data.temperature:
         specimen.temperature = data.temperature
     session.add(specimen)
-    logic.add_event(session, actor, specimen, "moved", data.at or at, location=data.location,
-           details={"temperature": data.temperature})  # fmt: skip
+    logic.add_event(
+        session,
+        actor,
+        specimen,
+        "moved",
+        data.at or at,
+        location=data.location,
+        details={"temperature": data.temperature},
+    )
     logic.audit_specimen(session, actor, specimen, "update", "moved")
     session.flush()
     return specimen
@@ -176,9 +209,18 @@ def take_child(
             )
         )
     when = data.at or at
-    logic.add_event(session, actor, parent, "child_taken", when,
-           details={"child": child.accession, "kind": data.kind,
-                    "volume": None if data.volume is None else str(data.volume)})  # fmt: skip
+    logic.add_event(
+        session,
+        actor,
+        parent,
+        "child_taken",
+        when,
+        details={
+            "child": child.accession,
+            "kind": data.kind,
+            "volume": None if data.volume is None else str(data.volume),
+        },
+    )
     logic.add_event(session, actor, child, "received", when, details={"from": parent.accession})
     session.flush()
     tests = [t for _, t in logic.tests_for(session, child)]

@@ -124,11 +124,20 @@ def record_step(
         session.add(specimen)
     deviations += flag_stability(session, actor, specimen, tests, when)
     logic.add_event(
-        session, actor, specimen, "step", when, location=data.location, step=data.step,
+        session,
+        actor,
+        specimen,
+        "step",
+        when,
+        location=data.location,
+        step=data.step,
         deviation=bool(deviations),
-        details={"parameters": {k: str(v) for k, v in data.parameters.items()},
-                 "deviations": deviations, "note": data.note},
-    )  # fmt: skip
+        details={
+            "parameters": {k: str(v) for k, v in data.parameters.items()},
+            "deviations": deviations,
+            "note": data.note,
+        },
+    )
     session.flush()
     ready_if_prepared(session, actor, specimen, tests, when)
     logic.audit_specimen(session, actor, specimen, "update", f"step {data.step}")
