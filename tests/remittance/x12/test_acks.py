@@ -23,7 +23,7 @@ from service.remittance.x12.ack999 import parse_999
 from service.remittance.x12.detect import Kind, detect
 from service.x12.tokens import X12ParseError
 from service.x12.validate import validate_x12
-from tests.remittance_x12.helpers import NO_SAMPLES, NPI, SAMPLES, interchange, pyx12_errors
+from tests.remittance.x12.helpers import NO_SAMPLES, NPI, SAMPLES, interchange, pyx12_errors
 
 CLM05_ERROR = SegmentErrorInput(
     "CLM", 22, "2300", "8", (ElementErrorInput(5, "7", "1331", "99", component=1),)

@@ -19,7 +19,7 @@ from service.remittance.x12.advice835 import Adjustment, ClaimPayment
 from service.remittance.x12.balance import check_balance
 from service.remittance.x12.remit835 import iter_claims, parse_835
 from service.x12.tokens import X12ParseError
-from tests.remittance_x12.helpers import (
+from tests.remittance.x12.helpers import (
     DOS,
     NPI,
     PAYEE,
