@@ -26,9 +26,9 @@ from service.auth.logic import Principal
 from service.auth.models import AppUser
 from service.claims import batches, logic
 from service.claims.models import Claim
-from service.claims.synthetic import seed_ready_claims
 from service.codesets.loader import load_bundled
 from service.db import make_engine, session_factory_for, session_scope
+from service.demo.synthetic_claims import seed_ready_claims
 from service.directory.models import TradingPartner
 
 TODAY = date(2026, 11, 28)

@@ -24,10 +24,10 @@ from service.auth import logic as auth_logic
 from service.auth.logic import Principal
 from service.auth.roles import Role
 from service.db import SessionFactory, make_engine, session_factory_for
+from service.demo import lab_catalog as demo
 from service.directory import logic as directory_logic
 from service.directory.schemas import ProviderCreate
 from service.ids import new_id
-from service.labtests import demo
 from service.orders import logic as order_logic
 from service.orders.schemas import LabOrderCreate
 from service.patients import logic as patient_logic

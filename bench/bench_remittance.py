@@ -21,13 +21,10 @@ from service.auth.logic import Principal
 from service.auth.models import AppUser
 from service.claims import batches, verbs
 from service.claims.models import Claim, ClaimLine
-from service.claims.synthetic import seed_ready_claims
 from service.codesets.loader import load_bundled
 from service.db import make_engine, session_factory_for, session_scope
-from service.directory.models import TradingPartner
-from service.remittance import files
-from service.remittance.x12.balance import check_balance
-from service.remittance.x12.generate import (
+from service.demo.synthetic_claims import seed_ready_claims
+from service.demo.x12_files import (
     AdjustmentInput,
     ClaimPaymentInput,
     LinePaymentInput,
@@ -35,6 +32,9 @@ from service.remittance.x12.generate import (
     PayerInput,
     make_835,
 )
+from service.directory.models import TradingPartner
+from service.remittance import files
+from service.remittance.x12.balance import check_balance
 from service.remittance.x12.remit835 import parse_835
 from service.x12.envelope import Interchange
 

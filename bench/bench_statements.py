@@ -23,8 +23,8 @@ from service.auth.logic import Principal
 from service.auth.models import AppUser
 from service.claims import batches, verbs
 from service.claims.models import Claim, ClaimLine
-from service.claims.synthetic import seed_ready_claims
 from service.db import make_engine, session_factory_for, session_scope
+from service.demo.synthetic_claims import seed_ready_claims
 from service.directory.models import TradingPartner
 from service.ledger import statements
 from service.remittance import files

@@ -29,8 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from service import uploads
-from service.remittance.x12.balance import claim_errors, transaction_errors
-from service.remittance.x12.generate import (
+from service.demo.x12_files import (
     AdjustmentInput,
     ClaimPaymentInput,
     LinePaymentInput,
@@ -38,6 +37,7 @@ from service.remittance.x12.generate import (
     PayerInput,
     make_835,
 )
+from service.remittance.x12.balance import claim_errors, transaction_errors
 from service.remittance.x12.remit835 import read_835
 from service.x12.envelope import Interchange
 

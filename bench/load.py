@@ -42,14 +42,15 @@ from service.auth import logic as auth_logic
 from service.auth.logic import Principal
 from service.auth.roles import Role
 from service.auth.schemas import UserCreate
-from service.claims import synthetic
 from service.db import make_engine, session_factory_for
+from service.demo import lab_catalog as lab_demo
+from service.demo import synthetic_claims as synthetic
 from service.directory.models import Provider, TradingPartner
-from service.labtests import demo as lab_demo
 from service.labtests.models import LabTest
 from service.orders import logic as order_logic
 from service.orders.schemas import LabOrderCreate
 from service.patients.models import Patient
+from service.specimens import custody as specimen_custody
 from service.specimens import logic as specimen_logic
 from service.specimens.schemas import Receipt, SpecimenCreate
 
@@ -161,7 +162,7 @@ def _seed(url: str) -> tuple[str, str, list[str], list[str], str]:
             specimen = specimen_logic.accession_specimen(
                 session, actor, SpecimenCreate(order_id=order.id, collected_at=at), at=at
             )
-            specimen_logic.receive_specimen(session, actor, specimen.id,
+            specimen_custody.receive_specimen(session, actor, specimen.id,
                                             Receipt(location="Chem bench"), at=at)  # fmt: skip
             specimen_ids.append(specimen.id)
             if n % 200 == 199:

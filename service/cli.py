@@ -8,8 +8,6 @@ from typing import Annotated, Any
 import typer
 import uvicorn
 
-from service import demo as demo_data
-from service import demo_remittances as remittance_demo
 from service import migrate as migrations
 from service import org_clock
 from service.audit import logic as audit_logic
@@ -19,6 +17,8 @@ from service.claims import cli as claims_cli
 from service.codesets import cli as codesets_cli
 from service.codesets import loader as codeset_loader
 from service.db import engine_for, session_factory_for, session_scope
+from service.demo import clinic as demo_data
+from service.demo import remittances as remittance_demo
 from service.settings import get_settings
 
 app = typer.Typer(help="Back office service for medical and dental clinics.", no_args_is_help=True)

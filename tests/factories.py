@@ -409,6 +409,7 @@ def make_ready_specimen(
     """An accessioned, collected and received specimen for one test (ready if unprepared)."""
     from datetime import UTC, datetime
 
+    from service.specimens import custody as specimen_custody
     from service.specimens import logic as specimen_logic
     from service.specimens.schemas import Receipt, SpecimenCreate
 
@@ -421,7 +422,7 @@ def make_ready_specimen(
         SpecimenCreate(order_id=order_id, collected_at=at, volume="4", volume_unit="mL"),
         at=at,
     )
-    specimen_logic.receive_specimen(
+    specimen_custody.receive_specimen(
         session, actor, specimen.id, Receipt(location="Chem bench"), at=max(at, datetime.now(UTC))
     )
     session.commit()

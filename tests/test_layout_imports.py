@@ -78,3 +78,23 @@ def test_the_shared_x12_layer_is_used_by_both_and_knows_neither() -> None:
         for m, names in x12.items()
     }
     assert {m: n for m, n in leaks.items() if n} == {}
+
+
+def test_only_the_command_line_imports_the_demo_package() -> None:
+    """Demo and synthetic data import the capabilities, never the other way round: nothing that
+    serves a request loads it."""
+    offenders = {
+        module: sorted(n for n in names if _within(n, "service.demo"))
+        for package in sorted(p.name for p in SERVICE.iterdir() if p.is_dir())
+        if package not in {"demo", "__pycache__"}
+        for module, names in _imports(package).items()
+    }
+    top_level = {
+        str(path.relative_to(SERVICE.parent)): path.read_text()
+        for path in SERVICE.glob("*.py")
+        if path.name != "cli.py"
+    }
+    offenders.update(
+        {m: ["service.demo"] for m, text in top_level.items() if "service.demo" in text}
+    )
+    assert {m: n for m, n in offenders.items() if n} == {}

@@ -52,9 +52,11 @@ class Idempotency:
         if isinstance(body, dict) and isinstance(body.get("version"), int):
             headers["ETag"] = f'"{body["version"]}"'  # as set_etag answered the first time
         return Response(
-            replay.body, status_code=replay.status_code, media_type="application/json",
+            replay.body,
+            status_code=replay.status_code,
+            media_type="application/json",
             headers=headers,
-        )  # fmt: skip
+        )
 
     def _audit_replay(self, session: Session, body: Any) -> None:
         """A replay hands the stored body (patient data, often) to whoever sent the key again,

@@ -10,8 +10,14 @@ from service.fhir.models import FhirResourceVersion
 from service.records import utcnow
 
 
-def record(session: Session, organization_id: str, resource: dict[str, Any], method: str,
-           *, fresh: bool = False) -> None:  # fmt: skip
+def record(
+    session: Session,
+    organization_id: str,
+    resource: dict[str, Any],
+    method: str,
+    *,
+    fresh: bool = False,
+) -> None:
     """Keeps this version (once; `fresh`: a resource just created has no version kept yet)."""
     version = int(resource["meta"]["versionId"])
     type_name, resource_id = resource["resourceType"], resource["id"]

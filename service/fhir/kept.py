@@ -23,8 +23,9 @@ def identifier_tokens(elements: Any) -> list[tuple[int, str, str, dict[str, Any]
     found = []
     for position, element in enumerate(elements or []):
         if isinstance(element, dict) and element.get("value"):
-            found.append((position, str(element.get("system") or ""), str(element["value"]),
-                          element))  # fmt: skip
+            found.append(
+                (position, str(element.get("system") or ""), str(element["value"]), element)
+            )
     return found
 
 
@@ -34,8 +35,9 @@ def concept_tokens(concepts: Any) -> list[tuple[int, str, str, dict[str, Any]]]:
     for position, concept in enumerate(concepts or []):
         for coding in (concept or {}).get("coding") or [] if isinstance(concept, dict) else []:
             if isinstance(coding, dict) and coding.get("code"):
-                found.append((position, str(coding.get("system") or ""), str(coding["code"]),
-                              coding))  # fmt: skip
+                found.append(
+                    (position, str(coding.get("system") or ""), str(coding["code"]), coding)
+                )
     return found
 
 
@@ -115,8 +117,15 @@ def matching_ids(type_name: str, param: str, values: Sequence[str]) -> SelectOfS
     )
 
 
-def keep(session: Session, organization_id: str, type_name: str, resource_id: str,
-         elements: Mapping[str, list[Any] | None], *, fresh: bool = False) -> None:  # fmt: skip
+def keep(
+    session: Session,
+    organization_id: str,
+    type_name: str,
+    resource_id: str,
+    elements: Mapping[str, list[Any] | None],
+    *,
+    fresh: bool = False,
+) -> None:
     """Keeps the elements of a resource as sent (one given as nothing is forgotten)."""
     if not fresh:
         session.exec(
@@ -127,10 +136,16 @@ def keep(session: Session, organization_id: str, type_name: str, resource_id: st
             )
         )
     session.add_all(
-        FhirElement(organization_id=organization_id, resource_type=type_name,
-                    resource_id=resource_id, name=name, value=value)
-        for name, value in elements.items() if value
-    )  # fmt: skip
+        FhirElement(
+            organization_id=organization_id,
+            resource_type=type_name,
+            resource_id=resource_id,
+            name=name,
+            value=value,
+        )
+        for name, value in elements.items()
+        if value
+    )
 
 
 def kept(row: Any, type_name: str) -> dict[str, list[Any]]:

@@ -9,9 +9,23 @@ from service.schemas_common import RecordMeta, page_of, patch_of
 
 # HL7 v2 table 0487 (specimen type), the values a clinic lab meets most.
 SpecimenType = Literal[
-    "BLD", "BLDA", "BLDC", "BLDV", "SER", "PLAS", "UR", "CSF", "TISS", "SAL", "SPT", "STL",
-    "BON", "FLU", "SKN", "TOOTH",
-]  # fmt: skip
+    "BLD",
+    "BLDA",
+    "BLDC",
+    "BLDV",
+    "SER",
+    "PLAS",
+    "UR",
+    "CSF",
+    "TISS",
+    "SAL",
+    "SPT",
+    "STL",
+    "BON",
+    "FLU",
+    "SKN",
+    "TOOTH",
+]
 VolumeUnit = Literal["mL", "uL", "g", "mg", "ea"]
 Policy = Literal["refuse", "flag"]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]

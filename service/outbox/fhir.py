@@ -28,13 +28,17 @@ CAPABILITY = {
         "criteria DiagnosticReport?status=partial|final or ServiceRequest?status=active|"
         "completed|revoked (comma-separated; no status: every change). Deleting one turns it off."
     ),
-    "interaction": [{"code": "create"}, {"code": "read"}, {"code": "search-type"},
-                    {"code": "delete"}],
+    "interaction": [
+        {"code": "create"},
+        {"code": "read"},
+        {"code": "search-type"},
+        {"code": "delete"},
+    ],
     "versioning": "no-version",
     "readHistory": False,
     "updateCreate": False,
     "conditionalDelete": "not-supported",
-}  # fmt: skip
+}
 
 
 def _criteria(text: str) -> str:

@@ -149,11 +149,15 @@ def record_delivered(session: Session, delivered: list[tuple[str, int, datetime]
         sa.update(table)
         .where(table.c.id == sa.bindparam("delivery_id"))
         .values(
-            status="delivered", delivered_at=sa.bindparam("at"), attempts=table.c.attempts + 1,
-            last_status_code=sa.bindparam("code"), lease_until=None, last_error="",
+            status="delivered",
+            delivered_at=sa.bindparam("at"),
+            attempts=table.c.attempts + 1,
+            last_status_code=sa.bindparam("code"),
+            lease_until=None,
+            last_error="",
         ),
         [{"delivery_id": d, "code": code, "at": at} for d, code, at in delivered],
-    )  # fmt: skip
+    )
     subscription_ids = session.exec(
         select(SubscriptionDelivery.subscription_id).where(
             col(SubscriptionDelivery.id).in_([d for d, _, _ in delivered])
@@ -190,8 +194,12 @@ def record_failed(
     assert subscription is not None
     session.refresh(subscription)
     if subscription.active and subscription.consecutive_failures >= DISABLE_AFTER:
-        disable(session, subscription, f"{DISABLE_AFTER} deliveries failed in a row; last: "
-                f"{error[:300]}", at=at)  # fmt: skip
+        disable(
+            session,
+            subscription,
+            f"{DISABLE_AFTER} deliveries failed in a row; last: {error[:300]}",
+            at=at,
+        )
     session.flush()
 
 

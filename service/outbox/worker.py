@@ -66,9 +66,12 @@ def _record(
                 for item, outcome, at in sent:
                     if not outcome.ok:
                         logic.record_failed(
-                            session, item.delivery_id, error=outcome.error,
-                            status_code=outcome.status_code, at=at,
-                        )  # fmt: skip
+                            session,
+                            item.delivery_id,
+                            error=outcome.error,
+                            status_code=outcome.status_code,
+                            at=at,
+                        )
             return
         except OperationalError:
             if attempt == RECORD_TRIES - 1:

@@ -31,9 +31,10 @@ from service.remittance.errors import (
 from service.remittance.models import RemittanceFile, RemittanceFileChunk
 from service.remittance.x12.ack277ca import Ack277CA, parse_277ca
 from service.remittance.x12.ack999 import Ack999, parse_999
+from service.remittance.x12.advice835 import Payment, Remittance835
 from service.remittance.x12.balance import BalanceError, claim_errors, transaction_errors
 from service.remittance.x12.detect import Kind, detect
-from service.remittance.x12.remit835 import Payment, Remittance835, read_835
+from service.remittance.x12.remit835 import read_835
 from service.uploads import UploadedFile
 from service.x12.tokens import Problem, X12ParseError
 

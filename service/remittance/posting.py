@@ -43,7 +43,7 @@ from service.remittance.models import (
     ProviderAdjustment,
     RemittancePayment,
 )
-from service.remittance.x12.remit835 import (
+from service.remittance.x12.advice835 import (
     Adjustment,
     ClaimPayment,
     Payment,

@@ -33,6 +33,7 @@ from service.records import bump_version
 from service.results import flags, repository
 from service.results.models import Result
 from service.results.schemas import Correction, Notification, ResultCreate, ResultFilters
+from service.specimens import analysis as specimen_analysis
 from service.specimens import logic as specimen_logic
 from service.specimens import repository as specimen_repository
 from service.specimens.models import Specimen, SpecimenTest
@@ -164,7 +165,7 @@ def _write(
     if target.specimen_test.status == "pending":
         target.specimen_test.status = "resulted"
         session.add(target.specimen_test)
-    specimen_logic.result_entered(session, actor, target.specimen, at)
+    specimen_analysis.result_entered(session, actor, target.specimen, at)
     if worklist_id is not None:
         worklist = session.get(Worklist, worklist_id)
         if worklist is not None:
@@ -311,7 +312,7 @@ def _after_verification(session: Session, actor: Principal, row: Result, at: dat
     specimen_test.status = "verified"
     session.add(specimen_test)
     session.flush()
-    specimen_logic.test_verified(session, actor, specimen, at)
+    specimen_analysis.test_verified(session, actor, specimen, at)
     on_results_verified(session, actor, specimen_test=specimen_test, lab_test=test, at=at)
 
 

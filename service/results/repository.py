@@ -30,13 +30,6 @@ def current_of_test(session: Session, specimen_test_id: str) -> list[Result]:
     )
 
 
-def has_results(session: Session, specimen_test_id: str) -> bool:
-    return (
-        session.exec(select(Result.id).where(Result.specimen_test_id == specimen_test_id)).first()
-        is not None
-    )
-
-
 def history(session: Session, specimen_test_id: str, component_code: str) -> list[Result]:
     return list(
         session.exec(

@@ -70,8 +70,12 @@ def _png(content: LabelContent) -> bytes:
         draw.rectangle([x, 4, x + run * MODULE_PX - 1, 4 + BAR_HEIGHT_PX - 1], fill=0)
     font = ImageFont.load_default()
     for i, line in enumerate(content.lines()):
-        draw.text((QUIET_MODULES * MODULE_PX, BAR_HEIGHT_PX + 10 + i * line_height), line,
-                  fill=0, font=font)  # fmt: skip
+        draw.text(
+            (QUIET_MODULES * MODULE_PX, BAR_HEIGHT_PX + 10 + i * line_height),
+            line,
+            fill=0,
+            font=font,
+        )
     out = io.BytesIO()
     image.save(out, format="PNG")
     return out.getvalue()

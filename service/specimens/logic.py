@@ -16,36 +16,24 @@ from sqlmodel import Session, col, select
 from service import org_clock
 from service.audit import logic as audit
 from service.auth.logic import Principal
-from service.errors import Conflict, ErrorList, FieldError, InvalidInput, NotFound
+from service.errors import Conflict, ErrorList, InvalidInput, NotFound
 from service.ids import new_id
 from service.labtests import logic as labtest_logic
 from service.labtests.models import LabTest
-from service.labtests.schemas import ProtocolStep
 from service.orders import logic as order_logic
-from service.outbox import events as outbox
 from service.paging import CREATED, Page, SortKey, by_creation, fetch_page, parse_sort
 from service.patients.models import Patient
 from service.records import bump_version, utcnow
 from service.specimens import labels, repository
 from service.specimens.models import Specimen, SpecimenEvent, SpecimenTest
 from service.specimens.schemas import (
-    ChildCreate,
     Collection,
-    Disposal,
-    Move,
-    Receipt,
-    Rejection,
     SpecimenCreate,
     SpecimenFilters,
-    StepCreate,
 )
-from service.specimens.states import IllegalTransition, SpecimenStatus, check_transition
+from service.specimens.states import SpecimenStatus, check_transition
 
 S = SpecimenStatus
-_SUFFIX = {"aliquot": "A", "block": "B", "slide": "S"}
-# Children can be taken while the parent is in the lab and not yet gone.
-_CAN_SPLIT = {S.RECEIVED, S.IN_PREPARATION, S.READY, S.IN_ANALYSIS, S.RESULTED, S.VERIFIED,
-              S.STORED}  # fmt: skip
 
 
 class SpecimenNotFound(NotFound):
@@ -110,7 +98,7 @@ def _event_row(
     }  # fmt: skip
 
 
-def _event(
+def add_event(
     session: Session,
     actor: Principal,
     specimen: Specimen,
@@ -137,7 +125,7 @@ def _event(
     return row
 
 
-def _audit(
+def audit_specimen(
     session: Session, actor: Principal, specimen: Specimen, action: str, detail: str = ""
 ) -> None:
     audit.record(
@@ -164,7 +152,7 @@ def audit_specimens(
     )
 
 
-def _move(
+def change_status(
     session: Session,
     actor: Principal,
     specimen: Specimen,
@@ -186,7 +174,7 @@ def _move(
     if target is S.VERIFIED:
         specimen.verified_at = at
     session.add(specimen)
-    _event(
+    add_event(
         session, actor, specimen, target.value, at, location=location,
         details={"from": before, **(details or {})},
     )  # fmt: skip
@@ -320,7 +308,7 @@ def collect_specimen(
 ) -> Specimen:
     specimen = load(session, actor, specimen_id)
     when = (data.at or at).astimezone(UTC)
-    _move(session, actor, specimen, S.COLLECTED, when, location=data.location)
+    change_status(session, actor, specimen, S.COLLECTED, when, location=data.location)
     specimen.collected_at, specimen.collected_by = when, actor.user_id
     if data.volume is not None:
         specimen.volume, specimen.volume_unit = (
@@ -329,71 +317,12 @@ def collect_specimen(
         )
     session.add(specimen)
     if audited:
-        _audit(session, actor, specimen, "update", "collected")
+        audit_specimen(session, actor, specimen, "update", "collected")
     session.flush()
     return specimen
 
 
-def receive_specimen(
-    session: Session, actor: Principal, specimen_id: str, data: Receipt, *, at: datetime
-) -> Specimen:
-    specimen = load(session, actor, specimen_id)
-    when = (data.at or at).astimezone(UTC)
-    if specimen.collected_at is not None and when < specimen.collected_at:
-        raise InvalidInput(f"Specimen {specimen.accession} cannot be received before collection.")
-    _move(
-        session, actor, specimen, S.RECEIVED, when, location=data.location,
-        details={"temperature": data.temperature, "condition": data.condition},
-    )  # fmt: skip
-    specimen.received_at, specimen.received_by = when, actor.user_id
-    specimen.temperature, specimen.condition = data.temperature, data.condition
-    tests = tests_for(session, specimen)
-    _flag_stability(session, actor, specimen, [t for _, t in tests], when)
-    _ready_if_prepared(session, actor, specimen, [t for _, t in tests], when)
-    _audit(session, actor, specimen, "update", "received")
-    session.flush()
-    return specimen
-
-
-def _stability_warnings(specimen: Specimen, tests: Sequence[LabTest], at: datetime) -> list[str]:
-    """Stability windows (hours after collection, by storage temperature) already exceeded."""
-    collected = specimen.collected_at
-    if collected is None or specimen.temperature == "frozen":
-        return []
-    hours = (at - collected).total_seconds() / 3600
-    found = []
-    for test in tests:
-        refrigerated = specimen.temperature == "refrigerated"
-        limit = (
-            test.stability_refrigerated_hours if refrigerated else test.stability_room_temp_hours
-        )
-        if limit is not None and hours > limit:
-            kind = "refrigerated" if refrigerated else "room temperature"
-            found.append(f"{test.code}: stability of {limit} h at {kind} exceeded")
-    return found
-
-
-def _flag_stability(
-    session: Session, actor: Principal, specimen: Specimen, tests: Sequence[LabTest], at: datetime
-) -> list[str]:
-    new = [w for w in _stability_warnings(specimen, tests, at) if w not in specimen.warnings]
-    if new:
-        specimen.warnings = [*specimen.warnings, *new]
-        session.add(specimen)
-        _event(session, actor, specimen, "deviation", at, deviation=True, details={"warnings": new})
-    return new
-
-
-def protocol_for(tests: Sequence[LabTest]) -> list[ProtocolStep]:
-    """The specimen's protocol: its tests' steps in order, each step type once (first wins)."""
-    steps: dict[str, ProtocolStep] = {}
-    for test in tests:
-        for step in labtest_logic.protocol_of(test):
-            steps.setdefault(step.step, step)
-    return list(steps.values())
-
-
-def _lineage_ids(session: Session, specimen: Specimen) -> list[str]:
+def lineage_ids(session: Session, specimen: Specimen) -> list[str]:
     ids, current = [specimen.id], specimen
     while current.parent_id is not None:
         parent = session.get(Specimen, current.parent_id)
@@ -404,250 +333,12 @@ def _lineage_ids(session: Session, specimen: Specimen) -> list[str]:
     return ids
 
 
-def _done_steps(session: Session, specimen: Specimen) -> set[str]:
-    """Steps recorded on this specimen or an ancestor (a slide inherits its block's fixation)."""
-    return {
-        e.step for e in repository.step_events(session, _lineage_ids(session, specimen)) if e.step
-    }
-
-
-def _ready_if_prepared(
-    session: Session, actor: Principal, specimen: Specimen, tests: Sequence[LabTest], at: datetime
-) -> None:
-    done = _done_steps(session, specimen)
-    missing = [s.step for s in protocol_for(tests) if s.required and s.step not in done]
-    if not missing:
-        _move(session, actor, specimen, S.READY, at, details={"reason": "required steps done"})
-
-
-def record_step(
-    session: Session, actor: Principal, specimen_id: str, data: StepCreate, *, at: datetime
-) -> tuple[Specimen, list[str]]:
-    """A preparation step checked against the protocol; returns the deviations flagged."""
-    specimen = load(session, actor, specimen_id)
-    status = SpecimenStatus(specimen.status)
-    if status not in (S.RECEIVED, S.IN_PREPARATION):
-        raise IllegalTransition(
-            f"Specimen {specimen.accession} is {status}; preparation steps are recorded while "
-            "it is received or in_preparation."
-        )
-    when = data.at or at
-    tests = [t for _, t in tests_for(session, specimen)]
-    protocol = protocol_for(tests)
-    spec = next((s for s in protocol if s.step == data.step), None)
-    if spec is None:
-        known = ", ".join(s.step for s in protocol) or "none"
-        raise InvalidInput(
-            f"{data.step} is not a step of this specimen's protocol (steps: {known}).",
-            errors=[FieldError("/step", "not in the protocol")],
-        )
-    deviations = _parameter_deviations(spec, data.parameters)
-    if deviations and spec.on_out_of_range == "refuse":
-        raise StepOutOfRange(f"{data.step} on {specimen.accession}: " + "; ".join(deviations))
-    done = _done_steps(session, specimen)
-    index = protocol.index(spec)
-    skipped = [s.step for s in protocol[:index] if s.required and s.step not in done]
-    if skipped:
-        message = f"{data.step} before {', '.join(skipped)}"
-        if spec.on_out_of_order == "refuse":
-            raise StepOutOfOrder(f"On {specimen.accession}: {message} (the protocol's order).")
-        deviations.append(message)
-    if status is S.RECEIVED:
-        _move(session, actor, specimen, S.IN_PREPARATION, when, location=data.location)
-    if deviations:
-        flagged = [f"{data.step}: {d}" for d in deviations]
-        specimen.warnings = [
-            *specimen.warnings,
-            *(f for f in flagged if f not in specimen.warnings),
-        ]
-        session.add(specimen)
-    deviations += _flag_stability(session, actor, specimen, tests, when)
-    _event(
-        session, actor, specimen, "step", when, location=data.location, step=data.step,
-        deviation=bool(deviations),
-        details={"parameters": {k: str(v) for k, v in data.parameters.items()},
-                 "deviations": deviations, "note": data.note},
-    )  # fmt: skip
-    session.flush()
-    _ready_if_prepared(session, actor, specimen, tests, when)
-    _audit(session, actor, specimen, "update", f"step {data.step}")
-    session.flush()
-    return specimen, deviations
-
-
-def _parameter_deviations(spec: ProtocolStep, given: dict[str, Decimal]) -> list[str]:
-    """Unknown or missing parameters are bad input (422); out-of-range values are deviations."""
-    errors = ErrorList()
-    names = {p.name for p in spec.parameters}
-    for name in given:
-        if name not in names:
-            errors.add(f"/parameters/{name}", f"{spec.step} takes no parameter {name}")
-    for p in spec.parameters:
-        if p.required and p.name not in given:
-            errors.add(f"/parameters/{p.name}", "required")
-    errors.raise_if_any(f"The parameters of {spec.step} are invalid.")
-    found = []
-    for p in spec.parameters:
-        value = given.get(p.name)
-        if value is None:
-            continue
-        if (p.min is not None and value < p.min) or (p.max is not None and value > p.max):
-            low = "" if p.min is None else str(p.min)
-            high = "" if p.max is None else str(p.max)
-            found.append(f"{p.name} {value} {p.unit} outside {low}-{high}".replace("  ", " "))
-    return found
-
-
-def reject_specimen(
-    session: Session, actor: Principal, specimen_id: str, data: Rejection, *, at: datetime
-) -> tuple[Specimen, Specimen | None]:
-    """Rejected with a reason; a recollection is a new specimen in `ordered` on the same order."""
-    specimen = load(session, actor, specimen_id)
-    _move(session, actor, specimen, S.REJECTED, at,
-          details={"reason": data.reason, "note": data.note})  # fmt: skip
-    specimen.rejection_reason = data.reason
-    session.add(specimen)
-    _audit(session, actor, specimen, "update", f"rejected: {data.reason}")
-    outbox.emit(
-        session, actor.organization_id, "specimen.rejected", specimen.id, reason=data.reason
-    )
-    recollection = None
-    if data.recollect:
-        tests = [row.lab_test_id for row, _ in tests_for(session, specimen)]
-        recollection = new_specimen(
-            session, actor, order_id=specimen.order_id, patient_id=specimen.patient_id,
-            priority=specimen.priority, specimen_type=specimen.specimen_type,
-            container=specimen.container, location=None, test_ids=tests, at=at,
-            recollection_of_id=specimen.id,
-        )  # fmt: skip
-        _event(session, actor, specimen, "recollection_ordered", at,
-               details={"accession": recollection.accession})  # fmt: skip
-    session.flush()
-    return specimen, recollection
-
-
-def store_specimen(
-    session: Session, actor: Principal, specimen_id: str, data: Move, *, at: datetime
-) -> Specimen:
-    specimen = load(session, actor, specimen_id)
-    _move(session, actor, specimen, S.STORED, data.at or at, location=data.location)
-    if data.temperature:
-        specimen.temperature = data.temperature
-    _audit(session, actor, specimen, "update", "stored")
-    session.flush()
-    return specimen
-
-
-def dispose_specimen(
-    session: Session, actor: Principal, specimen_id: str, data: Disposal, *, at: datetime
-) -> Specimen:
-    specimen = load(session, actor, specimen_id)
-    _move(session, actor, specimen, S.DISPOSED, data.at or at, details={"note": data.note})
-    _audit(session, actor, specimen, "update", "disposed")
-    session.flush()
-    return specimen
-
-
-def move_specimen(
-    session: Session, actor: Principal, specimen_id: str, data: Move, *, at: datetime
-) -> Specimen:
-    """A change of place (and temperature) without a status change: a custody event."""
-    specimen = load(session, actor, specimen_id)
-    bump_version(session, specimen, None)
-    specimen.location = data.location
-    if data.temperature:
-        specimen.temperature = data.temperature
-    session.add(specimen)
-    _event(session, actor, specimen, "moved", data.at or at, location=data.location,
-           details={"temperature": data.temperature})  # fmt: skip
-    _audit(session, actor, specimen, "update", "moved")
-    session.flush()
-    return specimen
-
-
-def take_child(
-    session: Session, actor: Principal, parent_id: str, data: ChildCreate, *, at: datetime
-) -> Specimen:
-    """An aliquot, block or slide: suffixed accession, volume taken from the parent."""
-    parent = load(session, actor, parent_id)
-    if SpecimenStatus(parent.status) not in _CAN_SPLIT:
-        raise IllegalTransition(
-            f"Specimen {parent.accession} is {parent.status}; children are taken from a "
-            "specimen in the lab (received to stored)."
-        )
-    order = order_logic.get_order(session, actor, parent.order_id, audit_read=False)
-    errors = ErrorList()
-    for i, test_id in enumerate(data.test_ids):
-        if test_id not in order.test_ids:
-            errors.add(f"/test_ids/{i}", "this test is not on the specimen's order")
-    errors.raise_if_any()
-    bump_version(session, parent, None)  # serializes concurrent splits of one parent
-    if data.volume is not None:
-        if parent.volume is None:
-            raise VolumeInsufficient(f"Specimen {parent.accession} has no recorded volume.")
-        unit = data.volume_unit or parent.volume_unit
-        if unit != parent.volume_unit:
-            raise InvalidInput(f"Specimen {parent.accession} is measured in {parent.volume_unit}.")
-        if data.volume > parent.volume:
-            raise VolumeInsufficient(
-                f"Specimen {parent.accession} has {parent.volume} {parent.volume_unit} left; "
-                f"{data.volume} was asked for."
-            )
-        parent.volume -= data.volume
-    letter = _SUFFIX[data.kind]
-    number = repository.count_children(session, parent.id, data.kind) + 1
-    child = Specimen(
-        organization_id=parent.organization_id,
-        accession=f"{parent.accession}-{letter}{number}",
-        order_id=parent.order_id,
-        patient_id=parent.patient_id,
-        parent_id=parent.id,
-        kind=data.kind,
-        specimen_type=parent.specimen_type,
-        container=data.container or parent.container,
-        status=S.RECEIVED.value,
-        priority=parent.priority,
-        volume=data.volume,
-        volume_unit=data.volume_unit or parent.volume_unit if data.volume is not None else None,
-        location=parent.location,
-        temperature=parent.temperature,
-        collected_at=parent.collected_at,
-        collected_by=parent.collected_by,
-        received_at=data.at or at,
-        received_by=actor.user_id,
-    )
-    session.add_all([parent, child])
-    session.flush()
-    for test_id in dict.fromkeys(data.test_ids):
-        moved = repository.find_specimen_test(session, parent.id, test_id)
-        if moved is not None and moved.status == "pending":
-            moved.status = "cancelled"  # the test is done on the child now
-            session.add(moved)
-        session.add(
-            SpecimenTest(
-                organization_id=child.organization_id, specimen_id=child.id, lab_test_id=test_id
-            )
-        )
-    when = data.at or at
-    _event(session, actor, parent, "child_taken", when,
-           details={"child": child.accession, "kind": data.kind,
-                    "volume": None if data.volume is None else str(data.volume)})  # fmt: skip
-    _event(session, actor, child, "received", when, details={"from": parent.accession})
-    session.flush()
-    tests = [t for _, t in tests_for(session, child)]
-    if tests:
-        _ready_if_prepared(session, actor, child, tests, when)
-    _audit(session, actor, child, "create", f"{data.kind} of {parent.accession}")
-    session.flush()
-    return child
-
-
 # --- reading -----------------------------------------------------------------------------------
 
 
 def get_specimen(session: Session, actor: Principal, specimen_id: str) -> Specimen:
     specimen = load(session, actor, specimen_id)
-    _audit(session, actor, specimen, "read")
+    audit_specimen(session, actor, specimen, "read")
     return specimen
 
 
@@ -667,7 +358,7 @@ def get_specimen_by_accession(session: Session, actor: Principal, accession: str
     specimen = repository.get_by_accession(session, actor.organization_id, accession)
     if specimen is None:
         raise SpecimenNotFound(f"No specimen with accession {accession}.")
-    _audit(session, actor, specimen, "read")
+    audit_specimen(session, actor, specimen, "read")
     return specimen
 
 
@@ -729,7 +420,7 @@ def list_events(
     sort: str | None = None,
 ) -> Page[SpecimenEvent]:
     specimen = load(session, actor, specimen_id)
-    _audit(session, actor, specimen, "read", "events")
+    audit_specimen(session, actor, specimen, "read", "events")
     query = select(SpecimenEvent).where(SpecimenEvent.specimen_id == specimen.id)
     return fetch_page(
         session,
@@ -749,7 +440,7 @@ class LineageView:
 
 def lineage(session: Session, actor: Principal, specimen_id: str) -> LineageView:
     specimen = load(session, actor, specimen_id)
-    ancestors = [session.get(Specimen, i) for i in _lineage_ids(session, specimen)[1:]]
+    ancestors = [session.get(Specimen, i) for i in lineage_ids(session, specimen)[1:]]
     descendants: list[Specimen] = []
     frontier = [specimen.id]
     while frontier:
@@ -758,7 +449,7 @@ def lineage(session: Session, actor: Principal, specimen_id: str) -> LineageView
         )
         descendants += found
         frontier = [s.id for s in found]
-    _audit(session, actor, specimen, "read", "lineage")
+    audit_specimen(session, actor, specimen, "read", "lineage")
     return LineageView(
         [a for a in ancestors if a is not None], sorted(descendants, key=lambda s: s.accession)
     )
@@ -788,61 +479,8 @@ def print_label(
     event = "label_printed" if specimen.label_prints == 0 else "label_reprinted"
     specimen.label_prints += 1
     session.add(specimen)
-    _event(session, actor, specimen, event, at,
+    add_event(session, actor, specimen, event, at,
            details={"format": fmt, "count": specimen.label_prints})  # fmt: skip
-    _audit(session, actor, specimen, "print", f"label {fmt}")
+    audit_specimen(session, actor, specimen, "print", f"label {fmt}")
     session.flush()
     return body, media_type
-
-
-# --- called by worklists and results -----------------------------------------------------------
-
-
-def start_analysis(
-    session: Session, actor: Principal, specimen_ids: Sequence[str], at: datetime
-) -> None:
-    """Placing a test on a worklist moves a `ready` specimen to `in_analysis`. Worklists move
-    hundreds at once, so this is one UPDATE … RETURNING per chunk and one bulk event insert."""
-    check_transition("(worklist)", S.READY, S.IN_ANALYSIS)  # the table still decides
-    moved: list[tuple[str, str, str | None]] = []
-    table = Specimen.__table__  # type: ignore[attr-defined]
-    ids = list(specimen_ids)
-    for start in range(0, len(ids), 1000):
-        chunk = ids[start : start + 1000]
-        moved += session.execute(
-            sa.update(table)
-            .where(table.c.id.in_(chunk), table.c.status == S.READY.value)
-            .values(status=S.IN_ANALYSIS.value, version=table.c.version + 1, updated_at=at)
-            .returning(table.c.id, table.c.organization_id, table.c.location)
-            .execution_options(synchronize_session=False)
-        ).all()
-    changed = {row[0] for row in moved}
-    for obj in list(session.identity_map.values()):  # loaded copies are stale now
-        if isinstance(obj, Specimen) and obj.id in changed:
-            session.expire(obj)
-    repository.add_events(
-        session,
-        [
-            {"id": new_id(), "organization_id": org, "specimen_id": sid,
-             "event": S.IN_ANALYSIS.value, "at": at, "user_id": actor.user_id,
-             "location": location, "step": None, "deviation": False,
-             "details": {"from": S.READY.value}}
-            for sid, org, location in moved
-        ],
-    )  # fmt: skip
-
-
-def result_entered(session: Session, actor: Principal, specimen: Specimen, at: datetime) -> None:
-    """The first result moves the specimen to `resulted` (through in_analysis when entered by
-    hand, without a worklist)."""
-    if specimen.status == S.READY.value:
-        _move(session, actor, specimen, S.IN_ANALYSIS, at, details={"reason": "manual entry"})
-    if specimen.status == S.IN_ANALYSIS.value:
-        _move(session, actor, specimen, S.RESULTED, at)
-
-
-def test_verified(session: Session, actor: Principal, specimen: Specimen, at: datetime) -> None:
-    """All of a specimen's tests verified -> the specimen is `verified`."""
-    rows = [t for t in repository.tests_of(session, [specimen.id]) if t.status != "cancelled"]
-    if rows and all(t.status == "verified" for t in rows) and specimen.status == S.RESULTED.value:
-        _move(session, actor, specimen, S.VERIFIED, at)

@@ -137,11 +137,16 @@ def add_tests(
     session.execute(
         sa.insert(SpecimenTest.__table__),  # type: ignore[attr-defined]
         [
-            {"id": new_id(), "organization_id": organization_id, "specimen_id": specimen_id,
-             "lab_test_id": lab_test_id, "status": "pending"}
+            {
+                "id": new_id(),
+                "organization_id": organization_id,
+                "specimen_id": specimen_id,
+                "lab_test_id": lab_test_id,
+                "status": "pending",
+            }
             for lab_test_id in lab_test_ids
         ],
-    )  # fmt: skip
+    )
 
 
 def add_events(session: Session, rows: list[dict[str, Any]]) -> None:

@@ -14,7 +14,9 @@ from service.auth.logic import Principal
 from service.db import SessionDep
 from service.labtests.roles import SPECIMEN_READERS, SPECIMEN_WRITERS
 from service.schemas_common import DateOrInstant
+from service.specimens import custody as specimen_custody
 from service.specimens import logic, repository, turnaround
+from service.specimens import preparation as specimen_preparation
 from service.specimens.models import Specimen
 from service.specimens.schemas import (
     ChildCreate,
@@ -142,7 +144,7 @@ def collect(
 def receive(
     specimen_id: str, data: Receipt, session: SessionDep, user: Writer, response: Response
 ) -> SpecimenRead:
-    specimen = logic.receive_specimen(session, user, specimen_id, data, at=_now())
+    specimen = specimen_custody.receive_specimen(session, user, specimen_id, data, at=_now())
     return _answer(session, specimen, response)
 
 
@@ -157,7 +159,9 @@ def record_step(
     """A preparation step, checked against the protocol of the specimen's tests."""
     if replay := idempotency.replay_or_claim(session, user.organization_id):
         return replay
-    specimen, deviations = logic.record_step(session, user, specimen_id, data, at=_now())
+    specimen, deviations = specimen_preparation.record_step(
+        session, user, specimen_id, data, at=_now()
+    )
     result = StepResult(
         specimen=to_read(session, specimen), deviation=bool(deviations), deviations=deviations
     )
@@ -171,7 +175,9 @@ def reject(
 ) -> SpecimenRead:
     """Reject with a reason; `recollect: true` adds a new specimen (`ordered`) on the order,
     named in the `Link` header."""
-    specimen, recollection = logic.reject_specimen(session, user, specimen_id, data, at=_now())
+    specimen, recollection = specimen_custody.reject_specimen(
+        session, user, specimen_id, data, at=_now()
+    )
     if recollection is not None:
         response.headers["Link"] = f'<{router.prefix}/{recollection.id}>; rel="recollection"'
     return _answer(session, specimen, response)
@@ -191,7 +197,7 @@ def take_child(
     """An aliquot, block or slide (accession suffix -A1, -B1, -S1)."""
     if replay := idempotency.replay_or_claim(session, user.organization_id, _location):
         return replay
-    child = logic.take_child(session, user, specimen_id, data, at=_now())
+    child = specimen_custody.take_child(session, user, specimen_id, data, at=_now())
     response.headers["Location"] = _location({"id": child.id})
     read = _answer(session, child, response)
     idempotency.remember(session, 201, read)
@@ -203,7 +209,9 @@ def move(
     specimen_id: str, data: Move, session: SessionDep, user: Writer, response: Response
 ) -> SpecimenRead:
     return _answer(
-        session, logic.move_specimen(session, user, specimen_id, data, at=_now()), response
+        session,
+        specimen_custody.move_specimen(session, user, specimen_id, data, at=_now()),
+        response,
     )
 
 
@@ -212,7 +220,9 @@ def store(
     specimen_id: str, data: Move, session: SessionDep, user: Writer, response: Response
 ) -> SpecimenRead:
     return _answer(
-        session, logic.store_specimen(session, user, specimen_id, data, at=_now()), response
+        session,
+        specimen_custody.store_specimen(session, user, specimen_id, data, at=_now()),
+        response,
     )
 
 
@@ -220,7 +230,7 @@ def store(
 def dispose(
     specimen_id: str, data: Disposal, session: SessionDep, user: Writer, response: Response
 ) -> SpecimenRead:
-    specimen = logic.dispose_specimen(session, user, specimen_id, data, at=_now())
+    specimen = specimen_custody.dispose_specimen(session, user, specimen_id, data, at=_now())
     return _answer(session, specimen, response)
 
 

@@ -76,9 +76,12 @@ def report(
         by_test[test.code][specimen.id] = specimen
         by_bench[test.bench][specimen.id] = specimen
     audit.record(
-        session, actor, action="query", resource_type="turnaround_report",
+        session,
+        actor,
+        action="query",
+        resource_type="turnaround_report",
         detail=f"{collected_from.isoformat()} to {collected_to.isoformat()}",
-    )  # fmt: skip
+    )
     return TurnaroundReport(
         collected_from=collected_from,
         collected_to=collected_to,

@@ -25,7 +25,7 @@ from service.labtests import logic as labtest_logic
 from service.labtests.models import LabTest
 from service.paging import Page, by_creation, fetch_page
 from service.records import bump_version
-from service.results import repository as result_repository
+from service.specimens import analysis as specimen_analysis
 from service.specimens import logic as specimen_logic
 from service.specimens import repository as specimen_repository
 from service.specimens.models import Specimen, SpecimenEvent
@@ -197,7 +197,7 @@ def _fill(
         placed += [c for c in candidates if c.specimen_test_id in taken]
     patients = {c.specimen_id: c.patient_id for c in placed}  # one entry per specimen, in order
     specimen_ids = list(patients)
-    specimen_logic.start_analysis(session, actor, specimen_ids, at)
+    specimen_analysis.start_analysis(session, actor, specimen_ids, at)
     specimen_repository.add_events(
         session,
         [
@@ -260,7 +260,7 @@ def add_item(
         raise AlreadyOnWorklist(
             f"Test {data.lab_test_id} of specimen {specimen.accession} is on an active worklist."
         )
-    specimen_logic.start_analysis(session, actor, [specimen.id], at)
+    specimen_analysis.start_analysis(session, actor, [specimen.id], at)
     session.add(SpecimenEvent(
         organization_id=actor.organization_id, specimen_id=specimen.id, event="worklist_added",
         at=at, user_id=actor.user_id, details={"worklist_id": worklist.id, "position": position},
@@ -284,7 +284,12 @@ def remove_item(
     item = session.get(WorklistItem, item_id)
     if item is None or item.worklist_id != worklist.id:
         raise NotFound(f"No item {item_id} on worklist {worklist.id}.")
-    if result_repository.has_results(session, item.specimen_test_id):
+    # Entering a first result moves the specimen-test out of `pending` (results own that
+    # rule); reading its status keeps worklists from importing results, which import them.
+    specimen_test = specimen_repository.get_specimen_test(
+        session, actor.organization_id, item.specimen_test_id
+    )
+    if specimen_test is not None and specimen_test.status in ("resulted", "verified"):
         raise ItemHasResults(f"Item {item_id} has results; correct them instead.")
     bump_version(session, worklist, None)
     session.delete(item)

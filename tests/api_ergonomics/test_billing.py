@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from service import demo
+from service.demo import clinic as demo
 from service.directory.models import TradingPartner
 from tests.claims.x12_check import assert_valid_837, segments
 

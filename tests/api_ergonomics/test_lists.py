@@ -10,8 +10,8 @@ from openpyxl import load_workbook  # type: ignore[import-untyped]
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from service import demo
 from service.auth.roles import Role
+from service.demo import clinic as demo
 from tests.factories import make_tenant
 
 

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from service import demo
 from service.auth.roles import Role
+from service.demo import clinic as demo
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ from fastapi import FastAPI
 from sqlmodel import Session, select
 
 from service.claims.models import Claim, ClaimBatch, ClaimBatchMember
-from service.claims.synthetic import seed_ready_claims
 from service.codesets.loader import load_bundled
 from service.db import make_engine, session_factory_for, session_scope
+from service.demo.synthetic_claims import seed_ready_claims
 from service.directory.models import TradingPartner
 from service.main import create_app
 from service.settings import Settings

@@ -10,13 +10,14 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from service import blobs, demo
+from service import blobs
 from service.auth.logic import Principal
 from service.auth.models import AppUser
 from service.claims import batches
 from service.claims import logic as claim_logic
 from service.claims.models import ClaimBatchChunk
 from service.db import SessionFactory
+from service.demo import clinic as demo
 from service.directory.models import TradingPartner
 from tests.claims.x12_check import assert_valid_837
 

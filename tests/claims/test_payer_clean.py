@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from service.claims.models import Claim
 from service.coding.models import Encounter
-from service.demo_remittances import write_demo_remittances
+from service.demo.remittances import write_demo_remittances
 from service.directory.models import Facility, Payer, Provider
 from service.patients.models import Coverage, Patient
 from tests.claims.conftest import Demo

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from service.claims import verbs, x12_input
 from service.claims.logic import new_patient_control_number
 from service.claims.models import Claim, ClaimLine
-from service.claims.synthetic import seed_ready_claims
+from service.demo.synthetic_claims import seed_ready_claims
 from service.ids import new_id
 from service.patients.models import Patient
 

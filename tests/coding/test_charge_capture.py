@@ -10,6 +10,7 @@ from service.audit.models import AuditEvent
 from service.auth.roles import Role
 from service.orders import logic as order_logic
 from service.orders.schemas import LabOrderCreate
+from service.specimens import custody as specimen_custody
 from service.specimens import logic as specimen_logic
 from service.specimens.schemas import Receipt, SpecimenCreate
 from tests.factories import (
@@ -48,7 +49,7 @@ def _verified_a1c(
         SpecimenCreate(order_id=order.id, collected_at=COLLECTED, volume="4", volume_unit="mL"),
         at=COLLECTED,
     )
-    specimen_logic.receive_specimen(db, lab, specimen.id, Receipt(location="Chem"), at=COLLECTED)
+    specimen_custody.receive_specimen(db, lab, specimen.id, Receipt(location="Chem"), at=COLLECTED)
     db.commit()
     entered = client.post(
         "/api/v1/results",

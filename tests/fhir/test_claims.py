@@ -5,12 +5,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from service import demo
 from service.audit.models import AuditEvent
 from service.auth import logic as auth_logic
 from service.auth.roles import Role
 from service.auth.schemas import UserCreate
 from service.claims.models import Claim
+from service.demo import clinic as demo
 from service.fhir import resources
 from tests.factories import Tenant
 from tests.fhir.examples import FHIR_JSON, outcome, valid

@@ -16,7 +16,7 @@ from service.labtests import logic as labtest_logic
 from service.labtests.schemas import LabTestCreate
 from service.results import logic as results_logic
 from service.results.schemas import ResultCreate
-from service.specimens import logic as specimen_logic
+from service.specimens import custody as specimen_custody
 from service.specimens.schemas import Receipt
 from tests.factories import (
     LabSetup,
@@ -210,7 +210,7 @@ def test_fhirpy_posts_an_order_with_its_specimen_and_reads_back_the_report(
 
     with committing_app.state.session_factory() as session:
         lab = principal(committing_tenant, Role.LAB)
-        specimen_logic.receive_specimen(
+        specimen_custody.receive_specimen(
             session, lab, sample.id, Receipt(location="Chem bench"), at=datetime.now(UTC)
         )  # no preparation step: ready at once
         session.commit()

@@ -19,7 +19,6 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from service.auth.roles import Role
-from service.claims import synthetic
 from service.claims.models import (
     Claim,
     ClaimBatch,
@@ -28,6 +27,7 @@ from service.claims.models import (
     ControlCounter,
 )
 from service.db import SessionFactory, make_engine, session_factory_for
+from service.demo import synthetic_claims as synthetic
 from service.directory.models import TradingPartner
 from service.results.models import Result
 from tests.conftest import ON_POSTGRES

@@ -21,12 +21,12 @@ from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from service import demo
 from service.auth import logic as auth_logic
 from service.auth.roles import Role
 from service.claims.models import Claim
 from service.coding.models import Encounter
 from service.db import SessionFactory
+from service.demo import clinic as demo
 from service.directory.models import TradingPartner
 from service.errors import DomainError
 from service.main import ROUTERS, create_app

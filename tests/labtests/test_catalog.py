@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from service.auth.roles import Role
-from service.labtests import demo
+from service.demo import lab_catalog as demo
 from tests.factories import (
     Tenant,
     biopsy_test_payload,
@@ -107,8 +107,8 @@ def test_reason_codes_without_icd10cm_loaded_are_refused_saying_so(
     response = client.post("/api/v1/lab-orders", json=body, headers=tenant.headers())
     assert response.status_code == 422
     assert response.json()["errors"][0]["pointer"] == "/reason_codes/0"
-    assert "not loaded" in response.json()["errors"][0]["detail"].lower() or "load" in (
-        response.json()["errors"][0]["detail"].lower()
+    assert response.json()["errors"][0]["detail"] == (
+        "icd10cm is not loaded; run `backoffice migrate`."
     )
     malformed = client.post("/api/v1/lab-orders", json={**body, "reason_codes": ["11.9E"]},
                             headers=tenant.headers())  # fmt: skip

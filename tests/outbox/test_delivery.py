@@ -17,7 +17,7 @@ from service.db import SessionFactory
 from service.outbox import delivery, events, logic, worker
 from service.outbox.models import OutboxEvent, Subscription, SubscriptionDelivery
 from service.settings import get_settings
-from service.specimens import logic as specimen_logic
+from service.specimens import custody as specimen_custody
 from service.specimens.schemas import Rejection
 from tests.factories import Tenant, make_lab_setup, make_ready_specimen, make_tenant, principal
 from tests.fhir.test_diagnostic_reports import enter_and_verify
@@ -130,7 +130,7 @@ def test_only_the_events_subscribed_to_are_sent(
     sample = make_ready_specimen(db, tenant, setup)
     enter_and_verify(db, tenant, sample.id, setup.tests["A1C"])
     other = make_ready_specimen(db, tenant, setup)
-    specimen_logic.reject_specimen(
+    specimen_custody.reject_specimen(
         db, principal(tenant), other.id, Rejection(reason="hemolyzed"), at=datetime.now(UTC)
     )
     db.commit()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -11,8 +11,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
 from service.claims.models import Claim, ClaimBatch, ClaimBatchMember, ClaimLine
-from service.directory.models import TradingPartner
-from service.remittance.x12.generate import (
+from service.demo.x12_files import (
     AdjustmentInput,
     ClaimPaymentInput,
     ClaimStatusInput,
@@ -26,8 +25,10 @@ from service.remittance.x12.generate import (
     make_835,
     make_999,
 )
+from service.directory.models import TradingPartner
 from service.x12.envelope import Interchange
 from tests.claims.conftest import Demo
+from tests.remittance.x12 import helpers as x12_helpers
 
 PAYER = PayerInput(
     "ACME HEALTH PLAN", "ACME01", "1 MAIN ST", "CHICAGO", "IL", "606010001", "8005551212"
@@ -37,17 +38,8 @@ X12 = {"Content-Type": "application/edi-x12"}
 
 
 def interchange(control: int = 7001) -> Interchange:
-    return Interchange(
-        sender_qualifier="ZZ",
-        sender_id="DEMOCH",
-        receiver_qualifier="ZZ",
-        receiver_id="SFMDEMO",
-        interchange_control_number=control,
-        group_control_number=control,
-        application_sender_code="DEMOCH",
-        application_receiver_code="SFMDEMO",
-        created_at=datetime(2026, 11, 28, 9, 30),  # noqa: DTZ001 - a local wall-clock time
-    )
+    """The demo clearinghouse's envelope (its trading partner ids)."""
+    return x12_helpers.interchange(control, None, sender="DEMOCH", receiver="SFMDEMO")
 
 
 @dataclass

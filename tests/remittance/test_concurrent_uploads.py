@@ -24,11 +24,11 @@ from sqlmodel import Session, func, select
 
 from service.auth.roles import Role
 from service.db import make_engine
+from service.demo.x12_files import ClaimPaymentInput, LinePaymentInput
 from service.main import create_app
 from service.remittance import files
 from service.remittance.errors import RemittanceFileBeingUploaded
 from service.remittance.models import ClaimPosting, RemittanceFile, RemittancePayment
-from service.remittance.x12.generate import ClaimPaymentInput, LinePaymentInput
 from service.settings import Settings
 from tests.factories import Tenant, make_tenant
 from tests.remittance.helpers import X12, remit_835

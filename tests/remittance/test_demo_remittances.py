@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from service.claims.models import Claim
-from service.demo_remittances import write_demo_remittances
+from service.demo.remittances import write_demo_remittances
 from tests.claims.conftest import Demo
 from tests.claims.x12_check import assert_valid_837
 from tests.remittance.helpers import claim_status, make_batch, upload

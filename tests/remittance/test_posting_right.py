@@ -12,15 +12,15 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from service.claims.models import Claim, ClaimLine
-from service.patients.models import Coverage, Patient
-from service.remittance.models import ClaimPosting, ProviderAdjustment, RemittanceFile
-from service.remittance.x12.generate import (
+from service.demo.x12_files import (
     AdjustmentInput,
     ClaimPaymentInput,
     LinePaymentInput,
     ProviderAdjustmentInput,
     make_835,
 )
+from service.patients.models import Coverage, Patient
+from service.remittance.models import ClaimPosting, ProviderAdjustment, RemittanceFile
 from tests.claims.conftest import Demo
 from tests.claims.x12_check import assert_valid_837, segments
 from tests.remittance.helpers import (

@@ -9,9 +9,9 @@ from sqlmodel import Session, col, select
 from service.audit.models import AuditEvent
 from service.claims import batches as claim_batches
 from service.claims.models import Claim, ClaimBatch, ClaimBatchMember
+from service.demo.x12_files import ElementErrorInput, SegmentErrorInput, StatusInput
 from service.remittance import posting
 from service.remittance.models import ClaimPosting, RemittanceFile, RemittancePayment
-from service.remittance.x12.generate import ElementErrorInput, SegmentErrorInput, StatusInput
 from tests.claims.conftest import Demo
 from tests.remittance.helpers import (
     X12,

@@ -25,7 +25,7 @@ from tests.remittance.helpers import (
     remit_835,
     upload,
 )
-from tests.remittance_x12.helpers import NO_SAMPLES, SAMPLES
+from tests.remittance.x12.helpers import NO_SAMPLES, SAMPLES
 
 GOOD = ["835_pyx12_mult_loops.x12", "835_tr3_managed_care_fixed.x12"]
 

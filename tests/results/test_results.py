@@ -369,3 +369,18 @@ def test_a_retried_csv_import_with_its_idempotency_key_imports_once(
     other_run = client.post("/api/v1/result-imports", content=text.encode(), headers=headers)
     assert other_run.status_code == 422  # the same key for another request (no worklist)
     assert _count_results(db) == 2
+
+
+def test_an_item_with_results_stays_on_its_worklist(
+    client: TestClient, tenant: Tenant, db: Session, setup: LabSetup
+) -> None:
+    worklist, [specimen] = _worklist_with(client, tenant, db, setup, 1)
+    item = client.get(f"/api/v1/worklists/{worklist}", headers=tenant.headers(LAB)).json()
+    item_id = next(i["id"] for i in item["items"] if i.get("specimen_id") == specimen.id)
+    entered = _enter(client, tenant, specimen.id, setup.tests["A1C"], "4548-4", "5.0")
+    assert entered.status_code == 201, entered.text
+    removed = client.delete(
+        f"/api/v1/worklists/{worklist}/items/{item_id}", headers=tenant.headers(LAB)
+    )
+    assert removed.status_code == 409, removed.text
+    assert removed.json()["type"].endswith("/worklist-item-has-results")

@@ -192,13 +192,29 @@ class FhirType(ABC):
     def current(self, session: Session, actor: Principal, record_id: str) -> dict[str, Any]:
         return self.to_fhir(self.read(session, actor, record_id))
 
-    def keep(self, session: Session, organization_id: str, row: Any, resource: dict[str, Any],
-             root: str, *, fresh: bool) -> None:  # fmt: skip
+    def keep(
+        self,
+        session: Session,
+        organization_id: str,
+        row: Any,
+        resource: dict[str, Any],
+        root: str,
+        *,
+        fresh: bool,
+    ) -> None:
         """After a create (`fresh`) or update: what the record has no column for (kept.py)."""
         if self.keeps_identifiers:
             tokens = kept.identifier_tokens(resource.get("identifier"))
-            kept.store_tokens(session, organization_id, self.type_name, row.id, "identifier",
-                              tokens, root, fresh=fresh)  # fmt: skip
+            kept.store_tokens(
+                session,
+                organization_id,
+                self.type_name,
+                row.id,
+                "identifier",
+                tokens,
+                root,
+                fresh=fresh,
+            )
 
     def exists(self, session: Session, actor: Principal, record_id: str) -> bool:
         """Whether an update has something to update (else 405: no update-as-create)."""
@@ -244,8 +260,11 @@ class FhirType(ABC):
     def sortable(self) -> list[str]:
         """What `_sort` takes: _id, _lastUpdated and the parameters that are one column."""
         names = ["_id", "_lastUpdated"]
-        return names + [p.name for p in self.search_params.values() if p.column is not None
-                        and p.name not in names]  # fmt: skip
+        return names + [
+            p.name
+            for p in self.search_params.values()
+            if p.column is not None and p.name not in names
+        ]
 
     def check_sort(self, key: SortKey) -> None:
         if key.name not in self.sortable():

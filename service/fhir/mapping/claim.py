@@ -108,18 +108,24 @@ class ClaimType(QueryType):
     search_params: ClassVar[dict[str, SearchParam]] = {
         "_id": id_param(Claim),
         "identifier": SearchParam(
-            "identifier", "token",
-            f"The patient control number (CLM01, {PATIENT_CONTROL_NUMBER_SYSTEM}).", _identifier,
+            "identifier",
+            "token",
+            f"The patient control number (CLM01, {PATIENT_CONTROL_NUMBER_SYSTEM}).",
+            _identifier,
         ),
         "patient": SearchParam(
-            "patient", "reference", "The patient: Patient/<id>.",
+            "patient",
+            "reference",
+            "The patient: Patient/<id>.",
             reference_filter(Claim.patient_id, "Patient"),
         ),
         "encounter": SearchParam(
-            "encounter", "reference", "The encounter billed: Encounter/<id>.",
+            "encounter",
+            "reference",
+            "The encounter billed: Encounter/<id>.",
             reference_filter(Claim.encounter_id, "Encounter"),
         ),
-    }  # fmt: skip
+    }
     includes: ClassVar[dict[str, Include]] = {"Claim:patient": Include("Patient", _patients)}
 
     def read(self, session: Session, actor: Principal, record_id: str) -> Any:

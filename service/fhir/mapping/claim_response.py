@@ -80,18 +80,24 @@ class ClaimResponseType(QueryType):
     search_params: ClassVar[dict[str, SearchParam]] = {
         "_id": id_param(ClaimPosting),
         "identifier": SearchParam(
-            "identifier", "token",
-            f"The payer's claim number (CLP07, {PAYER_CLAIM_NUMBER_SYSTEM}).", _identifier,
+            "identifier",
+            "token",
+            f"The payer's claim number (CLP07, {PAYER_CLAIM_NUMBER_SYSTEM}).",
+            _identifier,
         ),
         "request": SearchParam(
-            "request", "reference", "The claim adjudicated: Claim/<id>.",
+            "request",
+            "reference",
+            "The claim adjudicated: Claim/<id>.",
             reference_filter(ClaimPosting.claim_id, "Claim"),
         ),
         "patient": SearchParam(
-            "patient", "reference", "The patient: Patient/<id>.",
+            "patient",
+            "reference",
+            "The patient: Patient/<id>.",
             reference_filter(Claim.patient_id, "Patient"),
         ),
-    }  # fmt: skip
+    }
 
     def base_query(self, actor: Principal) -> SelectOfScalar[Any]:
         # Matched postings only (an unmatched one belongs to no claim of ours), reversals hidden.

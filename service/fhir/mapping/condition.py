@@ -106,10 +106,12 @@ class ConditionType(FhirType):
             "clinical-status", "token", f"{CLINICAL}|active (every Condition here is active)."
         ),
         "_lastUpdated": SearchParam(
-            "_lastUpdated", "date", "When the encounter's diagnoses last changed.",
+            "_lastUpdated",
+            "date",
+            "When the encounter's diagnoses last changed.",
             column=Encounter.updated_at,
         ),
-    }  # fmt: skip
+    }
     includes: ClassVar[dict[str, Include]] = {
         "Condition:encounter": Include("Encounter", _encounters),
         "Condition:patient": Include("Patient", _patients),
@@ -134,13 +136,24 @@ class ConditionType(FhirType):
 
     def read(self, session: Session, actor: Principal, record_id: str) -> Any:
         row = self._load(session, actor, record_id)
-        audit.record(session, actor, action="read", resource_type="condition",
-                     resource_id=row.id, patient_id=row.patient_id)  # fmt: skip
+        audit.record(
+            session,
+            actor,
+            action="read",
+            resource_type="condition",
+            resource_id=row.id,
+            patient_id=row.patient_id,
+        )
         return row
 
     def audit_included(self, session: Session, actor: Principal, rows: Sequence[Any]) -> None:
-        audit.record_many(session, actor, action="query", resource_type="condition",
-                          rows=[(row.id, row.patient_id) for row in rows])  # fmt: skip
+        audit.record_many(
+            session,
+            actor,
+            action="query",
+            resource_type="condition",
+            rows=[(row.id, row.patient_id) for row in rows],
+        )
 
     def create(
         self, session: Session, actor: Principal, resource: dict[str, Any], refs: Refs
@@ -257,8 +270,10 @@ class ConditionType(FhirType):
                 codes = wanted if codes is None else codes & wanted
             elif c.name in _FIXED:
                 system, fixed = _FIXED[c.name]
-                if not any(split_token(v)[0] in (None, system) and split_token(v)[1] == fixed
-                           for v in c.values):  # fmt: skip
+                if not any(
+                    split_token(v)[0] in (None, system) and split_token(v)[1] == fixed
+                    for v in c.values
+                ):
                     ids = set()
             elif c.name == "_lastUpdated":
                 query = date_filter(Encounter.updated_at)(query, c)  # type: ignore[arg-type,assignment]

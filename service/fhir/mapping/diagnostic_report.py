@@ -86,36 +86,52 @@ class DiagnosticReportType(QueryType):
     search_params: ClassVar[dict[str, SearchParam]] = {
         "_id": SearchParam("_id", "token", "The logical id (the specimen's id).", _id),
         "patient": SearchParam(
-            "patient", "reference", "The patient: Patient/<id>.",
+            "patient",
+            "reference",
+            "The patient: Patient/<id>.",
             reference_filter(Specimen.patient_id, "Patient"),
         ),
         "subject": SearchParam(
-            "subject", "reference", "The patient: Patient/<id>.",
+            "subject",
+            "reference",
+            "The patient: Patient/<id>.",
             reference_filter(Specimen.patient_id, "Patient"),
         ),
         "specimen": SearchParam(
-            "specimen", "reference", "The specimen: Specimen/<id>.",
+            "specimen",
+            "reference",
+            "The specimen: Specimen/<id>.",
             reference_filter(Specimen.id, "Specimen"),
         ),
         "based-on": SearchParam(
-            "based-on", "reference", "The order: ServiceRequest/<id>.",
+            "based-on",
+            "reference",
+            "The order: ServiceRequest/<id>.",
             reference_filter(Specimen.order_id, "ServiceRequest"),
         ),
         "identifier": SearchParam(
             "identifier", "token", f"The accession number ({ACCESSION_SYSTEM}).", _accession
         ),
         "category": SearchParam(
-            "category", "token", f"{V2_0074}|LAB (every report here is one).",
+            "category",
+            "token",
+            f"{V2_0074}|LAB (every report here is one).",
             fixed_token(V2_0074, "LAB"),
         ),
         "code": SearchParam(
-            "code", "token", "A test of the report: LOINC or local code.", _code,
+            "code",
+            "token",
+            "A test of the report: LOINC or local code.",
+            _code,
         ),
         "date": SearchParam(
-            "date", "date", "effectiveDateTime (collection): partial dates, dateTimes, prefixes.",
-            date_filter(Specimen.collected_at), column=Specimen.collected_at,
+            "date",
+            "date",
+            "effectiveDateTime (collection): partial dates, dateTimes, prefixes.",
+            date_filter(Specimen.collected_at),
+            column=Specimen.collected_at,
         ),
-    }  # fmt: skip
+    }
     includes: ClassVar[dict[str, Include]] = {
         "DiagnosticReport:result": Include("Observation", _results),
         "DiagnosticReport:specimen": Include("Specimen", _specimens),

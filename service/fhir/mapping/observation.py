@@ -70,27 +70,38 @@ class ObservationType(QueryType):
     search_params: ClassVar[dict[str, SearchParam]] = {
         "_id": id_param(Result),
         "patient": SearchParam(
-            "patient", "reference", "The patient: Patient/<id>.",
+            "patient",
+            "reference",
+            "The patient: Patient/<id>.",
             reference_filter(Result.patient_id, "Patient"),
         ),
         "subject": SearchParam(
-            "subject", "reference", "The patient: Patient/<id>.",
+            "subject",
+            "reference",
+            "The patient: Patient/<id>.",
             reference_filter(Result.patient_id, "Patient"),
         ),
         "specimen": SearchParam(
-            "specimen", "reference", "The specimen: Specimen/<id>.",
+            "specimen",
+            "reference",
+            "The specimen: Specimen/<id>.",
             reference_filter(Result.specimen_id, "Specimen"),
         ),
         "code": SearchParam("code", "token", "The component code (LOINC or local).", _code),
         "category": SearchParam(
-            "category", "token", f"{OBSERVATION_CATEGORY}|laboratory (every result is one).",
+            "category",
+            "token",
+            f"{OBSERVATION_CATEGORY}|laboratory (every result is one).",
             fixed_token(OBSERVATION_CATEGORY, "laboratory"),
         ),
         "date": SearchParam(
-            "date", "date", "effectiveDateTime (collection): partial dates, dateTimes, prefixes.",
-            date_filter(EFFECTIVE), column=EFFECTIVE,
+            "date",
+            "date",
+            "effectiveDateTime (collection): partial dates, dateTimes, prefixes.",
+            date_filter(EFFECTIVE),
+            column=EFFECTIVE,
         ),
-    }  # fmt: skip
+    }
     includes: ClassVar[dict[str, Include]] = {"Observation:patient": Include("Patient", _patients)}
 
     def base_query(self, actor: Principal) -> SelectOfScalar[Any]:

@@ -84,13 +84,14 @@ def _kept_elements(resource: dict[str, Any]) -> dict[str, list[Any]]:
     index = pick(official, ("official", "usual"))
     return {
         "extension": [
-            e for e in resource.get("extension") or []
+            e
+            for e in resource.get("extension") or []
             if str(e.get("url", "")).startswith(US_CORE_EXTENSION)
         ],
         "telecom": [t for t in resource.get("telecom") or [] if t.get("value")],
         "communication": list(resource.get("communication") or []),
         "given": list(official[index].get("given") or []) if index is not None else [],
-    }  # fmt: skip
+    }
 
 
 def _telecom(phone: str | None, sent: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -176,11 +177,20 @@ class PatientType(TableMapping):
         }
         return Mapped(document, fields)
 
-    def keep(self, session: Session, organization_id: str, row: Any, resource: dict[str, Any],
-             root: str, *, fresh: bool) -> None:  # fmt: skip
+    def keep(
+        self,
+        session: Session,
+        organization_id: str,
+        row: Any,
+        resource: dict[str, Any],
+        root: str,
+        *,
+        fresh: bool,
+    ) -> None:
         super().keep(session, organization_id, row, resource, root, fresh=fresh)
-        kept.keep(session, organization_id, "Patient", row.id, _kept_elements(resource),
-                  fresh=fresh)  # fmt: skip
+        kept.keep(
+            session, organization_id, "Patient", row.id, _kept_elements(resource), fresh=fresh
+        )
 
     def render(self, row: Any) -> dict[str, Any]:
         body: dict[str, Any] = {

@@ -152,31 +152,44 @@ class ServiceRequestType(TableMapping):
             LabOrder, "ServiceRequest", "The placer order number (or any identifier sent)"
         ),
         "patient": SearchParam(
-            "patient", "reference", "The patient: Patient/<id>.",
+            "patient",
+            "reference",
+            "The patient: Patient/<id>.",
             reference_filter(LabOrder.patient_id, "Patient"),
         ),
         "subject": SearchParam(
-            "subject", "reference", "The patient: Patient/<id>.",
+            "subject",
+            "reference",
+            "The patient: Patient/<id>.",
             reference_filter(LabOrder.patient_id, "Patient"),
         ),
         "encounter": SearchParam(
-            "encounter", "reference", "The encounter: Encounter/<id>.",
+            "encounter",
+            "reference",
+            "The encounter: Encounter/<id>.",
             reference_filter(LabOrder.encounter_id, "Encounter"),
         ),
         "requester": SearchParam(
-            "requester", "reference", "The ordering provider: Practitioner/<id>.",
+            "requester",
+            "reference",
+            "The ordering provider: Practitioner/<id>.",
             reference_filter(LabOrder.ordering_provider_id, "Practitioner"),
         ),
         "status": SearchParam("status", "token", "active, completed or revoked.", _status),
         "code": SearchParam(
-            "code", "token", f"A test of the order: LOINC ({LOINC_SYSTEM}) or local code "
-            f"({LAB_TEST_SYSTEM}).", _code,
+            "code",
+            "token",
+            f"A test of the order: LOINC ({LOINC_SYSTEM}) or local code ({LAB_TEST_SYSTEM}).",
+            _code,
         ),
         "authored": SearchParam(
-            "authored", "date", "authoredOn (when the order was placed here).",
-            date_filter(LabOrder.created_at), column=LabOrder.created_at,
+            "authored",
+            "date",
+            "authoredOn (when the order was placed here).",
+            date_filter(LabOrder.created_at),
+            column=LabOrder.created_at,
         ),
-    }  # fmt: skip
+    }
     includes: ClassVar[dict[str, Include]] = {
         "ServiceRequest:specimen": Include("Specimen", specimens_of_orders),
         "ServiceRequest:patient": Include("Patient", _patients),

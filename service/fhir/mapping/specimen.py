@@ -124,24 +124,30 @@ class SpecimenType(QueryType):
             "accession", "token", f"The accession number ({ACCESSION_SYSTEM}).", _accession
         ),
         "identifier": SearchParam(
-            "identifier", "token",
+            "identifier",
+            "token",
             f"The accession number ({ACCESSION_SYSTEM}), or an identifier the EHR sent.",
             _identifier,
         ),
         "patient": SearchParam(
-            "patient", "reference", "The patient: Patient/<id>.",
+            "patient",
+            "reference",
+            "The patient: Patient/<id>.",
             reference_filter(Specimen.patient_id, "Patient"),
         ),
         "subject": SearchParam(
-            "subject", "reference", "The patient: Patient/<id>.",
+            "subject",
+            "reference",
+            "The patient: Patient/<id>.",
             reference_filter(Specimen.patient_id, "Patient"),
         ),
         "status": SearchParam(
-            "status", "token",
+            "status",
+            "token",
             "available, unavailable, unsatisfactory; or a lab status (received, verified…).",
             _status,
         ),
-    }  # fmt: skip
+    }
     includes: ClassVar[dict[str, Include]] = {
         "Specimen:patient": Include("Patient", _patients),
         "Specimen:subject": Include("Patient", _patients),

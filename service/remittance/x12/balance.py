@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
-from service.remittance.x12.remit835 import ClaimPayment, Payment, Remittance835
+from service.remittance.x12.advice835 import ClaimPayment, Payment, Remittance835
 
 Rule = Literal["service_line", "claim", "patient_responsibility", "transaction"]
 

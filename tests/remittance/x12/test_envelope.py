@@ -8,7 +8,7 @@ from service.remittance.x12.ack999 import parse_999
 from service.remittance.x12.detect import Kind, detect
 from service.remittance.x12.remit835 import parse_835
 from service.x12.tokens import X12ParseError, parse_interchange
-from tests.remittance_x12.helpers import sample_835
+from tests.remittance.x12.helpers import sample_835
 
 
 def _error(text: str) -> X12ParseError:

@@ -7,10 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from service.remittance.x12.ack277ca import parse_277ca
-from service.remittance.x12.ack999 import parse_999
-from service.remittance.x12.detect import Kind, detect
-from service.remittance.x12.generate import (
+from service.demo.x12_files import (
     ClaimStatusInput,
     ElementErrorInput,
     LineStatusInput,
@@ -21,9 +18,12 @@ from service.remittance.x12.generate import (
     make_277ca,
     make_999,
 )
+from service.remittance.x12.ack277ca import parse_277ca
+from service.remittance.x12.ack999 import parse_999
+from service.remittance.x12.detect import Kind, detect
 from service.x12.tokens import X12ParseError
 from service.x12.validate import validate_x12
-from tests.remittance_x12.helpers import NO_SAMPLES, NPI, SAMPLES, interchange, pyx12_errors
+from tests.remittance.x12.helpers import NO_SAMPLES, NPI, SAMPLES, interchange, pyx12_errors
 
 CLM05_ERROR = SegmentErrorInput(
     "CLM", 22, "2300", "8", (ElementErrorInput(5, "7", "1331", "99", component=1),)

@@ -39,7 +39,7 @@ from service.claims.x12.model import (
 from service.claims.x12.writer_837 import BatchSummary, write_837
 from service.x12.validate import DENTAL_MAP_FILE, validate_x12
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 SHARED = REPO_ROOT.parent / "shared"
 SAMPLES = SHARED / "x12" / "samples"
 MAP_DIR = SHARED / "x12" / "pyx12-maps"

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from service.remittance.x12.generate import (
+from service.demo.x12_files import (
     AdjustmentInput,
     ClaimPaymentInput,
     LinePaymentInput,
@@ -18,22 +18,30 @@ from service.remittance.x12.generate import (
 from service.x12.envelope import Interchange
 from service.x12.validate import validate_x12
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 SAMPLES = REPO_ROOT.parent / "shared" / "x12" / "samples"
 NO_SAMPLES = "../shared/x12/samples (the published X12 files) is absent beside the checkout"
 NPI = "1999999992"  # published test NPI with a valid check digit
 
 
-def interchange(control: int = 5001, group: int = 77) -> Interchange:
+def interchange(
+    control: int = 5001,
+    group: int | None = 77,
+    *,
+    sender: str = "CLEARHOUSE",
+    receiver: str = "CLINIC01",
+) -> Interchange:
+    """The envelope of a file a clearinghouse sends (the group number is the control number's
+    when None)."""
     return Interchange(
         sender_qualifier="ZZ",
-        sender_id="CLEARHOUSE",
+        sender_id=sender,
         receiver_qualifier="ZZ",
-        receiver_id="CLINIC01",
+        receiver_id=receiver,
         interchange_control_number=control,
-        group_control_number=group,
-        application_sender_code="CLEARHOUSE",
-        application_receiver_code="CLINIC01",
+        group_control_number=control if group is None else group,
+        application_sender_code=sender,
+        application_receiver_code=receiver,
         created_at=datetime(2026, 11, 28, 9, 30),  # noqa: DTZ001 - a local wall-clock time
     )
 

@@ -11,7 +11,7 @@ from service.remittance.x12.balance import check_balance
 from service.remittance.x12.detect import Kind, detect
 from service.remittance.x12.remit835 import parse_835
 from service.x12.tokens import Problem, X12ParseError
-from tests.remittance_x12.helpers import NO_SAMPLES, SAMPLES, pyx12_errors
+from tests.remittance.x12.helpers import NO_SAMPLES, SAMPLES, pyx12_errors
 
 pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason=NO_SAMPLES)
 

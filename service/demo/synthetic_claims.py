@@ -10,10 +10,10 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from service import demo
 from service.claims.logic import new_patient_control_number
 from service.claims.models import Claim, ClaimLine
 from service.coding.models import Encounter
+from service.demo import clinic as demo
 from service.directory.models import Facility, Payer, Provider
 from service.ids import new_id
 from service.patients.models import Coverage, Patient

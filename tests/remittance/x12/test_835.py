@@ -8,17 +8,18 @@ from decimal import Decimal
 
 import pytest
 
-from service.remittance.x12.balance import check_balance
-from service.remittance.x12.generate import (
+from service.demo.x12_files import (
     AdjustmentInput,
     ClaimPaymentInput,
     LinePaymentInput,
     ProviderAdjustmentInput,
     make_835,
 )
-from service.remittance.x12.remit835 import Adjustment, ClaimPayment, iter_claims, parse_835
+from service.remittance.x12.advice835 import Adjustment, ClaimPayment
+from service.remittance.x12.balance import check_balance
+from service.remittance.x12.remit835 import iter_claims, parse_835
 from service.x12.tokens import X12ParseError
-from tests.remittance_x12.helpers import (
+from tests.remittance.x12.helpers import (
     DOS,
     NPI,
     PAYEE,

@@ -1,5 +1,4 @@
-"""`backoffice demo --remittances`: the 999, 277CA and 835 files answering the demo's batches
-(beside service/demo.py: it drives claims and remittance both, so it belongs to neither).
+"""`backoffice demo --remittances`: the 999, 277CA and 835 files answering the demo's batches.
 
 Batches the demo's ready claims when it has no batch yet, writes for every batch not cancelled
 a 999 accepting it, a 277CA accepting each claim and one 835 per payer (the first claim paid in
@@ -27,10 +26,7 @@ from service.claims import batches as claim_batches
 from service.claims import logic as claim_logic
 from service.claims.models import Claim, ClaimBatch, ClaimBatchMember, ClaimLine
 from service.db import SessionFactory
-from service.directory.models import Payer, TradingPartner
-from service.errors import DomainError
-from service.patients.models import Coverage, Patient
-from service.remittance.x12.generate import (
+from service.demo.x12_files import (
     AdjustmentInput,
     ClaimPaymentInput,
     ClaimStatusInput,
@@ -43,9 +39,12 @@ from service.remittance.x12.generate import (
     make_835,
     make_999,
 )
-from service.remittance.x12.generate import (
+from service.demo.x12_files import (
     Organization as X12Organization,
 )
+from service.directory.models import Payer, TradingPartner
+from service.errors import DomainError
+from service.patients.models import Coverage, Patient
 from service.x12.envelope import Interchange
 
 DEFAULT_FOLDER = Path("var/demo-remittances")

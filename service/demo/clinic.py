@@ -25,6 +25,7 @@ from service.codesets import logic as codeset_logic
 from service.coding import logic as coding
 from service.coding.models import Encounter
 from service.coding.schemas import CodingIn, EncounterCreate, ServiceLineIn
+from service.demo import lab_catalog as labtest_demo
 from service.directory import logic as directory
 from service.directory.models import Facility, FeeSchedule, Payer, Provider, TradingPartner
 from service.directory.schemas import (
@@ -36,7 +37,6 @@ from service.directory.schemas import (
 )
 from service.errors import DomainError
 from service.identifiers import npi_check_digit
-from service.labtests import demo as labtest_demo
 from service.patients.coverage_schemas import CoverageCreate
 from service.patients.coverages import COVERAGES
 from service.patients.logic import PATIENTS

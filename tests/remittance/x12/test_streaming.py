@@ -9,7 +9,7 @@ from service import uploads
 from service.errors import InvalidInput
 from service.remittance.x12.remit835 import parse_835, read_835
 from service.x12.tokens import MAX_SEGMENT_CHARS, X12ParseError, read_segments
-from tests.remittance_x12.helpers import paid_claim, sample_835
+from tests.remittance.x12.helpers import paid_claim, sample_835
 
 
 def _cut(text: str, size: int) -> list[str]:
