@@ -169,20 +169,23 @@ def test_lists_page_with_a_cursor_and_filter(
 ) -> None:
     for i in range(5):
         make_patient(db, tenant, mrn=f"M{i}", family_name="Smith" if i % 2 else "Jones")
-    first = client.get("/api/v1/patients?limit=2", headers=tenant.headers()).json()
+    # Oldest first (the default is newest first, issue 24).
+    first = client.get("/api/v1/patients?limit=2&sort=created_at", headers=tenant.headers()).json()
     assert len(first["items"]) == 2
     second = client.get(
-        f"/api/v1/patients?limit=2&cursor={first['next_cursor']}", headers=tenant.headers()
+        f"/api/v1/patients?limit=2&sort=created_at&cursor={first['next_cursor']}",
+        headers=tenant.headers(),
     ).json()
     third = client.get(
-        f"/api/v1/patients?limit=2&cursor={second['next_cursor']}", headers=tenant.headers()
+        f"/api/v1/patients?limit=2&sort=created_at&cursor={second['next_cursor']}",
+        headers=tenant.headers(),
     ).json()
     mrns = [p["mrn"] for page in (first, second, third) for p in page["items"]]
     assert mrns == ["M0", "M1", "M2", "M3", "M4"]
     assert third["next_cursor"] is None
 
     smiths = client.get("/api/v1/patients?family_name=smi", headers=tenant.headers()).json()
-    assert [p["mrn"] for p in smiths["items"]] == ["M1", "M3"]
+    assert [p["mrn"] for p in smiths["items"]] == ["M3", "M1"]  # newest first
 
 
 @pytest.mark.parametrize("query", ["limit=0", "limit=201", "cursor=%%%", "birth_date=yesterday"])
