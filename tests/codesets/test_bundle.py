@@ -48,11 +48,24 @@ def test_every_manifest_entry_matches_its_file_hash_and_counts() -> None:
 
 
 def test_every_bundled_file_is_in_the_manifest_once() -> None:
-    listed = [entry.file for entry in load_manifest()]
+    manifest = json.loads((BUNDLE_DIR / "manifest.json").read_text(encoding="utf-8"))
+    # The code sets, and the ICD-10-CM notes table the sequencing edits read.
+    listed = [entry.file for entry in load_manifest()] + [manifest["icd10cm_notes"]["file"]]
     on_disk = sorted(str(path.relative_to(BUNDLE_DIR)) for path in BUNDLE_DIR.glob("*/*.tsv.gz"))
 
     assert sorted(listed) == on_disk
     assert len(set(listed)) == len(listed)
+
+
+def test_the_icd10cm_notes_table_matches_its_manifest_entry() -> None:
+    entry = json.loads((BUNDLE_DIR / "manifest.json").read_text(encoding="utf-8"))["icd10cm_notes"]
+    packed = (BUNDLE_DIR / entry["file"]).read_bytes()
+    assert hashlib.sha256(packed).hexdigest() == entry["sha256"]
+    lines = gzip.decompress(packed).decode("utf-8").splitlines()
+    assert lines[0].split("\t") == entry["columns"]
+    assert len(lines) - 1 == entry["rows"]
+    kinds = {line.split("\t")[2] for line in lines[1:]}
+    assert kinds == {"code_first", "use_additional", "no_notes"}
 
 
 def test_files_are_gzip_without_mtime_or_name_so_rebuilds_are_byte_identical() -> None:
