@@ -2,7 +2,7 @@
 (denial_item), patient statements and statement runs with their stored files
 
 Revision ID: f6f8eb84eec0
-Revises: 7d3c5e9a1f20
+Revises: 5e2b8c4d7a19
 Create Date: 2026-12-06 17:07:12.984319
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 
 
 revision: str = 'f6f8eb84eec0'
-down_revision: str | None = '7d3c5e9a1f20'
+down_revision: str | None = '5e2b8c4d7a19'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
