@@ -48,7 +48,7 @@ Desk = Annotated[Principal, allow(Role.ADMIN, Role.BILLER, Role.FRONT_DESK)]
 Biller = Annotated[Principal, allow(Role.ADMIN, Role.BILLER)]
 Accountant = Annotated[Principal, allow(Role.ADMIN, Role.BILLER, Role.AUDITOR)]
 
-WRITE = problem_responses(401, 403, 404, 409, 422)
+WRITE = problem_responses(400, 401, 403, 404, 409, 422)
 
 
 def _now() -> datetime:
@@ -281,7 +281,7 @@ def month_end_report(
 statement_runs = APIRouter(prefix="/api/v1/statement-runs", tags=["patient money"])
 statement_files = APIRouter(prefix="/api/v1/statements", tags=["patient money"])
 FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
-    **problem_responses(401, 403, 404),
+    **problem_responses(401, 403, 404, 422),
     200: {"content": {"application/pdf": {}, "text/csv": {}}, "description": "as issued"},
 }
 

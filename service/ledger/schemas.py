@@ -145,7 +145,7 @@ class StatementRead(BaseModel):
 
 class StatementRunCreate(_In):
     threshold: Annotated[Decimal, Field(ge=0, max_digits=10, decimal_places=2)] = Decimal("5.00")
-    quiet_days: Annotated[int, Field(ge=0, le=365)] = 30
+    quiet_days: Annotated[int, Field(ge=0, le=365, strict=True)] = 30
 
 
 class StatementRunRead(BaseModel):

@@ -545,7 +545,7 @@ def read_denial_item(item_id: str, session: SessionDep, user: Reader) -> DenialW
     return _work_items(session, user, [item])[0]
 
 
-@denial_queue.patch("/items/{item_id}", responses=problem_responses(401, 403, 404, 409, 422))
+@denial_queue.patch("/items/{item_id}", responses=problem_responses(400, 401, 403, 404, 409, 422))
 def update_denial_item(
     item_id: str, body: DenialWorkItemUpdate, session: SessionDep, user: Biller
 ) -> DenialWorkItemRead:
@@ -558,7 +558,9 @@ def update_denial_item(
     return _work_items(session, user, [item])[0]
 
 
-@denial_queue.post("/items/{item_id}/appeal", responses=problem_responses(401, 403, 404, 409))
+@denial_queue.post(
+    "/items/{item_id}/appeal", responses=problem_responses(400, 401, 403, 404, 409, 422)
+)
 def appeal_denial_item(
     item_id: str, body: DenialAppeal, session: SessionDep, user: Biller
 ) -> DenialWorkItemRead:
@@ -569,7 +571,7 @@ def appeal_denial_item(
 
 
 @denial_queue.post(
-    "/items/{item_id}/write-off", responses=problem_responses(401, 403, 404, 409, 422)
+    "/items/{item_id}/write-off", responses=problem_responses(400, 401, 403, 404, 409, 422)
 )
 def write_off_denial_item(
     item_id: str, body: DenialWriteOff, session: SessionDep, user: Biller
