@@ -192,9 +192,11 @@ def add_crud_routes(
     if natural_key is not None:
         param = natural_key[0].replace("-", "_")
         read_by_key.__annotations__.update(
-            {"value": Annotated[str, Path(alias=param, min_length=1, max_length=80)],
-             "return": read_model}
-        )  # fmt: skip
+            {
+                "value": Annotated[str, Path(alias=param, min_length=1, max_length=80)],
+                "return": read_model,
+            }
+        )
         router.add_api_route(
             f"/by-{natural_key[0]}/{{{param}}}",
             read_by_key,

@@ -144,7 +144,11 @@ def update_organization(
     and times shown or written from now on use the new zone."""
     previous = org_clock.set_time_zone(session, user.organization_id, data.time_zone)
     _audit(
-        session, user, "update", "organization", user.organization_id,
+        session,
+        user,
+        "update",
+        "organization",
+        user.organization_id,
         f"time_zone: {previous} -> {data.time_zone}",
-    )  # fmt: skip
+    )
     return organization_read(session, user.organization_id)

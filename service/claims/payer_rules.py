@@ -24,10 +24,22 @@ _UNLISTED_TITLE = re.compile(
 # HCPCS Level II NOC codes, for when the HCPCS set is not loaded (its titles say so).
 _HCPCS_NOC = frozenset(
     {
-        "A9999", "C9399", "E1399", "J3490", "J3590", "J7199", "J7599", "J7699", "J7799",
-        "J7999", "J8499", "J8999", "J9999", "L8699",
+        "A9999",
+        "C9399",
+        "E1399",
+        "J3490",
+        "J3590",
+        "J7199",
+        "J7599",
+        "J7699",
+        "J7799",
+        "J7999",
+        "J8499",
+        "J8999",
+        "J9999",
+        "L8699",
     }
-)  # fmt: skip
+)
 MEDICAID = "MC"
 
 

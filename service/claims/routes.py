@@ -274,9 +274,13 @@ def list_batches(
     if filters.claim_type:
         query = query.where(ClaimBatch.claim_type == filters.claim_type)
     page = fetch_page(
-        session, query, ClaimBatch.id, limit=paging.limit, cursor=paging.cursor,
+        session,
+        query,
+        ClaimBatch.id,
+        limit=paging.limit,
+        cursor=paging.cursor,
         sort=by_creation(paging.sort, "-created_at"),
-    )  # fmt: skip
+    )
     return BatchPage(
         items=[BatchRead.model_validate(b) for b in page.items], next_cursor=page.next_cursor
     )

@@ -491,10 +491,13 @@ def hold_crossed_over_secondaries(
     )
     held = move_claims(session, sorted(waiting), ClaimVerb.FORWARD, strict=False)
     audit.record_many(
-        session, actor, action="update", resource_type="claim",
+        session,
+        actor,
+        action="update",
+        resource_type="claim",
         rows=[(claim_id, waiting[claim_id]) for claim_id in held],
         detail="crossed over by the primary payer: forwarded, held until released",
-    )  # fmt: skip
+    )
     return held
 
 
@@ -508,7 +511,10 @@ def rescrub_waiting_secondaries(
         return
     ready = set(logic.rescrub_claims(session, sorted(waiting), today=today))
     audit.record_many(
-        session, actor, action="update", resource_type="claim",
+        session,
+        actor,
+        action="update",
+        resource_type="claim",
         rows=[(claim_id, waiting[claim_id]) for claim_id in sorted(ready)],
         detail="scrubbed again after the primary payer's 835: ready",
-    )  # fmt: skip
+    )

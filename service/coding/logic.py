@@ -312,13 +312,30 @@ def code_encounter(
 
 # What a coder sets on a line; the row's id, source and encounter stay.
 _LINE_DETAIL = (
-    "ndc", "ndc_unit", "ndc_quantity", "ndc_link_number", "note", "anesthesia_minutes",
-    "rendering_provider_id", "ordering_provider_id", "duplicate_acknowledged",
-)  # fmt: skip
+    "ndc",
+    "ndc_unit",
+    "ndc_quantity",
+    "ndc_link_number",
+    "note",
+    "anesthesia_minutes",
+    "rendering_provider_id",
+    "ordering_provider_id",
+    "duplicate_acknowledged",
+)
 _LINE_VALUES = (
-    "code_system", "code", "modifiers", "units", "charge", "service_date", "pointers", "tooth",
-    "surfaces", "oral_area", "prosthesis", *_LINE_DETAIL,
-)  # fmt: skip
+    "code_system",
+    "code",
+    "modifiers",
+    "units",
+    "charge",
+    "service_date",
+    "pointers",
+    "tooth",
+    "surfaces",
+    "oral_area",
+    "prosthesis",
+    *_LINE_DETAIL,
+)
 
 
 def _match_lines(old: list[ServiceLine], new: list[ServiceLine]) -> dict[int, ServiceLine]:

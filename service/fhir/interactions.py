@@ -139,15 +139,17 @@ def instance_history(ctx: Context, type_name: str, record_id: str) -> dict[str, 
             {
                 "fullUrl": url,
                 "resource": body,
-                "request": {"method": method, "url": type_name if method == "POST" else
-                            f"{type_name}/{record_id}"},
+                "request": {
+                    "method": method,
+                    "url": type_name if method == "POST" else f"{type_name}/{record_id}",
+                },
                 "response": {
                     "status": "201 Created" if method == "POST" else "200 OK",
                     "etag": etag(version),
                     "lastModified": body["meta"]["lastUpdated"],
                 },
             }
-        )  # fmt: skip
+        )
     return {
         "resourceType": "Bundle",
         "type": "history",
@@ -192,15 +194,29 @@ def conditional_matches(
     return list(mapping.search(ctx.session, ctx.actor, criteria, count=2, cursor=None).rows)
 
 
-def _written(ctx: Context, mapping: FhirType, status: int, row: Any, resource: dict[str, Any],
-             root: str | None, method: str) -> Written:  # fmt: skip
+def _written(
+    ctx: Context,
+    mapping: FhirType,
+    status: int,
+    row: Any,
+    resource: dict[str, Any],
+    root: str | None,
+    method: str,
+) -> Written:
     """A stored create or update: its identifiers kept, its version snapshotted for vread."""
-    mapping.keep(ctx.session, ctx.actor.organization_id, row, resource,
-                 root or mapping.type_name, fresh=status == 201)  # fmt: skip
+    mapping.keep(
+        ctx.session,
+        ctx.actor.organization_id,
+        row,
+        resource,
+        root or mapping.type_name,
+        fresh=status == 201,
+    )
     written = Written(status, mapping, row, mapping.to_fhir(row))
     if mapping.keeps_history:
-        history.record(ctx.session, ctx.actor.organization_id, written.resource, method,
-                       fresh=status == 201)  # fmt: skip
+        history.record(
+            ctx.session, ctx.actor.organization_id, written.resource, method, fresh=status == 201
+        )
     return written
 
 
@@ -300,8 +316,15 @@ def conditional_update(
             f"must be absent or the matching id ({record_id})",
             status=400,
         )
-    return update(ctx, type_name, record_id, {**resource, "id": record_id},
-                  expected_version=None, refs=refs, root=root)  # fmt: skip
+    return update(
+        ctx,
+        type_name,
+        record_id,
+        {**resource, "id": record_id},
+        expected_version=None,
+        refs=refs,
+        root=root,
+    )
 
 
 @dataclass

@@ -161,9 +161,11 @@ def _add_type_routes(mapping: FhirType) -> None:
         resource = interactions.vread(ctx, type_name, record_id, version_id)
         return FhirResponse(
             resource,
-            headers={"ETag": f'W/"{resource["meta"]["versionId"]}"',
-                     "Last-Modified": resource["meta"]["lastUpdated"]},
-        )  # fmt: skip
+            headers={
+                "ETag": f'W/"{resource["meta"]["versionId"]}"',
+                "Last-Modified": resource["meta"]["lastUpdated"],
+            },
+        )
 
     def history(
         record_id: str, request: Request, session: AuditedReadSessionDep, user: Reader
@@ -174,8 +176,7 @@ def _add_type_routes(mapping: FhirType) -> None:
 
     async def conditional_update(request: Request, session: SessionDep, user: Writer) -> Response:
         check_format(request)
-        query = urlencode([(k, v) for k, v in request.query_params.multi_items()
-                           if k != "_format"])  # fmt: skip
+        query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "_format"])
         if not query:
             raise UpdateNeedsCriteria(
                 f"PUT /fhir/{type_name} needs search criteria (a conditional update), or PUT "
@@ -215,44 +216,75 @@ def _add_type_routes(mapping: FhirType) -> None:
     offered = mapping.interactions  # only what the CapabilityStatement lists gets a route
     if "search-type" in offered:
         router.add_api_route(
-            f"/{type_name}", search, methods=["GET"], summary=f"Search {type_name}",
-            name=f"fhir_search_{type_name}", **common,
-        )  # fmt: skip
-        router.add_api_route(
-            f"/{type_name}/_search", search, methods=["POST"],
-            summary=f"Search {type_name} (form body)", name=f"fhir_post_search_{type_name}",
+            f"/{type_name}",
+            search,
+            methods=["GET"],
+            summary=f"Search {type_name}",
+            name=f"fhir_search_{type_name}",
             **common,
-        )  # fmt: skip
+        )
+        router.add_api_route(
+            f"/{type_name}/_search",
+            search,
+            methods=["POST"],
+            summary=f"Search {type_name} (form body)",
+            name=f"fhir_post_search_{type_name}",
+            **common,
+        )
     if "vread" in offered:
         router.add_api_route(
-            f"/{type_name}/{{record_id}}/_history/{{version_id}}", vread, methods=["GET"],
-            summary=f"Read a version of {type_name}", name=f"fhir_vread_{type_name}", **common,
-        )  # fmt: skip
+            f"/{type_name}/{{record_id}}/_history/{{version_id}}",
+            vread,
+            methods=["GET"],
+            summary=f"Read a version of {type_name}",
+            name=f"fhir_vread_{type_name}",
+            **common,
+        )
     if "history-instance" in offered:
         router.add_api_route(
-            f"/{type_name}/{{record_id}}/_history", history, methods=["GET"],
-            summary=f"History of a {type_name}", name=f"fhir_history_{type_name}", **common,
-        )  # fmt: skip
+            f"/{type_name}/{{record_id}}/_history",
+            history,
+            methods=["GET"],
+            summary=f"History of a {type_name}",
+            name=f"fhir_history_{type_name}",
+            **common,
+        )
     if "create" in offered:
         router.add_api_route(
-            f"/{type_name}", create, methods=["POST"], summary=f"Create {type_name}",
-            status_code=201, name=f"fhir_create_{type_name}", **writes,
-        )  # fmt: skip
+            f"/{type_name}",
+            create,
+            methods=["POST"],
+            summary=f"Create {type_name}",
+            status_code=201,
+            name=f"fhir_create_{type_name}",
+            **writes,
+        )
     if "read" in offered:
         router.add_api_route(
-            f"/{type_name}/{{record_id}}", read, methods=["GET"], summary=f"Read {type_name}",
-            name=f"fhir_read_{type_name}", **common,
-        )  # fmt: skip
+            f"/{type_name}/{{record_id}}",
+            read,
+            methods=["GET"],
+            summary=f"Read {type_name}",
+            name=f"fhir_read_{type_name}",
+            **common,
+        )
     if "update" in offered:
         router.add_api_route(
-            f"/{type_name}", conditional_update, methods=["PUT"],
-            summary=f"Conditional update of {type_name}", name=f"fhir_cupdate_{type_name}",
+            f"/{type_name}",
+            conditional_update,
+            methods=["PUT"],
+            summary=f"Conditional update of {type_name}",
+            name=f"fhir_cupdate_{type_name}",
             **writes,
-        )  # fmt: skip
+        )
         router.add_api_route(
-            f"/{type_name}/{{record_id}}", update, methods=["PUT"], summary=f"Update {type_name}",
-            name=f"fhir_update_{type_name}", **writes,
-        )  # fmt: skip
+            f"/{type_name}/{{record_id}}",
+            update,
+            methods=["PUT"],
+            summary=f"Update {type_name}",
+            name=f"fhir_update_{type_name}",
+            **writes,
+        )
 
 
 for _mapping in REGISTRY.values():

@@ -70,8 +70,13 @@ def _check(session: Session, actor: Principal, data: LabOrderCreate, row: Any) -
                 errors.add(f"/reason_codes/{i}", verdict.detail or verdict.reason)
     errors.raise_if_any()
     if row is not None and data.status != row.status:  # subscribers hear of it (issue 23)
-        outbox.emit(session, actor.organization_id, "order.status-changed", row.id,
-                    status=FHIR_ORDER_STATUS[data.status])  # fmt: skip
+        outbox.emit(
+            session,
+            actor.organization_id,
+            "order.status-changed",
+            row.id,
+            status=FHIR_ORDER_STATUS[data.status],
+        )
 
 
 def _refuse_if_verified(session: Session, row: LabOrder) -> None:

@@ -56,9 +56,13 @@ def webhook_read(row: Subscription) -> WebhookRead:
 
 def _audit(session: Session, user: Principal, row: Subscription, detail: str) -> None:
     audit.record(
-        session, user, action="update", resource_type="subscription", resource_id=row.id,
+        session,
+        user,
+        action="update",
+        resource_type="subscription",
+        resource_id=row.id,
         detail=detail,
-    )  # fmt: skip
+    )
 
 
 @router.post("", status_code=201, responses=problem_responses(400, 401, 403, 415, 422))
@@ -156,9 +160,11 @@ async def create_fhir_subscription(
     return FhirResponse(
         subscription_fhir.to_fhir(row),
         status_code=201,
-        headers={"Location": f"{base_url(request)}/Subscription/{row.id}/_history/{row.version}",
-                 "ETag": f'W/"{row.version}"'},
-    )  # fmt: skip
+        headers={
+            "Location": f"{base_url(request)}/Subscription/{row.id}/_history/{row.version}",
+            "ETag": f'W/"{row.version}"',
+        },
+    )
 
 
 @fhir_router.get(
@@ -193,10 +199,13 @@ def search_fhir_subscriptions(
         "link": [{"relation": "self", "url": str(request.url)}],
     }
     entries = [
-        {"fullUrl": f"{base}/Subscription/{r.id}", "resource": subscription_fhir.to_fhir(r),
-         "search": {"mode": "match"}}
+        {
+            "fullUrl": f"{base}/Subscription/{r.id}",
+            "resource": subscription_fhir.to_fhir(r),
+            "search": {"mode": "match"},
+        }
         for r in page.items
-    ]  # fmt: skip
+    ]
     if entries:
         bundle["entry"] = entries
     if page.next_cursor:
@@ -207,9 +216,11 @@ def search_fhir_subscriptions(
 
 
 @fhir_router.delete(
-    "/{record_id}", status_code=204, summary="Turn a Subscription off",
+    "/{record_id}",
+    status_code=204,
+    summary="Turn a Subscription off",
     responses=_FHIR_ERRORS,
-)  # fmt: skip
+)
 def delete_fhir_subscription(record_id: str, session: SessionDep, user: Manager) -> Response:
     """Kept (with its delivery history) with status `off`; no more notifications."""
     row = _fhir_subscription(session, user, record_id)

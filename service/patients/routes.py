@@ -41,9 +41,12 @@ Reader = Annotated[Principal, allow(*ALL_ROLES)]
 def _audit_shown(session: Session, user: Principal, patients: list[Patient]) -> None:
     """Every patient shown is a patient whose data was read."""
     audit.record_many(
-        session, user, action="query", resource_type="patient",
+        session,
+        user,
+        action="query",
+        resource_type="patient",
         rows=[(p.id, p.id) for p in patients],
-    )  # fmt: skip
+    )
 
 
 # Before the CRUD routes: `/duplicates` would otherwise read as a patient id.

@@ -301,8 +301,19 @@ def _post_page(
     audited: dict[str, str | None] = {}
     for index, clp in page:
         ours = claims.get(clp.patient_control_number)
-        _post_claim(rows, summary, active, lines, ours, clp, payments[index], payment_ids[index],
-                    file_id, organization_id, at)  # fmt: skip
+        _post_claim(
+            rows,
+            summary,
+            active,
+            lines,
+            ours,
+            clp,
+            payments[index],
+            payment_ids[index],
+            file_id,
+            organization_id,
+            at,
+        )
         if ours is not None and ours.id not in touched:
             touched.add(ours.id)
             audited[ours.id] = ours.patient_id

@@ -168,9 +168,13 @@ def list_files(
     if filters.kind:
         query = query.where(RemittanceFile.kind == filters.kind)
     page = fetch_page(
-        session, query, RemittanceFile.id, limit=paging.limit, cursor=paging.cursor,
+        session,
+        query,
+        RemittanceFile.id,
+        limit=paging.limit,
+        cursor=paging.cursor,
         sort=by_creation(paging.sort, "-created_at"),
-    )  # fmt: skip
+    )
     return RemittanceFilePage(items=[_read(f) for f in page.items], next_cursor=page.next_cursor)
 
 

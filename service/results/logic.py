@@ -74,8 +74,15 @@ class ImportRejected(InvalidInput):
 
 
 def _audit(session: Session, actor: Principal, row: Result, action: str, detail: str = "") -> None:
-    audit.record(session, actor, action=action, resource_type="result", resource_id=row.id,
-                 patient_id=row.patient_id, detail=detail)  # fmt: skip
+    audit.record(
+        session,
+        actor,
+        action=action,
+        resource_type="result",
+        resource_id=row.id,
+        patient_id=row.patient_id,
+        detail=detail,
+    )
 
 
 def _component(test: LabTest, code: str) -> ResultComponent | None:
@@ -93,9 +100,13 @@ class Target:
 
 
 def _resolve(
-    session: Session, actor: Principal, specimen: Specimen, test: LabTest, component_code: str,
+    session: Session,
+    actor: Principal,
+    specimen: Specimen,
+    test: LabTest,
+    component_code: str,
     unit: str | None,
-) -> Target:  # fmt: skip
+) -> Target:
     """Checks everything a value needs before anything is written; raises DomainErrors."""
     specimen_test = specimen_repository.find_specimen_test(session, specimen.id, test.id)
     if specimen_test is None or specimen_test.status == "cancelled":
@@ -126,10 +137,17 @@ def _patient_facts(session: Session, specimen: Specimen, at: datetime) -> tuple[
 
 
 def _write(
-    session: Session, actor: Principal, target: Target, raw: str, *, at: datetime,
-    worklist_id: str | None, status: str = "preliminary", supersedes: Result | None = None,
+    session: Session,
+    actor: Principal,
+    target: Target,
+    raw: str,
+    *,
+    at: datetime,
+    worklist_id: str | None,
+    status: str = "preliminary",
+    supersedes: Result | None = None,
     reason: str | None = None,
-) -> Result:  # fmt: skip
+) -> Result:
     sex, age = _patient_facts(session, target.specimen, at)
     try:
         flagged = flags.flag(target.component, raw, sex, age)
@@ -149,18 +167,30 @@ def _write(
         worklist_id = item.worklist_id if item is not None else None
     chosen = flagged.range
     row = Result(
-        organization_id=actor.organization_id, specimen_id=target.specimen.id,
-        specimen_test_id=target.specimen_test.id, lab_test_id=target.test.id,
-        patient_id=target.specimen.patient_id, worklist_id=worklist_id,
-        component_code=target.component.code, component_name=target.component.name,
-        kind=target.component.kind, value=flagged.value, unit=target.component.unit,
-        ref_low=chosen.low if chosen else None, ref_high=chosen.high if chosen else None,
+        organization_id=actor.organization_id,
+        specimen_id=target.specimen.id,
+        specimen_test_id=target.specimen_test.id,
+        lab_test_id=target.test.id,
+        patient_id=target.specimen.patient_id,
+        worklist_id=worklist_id,
+        component_code=target.component.code,
+        component_name=target.component.name,
+        kind=target.component.kind,
+        value=flagged.value,
+        unit=target.component.unit,
+        ref_low=chosen.low if chosen else None,
+        ref_high=chosen.high if chosen else None,
         critical_low=chosen.critical_low if chosen else None,
         critical_high=chosen.critical_high if chosen else None,
-        flag=flagged.flag, critical=flagged.critical, status=status, current_key=key,
-        supersedes_id=previous.id if previous else None, correction_reason=reason,
-        entered_by=actor.user_id, entered_at=at,
-    )  # fmt: skip
+        flag=flagged.flag,
+        critical=flagged.critical,
+        status=status,
+        current_key=key,
+        supersedes_id=previous.id if previous else None,
+        correction_reason=reason,
+        entered_by=actor.user_id,
+        entered_at=at,
+    )
     session.add(row)
     if target.specimen_test.status == "pending":
         target.specimen_test.status = "resulted"
@@ -212,9 +242,11 @@ def list_results(
 ) -> Page[Result]:
     query = select(Result).where(Result.organization_id == actor.organization_id)
     for column, value in (
-        (Result.specimen_id, f.specimen_id), (Result.patient_id, f.patient_id),
-        (Result.status, f.status), (Result.worklist_id, f.worklist_id),
-    ):  # fmt: skip
+        (Result.specimen_id, f.specimen_id),
+        (Result.patient_id, f.patient_id),
+        (Result.status, f.status),
+        (Result.worklist_id, f.worklist_id),
+    ):
         if value is not None:
             query = query.where(col(column) == value)
     page = fetch_page(
@@ -225,8 +257,13 @@ def list_results(
         cursor=cursor,
         sort=by_creation(sort, "-created_at"),
     )
-    audit.record_many(session, actor, action="query", resource_type="result",
-                      rows=[(r.id, r.patient_id) for r in page.items])  # fmt: skip
+    audit.record_many(
+        session,
+        actor,
+        action="query",
+        resource_type="result",
+        rows=[(r.id, r.patient_id) for r in page.items],
+    )
     return page
 
 
@@ -290,9 +327,13 @@ def _verify(session: Session, actor: Principal, result_id: str, at: datetime) ->
     specimen = session.get(Specimen, row.specimen_id)
     report = "final" if specimen is not None and specimen.status == "verified" else "partial"
     outbox.emit(
-        session, actor.organization_id, "result.verified", row.specimen_id, status=report,
+        session,
+        actor.organization_id,
+        "result.verified",
+        row.specimen_id,
+        status=report,
         result_id=row.id,
-    )  # fmt: skip
+    )
     return row
 
 
@@ -328,9 +369,13 @@ def _origin(specimen: Specimen, lab_test: LabTest) -> dict[str, Any]:
 
 
 def on_results_verified(
-    session: Session, actor: Principal, *, specimen_test: SpecimenTest, lab_test: LabTest,
+    session: Session,
+    actor: Principal,
+    *,
+    specimen_test: SpecimenTest,
+    lab_test: LabTest,
     at: datetime,
-) -> None:  # fmt: skip
+) -> None:
     """Charge capture: every result of a specimen-test is verified.
 
     DESIGN.md: verified lab results create service lines on the order's encounter from the
@@ -349,10 +394,11 @@ def on_results_verified(
         return
     already = session.exec(
         select(ServiceLine.id).where(
-            ServiceLine.encounter_id == encounter.id, ServiceLine.source == "lab_result",
+            ServiceLine.encounter_id == encounter.id,
+            ServiceLine.source == "lab_result",
             ServiceLine.source_id == specimen_test.id,
         )
-    ).first()  # fmt: skip
+    ).first()
     if already is not None:
         return
     reasons = [normalize_code(code) for code in order.reason_codes]
@@ -366,19 +412,28 @@ def on_results_verified(
         modifiers=[lab_test.billing_modifier] if lab_test.billing_modifier else [],
         service_date=org_clock.local_date(session, actor.organization_id, collected),
         pointers=pointers,
-    )  # fmt: skip
+    )
     try:
         with session.begin_nested():
             coding_logic.add_service_line(
-                session, actor, encounter.id, line, source="lab_result",
-                source_id=specimen_test.id, origin=_origin(specimen, lab_test),
-            )  # fmt: skip
+                session,
+                actor,
+                encounter.id,
+                line,
+                source="lab_result",
+                source_id=specimen_test.id,
+                origin=_origin(specimen, lab_test),
+            )
     except (coding_logic.EncounterLocked, coding_logic.NoFeeForCode) as skipped:
         audit.record(
-            session, actor, action="charge-capture-skipped", resource_type="encounter",
-            resource_id=encounter.id, patient_id=encounter.patient_id,
+            session,
+            actor,
+            action="charge-capture-skipped",
+            resource_type="encounter",
+            resource_id=encounter.id,
+            patient_id=encounter.patient_id,
             detail=f"{lab_test.billing_code} for specimen-test {specimen_test.id}: {skipped.code}",
-        )  # fmt: skip
+        )
 
 
 def correct_result(
@@ -402,8 +457,17 @@ def correct_result(
     if component is None:
         raise InvalidInput(f"Test {test.code} no longer has component {row.component_code}.")
     target = Target(specimen, specimen_test, test, component)
-    corrected = _write(session, actor, target, data.value, at=at, worklist_id=row.worklist_id,
-                       status="corrected", supersedes=row, reason=data.reason)  # fmt: skip
+    corrected = _write(
+        session,
+        actor,
+        target,
+        data.value,
+        at=at,
+        worklist_id=row.worklist_id,
+        status="corrected",
+        supersedes=row,
+        reason=data.reason,
+    )
     return corrected
 
 

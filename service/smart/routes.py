@@ -60,9 +60,13 @@ def register_client(data: SmartClientCreate, session: SessionDep, user: Admin) -
         check_url(str(data.jwks_url), allow_private=get_settings().allow_private_webhook_addresses)
     client = logic.register_client(session, user.organization_id, data)
     audit.record(
-        session, user, action="create", resource_type="smart_client", resource_id=client.id,
+        session,
+        user,
+        action="create",
+        resource_type="smart_client",
+        resource_id=client.id,
         detail=f"scopes: {client.scopes}",
-    )  # fmt: skip
+    )
     return client_read(session, client)
 
 
@@ -85,9 +89,13 @@ def get_client(client_pk: str, session: SessionDep, user: AdminOrAuditor) -> Sma
 def revoke_client(client_pk: str, session: SessionDep, user: Admin) -> SmartClientRead:
     client = logic.revoke_client(session, user.organization_id, client_pk, at=datetime.now(UTC))
     audit.record(
-        session, user, action="update", resource_type="smart_client", resource_id=client.id,
+        session,
+        user,
+        action="update",
+        resource_type="smart_client",
+        resource_id=client.id,
         detail="revoked",
-    )  # fmt: skip
+    )
     return client_read(session, client)
 
 
@@ -148,14 +156,20 @@ async def token(request: Request, session: SessionDep) -> Response:
 
     def work() -> logic.Issued:
         issued = logic.issue_token(
-            session, dict(pairs), token_url=_origin(request) + TOKEN_PATH, at=at,
+            session,
+            dict(pairs),
+            token_url=_origin(request) + TOKEN_PATH,
+            at=at,
             remote=REMOTE_KEY_SETS,
-        )  # fmt: skip
+        )
         audit.record_system(
-            session, organization_id=issued.client.organization_id, action="login",
-            resource_type="smart_client", resource_id=issued.client.id,
+            session,
+            organization_id=issued.client.organization_id,
+            action="login",
+            resource_type="smart_client",
+            resource_id=issued.client.id,
             detail=f"token issued: {' '.join(str(s) for s in issued.granted)}",
-        )  # fmt: skip
+        )
         return issued
 
     try:

@@ -92,10 +92,17 @@ def _event_row(
 ) -> dict[str, Any]:
     """A custody event as a row for `repository.add_events` (no ORM object per row)."""
     return {
-        "id": new_id(), "organization_id": specimen.organization_id, "specimen_id": specimen.id,
-        "event": event, "at": at, "user_id": actor.user_id, "location": specimen.location,
-        "step": None, "deviation": False, "details": details,
-    }  # fmt: skip
+        "id": new_id(),
+        "organization_id": specimen.organization_id,
+        "specimen_id": specimen.id,
+        "event": event,
+        "at": at,
+        "user_id": actor.user_id,
+        "location": specimen.location,
+        "step": None,
+        "deviation": False,
+        "details": details,
+    }
 
 
 def add_event(
@@ -175,9 +182,14 @@ def change_status(
         specimen.verified_at = at
     session.add(specimen)
     add_event(
-        session, actor, specimen, target.value, at, location=location,
+        session,
+        actor,
+        specimen,
+        target.value,
+        at,
+        location=location,
         details={"from": before, **(details or {})},
-    )  # fmt: skip
+    )
 
 
 def load(session: Session, actor: Principal, specimen_id: str) -> Specimen:
@@ -232,16 +244,28 @@ def accession_specimen(
     first = tests[wanted[0]]
     volume_unit = data.volume_unit or first.volume_unit if data.volume is not None else None
     specimen = new_specimen(
-        session, actor, order_id=order.id, patient_id=order.patient_id, priority=order.priority,
-        specimen_type=types[0], container=data.container or first.container,
-        location=data.location, test_ids=list(dict.fromkeys(wanted)), at=at,
-        volume=data.volume, volume_unit=volume_unit,
-    )  # fmt: skip
+        session,
+        actor,
+        order_id=order.id,
+        patient_id=order.patient_id,
+        priority=order.priority,
+        specimen_type=types[0],
+        container=data.container or first.container,
+        location=data.location,
+        test_ids=list(dict.fromkeys(wanted)),
+        at=at,
+        volume=data.volume,
+        volume_unit=volume_unit,
+    )
     if data.collected_at is not None:
         collect_specimen(
-            session, actor, specimen.id, Collection(at=data.collected_at, location=data.location),
-            at=at, audited=False,
-        )  # fmt: skip
+            session,
+            actor,
+            specimen.id,
+            Collection(at=data.collected_at, location=data.location),
+            at=at,
+            audited=False,
+        )
     return specimen
 
 
@@ -404,9 +428,12 @@ def list_specimens(
     order = parse_sort(sort, SPECIMEN_SORTS, "-created_at")
     page = fetch_page(session, query, Specimen.id, limit=limit, cursor=cursor, sort=order)
     audit.record_many(
-        session, actor, action="query", resource_type="specimen",
+        session,
+        actor,
+        action="query",
+        resource_type="specimen",
         rows=[(s.id, s.patient_id) for s in page.items],
-    )  # fmt: skip
+    )
     return page
 
 
@@ -479,8 +506,9 @@ def print_label(
     event = "label_printed" if specimen.label_prints == 0 else "label_reprinted"
     specimen.label_prints += 1
     session.add(specimen)
-    add_event(session, actor, specimen, event, at,
-           details={"format": fmt, "count": specimen.label_prints})  # fmt: skip
+    add_event(
+        session, actor, specimen, event, at, details={"format": fmt, "count": specimen.label_prints}
+    )
     audit_specimen(session, actor, specimen, "print", f"label {fmt}")
     session.flush()
     return body, media_type

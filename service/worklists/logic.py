@@ -125,8 +125,9 @@ def _serialize_builders(session: Session, organization_id: str, bench: str) -> N
         )
 
 
-def _audit_items(session: Session, actor: Principal, action: str, specimen_ids: Sequence[str],
-                 worklist_id: str) -> None:  # fmt: skip
+def _audit_items(
+    session: Session, actor: Principal, action: str, specimen_ids: Sequence[str], worklist_id: str
+) -> None:
     """One audit event per specimen (patient data) placed, removed or shown."""
     patients: dict[str, str] = {}
     for start in range(0, len(specimen_ids), 1000):
@@ -134,9 +135,12 @@ def _audit_items(session: Session, actor: Principal, action: str, specimen_ids: 
         query = select(Specimen.id, Specimen.patient_id).where(col(Specimen.id).in_(chunk))
         patients.update(dict(session.exec(query).all()))
     specimen_logic.audit_specimens(
-        session, actor, action, [(sid, patients.get(sid)) for sid in specimen_ids],
+        session,
+        actor,
+        action,
+        [(sid, patients.get(sid)) for sid in specimen_ids],
         detail=f"worklist {worklist_id}",
-    )  # fmt: skip
+    )
 
 
 def build_worklist(
@@ -166,8 +170,14 @@ def build_worklist(
         free = free[: data.limit]
     placed_specimens = _fill(session, actor, worklist, free, at)
     detail = f"{len(placed_specimens)} specimen-tests"
-    audit.record(session, actor, action="create", resource_type="worklist",
-                 resource_id=worklist.id, detail=detail)  # fmt: skip
+    audit.record(
+        session,
+        actor,
+        action="create",
+        resource_type="worklist",
+        resource_id=worklist.id,
+        detail=detail,
+    )
     return worklist
 
 
@@ -184,13 +194,19 @@ def _fill(
         if not candidates:
             break
         rows: list[dict[str, object]] = [
-            {"id": new_id(), "organization_id": actor.organization_id,
-             "worklist_id": worklist.id, "position": position,
-             "specimen_test_id": c.specimen_test_id, "specimen_id": c.specimen_id,
-             "lab_test_id": c.lab_test_id, "active_specimen_test_id": c.specimen_test_id,
-             "added_at": at}
+            {
+                "id": new_id(),
+                "organization_id": actor.organization_id,
+                "worklist_id": worklist.id,
+                "position": position,
+                "specimen_test_id": c.specimen_test_id,
+                "specimen_id": c.specimen_id,
+                "lab_test_id": c.lab_test_id,
+                "active_specimen_test_id": c.specimen_test_id,
+                "added_at": at,
+            }
             for position, c in zip(free, candidates, strict=False)
-        ]  # fmt: skip
+        ]
         taken = repository.place(session, rows)
         used = {r["position"] for r in rows if r["specimen_test_id"] in taken}
         free = [p for p in free if p not in used]
@@ -201,12 +217,21 @@ def _fill(
     specimen_repository.add_events(
         session,
         [
-            {"id": new_id(), "organization_id": actor.organization_id, "specimen_id": sid,
-             "event": "worklist_added", "at": at, "user_id": actor.user_id, "location": None,
-             "step": None, "deviation": False, "details": {"worklist_id": worklist.id}}
+            {
+                "id": new_id(),
+                "organization_id": actor.organization_id,
+                "specimen_id": sid,
+                "event": "worklist_added",
+                "at": at,
+                "user_id": actor.user_id,
+                "location": None,
+                "step": None,
+                "deviation": False,
+                "details": {"worklist_id": worklist.id},
+            }
             for sid in specimen_ids
         ],
-    )  # fmt: skip
+    )
     specimen_logic.audit_specimens(
         session, actor, "update", list(patients.items()), detail=f"worklist {worklist.id}"
     )
@@ -251,20 +276,35 @@ def add_item(
     bump_version(session, worklist, None)
     placed = repository.place(
         session,
-        [{"id": new_id(), "organization_id": actor.organization_id, "worklist_id": worklist.id,
-          "position": position, "specimen_test_id": specimen_test.id, "specimen_id": specimen.id,
-          "lab_test_id": data.lab_test_id, "active_specimen_test_id": specimen_test.id,
-          "added_at": at}],
-    )  # fmt: skip
+        [
+            {
+                "id": new_id(),
+                "organization_id": actor.organization_id,
+                "worklist_id": worklist.id,
+                "position": position,
+                "specimen_test_id": specimen_test.id,
+                "specimen_id": specimen.id,
+                "lab_test_id": data.lab_test_id,
+                "active_specimen_test_id": specimen_test.id,
+                "added_at": at,
+            }
+        ],
+    )
     if not placed:
         raise AlreadyOnWorklist(
             f"Test {data.lab_test_id} of specimen {specimen.accession} is on an active worklist."
         )
     specimen_analysis.start_analysis(session, actor, [specimen.id], at)
-    session.add(SpecimenEvent(
-        organization_id=actor.organization_id, specimen_id=specimen.id, event="worklist_added",
-        at=at, user_id=actor.user_id, details={"worklist_id": worklist.id, "position": position},
-    ))  # fmt: skip
+    session.add(
+        SpecimenEvent(
+            organization_id=actor.organization_id,
+            specimen_id=specimen.id,
+            event="worklist_added",
+            at=at,
+            user_id=actor.user_id,
+            details={"worklist_id": worklist.id, "position": position},
+        )
+    )
     _audit_items(session, actor, "update", [specimen.id], worklist.id)
     session.flush()
     item = session.exec(
@@ -293,11 +333,16 @@ def remove_item(
         raise ItemHasResults(f"Item {item_id} has results; correct them instead.")
     bump_version(session, worklist, None)
     session.delete(item)
-    session.add(SpecimenEvent(
-        organization_id=actor.organization_id, specimen_id=item.specimen_id,
-        event="worklist_removed", at=at, user_id=actor.user_id,
-        details={"worklist_id": worklist.id, "position": item.position},
-    ))  # fmt: skip
+    session.add(
+        SpecimenEvent(
+            organization_id=actor.organization_id,
+            specimen_id=item.specimen_id,
+            event="worklist_removed",
+            at=at,
+            user_id=actor.user_id,
+            details={"worklist_id": worklist.id, "position": item.position},
+        )
+    )
     _audit_items(session, actor, "update", [item.specimen_id], worklist.id)
     session.flush()
 
@@ -318,8 +363,14 @@ def change_status(
         worklist.completed_at = at
         repository.release(session, worklist.id)
     session.add(worklist)
-    audit.record(session, actor, action="update", resource_type="worklist",
-                 resource_id=worklist.id, detail=target)  # fmt: skip
+    audit.record(
+        session,
+        actor,
+        action="update",
+        resource_type="worklist",
+        resource_id=worklist.id,
+        detail=target,
+    )
     session.flush()
     return worklist
 
@@ -362,9 +413,12 @@ def read_worklist(
     worklist = get_worklist(session, actor, worklist_id)
     items = sorted(
         repository.items_of(session, worklist.id),
-        key=lambda v: rules.positions(worklist.layout, worklist.capacity).index(v.item.position)
-        if worklist.layout == "plate96" else int(v.item.position),
-    )  # fmt: skip
+        key=lambda v: (
+            rules.positions(worklist.layout, worklist.capacity).index(v.item.position)
+            if worklist.layout == "plate96"
+            else int(v.item.position)
+        ),
+    )
     _audit_items(session, actor, "read", [v.item.specimen_id for v in items], worklist.id)
     return worklist, items
 
@@ -376,10 +430,16 @@ def export_csv(session: Session, actor: Principal, worklist_id: str) -> tuple[Wo
     """The run for the instrument: one row per position, reserved ones as control/blank rows."""
     worklist, items = read_worklist(session, actor, worklist_id)
     by_position: dict[str, list[str]] = {
-        v.item.position: [v.item.position, v.accession, v.test_code, v.loinc or "", v.priority,
-                          "patient"]
+        v.item.position: [
+            v.item.position,
+            v.accession,
+            v.test_code,
+            v.loinc or "",
+            v.priority,
+            "patient",
+        ]
         for v in items
-    }  # fmt: skip
+    }
     for r in worklist.reserved:
         by_position[r["position"]] = [r["position"], r.get("material") or "", "", "", "", r["kind"]]
     out = io.StringIO()
@@ -388,8 +448,14 @@ def export_csv(session: Session, actor: Principal, worklist_id: str) -> tuple[Wo
     for position in rules.positions(worklist.layout, worklist.capacity):
         if position in by_position:  # typed text (a control's material) never runs as a formula
             writer.writerow([csv_text(cell) for cell in by_position[position]])
-    audit.record(session, actor, action="export", resource_type="worklist",
-                 resource_id=worklist.id, detail=f"{len(items)} items")  # fmt: skip
+    audit.record(
+        session,
+        actor,
+        action="export",
+        resource_type="worklist",
+        resource_id=worklist.id,
+        detail=f"{len(items)} items",
+    )
     return worklist, out.getvalue()
 
 
@@ -407,33 +473,53 @@ def record_control(
         data.lab_test_id
     ]
     material = next(
-        (c for c in labtest_logic.controls_of(test)
-         if c.material == data.material and c.component_code == data.component_code),
+        (
+            c
+            for c in labtest_logic.controls_of(test)
+            if c.material == data.material and c.component_code == data.component_code
+        ),
         None,
-    )  # fmt: skip
+    )
     if material is None:
         raise InvalidInput(
             f"Test {test.code} has no control {data.material} for {data.component_code}."
         )
     row = ControlResult(
-        organization_id=actor.organization_id, worklist_id=worklist.id, lab_test_id=test.id,
-        material=material.material, component_code=material.component_code, value=data.value,
-        low=material.low, high=material.high,
-        in_range=material.low <= data.value <= material.high, entered_by=actor.user_id,
+        organization_id=actor.organization_id,
+        worklist_id=worklist.id,
+        lab_test_id=test.id,
+        material=material.material,
+        component_code=material.component_code,
+        value=data.value,
+        low=material.low,
+        high=material.high,
+        in_range=material.low <= data.value <= material.high,
+        entered_by=actor.user_id,
         entered_at=at,
-    )  # fmt: skip
+    )
     session.add(row)
     mark_in_progress(session, worklist)
-    audit.record(session, actor, action="create", resource_type="control_result",
-                 resource_id=row.id, detail=f"worklist {worklist.id}")  # fmt: skip
+    audit.record(
+        session,
+        actor,
+        action="create",
+        resource_type="control_result",
+        resource_id=row.id,
+        detail=f"worklist {worklist.id}",
+    )
     session.flush()
     return row
 
 
 def accept_control(
-    session: Session, actor: Principal, worklist_id: str, control_id: str, note: str, *,
+    session: Session,
+    actor: Principal,
+    worklist_id: str,
+    control_id: str,
+    note: str,
+    *,
     at: datetime,
-) -> ControlResult:  # fmt: skip
+) -> ControlResult:
     """A lab user accepts an out-of-range control (documented why), releasing the run."""
     worklist = get_worklist(session, actor, worklist_id)
     row = session.get(ControlResult, control_id)
@@ -444,8 +530,14 @@ def accept_control(
     if row.accepted_at is None:
         row.accepted_by, row.accepted_at, row.accept_note = actor.user_id, at, note
         session.add(row)
-        audit.record(session, actor, action="update", resource_type="control_result",
-                     resource_id=row.id, detail="accepted")  # fmt: skip
+        audit.record(
+            session,
+            actor,
+            action="update",
+            resource_type="control_result",
+            resource_id=row.id,
+            detail="accepted",
+        )
         session.flush()
     return row
 

@@ -62,21 +62,35 @@ def _now() -> datetime:
 
 def _read(worklist: Worklist, items: list[ItemView]) -> WorklistRead:
     return WorklistRead(
-        id=worklist.id, template_id=worklist.template_id, name=worklist.name,
-        bench=worklist.bench, instrument=worklist.instrument, test_ids=worklist.test_ids,
-        layout=worklist.layout, capacity=worklist.capacity,
+        id=worklist.id,
+        template_id=worklist.template_id,
+        name=worklist.name,
+        bench=worklist.bench,
+        instrument=worklist.instrument,
+        test_ids=worklist.test_ids,
+        layout=worklist.layout,
+        capacity=worklist.capacity,
         reserved=[ReservedPosition.model_validate(r) for r in worklist.reserved],
-        status=worklist.status, built_by=worklist.built_by, completed_at=worklist.completed_at,
+        status=worklist.status,
+        built_by=worklist.built_by,
+        completed_at=worklist.completed_at,
         items=[
             WorklistItemRead(
-                id=v.item.id, position=v.item.position, specimen_test_id=v.item.specimen_test_id,
-                specimen_id=v.item.specimen_id, accession=v.accession,
-                lab_test_id=v.item.lab_test_id, test_code=v.test_code, priority=v.priority,
+                id=v.item.id,
+                position=v.item.position,
+                specimen_test_id=v.item.specimen_test_id,
+                specimen_id=v.item.specimen_id,
+                accession=v.accession,
+                lab_test_id=v.item.lab_test_id,
+                test_code=v.test_code,
+                priority=v.priority,
             )
             for v in items
         ],
-        created_at=worklist.created_at, updated_at=worklist.updated_at, version=worklist.version,
-    )  # fmt: skip
+        created_at=worklist.created_at,
+        updated_at=worklist.updated_at,
+        version=worklist.version,
+    )
 
 
 def _full(session: Session, user: Principal, worklist_id: str, response: Response) -> WorklistRead:

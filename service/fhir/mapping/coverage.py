@@ -166,18 +166,24 @@ class CoverageType(TableMapping):
         "_id": id_param(Coverage),
         "identifier": identifier_param(Coverage, "Coverage", "The identifier the EHR sent"),
         "patient": SearchParam(
-            "patient", "reference", "The beneficiary: Patient/<id>.",
+            "patient",
+            "reference",
+            "The beneficiary: Patient/<id>.",
             reference_filter(Coverage.patient_id, "Patient"),
         ),
         "beneficiary": SearchParam(
-            "beneficiary", "reference", "The beneficiary: Patient/<id>.",
+            "beneficiary",
+            "reference",
+            "The beneficiary: Patient/<id>.",
             reference_filter(Coverage.patient_id, "Patient"),
         ),
         "payor": SearchParam(
-            "payor", "reference", "The payer: Organization/<id>.",
+            "payor",
+            "reference",
+            "The payer: Organization/<id>.",
             reference_filter(Coverage.payer_id, "Organization"),
         ),
-    }  # fmt: skip
+    }
     includes: ClassVar[dict[str, Include]] = {
         "Coverage:payor": Include("Organization", _payers),
         "Coverage:beneficiary": Include("Patient", _patients),
@@ -262,12 +268,14 @@ class CoverageType(TableMapping):
                     {"coding": [{"system": RELATIONSHIP_SYSTEM, "code": relationship}]}
                 ],
                 "name": render_name(
-                    s.get("family_name"), s.get("given_name"), s.get("middle_name"),
+                    s.get("family_name"),
+                    s.get("given_name"),
+                    s.get("middle_name"),
                     s.get("suffix"),
                 ),
                 "gender": SEX_TO_GENDER.get(s.get("sex", "U"), "unknown"),
                 "birthDate": s.get("birth_date"),
-            }  # fmt: skip
+            }
             if s.get("address"):
                 person["address"] = render_address(s["address"])
             body["contained"] = [person]

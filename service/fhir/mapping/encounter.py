@@ -136,27 +136,37 @@ class EncounterType(TableMapping):
         "_id": id_param(Encounter),
         "identifier": identifier_param(Encounter, "Encounter", "The EHR's visit number"),
         "patient": SearchParam(
-            "patient", "reference", "The patient: Patient/<id>.",
+            "patient",
+            "reference",
+            "The patient: Patient/<id>.",
             reference_filter(Encounter.patient_id, "Patient"),
         ),
         "subject": SearchParam(
-            "subject", "reference", "The patient: Patient/<id>.",
+            "subject",
+            "reference",
+            "The patient: Patient/<id>.",
             reference_filter(Encounter.patient_id, "Patient"),
         ),
         "date": SearchParam(
-            "date", "date", "The date of service, YYYY-MM-DD, prefixes eq, ne, lt, le, gt, ge.",
-            date_filter(Encounter.date_of_service), column=Encounter.date_of_service,
+            "date",
+            "date",
+            "The date of service, YYYY-MM-DD, prefixes eq, ne, lt, le, gt, ge.",
+            date_filter(Encounter.date_of_service),
+            column=Encounter.date_of_service,
         ),
         "status": SearchParam(
-            "status", "token",
+            "status",
+            "token",
             "planned (open), in-progress (coded), finished (ready, billed); or a coding status.",
             _status,
         ),
         "type": SearchParam(
-            "type", "token", "A coding of Encounter.type, as the EHR sent it (e.g. CPT 99213).",
+            "type",
+            "token",
+            "A coding of Encounter.type, as the EHR sent it (e.g. CPT 99213).",
             _type,
         ),
-    }  # fmt: skip
+    }
     includes: ClassVar[dict[str, Include]] = {
         "Encounter:patient": Include("Patient", _patients),
         "Encounter:subject": Include("Patient", _patients),
@@ -290,14 +300,30 @@ class EncounterType(TableMapping):
         except InvalidInput as exc:
             raise translated(exc, mapped.fields, self.type_name) from None
 
-    def keep(self, session: Session, organization_id: str, row: Any, resource: dict[str, Any],
-             root: str, *, fresh: bool) -> None:  # fmt: skip
+    def keep(
+        self,
+        session: Session,
+        organization_id: str,
+        row: Any,
+        resource: dict[str, Any],
+        root: str,
+        *,
+        fresh: bool,
+    ) -> None:
         """Encounter.type has no column: kept as sent, its codings searchable."""
         super().keep(session, organization_id, row, resource, root, fresh=fresh)
         types = resource.get("type")
         kept.keep(session, organization_id, "Encounter", row.id, {"type": types}, fresh=fresh)
-        kept.store_tokens(session, organization_id, "Encounter", row.id, "type",
-                          kept.concept_tokens(types), root, fresh=fresh)  # fmt: skip
+        kept.store_tokens(
+            session,
+            organization_id,
+            "Encounter",
+            row.id,
+            "type",
+            kept.concept_tokens(types),
+            root,
+            fresh=fresh,
+        )
 
     def render(self, row: Any) -> dict[str, Any]:
         session = session_of(row)
