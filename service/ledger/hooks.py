@@ -68,8 +68,11 @@ def _row(
 
 
 def _insert(session: Session, rows: list[dict[str, Any]]) -> None:
+    # render_nulls: the ORM otherwise leaves out None values, and rows whose None columns
+    # differ can't share one executemany (an 835's entries went in one row per statement).
+    insert = sa.insert(LedgerEntry).execution_options(render_nulls=True)
     for start in range(0, len(rows), 1000):
-        session.execute(sa.insert(LedgerEntry), rows[start : start + 1000])
+        session.execute(insert, rows[start : start + 1000])
 
 
 def sync_charges(
