@@ -51,6 +51,7 @@ KINDS = {
     "specimen_id": "specimen",
     "result_ids": "result",
     "template_id": "worklist_template",
+    "owner_id": "user",
 }
 
 
@@ -124,6 +125,33 @@ def _encounter_body(world: World) -> dict[str, Any]:
 
 ADMIN, LAB, CODER, DESK = Role.ADMIN, Role.LAB, Role.CODER, Role.FRONT_DESK
 
+
+def _billed(client: TestClient, world: World) -> str:
+    """The world's encounter billed (its claim batched), so the ledger charges it."""
+    batched = client.post("/api/v1/claim-batches", headers=world.tenant.headers(ADMIN), json={
+        "trading_partner_id": world.ids["trading_partner"], "claim_type": "professional",
+        "claim_ids": [world.ids["claim"]]})  # fmt: skip
+    assert batched.status_code == 201, batched.text
+    return world.ids["encounter"]
+
+
+def _owed_by_patient(client: TestClient, world: World) -> str:
+    """The billed encounter with 10.00 moved to the patient's side."""
+    encounter = _billed(client, world)
+    moved = client.post("/api/v1/transfers", headers=world.tenant.headers(ADMIN), json={
+        "encounter_id": encounter, "amount": "10.00", "to": "patient"})  # fmt: skip
+    assert moved.status_code == 201, moved.text
+    return encounter
+
+
+def _paid(client: TestClient, world: World) -> str:
+    """A check from the patient with nothing owed yet: the patient's credit."""
+    paid = client.post("/api/v1/patient-payments", headers=world.tenant.headers(DESK), json={
+        "patient_id": world.ids["patient"], "amount": "20.00", "method": "check"})  # fmt: skip
+    assert paid.status_code == 201, paid.text
+    return world.ids["patient"]
+
+
 # (method, path) -> the valid request that each field's test then breaks.
 BUILDERS: dict[tuple[str, str], Builder] = {
     ("POST", "/api/v1/coverages"): lambda c, w: (
@@ -183,6 +211,29 @@ BUILDERS: dict[tuple[str, str], Builder] = {
         "lab_test_id": w.ids["lab_test"], "component_code": "4548-4", "value": "5.2"}, LAB),
     ("POST", "/api/v1/results/verification"): lambda c, w: (
         "POST", "/api/v1/results/verification", {"result_ids": [w.ids["result"]]}, ADMIN),
+    ("POST", "/api/v1/patient-payments"): lambda c, w: (
+        "POST", "/api/v1/patient-payments", {"patient_id": w.ids["patient"],
+        "encounter_id": w.ids["encounter"], "amount": "20.00", "method": "cash"}, DESK),
+    ("POST", "/api/v1/credit-applications"): lambda c, w: (
+        "POST", "/api/v1/credit-applications", {"patient_id": _paid(c, w),
+        "encounter_id": _owed_by_patient(c, w)}, DESK),
+    ("POST", "/api/v1/refunds"): lambda c, w: (
+        "POST", "/api/v1/refunds", {"patient_id": _paid(c, w), "amount": "5.00",
+        "method": "check"}, ADMIN),
+    ("POST", "/api/v1/write-offs"): lambda c, w: (
+        "POST", "/api/v1/write-offs", {"patient_id": w.ids["patient"],
+        "encounter_id": _billed(c, w), "amount": "1.00", "reason": "small_balance",
+        "side": "insurance"}, ADMIN),
+    ("POST", "/api/v1/adjustments"): lambda c, w: (
+        "POST", "/api/v1/adjustments", {"patient_id": w.ids["patient"],
+        "encounter_id": _billed(c, w), "amount": "1.00", "reason": "contractual",
+        "side": "insurance"}, ADMIN),
+    ("POST", "/api/v1/transfers"): lambda c, w: (
+        "POST", "/api/v1/transfers", {"encounter_id": _billed(c, w), "amount": "1.00",
+        "to": "patient"}, ADMIN),
+    ("PATCH", "/api/v1/denials/items/{item_id}"): lambda c, w: (
+        "PATCH", f"/api/v1/denials/items/{w.ids['denial_item']}",
+        {"owner_id": w.ids["user"]}, ADMIN),
 }  # fmt: skip
 
 

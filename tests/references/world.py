@@ -1,12 +1,15 @@
 """One of every record that a request body can reference, built through the API for a tenant."""
 
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from service.auth.roles import Role
+from service.remittance.models import DenialItem
 from tests.factories import (
     Practice,
     Tenant,
@@ -127,6 +130,14 @@ def build_world(client: TestClient, db: Session, tenant: Tenant, mrn_prefix: str
     )
     spare = make_ready_specimen(db, tenant, lab)  # nothing entered for it yet
     stray = make_patient(db, tenant, mrn=f"{mrn_prefix}-STRAY")
+    # A denial to work: in production an 835 opens it; here only its owner is at stake.
+    denial = DenialItem(
+        organization_id=tenant.organization_id, claim_id=claim_id, claim_posting_id=claim_id,
+        patient_id=practice.patient_id, encounter_id=encounter_id, payer_id=practice.payer_id,
+        group_code="CO", reason="50", amount=Decimal("100.00"), denied_date=date(2026, 11, 30),
+    )  # fmt: skip
+    db.add(denial)
+    db.commit()
     ids = {
         "patient": practice.patient_id,
         "payer": practice.payer_id,
@@ -145,6 +156,8 @@ def build_world(client: TestClient, db: Session, tenant: Tenant, mrn_prefix: str
         "glucose_test": lab.tests["GLU"],
         "glucose_template": glu_template,
         "spare_specimen": spare.id,
+        "denial_item": denial.id,
+        "user": tenant.user_ids[Role.BILLER],
     }
     return World(tenant, practice, ids, lab.patient_id, lab_coverage)
 
