@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from service.ledger.logic import METHODS, REASONS
+from service.schemas_common import WholeNumber
 
 # Money in: positive, cents at most (the ledger keeps Numeric(12, 2)).
 Amount = Annotated[Decimal, Field(gt=0, max_digits=10, decimal_places=2)]
@@ -145,7 +146,7 @@ class StatementRead(BaseModel):
 
 class StatementRunCreate(_In):
     threshold: Annotated[Decimal, Field(ge=0, max_digits=10, decimal_places=2)] = Decimal("5.00")
-    quiet_days: Annotated[int, Field(ge=0, le=365, strict=True)] = 30
+    quiet_days: Annotated[WholeNumber, Field(ge=0, le=365)] = 30
 
 
 class StatementRunRead(BaseModel):

@@ -141,3 +141,21 @@ def test_a_version_id_of_unicode_digits_is_a_404_outcome_not_a_500(
     )
     assert response.status_code == 404, response.text
     assert response.json()["resourceType"] == "OperationOutcome"
+
+
+@pytest.mark.parametrize(
+    ("sent", "status"), [(0.0, 201), (7, 201), (True, 422), ("7", 422), (1.5, 422)]
+)
+def test_a_whole_number_is_json_schemas_integer(
+    client: TestClient, tenant: Tenant, sent: Any, status: int
+) -> None:
+    # Found by FUZZ_MAX_EXAMPLES=200: strict=True (to refuse `true`) also refused 0.0, which the
+    # document's "integer" allows.
+    response = client.post(
+        "/api/v1/statement-runs", json={"quiet_days": sent}, headers=tenant.headers()
+    )
+    assert response.status_code == status, response.text
+    if status == 201:
+        assert response.json()["quiet_days"] == int(sent)
+    else:
+        assert response.json()["errors"][0]["pointer"] == "/quiet_days"
