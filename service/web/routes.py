@@ -161,7 +161,7 @@ def _refused_sign_in(request: Request, error: str, status: int) -> Response:
 
 
 @router.post("/sign-in")
-def sign_in(
+def sign_in(  # nosec B107 - an empty form field's default, not a password
     request: Request,
     session: SessionDep,
     username: FormText = "",
@@ -239,7 +239,7 @@ def _audit_failed_sign_in(request: Request, denied: LoginDenied, username: str) 
 
 
 @router.post("/sign-out")
-def sign_out(
+def sign_out(  # nosec B107 - an empty form field's default, not a password
     request: Request, session: SessionDep, signed_in: AnySession, csrf_token: FormText = ""
 ) -> Response:
     _check_csrf(signed_in, csrf_token)
@@ -262,7 +262,7 @@ def password_page(request: Request, signed_in: AnySession) -> Response:
 
 
 @router.post("/password")
-def change_password(
+def change_password(  # nosec B107 - an empty form field's default, not a password
     request: Request,
     session: SessionDep,
     signed_in: AnySession,
