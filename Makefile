@@ -11,7 +11,7 @@ ORG ?= clinic
 ORG_TZ ?= America/New_York
 PYTEST_ARGS ?=
 
-.PHONY: install curl wrk run migrate lint test test-sqlite test-postgres stress fuzz bench bench-http \
+.PHONY: install curl chromium axe wrk run migrate lint test test-sqlite test-postgres stress fuzz bench bench-http \
 	clean
 
 install: $(STAMP)
@@ -42,15 +42,27 @@ curl:
 	@command -v curl >/dev/null || (export DEBIAN_FRONTEND=noninteractive; \
 	  apt-get update -qq >/dev/null && apt-get install -y -qq curl >/dev/null)
 
+# The browser tests (tests/web/test_browser.py, marker `browser`) drive Debian's Chromium through
+# Playwright's Python package: nothing is downloaded at run time; the package when missing.
+chromium:
+	@command -v chromium >/dev/null || (export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq >/dev/null && apt-get install -y -qq chromium >/dev/null)
+
+# axe-core (npm registry, pinned) for the browser tests' accessibility check, into node_modules/.
+AXE_CORE ?= axe-core@4.14.1
+axe:
+	@test -f node_modules/axe-core/axe.min.js || npm install --silent --no-save --no-audit \
+	  --no-fund --no-package-lock --prefix . $(AXE_CORE) >/dev/null
+
 # HTTP benchmarks run wrk; Debian's package when missing (make bench only, not make test).
 wrk:
 	@command -v wrk >/dev/null || (export DEBIAN_FRONTEND=noninteractive; \
 	  apt-get update -qq >/dev/null && apt-get install -y -qq wrk >/dev/null)
 
-test-sqlite: install curl
+test-sqlite: install curl chromium axe
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
-test-postgres: install curl
+test-postgres: install curl chromium axe
 	scripts/with-postgres.sh $(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
 # Lint, then the whole suite on SQLite, then again on a real PostgreSQL server started here.

@@ -214,6 +214,9 @@ def demo(
         typer.echo(f"wrote {path}")
     if secondary:
         typer.echo(f"secondary claim {secondary} waits for the 835s (ready once they are uploaded)")
+    typer.echo("Web pages: sign in at /app/sign-in (one-time passwords, change at first sign-in):")
+    for sign_in in result.sign_ins:
+        typer.echo(f"  {sign_in.who}: {sign_in.username} / {sign_in.one_time_password}")
     typer.echo("API key for the demo admin (shown once; earlier demo keys are revoked):")
     typer.echo(result.admin_key)
 

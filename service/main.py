@@ -35,6 +35,7 @@ from service.results import routes as result_routes
 from service.settings import Settings, get_settings
 from service.smart import routes as smart_routes
 from service.specimens import routes as specimen_routes
+from service.web import routes as web_routes
 from service.worklists import routes as worklist_routes
 
 # Starlette tries routes in order: the code search (typeahead, the most frequent call) first.
@@ -125,6 +126,7 @@ def create_app(
             app.include_router(router)
         else:
             app.include_router(router, dependencies=[Depends(query_params.refuse_unknown_query)])
+    web_routes.install(app, settings)  # the /app pages, outside the OpenAPI schema
     app.openapi = openapi.documented(app)  # type: ignore[method-assign]
     app.add_middleware(
         RequestGuards,

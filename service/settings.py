@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     # The outbox delivery worker inside each `backoffice serve` process (issue 23).
     outbox_worker: bool = True
     outbox_poll_seconds: float = 1.0
+    # Web pages (/app): a person's session ends after this many idle minutes (issue 26).
+    web_idle_minutes: float = 15
+    # The session cookie is Secure on HTTPS requests; force it behind a TLS-terminating proxy
+    # that forwards plain HTTP.
+    web_cookie_secure: bool = False
 
     @field_validator("database_url")
     @classmethod

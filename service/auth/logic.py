@@ -257,6 +257,8 @@ def update_user(session: Session, organization_id: str, user_id: str, data: User
     if data.roles is not None:
         user.roles = ",".join(sorted({r.value for r in data.roles}))
     if data.active is not None:
+        if user.active and not data.active:
+            repository.end_web_sessions(session, user.id, utcnow())  # signed out everywhere
         user.active = data.active
     session.add(user)
     session.flush()

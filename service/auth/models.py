@@ -1,4 +1,4 @@
-"""Tables: organization, app_user, api_key."""
+"""Tables: organization, app_user, api_key, web_session, login_throttle."""
 
 from datetime import datetime
 
@@ -29,6 +29,12 @@ class AppUser(TenantRecord, table=True):
     kind: str = Field(default="person", max_length=20)  # person | integration
     roles: str = Field(max_length=200)  # comma-separated Role values
     active: bool = Field(default=True)
+    # Person sign-in (web pages): one username across all organizations, because the sign-in
+    # form has no organization field; stored lower-case. The password is an argon2id hash.
+    username: str | None = Field(default=None, unique=True, max_length=60)
+    password_hash: str | None = Field(default=None, max_length=200)
+    # Set by a one-time password (an admin's reset): the next sign-in must choose a new one.
+    password_must_change: bool = Field(default=False)
 
     @property
     def role_set(self) -> frozenset[str]:
@@ -44,6 +50,20 @@ class ApiKey(TenantRecord, table=True):
     secret_hash: str = Field(max_length=64)
     label: str = Field(default="", max_length=200)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class WebSession(TenantRecord, table=True):
+    """A person's signed-in browser, server-side so that it can be ended (sign-out, deactivation,
+    password reset) at once on every replica. Only a hash of the cookie's token is stored."""
+
+    __tablename__ = "web_session"
+
+    user_id: str = Field(foreign_key="app_user.id", index=True, max_length=32)
+    token_hash: str = Field(unique=True, max_length=64)  # SHA-256 hex of the cookie value
+    csrf_token: str = Field(max_length=64)  # sent back in every form of this session
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    client_address: str = Field(default="", max_length=80)
 
 
 class LoginThrottle(SQLModel, table=True):

@@ -6,7 +6,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from service.auth.models import ApiKey, AppUser, Organization
+from service.auth.models import ApiKey, AppUser, Organization, WebSession
 
 
 def get_organization_by_name(session: Session, name: str) -> Organization | None:
@@ -75,3 +75,18 @@ def get_user(session: Session, organization_id: str, user_id: str) -> AppUser | 
 def get_key(session: Session, organization_id: str, key_pk: str) -> ApiKey | None:
     key = session.get(ApiKey, key_pk)
     return key if key and key.organization_id == organization_id else None
+
+
+def get_user_by_username(session: Session, username: str) -> AppUser | None:
+    """Usernames are unique across organizations (the sign-in form names no organization)."""
+    return session.exec(select(AppUser).where(AppUser.username == username)).first()
+
+
+def end_web_sessions(session: Session, user_id: str, at: datetime) -> None:
+    """Ends every live web session of a user (deactivation, password reset)."""
+    table = WebSession.__table__  # type: ignore[attr-defined]
+    session.execute(
+        sa.update(table)
+        .where(table.c.user_id == user_id, table.c.ended_at.is_(None))
+        .values(ended_at=at, updated_at=at)
+    )

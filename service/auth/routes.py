@@ -10,7 +10,7 @@ from service import org_clock
 from service.api.deps import Paging, allow
 from service.api.problems import problem_responses
 from service.audit import logic as audit
-from service.auth import logic, repository
+from service.auth import logic, people, repository
 from service.auth.logic import Principal
 from service.auth.models import ApiKey, AppUser
 from service.auth.roles import Role
@@ -21,6 +21,8 @@ from service.auth.schemas import (
     ApiKeyRead,
     OrganizationRead,
     OrganizationUpdate,
+    PasswordIssued,
+    PasswordReset,
     UserCreate,
     UserPage,
     UserRead,
@@ -52,6 +54,8 @@ def user_read(user: AppUser) -> UserRead:
         roles=sorted(Role(r) for r in user.role_set),
         active=user.active,
         created_at=user.created_at,
+        username=user.username,
+        password_must_change=user.password_must_change,
     )
 
 
@@ -96,6 +100,24 @@ def issue_key(user_id: str, data: ApiKeyCreate, session: SessionDep, user: Admin
     key, plaintext = logic.issue_api_key(session, user.organization_id, user_id, data.label)
     _audit(session, user, "create", "api_key", key.id, f"for user {user_id}")
     return ApiKeyIssued(**key_read(key).model_dump(), key=plaintext)
+
+
+@router.post(
+    "/users/{user_id}/password-reset",
+    responses=problem_responses(400, 401, 403, 404, 409, 415, 422),
+)
+def reset_password(
+    user_id: str, data: PasswordReset, session: SessionDep, user: Admin
+) -> PasswordIssued:
+    """A one-time password for a person's sign-in to the web pages (shown once; the user must
+    choose a new one at the first sign-in). Sets the username when sent; ends the user's web
+    sessions. API keys are unchanged."""
+    person, password = people.issue_one_time_password(
+        session, user.organization_id, user_id, username=data.username, at=datetime.now(UTC)
+    )
+    _audit(session, user, "update", "user", person.id, "password reset (one-time password)")
+    assert person.username is not None  # issue_one_time_password refuses a user without one
+    return PasswordIssued(user_id=person.id, username=person.username, one_time_password=password)
 
 
 @router.get("/users/{user_id}/api-keys", responses=problem_responses(401, 403, 404, 422))

@@ -31,6 +31,32 @@ class UserRead(BaseModel):
     roles: list[Role]
     active: bool
     created_at: datetime
+    username: str | None = Field(default=None, description="For the web pages' sign-in form.")
+    password_must_change: bool = False
+
+
+class PasswordReset(BaseModel):
+    """Issues a one-time password; `username` sets or changes the user's sign-in name."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    username: str | None = Field(
+        default=None,
+        min_length=2,
+        max_length=60,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]*$",
+        description="Unique across the deployment (the sign-in form has no organization "
+        "field); letters, digits and . _ @ -, compared without regard to case.",
+    )
+
+
+class PasswordIssued(BaseModel):
+    user_id: str
+    username: str
+    one_time_password: str = Field(
+        description="Shown once; the user must choose a new password at the first sign-in."
+    )
+    password_must_change: bool = True
 
 
 class UserPage(BaseModel):

@@ -1,4 +1,4 @@
-"""Throttling of failed authentications, per key id and per client address.
+"""Throttling of failed authentications, per key id (or username) and per client address.
 
 Each failure counts in a fixed window per scope; a scope that reaches its limit is refused (429
 with Retry-After) until the block ends, even with the right key, so that guessing cannot go on
@@ -39,18 +39,22 @@ class Limits:
     block: timedelta
 
 
-def scopes(key_id: str | None, address: str) -> list[str]:
-    """The scopes an attempt counts in: the key id it named (if well-formed), its address."""
+def scopes(key_id: str | None, address: str, username: str | None = None) -> list[str]:
+    """The scopes an attempt counts in: the key id it named (if well-formed) or the username a
+    sign-in form named, and its address."""
     found: list[str] = []
     if key_id:
         found.append(f"key:{key_id}")
+    if username:
+        found.append(f"user:{username[:60]}")
     if address:
         found.append(f"address:{address[:80]}")
     return found
 
 
 def _limit(scope: str, limits: Limits) -> int:
-    return limits.per_key if scope.startswith("key:") else limits.per_address
+    # A username is one account, as a key id is: the same, lower limit.
+    return limits.per_address if scope.startswith("address:") else limits.per_key
 
 
 # Built once: every authenticated request runs it, and building it cost as much as running it.
@@ -60,9 +64,11 @@ _BLOCKED = sa.select(_TABLE.c.blocked_until).where(
 )
 
 
-def retry_after(session: Session, key_id: str | None, address: str, at: datetime) -> int:
+def retry_after(
+    session: Session, key_id: str | None, address: str, at: datetime, username: str | None = None
+) -> int:
     """Seconds until the attempt's scopes are unblocked (0: not blocked)."""
-    names = scopes(key_id, address)
+    names = scopes(key_id, address, username)
     if not names:
         return 0
     rows = session.execute(_BLOCKED, {"scopes": names, "at": at}).scalars()
@@ -70,8 +76,10 @@ def retry_after(session: Session, key_id: str | None, address: str, at: datetime
     return ceil((longest - at).total_seconds()) if longest is not None else 0
 
 
-def refuse_if_blocked(session: Session, key_id: str | None, address: str, at: datetime) -> None:
-    seconds = retry_after(session, key_id, address, at)
+def refuse_if_blocked(
+    session: Session, key_id: str | None, address: str, at: datetime, username: str | None = None
+) -> None:
+    seconds = retry_after(session, key_id, address, at, username)
     if seconds > 0:
         raise TooManyFailedLogins(
             f"Too many failed authentications; try again in {seconds} seconds.",
@@ -80,14 +88,19 @@ def refuse_if_blocked(session: Session, key_id: str | None, address: str, at: da
 
 
 def record_failure(
-    session: Session, key_id: str | None, address: str, at: datetime, limits: Limits
+    session: Session,
+    key_id: str | None,
+    address: str,
+    at: datetime,
+    limits: Limits,
+    username: str | None = None,
 ) -> list[str]:
     """Counts one failure in each scope; returns the scopes this failure blocked."""
     newly_blocked: list[str] = []
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     now = sa.literal(at, UTCDateTime())
-    for scope in scopes(key_id, address):
+    for scope in scopes(key_id, address, username):
         block_end = sa.literal(at + limits.block, UTCDateTime())
         stale = _TABLE.c.window_started_at <= at - limits.window
         failures = sa.case((stale, 1), else_=_TABLE.c.failures + 1)
@@ -122,8 +135,10 @@ class FailedLoginCounter:
         self.factory = factory
         self.limits = limits
 
-    def failed(self, key_id: str | None, address: str, at: datetime) -> list[str]:
+    def failed(
+        self, key_id: str | None, address: str, at: datetime, username: str | None = None
+    ) -> list[str]:
         with self.factory() as session:
-            blocked = record_failure(session, key_id, address, at, self.limits)
+            blocked = record_failure(session, key_id, address, at, self.limits, username)
             session.commit()
         return blocked

@@ -1,7 +1,8 @@
 """`backoffice demo`: a realistic organization named `demo` to try every capability at once.
 
 Idempotent: every record is found by its natural key (NPI, payer id, MRN, name) before it is
-created, so a second run adds nothing (it only issues a fresh admin key, revoking the old one).
+created, so a second run adds nothing (it only issues a fresh admin key, revoking the old one,
+and fresh one-time passwords for the web pages' demo people).
 """
 
 import contextlib
@@ -26,6 +27,7 @@ from service.coding import logic as coding
 from service.coding.models import Encounter
 from service.coding.schemas import CodingIn, EncounterCreate, ServiceLineIn
 from service.demo import lab_catalog as labtest_demo
+from service.demo import people as demo_people
 from service.directory import logic as directory
 from service.directory.models import Facility, FeeSchedule, Payer, Provider, TradingPartner
 from service.directory.schemas import (
@@ -57,6 +59,7 @@ class DemoResult:
     organization_id: str
     admin_key: str
     created: dict[str, int]
+    sign_ins: list[demo_people.SignIn]
 
 
 class _Seeder:
@@ -347,7 +350,10 @@ def seed(session: Session) -> DemoResult:
     added = labtest_demo.seed_catalog(session, actor)
     if added:
         s.created["lab_test"] = len(added)
-    return DemoResult(actor.organization_id, key, s.created)
+    sign_ins, new_users = demo_people.issue_sign_ins(session, actor.organization_id)
+    if new_users:
+        s.created["user"] = new_users
+    return DemoResult(actor.organization_id, key, s.created, sign_ins)
 
 
 def _claims(session: Session, s: _Seeder, actor: Principal) -> None:

@@ -1,0 +1,406 @@
+"""Web pages under /app (issue 26): person sign-in, the home page and the billing desk.
+
+Server-rendered (Jinja2), no script: every page is a plain HTML form or list, so it works by
+keyboard and at any zoom. Pages call the same logic as the API under the same role sets and
+audit, and stay out of the OpenAPI schema (the reference and fuzz tests walk that)."""
+
+import contextlib
+import secrets
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.audit import logic as audit
+from service.audit.logic import AuditWriter, FailedAccess
+from service.auth import people, throttle
+from service.auth.logic import LoginDenied
+from service.auth.people import SignedIn
+from service.auth.throttle import FailedLoginCounter
+from service.claims.states import ClaimStatus
+from service.db import SessionDep
+from service.errors import DomainError
+from service.records import utcnow
+from service.request_context import request_id_var
+from service.settings import Settings
+from service.web import billing, desks
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")
+router = APIRouter(prefix="/app", include_in_schema=False)
+
+SESSION_COOKIE = "bo_session"
+# Before there is a session, the sign-in form's token is a cookie of its own (double submit),
+# so that another site cannot sign a browser in as someone else.
+SIGN_IN_COOKIE = "bo_sign_in"
+COOKIE_PATH = "/app"
+
+# Only this service's own stylesheet; no script, no frames, forms post back here only.
+SECURITY_HEADERS = [
+    (
+        b"content-security-policy",
+        b"default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+        b"frame-ancestors 'none'; base-uri 'none'",
+    ),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+]
+
+
+class SignInRequired(Exception):
+    """No live session: the browser is sent to the sign-in page."""
+
+
+class PasswordChangeRequired(Exception):
+    """A one-time password was used: nothing but the password page until it is changed."""
+
+
+class SignInFailed(Exception):
+    """A refused username or password: the form again, once the refusal is audited."""
+
+    def __init__(self, denied: LoginDenied, username: str) -> None:
+        super().__init__(denied.detail)
+        self.denied = denied
+        self.username = username
+
+
+class PageRefused(Exception):
+    """403: a role that may not see the page, or a form without its session's CSRF token."""
+
+    def __init__(self, signed_in: SignedIn | None, detail: str, code: str) -> None:
+        super().__init__(detail)
+        self.signed_in = signed_in
+        self.detail = detail
+        self.code = code
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def _render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    return templates.TemplateResponse(request, template, context, status_code=status)
+
+
+def _signed_in(request: Request, session: SessionDep) -> SignedIn:
+    token = request.cookies.get(SESSION_COOKIE, "")
+    found = people.resume_session(
+        session,
+        token,
+        at=utcnow(),
+        idle=request.app.state.web_idle,
+        address=_address(request),
+    )
+    if found is None:
+        raise SignInRequired()
+    principal = replace(found.principal, request_id=request_id_var.get())
+    request.state.principal = principal
+    return replace(found, principal=principal)
+
+
+AnySession = Annotated[SignedIn, Depends(_signed_in)]
+
+
+class PageGuard:
+    """A signed-in person whose password is settled and who has one of `roles`."""
+
+    def __init__(self, roles: frozenset[str] | None) -> None:
+        self.roles = roles
+
+    def __call__(self, signed_in: AnySession) -> SignedIn:
+        if signed_in.password_must_change:
+            raise PasswordChangeRequired()
+        if self.roles is not None and not signed_in.principal.roles & self.roles:
+            raise PageRefused(
+                signed_in,
+                "Your role may not see this page. Allowed: " + ", ".join(sorted(self.roles)),
+                "forbidden",
+            )
+        return signed_in
+
+
+def _check_csrf(signed_in: SignedIn, sent: str | None) -> None:
+    if not people.csrf_matches(signed_in, sent):
+        raise PageRefused(signed_in, "The form is out of date; reload the page.", "csrf-refused")
+
+
+Signed = Annotated[SignedIn, Depends(PageGuard(None))]
+BillingDesk = Annotated[SignedIn, Depends(PageGuard(desks.BILLING_ROLES))]
+FormText = Annotated[str, Form()]
+
+
+def _set_cookie(request: Request, response: Response, name: str, value: str) -> None:
+    secure = request.url.scheme == "https" or request.app.state.web_cookie_secure
+    response.set_cookie(
+        name, value, path=COOKIE_PATH, httponly=True, samesite="strict", secure=secure
+    )
+
+
+@router.get("/sign-in")
+def sign_in_page(request: Request) -> Response:
+    token = secrets.token_urlsafe(32)
+    response = _render(request, "sign_in.html", csrf_token=token, error=None)
+    _set_cookie(request, response, SIGN_IN_COOKIE, token)
+    return response
+
+
+def _refused_sign_in(request: Request, error: str, status: int) -> Response:
+    token = request.cookies.get(SIGN_IN_COOKIE) or secrets.token_urlsafe(32)
+    response = _render(request, "sign_in.html", status, csrf_token=token, error=error)
+    _set_cookie(request, response, SIGN_IN_COOKIE, token)
+    return response
+
+
+@router.post("/sign-in")
+def sign_in(  # nosec B107 - an empty form field's default, not a password
+    request: Request,
+    session: SessionDep,
+    username: FormText = "",
+    password: FormText = "",
+    csrf_token: FormText = "",
+) -> Response:
+    expected = request.cookies.get(SIGN_IN_COOKIE, "")
+    if not expected or not secrets.compare_digest(expected.encode(), csrf_token.encode()):
+        raise PageRefused(None, "The sign-in form is out of date; reload the page.", "csrf")
+    address, at = _address(request), utcnow()
+    name = people.normalize_username(username)
+    wait = throttle.retry_after(session, None, address, at, username=name or None)
+    if wait > 0:
+        minutes = -(-wait // 60)
+        message = f"Too many failed sign-ins. Try again in {minutes} minute(s)."
+        return _refused_sign_in(request, message, 429)
+    try:
+        user = people.check_password(session, username, password)
+    except LoginDenied as denied:
+        # Audited and counted by the handler, after this request's transaction has ended
+        # (on SQLite it holds the write lock), as for a refused API key.
+        raise SignInFailed(denied, name) from None
+    token = people.start_session(session, user, address=address, at=at)
+    signed_in = people.resume_session(session, token, at=at, idle=request.app.state.web_idle)
+    assert signed_in is not None  # just started
+    audit.record(
+        session,
+        replace(signed_in.principal, client_address=address, request_id=request_id_var.get()),
+        action="login",
+        resource_type="web_session",
+        resource_id=signed_in.session_id,
+        detail="signed in to the web pages",
+    )
+    target = "/app/password" if user.password_must_change else "/app/"
+    response = RedirectResponse(target, status_code=303)
+    _set_cookie(request, response, SESSION_COOKIE, token)
+    response.delete_cookie(SIGN_IN_COOKIE, path=COOKIE_PATH)
+    return response
+
+
+async def _sign_in_failed(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, SignInFailed)
+    await run_in_threadpool(_audit_failed_sign_in, request, exc.denied, exc.username)
+    return _refused_sign_in(request, people.SIGN_IN_REFUSED, 401)
+
+
+def _audit_failed_sign_in(request: Request, denied: LoginDenied, username: str) -> None:
+    address = _address(request)
+    writer: AuditWriter = request.app.state.audit_writer
+    failure = FailedAccess(
+        principal=None,
+        action="login-denied",
+        resource_type="web_session",
+        resource_id=None,
+        outcome="denied",
+        detail=f"401 sign-in refused: {denied.reason}",
+        client_address=address,
+        request_id=request_id_var.get(),
+        organization_id=denied.organization_id,
+        user_id=denied.user_id,
+    )
+    counter: FailedLoginCounter = request.app.state.login_failures
+    try:
+        writer.write(failure)
+        for scope in counter.failed(None, address, utcnow(), username=username or None):
+            writer.write(
+                replace(
+                    failure,
+                    action="login-throttled",
+                    detail=f"{scope.partition(':')[0]} blocked after repeated failed sign-ins",
+                )
+            )
+    except SQLAlchemyError:
+        pass  # the database is down: the refusal stands, the page says so no differently
+
+
+@router.post("/sign-out")
+def sign_out(  # nosec B107 - an empty form field's default, not a password
+    request: Request, session: SessionDep, signed_in: AnySession, csrf_token: FormText = ""
+) -> Response:
+    _check_csrf(signed_in, csrf_token)
+    people.end_session(session, signed_in.session_id, at=utcnow())
+    audit.record(
+        session,
+        signed_in.principal,
+        action="logout",
+        resource_type="web_session",
+        resource_id=signed_in.session_id,
+    )
+    response = RedirectResponse("/app/sign-in", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path=COOKIE_PATH)
+    return response
+
+
+@router.get("/password")
+def password_page(request: Request, signed_in: AnySession) -> Response:
+    return _render(request, "password.html", signed_in=signed_in, error=None)
+
+
+@router.post("/password")
+def change_password(  # nosec B107 - an empty form field's default, not a password
+    request: Request,
+    session: SessionDep,
+    signed_in: AnySession,
+    csrf_token: FormText = "",
+    current_password: FormText = "",
+    new_password: FormText = "",
+    confirm_password: FormText = "",
+) -> Response:
+    _check_csrf(signed_in, csrf_token)
+    if new_password != confirm_password:
+        error = "The new password and its confirmation differ."
+        return _render(request, "password.html", 422, signed_in=signed_in, error=error)
+    try:
+        people.change_password(
+            session, signed_in, current=current_password, new=new_password, at=utcnow()
+        )
+    except DomainError as refused:
+        return _render(request, "password.html", 422, signed_in=signed_in, error=refused.detail)
+    audit.record(
+        session,
+        signed_in.principal,
+        action="update",
+        resource_type="user",
+        resource_id=signed_in.principal.user_id,
+        detail="password changed on the web pages",
+    )
+    return RedirectResponse("/app/", status_code=303)
+
+
+@router.get("/")
+def home(request: Request, signed_in: Signed) -> Response:
+    return _render(
+        request,
+        "home.html",
+        signed_in=signed_in,
+        desks=desks.desks_for(signed_in.principal.roles),
+    )
+
+
+@router.get("/billing/claims")
+def claims_needing_attention(
+    request: Request,
+    session: SessionDep,
+    signed_in: BillingDesk,
+    drafts_after: Annotated[str | None, Query(max_length=200)] = None,
+    rejected_after: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
+    actor = signed_in.principal
+    sections = [
+        (
+            "Held by the scrubber",
+            "drafts_after",
+            billing.claims_needing_attention(session, actor, ClaimStatus.DRAFT, drafts_after),
+        ),
+        (
+            "Rejected by the clearinghouse or payer",
+            "rejected_after",
+            billing.claims_needing_attention(session, actor, ClaimStatus.REJECTED, rejected_after),
+        ),
+    ]
+    return _render(
+        request,
+        "billing_claims.html",
+        signed_in=signed_in,
+        sections=sections,
+        now=billing.local_now(session, actor.organization_id),
+    )
+
+
+# --- wiring: exception pages, security headers, static files -----------------------------------
+
+
+async def _sign_in_required(request: Request, exc: Exception) -> Response:
+    response = RedirectResponse("/app/sign-in", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path=COOKIE_PATH)
+    return response
+
+
+async def _password_change_required(request: Request, exc: Exception) -> Response:
+    return RedirectResponse("/app/password", status_code=303)
+
+
+async def _page_refused(request: Request, exc: Exception) -> Response:
+    """403 page, audited after the request's rollback like every API denial."""
+    assert isinstance(exc, PageRefused)
+    await run_in_threadpool(_audit_refusal, request, exc)
+    return _render(request, "refused.html", 403, signed_in=exc.signed_in, detail=exc.detail)
+
+
+def _audit_refusal(request: Request, exc: PageRefused) -> None:
+    writer: AuditWriter = request.app.state.audit_writer
+    principal = exc.signed_in.principal if exc.signed_in else None
+    # If the database is down the refusal stands all the same (/readyz reports the outage).
+    with contextlib.suppress(SQLAlchemyError):
+        writer.write(
+            FailedAccess(
+                principal=principal,
+                action="read" if request.method == "GET" else "update",
+                resource_type="page",
+                resource_id=request.url.path[:64],
+                outcome="denied",
+                detail=f"403 {exc.code}",
+                client_address=_address(request),
+                request_id=request_id_var.get(),
+            )
+        )
+
+
+class PageHeaders:
+    """Security headers on every /app response (pages, redirects, the stylesheet)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(COOKIE_PATH):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers += SECURITY_HEADERS
+                if not scope["path"].startswith("/app/static/"):
+                    headers.append((b"cache-control", b"no-store"))  # pages show patients
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def install(app: FastAPI, settings: Settings) -> None:
+    app.state.web_idle = timedelta(minutes=settings.web_idle_minutes)
+    app.state.web_cookie_secure = settings.web_cookie_secure
+    app.include_router(router)
+    app.mount("/app/static", StaticFiles(directory=HERE / "static"), name="web-static")
+    app.add_exception_handler(SignInRequired, _sign_in_required)
+    app.add_exception_handler(PasswordChangeRequired, _password_change_required)
+    app.add_exception_handler(PageRefused, _page_refused)
+    app.add_exception_handler(SignInFailed, _sign_in_failed)
+    app.add_middleware(PageHeaders)
