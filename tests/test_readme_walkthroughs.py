@@ -249,11 +249,11 @@ def test_coder_walkthrough_runs_as_written(demo_server: tuple[str, str], tmp_pat
 
     assert _paths(calls, base_url) == ["409 POST /api/v1/encounters/{id}/status"]
     lines = out.splitlines()
-    assert lines[0].startswith("E11.62")
-    assert "pneumonia" in lines[1].lower()  # the typo found its way
+    assert lines[0].endswith(".621")  # diabetes with foot ulcer
+    assert lines[1].startswith("Pneumonia")  # the typo found its way
     assert lines[2] == "True"
-    assert lines[3] == "icd10cm-use-additional-code"
-    assert lines[-2:] == ["185.00", "ready"]
+    assert lines[3:7] == ["icd10cm-use-additional-code", "409", "185.00", "ready"]
+    assert '"code":"C78.31","valid":false' in out  # the reference block's validation
 
 
 def test_remittance_walkthrough_runs_as_written(
@@ -268,9 +268,13 @@ def test_remittance_walkthrough_runs_as_written(
 
     assert _failures(calls) == []
     lines = out.splitlines()
-    assert {"999", "277CA", "835"} <= set(lines)
+    kinds = lines[: lines.index(next(x for x in lines if x.endswith(".x12")))]
+    assert kinds == sorted(kinds, key=["999", "277CA", "835"].index)  # acknowledgements first
+    assert {"999", "277CA", "835"} == set(kinds)
+    assert lines[len(kinds)].startswith("835-")  # FILE_ID: the last 835 uploaded
+    assert float(lines[len(kinds) + 1]) > 0  # what the payer paid on a paid claim
     assert (work / "balances.xlsx").read_bytes().startswith(b"PK")
-    assert lines[-1].startswith("trace_number") or "," in lines[-1]  # the deposits CSV header
+    assert lines[-1].startswith("trace_number,payment_date,")  # the deposits CSV header
     # The key the section set before it ran the demo again was revoked: it used the new one.
     assert all(not c.startswith("401") for c in calls)
 
@@ -284,6 +288,6 @@ def test_auditor_walkthrough_runs_as_written(demo_server: tuple[str, str], tmp_p
     assert _paths(calls, base_url) == ["403 PATCH /api/v1/patients/{id}"]
     lines = out.splitlines()
     assert lines[0] == "403"
-    assert "read patient admin success" in lines
-    assert lines[-2] == "auditor"  # the refusal, under the patient
-    assert lines[-1] == "query"
+    assert lines[1] == "read patient admin success"
+    assert lines[-2] == "update patients auditor denied"  # the auditor's own refusal
+    assert lines[-1] == "query"  # reading the trail, on the trail
