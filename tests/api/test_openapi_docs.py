@@ -2,8 +2,6 @@
 in workflow order with descriptions, one tag per operation, a worked example on every request
 body that its schema accepts, and no example or description left over for a route that moved."""
 
-import sys
-from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
@@ -13,9 +11,7 @@ from fastapi.testclient import TestClient
 from service.api import tags
 from service.api.examples import REQUEST_EXAMPLES
 from service.api.glossary import BY_SCHEMA
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
-import openapi_coverage
+from tests import openapi_coverage
 
 WORKFLOW = [
     "organization and users",

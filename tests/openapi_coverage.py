@@ -1,7 +1,7 @@
 """How much of the OpenAPI document teaches: operations with a written summary or a
 description, fields with a description, request bodies with an example, tags with a
-description (issue 25). `python scripts/openapi_coverage.py` prints the counts;
-tests/api/test_openapi_docs.py asserts the rules they measure."""
+description (issue 25). `.venv/bin/python -m tests.openapi_coverage [openapi.json]` prints the
+counts; tests/api/test_openapi_docs.py asserts the rules they measure."""
 
 import json
 import re
