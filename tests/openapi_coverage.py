@@ -21,7 +21,7 @@ def operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, A
 
 def generated_summary(method: str, path: str, operation: dict[str, Any]) -> str:
     """FastAPI's fallback summary: the operation id's function name, title-cased."""
-    name = operation.get("operationId", "")
+    name = str(operation.get("operationId", ""))
     suffix = re.sub(r"\W", "_", path) + "_" + method
     name = name.removesuffix(suffix)
     return name.replace("_", " ").title()
