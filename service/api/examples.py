@@ -458,11 +458,7 @@ REQUEST_EXAMPLES: dict[str, dict[str, Any]] = {
     ),
     "POST /api/v1/webhooks": example(
         "Tell the EHR about verified results",
-        {
-            "url": "https://ehr.example.org/hooks/backoffice",
-            "events": ["result.verified"],
-            "secret": "change-me-16-chars-or-more",
-        },
-        "Deliveries are signed with the secret (HMAC-SHA256).",
+        {"url": "https://ehr.example.org/hooks/backoffice", "events": ["result.verified"]},
+        "The answer shows the signing secret once (HMAC-SHA256); send `secret` to choose it.",
     ),
 }

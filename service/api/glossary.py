@@ -163,7 +163,6 @@ FIELDS: dict[str, str] = {
     "scopes": "Space-separated SMART scopes, e.g. `system/*.rs`.",
     "events": "Event types: result.verified, specimen.rejected, claim-batch.rejected, "
     "claim.rejected, remittance.posted, order.status-changed.",
-    "secret": "The HMAC-SHA256 signing key of the deliveries (16 characters or more).",
     "url": "An https address reachable from the service.",
     "label": "A name for the key, to tell keys apart.",
     "request_id": "The request's `X-Request-ID`.",
