@@ -27,6 +27,9 @@ from service.auth.logic import Principal
 from service.db import AuditedReadSessionDep, SessionDep, run_audited_read
 from service.paging import CREATED, SortKey, parse_sort
 
+# How a business key reads in a summary ("Read a provider by its NPI").
+KEY_WORDS = {"mrn": "MRN", "npi": "NPI", "payer-id": "EDI payer id"}
+
 Filter = Callable[[SelectOfScalar[Any], Any], SelectOfScalar[Any]]
 JSON = "application/json"
 
@@ -74,6 +77,8 @@ def add_crud_routes(
     Writer = Annotated[Principal, Depends(RoleGuard(writers))]
     to_read = read_model_for(resource, read_model)
     label = resource.name.replace("_", " ")
+    # "facility" -> "facilities", "payer" -> "payers": the list summary names the plural.
+    plural = f"{label[:-1]}ies" if label.endswith("y") and label[-2] not in "aeiou" else f"{label}s"
 
     def create(
         data: Any,
@@ -184,7 +189,7 @@ def add_crud_routes(
         "",
         list_records,
         methods=["GET"],
-        summary=f"List {label}s",
+        summary=f"List {plural}",
         description=f"Sort keys: {', '.join(keys)} (`-` for descending); default `{default_sort}`.",
         responses=problem_responses(401, 403, 422),
         name=f"list_{resource.name}s",
@@ -201,7 +206,7 @@ def add_crud_routes(
             f"/by-{natural_key[0]}/{{{param}}}",
             read_by_key,
             methods=["GET"],
-            summary=f"Read a {label} by its {natural_key[0].replace('-', ' ')}",
+            summary=f"Read a {label} by its {KEY_WORDS.get(natural_key[0], natural_key[0])}",
             responses=problem_responses(401, 403, 404, 409, 422),
             name=f"read_{resource.name}_by_{natural_key[0].replace('-', '_')}",
         )

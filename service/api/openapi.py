@@ -5,6 +5,9 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from service.api.examples import REQUEST_EXAMPLES
+from service.api.glossary import describe_fields
+
 # What `Decimal` fields accept as text (money "125.00", volumes "1.5"). Pydantic documents the
 # string branch of a Decimal as any string, so a client (or a fuzzer) reading the schema could
 # send "" or "abc" and meet a 422 the document did not announce.
@@ -41,6 +44,19 @@ def _document_unknown_query_refusal(document: dict[str, Any]) -> None:
             }
 
 
+def _add_request_examples(document: dict[str, Any]) -> None:
+    """Each request body gets its worked example (service/api/examples.py) under every media
+    type but the multipart form, whose one field is the file itself."""
+    for key, example in REQUEST_EXAMPLES.items():
+        method, path = key.split(" ", 1)
+        operation = document.get("paths", {}).get(path, {}).get(method.lower(), {})
+        content = operation.get("requestBody", {}).get("content", {})
+        for media_type, media in content.items():
+            if media_type != "multipart/form-data":
+                # A copy: some media objects are module constants shared by several routes.
+                content[media_type] = {**media, "examples": {"demo": example}}
+
+
 def documented(app: FastAPI) -> Callable[[], dict[str, Any]]:
     """`app.openapi`: FastAPI's document (cached by FastAPI), decimal strings patterned."""
     generate = app.openapi
@@ -50,6 +66,8 @@ def documented(app: FastAPI) -> Callable[[], dict[str, Any]]:
             document = generate()
             _pattern_decimal_strings(document)
             _document_unknown_query_refusal(document)
+            _add_request_examples(document)
+            describe_fields(document)
         assert app.openapi_schema is not None
         return app.openapi_schema
 

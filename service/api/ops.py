@@ -7,16 +7,21 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from service import migrate
+from service.api import tags
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(tags=[tags.HEALTH])
 
 
-@router.get("/healthz")
+@router.get("/healthz", summary="Check that the service is alive")
 def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", responses={503: {"description": "database unreachable or not migrated"}})
+@router.get(
+    "/readyz",
+    summary="Check that the database is reachable and migrated",
+    responses={503: {"description": "database unreachable or not migrated"}},
+)
 def readyz(request: Request) -> Any:
     engine = request.app.state.engine
     try:

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from service.api import tags
 from service.api.deps import Paging, allow
 from service.api.problems import problem_responses
 from service.audit import logic
@@ -12,12 +13,12 @@ from service.auth.logic import Principal
 from service.auth.roles import Role
 from service.db import SessionDep
 
-router = APIRouter(prefix="/api/v1/audit-events", tags=["audit"])
+router = APIRouter(prefix="/api/v1/audit-events", tags=[tags.AUDIT])
 
 Auditor = Annotated[Principal, allow(Role.ADMIN, Role.AUDITOR)]
 
 
-@router.get("", responses=problem_responses(401, 403, 422))
+@router.get("", summary="List audit events", responses=problem_responses(401, 403, 422))
 def list_audit_events(
     session: SessionDep,
     user: Auditor,

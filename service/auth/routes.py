@@ -7,6 +7,7 @@ from fastapi import APIRouter, Response
 from sqlmodel import Session
 
 from service import org_clock
+from service.api import tags
 from service.api.deps import Paging, allow
 from service.api.problems import problem_responses
 from service.audit import logic as audit
@@ -30,7 +31,7 @@ from service.auth.schemas import (
 )
 from service.db import SessionDep
 
-router = APIRouter(prefix="/api/v1", tags=["users and keys"])
+router = APIRouter(prefix="/api/v1", tags=[tags.ORGANIZATION])
 
 Admin = Annotated[Principal, allow(Role.ADMIN)]
 AdminOrAuditor = Annotated[Principal, allow(Role.ADMIN, Role.AUDITOR)]
@@ -63,14 +64,21 @@ def key_read(key: ApiKey) -> ApiKeyRead:
     return ApiKeyRead.model_validate(key, from_attributes=True)
 
 
-@router.post("/users", status_code=201, responses=problem_responses(400, 401, 403, 415, 422))
+@router.post(
+    "/users",
+    summary="Create a user with roles",
+    status_code=201,
+    responses=problem_responses(400, 401, 403, 415, 422),
+)
 def create_user(data: UserCreate, session: SessionDep, user: Admin) -> UserRead:
     created = logic.create_user(session, user.organization_id, data)
     _audit(session, user, "create", "user", created.id, f"roles: {created.roles}")
     return user_read(created)
 
 
-@router.get("/users", responses=problem_responses(401, 403, 422))
+@router.get(
+    "/users", summary="List the organization's users", responses=problem_responses(401, 403, 422)
+)
 def list_users(session: SessionDep, user: AdminOrAuditor, paging: Paging) -> UserPage:
     page = logic.list_users(
         session, user.organization_id, limit=paging.limit, cursor=paging.cursor, sort=paging.sort
@@ -78,12 +86,16 @@ def list_users(session: SessionDep, user: AdminOrAuditor, paging: Paging) -> Use
     return UserPage(items=[user_read(u) for u in page.items], next_cursor=page.next_cursor)
 
 
-@router.get("/users/{user_id}", responses=problem_responses(401, 403, 404))
+@router.get("/users/{user_id}", summary="Read a user", responses=problem_responses(401, 403, 404))
 def read_user(user_id: str, session: SessionDep, user: AdminOrAuditor) -> UserRead:
     return user_read(logic.get_user(session, user.organization_id, user_id))
 
 
-@router.patch("/users/{user_id}", responses=problem_responses(400, 401, 403, 404, 409, 415, 422))
+@router.patch(
+    "/users/{user_id}",
+    summary="Rename, re-role or deactivate a user",
+    responses=problem_responses(400, 401, 403, 404, 409, 415, 422),
+)
 def update_user(user_id: str, data: UserUpdate, session: SessionDep, user: Admin) -> UserRead:
     updated = logic.update_user(session, user.organization_id, user_id, data)
     changed = ", ".join(sorted(data.model_dump(exclude_unset=True)))
@@ -93,6 +105,7 @@ def update_user(user_id: str, data: UserUpdate, session: SessionDep, user: Admin
 
 @router.post(
     "/users/{user_id}/api-keys",
+    summary="Issue an API key to a user (shown once)",
     status_code=201,
     responses=problem_responses(400, 401, 403, 404, 415, 422),
 )
@@ -104,6 +117,7 @@ def issue_key(user_id: str, data: ApiKeyCreate, session: SessionDep, user: Admin
 
 @router.post(
     "/users/{user_id}/password-reset",
+    summary="Issue a one-time web sign-in password",
     responses=problem_responses(400, 401, 403, 404, 409, 415, 422),
 )
 def reset_password(
@@ -120,7 +134,11 @@ def reset_password(
     return PasswordIssued(user_id=person.id, username=person.username, one_time_password=password)
 
 
-@router.get("/users/{user_id}/api-keys", responses=problem_responses(401, 403, 404, 422))
+@router.get(
+    "/users/{user_id}/api-keys",
+    summary="List a user's API keys",
+    responses=problem_responses(401, 403, 404, 422),
+)
 def list_keys(
     user_id: str, session: SessionDep, user: AdminOrAuditor, paging: Paging
 ) -> ApiKeyPage:
@@ -136,7 +154,10 @@ def list_keys(
 
 
 @router.delete(
-    "/api-keys/{key_id}", status_code=204, responses=problem_responses(401, 403, 404, 409)
+    "/api-keys/{key_id}",
+    summary="Revoke an API key",
+    status_code=204,
+    responses=problem_responses(401, 403, 404, 409),
 )
 def revoke_key(key_id: str, session: SessionDep, user: Admin) -> Response:
     key = logic.revoke_api_key(session, user.organization_id, key_id, at=datetime.now(UTC))
@@ -150,14 +171,18 @@ def organization_read(session: Session, organization_id: str) -> OrganizationRea
     return OrganizationRead.model_validate(organization, from_attributes=True)
 
 
-@router.get("/organization", tags=["organization"], responses=problem_responses(401, 403))
+@router.get(
+    "/organization", summary="Read your organization", responses=problem_responses(401, 403)
+)
 def read_organization(session: SessionDep, user: Anyone) -> OrganizationRead:
     """The caller's organization: every role may see the clock its dates follow."""
     return organization_read(session, user.organization_id)
 
 
 @router.patch(
-    "/organization", tags=["organization"], responses=problem_responses(400, 401, 403, 415, 422)
+    "/organization",
+    summary="Change your organization's time zone",
+    responses=problem_responses(400, 401, 403, 415, 422),
 )
 def update_organization(
     data: OrganizationUpdate, session: SessionDep, user: Admin

@@ -10,6 +10,7 @@ from fastapi.responses import StreamingResponse
 from sqlmodel import Session, select
 
 from service import blobs, display_names, org_clock
+from service.api import tags
 from service.api.deps import Paging, allow
 from service.api.problems import problem_responses
 from service.audit import logic as audit
@@ -36,8 +37,8 @@ from service.db import SessionDep
 from service.errors import FieldError
 from service.paging import CREATED, SortKey, by_creation, fetch_page, parse_sort
 
-claims = APIRouter(prefix="/api/v1/claims", tags=["claims"])
-claim_batches = APIRouter(prefix="/api/v1/claim-batches", tags=["claims"])
+claims = APIRouter(prefix="/api/v1/claims", tags=[tags.CLAIMS])
+claim_batches = APIRouter(prefix="/api/v1/claim-batches", tags=[tags.CLAIMS])
 
 # DESIGN.md: claims and batches: admin and biller rw; coder and auditor r; integration claims r.
 ClaimReader = Annotated[
@@ -72,7 +73,12 @@ def _local_today(session: Session, user: Principal) -> date:
     return org_clock.local_date(session, user.organization_id, datetime.now(UTC))
 
 
-@claims.post("", status_code=201, responses=problem_responses(400, 401, 403, 404, 409, 415, 422))
+@claims.post(
+    "",
+    summary="Build a claim for an encounter's coverage",
+    status_code=201,
+    responses=problem_responses(400, 401, 403, 404, 409, 415, 422),
+)
 def create_claim(
     data: ClaimCreate, session: SessionDep, user: Biller, response: Response
 ) -> ClaimRead:
@@ -88,7 +94,7 @@ def create_claim(
     return claim_read(session, claim)
 
 
-@claims.get("", responses=problem_responses(401, 403, 422))
+@claims.get("", summary="List claims", responses=problem_responses(401, 403, 422))
 def list_claims(
     session: SessionDep,
     user: ClaimReader,
@@ -139,7 +145,11 @@ def _summaries(session: Session, claims: Sequence[Claim]) -> list[ClaimSummary]:
     return rows
 
 
-@claims.get("/by-pcn/{pcn}", responses=problem_responses(401, 403, 404, 422))
+@claims.get(
+    "/by-pcn/{pcn}",
+    summary="Read a claim by its patient control number",
+    responses=problem_responses(401, 403, 404, 422),
+)
 def read_claim_by_pcn(
     pcn: Annotated[str, Path(min_length=1, max_length=20)], session: SessionDep, user: ClaimReader
 ) -> ClaimRead:
@@ -147,12 +157,18 @@ def read_claim_by_pcn(
     return claim_read(session, logic.get_claim_by_pcn(session, user, pcn))
 
 
-@claims.get("/{claim_id}", responses=problem_responses(401, 403, 404))
+@claims.get(
+    "/{claim_id}",
+    summary="Read a claim with its lines and findings",
+    responses=problem_responses(401, 403, 404),
+)
 def read_claim(claim_id: str, session: SessionDep, user: ClaimReader) -> ClaimRead:
     return claim_read(session, logic.get_claim(session, user, claim_id))
 
 
-@claims.post("/{claim_id}/scrub", responses=problem_responses(401, 403, 404))
+@claims.post(
+    "/{claim_id}/scrub", summary="Scrub a claim again", responses=problem_responses(401, 403, 404)
+)
 def scrub_claim(claim_id: str, session: SessionDep, user: Biller) -> ClaimRead:
     """Runs the scrubber again: errors block batching, warnings do not."""
     claim = logic.get_claim(session, user, claim_id, audit_read=False)
@@ -160,14 +176,22 @@ def scrub_claim(claim_id: str, session: SessionDep, user: Biller) -> ClaimRead:
     return claim_read(session, claim)
 
 
-@claims.post("/{claim_id}/correction", responses=problem_responses(401, 403, 404, 409))
+@claims.post(
+    "/{claim_id}/correction",
+    summary="Correct a rejected claim (back to ready)",
+    responses=problem_responses(401, 403, 404, 409),
+)
 def correct_claim(claim_id: str, session: SessionDep, user: Biller) -> ClaimRead:
     """A rejected claim, once its data is fixed, is scrubbed back to ready for a new batch."""
     claim = logic.correct_claim(session, user, claim_id, today=_local_today(session, user))
     return claim_read(session, claim)
 
 
-@claims.patch("/{claim_id}", responses=problem_responses(400, 401, 403, 404, 409, 415, 422))
+@claims.patch(
+    "/{claim_id}",
+    summary="Set a claim's payer claim number",
+    responses=problem_responses(400, 401, 403, 404, 409, 415, 422),
+)
 def update_claim(claim_id: str, data: ClaimPatch, session: SessionDep, user: Biller) -> ClaimRead:
     """Enter the payer's claim number of a sent original claim (when no 835 brought it)."""
     claim = corrections.enter_payer_claim_number(session, user, claim_id, data.payer_claim_number)
@@ -175,7 +199,10 @@ def update_claim(claim_id: str, data: ClaimPatch, session: SessionDep, user: Bil
 
 
 @claims.post(
-    "/{claim_id}/replacement", status_code=201, responses=problem_responses(401, 403, 404, 409)
+    "/{claim_id}/replacement",
+    summary="Build a replacement claim (frequency 7)",
+    status_code=201,
+    responses=problem_responses(401, 403, 404, 409),
 )
 def replace_claim(
     claim_id: str, session: SessionDep, user: Biller, response: Response
@@ -189,7 +216,12 @@ def replace_claim(
     return claim_read(session, claim)
 
 
-@claims.post("/{claim_id}/void", status_code=201, responses=problem_responses(401, 403, 404, 409))
+@claims.post(
+    "/{claim_id}/void",
+    summary="Build a void claim (frequency 8)",
+    status_code=201,
+    responses=problem_responses(401, 403, 404, 409),
+)
 def void_claim(claim_id: str, session: SessionDep, user: Biller, response: Response) -> ClaimRead:
     """A void claim (frequency 8, REF*F8) carrying the original's lines; the original turns
     `voided` when it is submitted."""
@@ -200,7 +232,11 @@ def void_claim(claim_id: str, session: SessionDep, user: Biller, response: Respo
     return claim_read(session, claim)
 
 
-@claims.post("/{claim_id}/cancellation", responses=problem_responses(401, 403, 404, 409))
+@claims.post(
+    "/{claim_id}/cancellation",
+    summary="Cancel a replacement or void not yet sent",
+    responses=problem_responses(401, 403, 404, 409),
+)
 def cancel_correction(claim_id: str, session: SessionDep, user: Biller) -> ClaimRead:
     """A replacement or void still in draft or ready is cancelled for good; another one of the
     same original can then be made. 409 for an original claim or one already batched (cancel
@@ -209,7 +245,11 @@ def cancel_correction(claim_id: str, session: SessionDep, user: Biller) -> Claim
     return claim_read(session, claim)
 
 
-@claims.post("/{claim_id}/release", responses=problem_responses(401, 403, 404, 409))
+@claims.post(
+    "/{claim_id}/release",
+    summary="Release a forwarded secondary claim",
+    responses=problem_responses(401, 403, 404, 409),
+)
 def release_claim(claim_id: str, session: SessionDep, user: Biller) -> ClaimRead:
     """A secondary claim held in `forwarded` (the primary payer crossed it over) that the
     secondary payer did not receive: sent on (scrubbed back to ready); 409 when not
@@ -218,7 +258,11 @@ def release_claim(claim_id: str, session: SessionDep, user: Biller) -> ClaimRead
     return claim_read(session, claim)
 
 
-@claims.post("/{claim_id}/rebuild", responses=problem_responses(401, 403, 404, 409))
+@claims.post(
+    "/{claim_id}/rebuild",
+    summary="Rebuild a claim from its re-coded encounter",
+    responses=problem_responses(401, 403, 404, 409),
+)
 def rebuild_claim(claim_id: str, session: SessionDep, user: Biller) -> ClaimRead:
     """A claim built before its encounter was re-coded takes the current coding (draft, ready
     or rejected claims only) and is scrubbed again."""
@@ -226,7 +270,12 @@ def rebuild_claim(claim_id: str, session: SessionDep, user: Biller) -> ClaimRead
     return claim_read(session, claim)
 
 
-@claim_batches.post("", status_code=201, responses=problem_responses(400, 401, 403, 409, 415, 422))
+@claim_batches.post(
+    "",
+    summary="Build a claim batch (837P or 837D file)",
+    status_code=201,
+    responses=problem_responses(400, 401, 403, 409, 415, 422),
+)
 def create_batch(
     data: BatchCreate, request: Request, session: SessionDep, user: Biller, response: Response
 ) -> BatchCreated:
@@ -261,7 +310,7 @@ def create_batch(
     return answer
 
 
-@claim_batches.get("", responses=problem_responses(401, 403, 422))
+@claim_batches.get("", summary="List claim batches", responses=problem_responses(401, 403, 422))
 def list_batches(
     session: SessionDep,
     user: BatchReader,
@@ -286,13 +335,16 @@ def list_batches(
     )
 
 
-@claim_batches.get("/{batch_id}", responses=problem_responses(401, 403, 404))
+@claim_batches.get(
+    "/{batch_id}", summary="Read a claim batch", responses=problem_responses(401, 403, 404)
+)
 def read_batch(batch_id: str, session: SessionDep, user: BatchReader) -> BatchRead:
     return BatchRead.model_validate(verbs.get_batch(session, user, batch_id))
 
 
 @claim_batches.get(
     "/{batch_id}/file",
+    summary="Download a claim batch's X12 file",
     responses={
         **problem_responses(401, 403, 404),
         200: {"content": {"text/plain": {}}, "description": "the X12 file"},
@@ -313,7 +365,11 @@ def download_batch(
     )
 
 
-@claim_batches.post("/{batch_id}/submission", responses=problem_responses(401, 403, 404, 409))
+@claim_batches.post(
+    "/{batch_id}/submission",
+    summary="Mark a claim batch as sent to the clearinghouse",
+    responses=problem_responses(401, 403, 404, 409),
+)
 def mark_submitted(batch_id: str, session: SessionDep, user: Biller) -> BatchRead:
     """The clerk sent the file to the clearinghouse: the batch and its claims are submitted."""
     return BatchRead.model_validate(
@@ -321,7 +377,11 @@ def mark_submitted(batch_id: str, session: SessionDep, user: Biller) -> BatchRea
     )
 
 
-@claim_batches.post("/{batch_id}/cancellation", responses=problem_responses(401, 403, 404, 409))
+@claim_batches.post(
+    "/{batch_id}/cancellation",
+    summary="Cancel a claim batch not yet submitted",
+    responses=problem_responses(401, 403, 404, 409),
+)
 def cancel_batch(batch_id: str, session: SessionDep, user: Biller) -> BatchRead:
     """Before submission: its claims return to ready; its control numbers are never reused."""
     return BatchRead.model_validate(

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from sqlmodel import Session
 
 from service import org_clock
+from service.api import tags
 from service.api.deps import allow
 from service.api.problems import problem_responses
 from service.auth.logic import Principal
@@ -33,7 +34,7 @@ from service.codesets.warming import IndexWarmer, VersionCache
 from service.db import ReadSessionDep, run_read
 from service.schemas_common import IsoDate
 
-router = APIRouter(prefix="/api/v1/codes", tags=["codes"])
+router = APIRouter(prefix="/api/v1/codes", tags=[tags.CODE_SETS])
 
 # Code sets are not patient data: no audit row, so a read-only session (no write lock). The
 # routes are async and do their work in one worker thread (run_read): fewer thread hops.
@@ -105,14 +106,22 @@ def _read(
     return code_read(logic.get_code(session, system, code, day, known))
 
 
-@router.post("/validate", responses=problem_responses(400, 401, 403, 415, 422))
+@router.post(
+    "/validate",
+    summary="Validate codes on a date of service",
+    responses=problem_responses(400, 401, 403, 415, 422),
+)
 async def validate(
     data: CodeValidateRequest, session: ReadSessionDep, user: Reader
 ) -> CodeValidateRead:
     return await run_read(session, _validate, user, data)
 
 
-@router.get("/{system}", responses=problem_responses(401, 403, 404, 422))
+@router.get(
+    "/{system}",
+    summary="Search a code system (typeahead)",
+    responses=problem_responses(401, 403, 404, 422),
+)
 async def search(
     system: str,
     session: ReadSessionDep,
@@ -128,7 +137,11 @@ async def search(
     return await run_read(session, _search, user, versions, system, q, on, limit)
 
 
-@router.get("/{system}/{code}", responses=problem_responses(401, 403, 404, 422))
+@router.get(
+    "/{system}/{code}",
+    summary="Read a code and the codes below it",
+    responses=problem_responses(401, 403, 404, 422),
+)
 async def read(
     system: str,
     code: Annotated[str, Path(max_length=40)],

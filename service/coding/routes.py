@@ -7,6 +7,7 @@ from fastapi import APIRouter, Body, Query, Response
 from sqlmodel import Session
 
 from service import crud
+from service.api import tags
 from service.api.deps import IfMatch, Paging, allow, merge_patch_body, set_etag
 from service.api.idempotency import IdempotencyDep
 from service.api.problems import problem_responses
@@ -31,7 +32,7 @@ from service.coding.schemas import (
 from service.db import SessionDep
 from service.paging import CREATED, SortKey, parse_sort
 
-router = APIRouter(prefix="/api/v1/encounters", tags=["encounters and coding"])
+router = APIRouter(prefix="/api/v1/encounters", tags=[tags.CODING])
 
 # DESIGN.md: encounters and coding: admin, coder, integration rw; front_desk, biller, auditor r.
 Reader = Annotated[
@@ -72,6 +73,7 @@ def _location(body: dict[str, Any]) -> str:
 
 @router.post(
     "",
+    summary="Open an encounter",
     status_code=201,
     response_model=EncounterRead,
     responses=problem_responses(400, 401, 403, 415, 422),
@@ -100,6 +102,7 @@ ENCOUNTER_SORTS = {
 
 @router.get(
     "",
+    summary="List encounters",
     responses=problem_responses(401, 403, 422),
     description="Sort keys: created_at, date_of_service; default `-created_at` (newest first).",
 )
@@ -118,7 +121,11 @@ def list_encounters(
     return EncounterPage(items=items, next_cursor=page.next_cursor)
 
 
-@router.get("/{encounter_id}", responses=problem_responses(401, 403, 404))
+@router.get(
+    "/{encounter_id}",
+    summary="Read an encounter with its coding and findings",
+    responses=problem_responses(401, 403, 404),
+)
 def read_encounter(
     encounter_id: str, session: SessionDep, user: Reader, response: Response
 ) -> EncounterRead:
@@ -127,6 +134,7 @@ def read_encounter(
 
 @router.patch(
     "/{encounter_id}",
+    summary="Update an encounter (merge patch)",
     responses=problem_responses(400, 401, 403, 404, 409, 412, 415, 422),
     openapi_extra=merge_patch_body(EncounterPatch),
 )
@@ -152,7 +160,10 @@ def update_encounter(
 
 
 @router.delete(
-    "/{encounter_id}", status_code=204, responses=problem_responses(401, 403, 404, 409, 412, 422)
+    "/{encounter_id}",
+    summary="Delete an open encounter",
+    status_code=204,
+    responses=problem_responses(401, 403, 404, 409, 412, 422),
 )
 def delete_encounter(
     encounter_id: str, session: SessionDep, user: Writer, expected_version: IfMatch
@@ -173,6 +184,7 @@ def delete_encounter(
 
 @router.put(
     "/{encounter_id}/coding",
+    summary="Code an encounter (diagnoses and service lines)",
     responses=problem_responses(400, 401, 403, 404, 409, 412, 415, 422),
 )
 def code_encounter(
@@ -192,6 +204,7 @@ def code_encounter(
 
 @router.post(
     "/{encounter_id}/service-lines",
+    summary="Add a service line to an encounter",
     status_code=201,
     responses=problem_responses(400, 401, 403, 404, 409, 412, 415, 422),
 )
@@ -210,6 +223,7 @@ def add_service_line(
 
 @router.post(
     "/{encounter_id}/status",
+    summary="Move an encounter to open, coded or ready",
     responses=problem_responses(400, 401, 403, 404, 409, 412, 415, 422),
 )
 def change_status(
@@ -232,6 +246,7 @@ Reopener = Annotated[Principal, allow(Role.ADMIN, Role.CODER, Role.BILLER)]
 
 @router.post(
     "/{encounter_id}/reopen",
+    summary="Reopen a billed or ready encounter for recoding",
     responses=problem_responses(400, 401, 403, 404, 409, 412, 415, 422),
 )
 def reopen_encounter(

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from sqlmodel.sql.expression import SelectOfScalar
 
+from service.api import tags
 from service.api.crud_routes import add_crud_routes
 from service.auth.roles import ALL_ROLES, Role
 from service.directory import logic
@@ -73,11 +74,11 @@ def _partners(query: SelectOfScalar[Any], f: TradingPartnerFilters) -> SelectOfS
     return query
 
 
-payers = APIRouter(prefix="/api/v1/payers", tags=["directory"])
-providers = APIRouter(prefix="/api/v1/providers", tags=["directory"])
-facilities = APIRouter(prefix="/api/v1/facilities", tags=["directory"])
-fee_schedules = APIRouter(prefix="/api/v1/fee-schedules", tags=["directory"])
-trading_partners = APIRouter(prefix="/api/v1/trading-partners", tags=["claims"])
+payers = APIRouter(prefix="/api/v1/payers", tags=[tags.DIRECTORY])
+providers = APIRouter(prefix="/api/v1/providers", tags=[tags.DIRECTORY])
+facilities = APIRouter(prefix="/api/v1/facilities", tags=[tags.DIRECTORY])
+fee_schedules = APIRouter(prefix="/api/v1/fee-schedules", tags=[tags.DIRECTORY])
+trading_partners = APIRouter(prefix="/api/v1/trading-partners", tags=[tags.DIRECTORY])
 
 payer_read = add_crud_routes(
     payers,

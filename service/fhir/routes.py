@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from service.api import tags
 from service.api.deps import AuditedReadRoleGuard, RoleGuard
 from service.api.idempotency import IdempotencyDep
 from service.auth.logic import Principal
@@ -31,7 +32,7 @@ from service.fhir.http import (
 from service.fhir.mapping import REGISTRY
 from service.fhir.mapping.base import FhirType
 
-router = APIRouter(prefix="/fhir", tags=["fhir"], route_class=FhirRoute)
+router = APIRouter(prefix="/fhir", tags=[tags.FHIR], route_class=FhirRoute)
 
 _FHIR: dict[str, Any] = {"content": {"application/fhir+json": {}}}
 
@@ -51,7 +52,11 @@ _READ_ERRORS = _outcomes(400, 401, 403, 404, 406)
 _WRITE_ERRORS = _outcomes(400, 401, 403, 404, 406, 409, 412, 415, 422)
 
 
-@router.get("/metadata", summary="CapabilityStatement", responses={200: _FHIR, **_outcomes(406)})
+@router.get(
+    "/metadata",
+    summary="Read the FHIR CapabilityStatement",
+    responses={200: _FHIR, **_outcomes(406)},
+)
 def metadata(request: Request) -> Response:
     check_format(request)
     return FhirResponse(interactions.capability_statement(base_url(request), request.app.version))
@@ -211,15 +216,16 @@ def _add_type_routes(mapping: FhirType) -> None:
         )
         return written_response(written, ctx.base_url, prefer(request, "return"))
 
-    common: dict[str, Any] = {"tags": ["fhir"], "responses": {200: _FHIR, **_READ_ERRORS}}
-    writes: dict[str, Any] = {"tags": ["fhir"], "responses": {200: _FHIR, **_WRITE_ERRORS}}
+    common: dict[str, Any] = {"responses": {200: _FHIR, **_READ_ERRORS}}
+    writes: dict[str, Any] = {"responses": {200: _FHIR, **_WRITE_ERRORS}}
+    a_type = f"{'an' if type_name[0] in 'AEIOU' else 'a'} {type_name}"
     offered = mapping.interactions  # only what the CapabilityStatement lists gets a route
     if "search-type" in offered:
         router.add_api_route(
             f"/{type_name}",
             search,
             methods=["GET"],
-            summary=f"Search {type_name}",
+            summary=f"Search {type_name} resources",
             name=f"fhir_search_{type_name}",
             **common,
         )
@@ -227,7 +233,7 @@ def _add_type_routes(mapping: FhirType) -> None:
             f"/{type_name}/_search",
             search,
             methods=["POST"],
-            summary=f"Search {type_name} (form body)",
+            summary=f"Search {type_name} resources (form body)",
             name=f"fhir_post_search_{type_name}",
             **common,
         )
@@ -236,7 +242,7 @@ def _add_type_routes(mapping: FhirType) -> None:
             f"/{type_name}/{{record_id}}/_history/{{version_id}}",
             vread,
             methods=["GET"],
-            summary=f"Read a version of {type_name}",
+            summary=f"Read one version of {a_type}",
             name=f"fhir_vread_{type_name}",
             **common,
         )
@@ -245,7 +251,7 @@ def _add_type_routes(mapping: FhirType) -> None:
             f"/{type_name}/{{record_id}}/_history",
             history,
             methods=["GET"],
-            summary=f"History of a {type_name}",
+            summary=f"List the versions of {a_type}",
             name=f"fhir_history_{type_name}",
             **common,
         )
@@ -254,7 +260,7 @@ def _add_type_routes(mapping: FhirType) -> None:
             f"/{type_name}",
             create,
             methods=["POST"],
-            summary=f"Create {type_name}",
+            summary=f"Create {a_type}",
             status_code=201,
             name=f"fhir_create_{type_name}",
             **writes,
@@ -264,7 +270,7 @@ def _add_type_routes(mapping: FhirType) -> None:
             f"/{type_name}/{{record_id}}",
             read,
             methods=["GET"],
-            summary=f"Read {type_name}",
+            summary=f"Read {a_type}",
             name=f"fhir_read_{type_name}",
             **common,
         )
@@ -273,7 +279,7 @@ def _add_type_routes(mapping: FhirType) -> None:
             f"/{type_name}",
             conditional_update,
             methods=["PUT"],
-            summary=f"Conditional update of {type_name}",
+            summary=f"Create or update {a_type} found by search",
             name=f"fhir_cupdate_{type_name}",
             **writes,
         )
@@ -281,7 +287,7 @@ def _add_type_routes(mapping: FhirType) -> None:
             f"/{type_name}/{{record_id}}",
             update,
             methods=["PUT"],
-            summary=f"Update {type_name}",
+            summary=f"Update {a_type}",
             name=f"fhir_update_{type_name}",
             **writes,
         )

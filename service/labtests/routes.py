@@ -2,12 +2,13 @@
 
 from fastapi import APIRouter
 
+from service.api import tags
 from service.api.crud_routes import add_crud_routes
 from service.labtests import logic
 from service.labtests.roles import CATALOG_READERS, CATALOG_WRITERS
 from service.labtests.schemas import LabTestFilters, LabTestPage, LabTestPatch, LabTestRead
 
-router = APIRouter(prefix="/api/v1/lab-tests", tags=["lab"])
+router = APIRouter(prefix="/api/v1/lab-tests", tags=[tags.LAB_ORDERS])
 
 lab_test_read = add_crud_routes(
     router,

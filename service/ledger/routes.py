@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response
 from sqlmodel import Session
 
 from service import blobs, org_clock
+from service.api import tags
 from service.api.deps import allow
 from service.api.problems import problem_responses
 from service.audit import logic as audit
@@ -37,9 +38,9 @@ from service.remittance import export
 from service.remittance.reports import Table
 from service.remittance.schemas import QueryDate
 
-patient_ledger = APIRouter(prefix="/api/v1/patients", tags=["patient money"])
-money = APIRouter(prefix="/api/v1", tags=["patient money"])
-ledger_reports = APIRouter(prefix="/api/v1/ledger-reports", tags=["patient money"])
+patient_ledger = APIRouter(prefix="/api/v1/patients", tags=[tags.PATIENT_MONEY])
+money = APIRouter(prefix="/api/v1", tags=[tags.PATIENT_MONEY])
+ledger_reports = APIRouter(prefix="/api/v1/ledger-reports", tags=[tags.PATIENT_MONEY])
 
 # DESIGN.md roles: the front desk takes copays and patient payments; billers and admins refund,
 # adjust and write off; auditors read.
@@ -66,7 +67,11 @@ def _moved(session: Session, user: Principal, entries: list[LedgerEntry]) -> Mov
     )
 
 
-@patient_ledger.get("/{patient_id}/ledger", responses=problem_responses(401, 403, 404))
+@patient_ledger.get(
+    "/{patient_id}/ledger",
+    summary="Read a patient's ledger entries and balance",
+    responses=problem_responses(401, 403, 404),
+)
 def read_ledger(patient_id: str, session: SessionDep, user: Reader) -> LedgerRead:
     """Every entry of the patient's account, oldest first, and the balances they sum to."""
     found = _balance(session, user, patient_id)
@@ -86,7 +91,11 @@ def read_ledger(patient_id: str, session: SessionDep, user: Reader) -> LedgerRea
     )
 
 
-@patient_ledger.get("/{patient_id}/balance", responses=problem_responses(401, 403, 404))
+@patient_ledger.get(
+    "/{patient_id}/balance",
+    summary="Read a patient's balance by encounter",
+    responses=problem_responses(401, 403, 404),
+)
 def read_balance(patient_id: str, session: SessionDep, user: Reader) -> BalanceRead:
     """What insurance and the patient owe, per encounter, and the patient's unapplied credit."""
     found = _balance(session, user, patient_id)
@@ -101,7 +110,7 @@ def read_balance(patient_id: str, session: SessionDep, user: Reader) -> BalanceR
     return found
 
 
-@money.post("/patient-payments", status_code=201, responses=WRITE)
+@money.post("/patient-payments", summary="Take a patient payment", status_code=201, responses=WRITE)
 def take_payment(body: PaymentCreate, session: SessionDep, user: Desk) -> MovementRead:
     """A copay or patient payment (cash, check, card). With `encounter_id` it pays what the
     patient owes on that encounter; anything more is kept as unapplied credit, never a
@@ -110,21 +119,26 @@ def take_payment(body: PaymentCreate, session: SessionDep, user: Desk) -> Moveme
     return _moved(session, user, entries)
 
 
-@money.post("/credit-applications", status_code=201, responses=WRITE)
+@money.post(
+    "/credit-applications",
+    summary="Apply a patient's credit to an encounter",
+    status_code=201,
+    responses=WRITE,
+)
 def apply_credit(body: CreditApplicationCreate, session: SessionDep, user: Desk) -> MovementRead:
     """Unapplied credit moved onto an encounter the patient owes on."""
     entries = logic.apply_credit(session, user, **body.model_dump(), at=_now())
     return _moved(session, user, entries)
 
 
-@money.post("/refunds", status_code=201, responses=WRITE)
+@money.post("/refunds", summary="Refund a patient's credit", status_code=201, responses=WRITE)
 def refund(body: RefundCreate, session: SessionDep, user: Biller) -> MovementRead:
     """Money given back to the patient, out of unapplied credit (422 beyond it)."""
     entry = logic.refund(session, user, **body.model_dump(), at=_now())
     return _moved(session, user, [entry])
 
 
-@money.post("/write-offs", status_code=201, responses=WRITE)
+@money.post("/write-offs", summary="Write off part of a balance", status_code=201, responses=WRITE)
 def write_off(body: BalanceChangeCreate, session: SessionDep, user: Biller) -> MovementRead:
     """A balance given up (small balance, bad debt, courtesy, ...), with a reason from the
     fixed list, on the insurance or the patient side of an encounter."""
@@ -132,21 +146,30 @@ def write_off(body: BalanceChangeCreate, session: SessionDep, user: Biller) -> M
     return _moved(session, user, [entry])
 
 
-@money.post("/adjustments", status_code=201, responses=WRITE)
+@money.post("/adjustments", summary="Adjust a balance", status_code=201, responses=WRITE)
 def adjust(body: BalanceChangeCreate, session: SessionDep, user: Biller) -> MovementRead:
     """A correction of what is owed (contractual, billing error, prompt-pay discount, ...)."""
     entry = logic.reduce_balance(session, user, "adjustment", **body.model_dump(), at=_now())
     return _moved(session, user, [entry])
 
 
-@money.post("/transfers", status_code=201, responses=WRITE)
+@money.post(
+    "/transfers",
+    summary="Transfer a balance between insurance and patient",
+    status_code=201,
+    responses=WRITE,
+)
 def transfer(body: TransferCreate, session: SessionDep, user: Biller) -> MovementRead:
     """Responsibility moved between insurance and the patient on one encounter."""
     entry = logic.transfer(session, user, **body.model_dump(), at=_now())
     return _moved(session, user, [entry])
 
 
-@money.get("/ledger-entries/{entry_id}", responses=problem_responses(401, 403, 404))
+@money.get(
+    "/ledger-entries/{entry_id}",
+    summary="Read a ledger entry",
+    responses=problem_responses(401, 403, 404),
+)
 def read_entry(entry_id: str, session: SessionDep, user: Reader) -> LedgerEntryRead:
     entry = session.get(LedgerEntry, entry_id)
     if entry is None or entry.organization_id != user.organization_id:
@@ -162,7 +185,12 @@ def read_entry(entry_id: str, session: SessionDep, user: Reader) -> LedgerEntryR
     return LedgerEntryRead.model_validate(entry)
 
 
-@money.post("/ledger-entries/{entry_id}/reversal", status_code=201, responses=WRITE)
+@money.post(
+    "/ledger-entries/{entry_id}/reversal",
+    summary="Reverse a ledger entry",
+    status_code=201,
+    responses=WRITE,
+)
 def reverse(entry_id: str, body: ReversalCreate, session: SessionDep, user: Biller) -> MovementRead:
     """Undoes a payment, refund, adjustment or write-off with an entry of the negated amounts
     (409 for a charge or an 835 entry, or one reversed already)."""
@@ -208,7 +236,11 @@ def _as_of(session: Session, user: Principal, as_of: date | None) -> date:
 AsOf = Annotated[QueryDate | None, Query(description="default: today in the organization's zone")]
 
 
-@ledger_reports.get("/receivables", responses=REPORT_RESPONSES)
+@ledger_reports.get(
+    "/receivables",
+    summary="Report receivables by encounter, payer or patient",
+    responses=REPORT_RESPONSES,
+)
 def receivables_report(
     session: SessionDep,
     user: Accountant,
@@ -223,7 +255,9 @@ def receivables_report(
     return _report(session, user, table, "receivables", format)
 
 
-@ledger_reports.get("/aging", responses=REPORT_RESPONSES)
+@ledger_reports.get(
+    "/aging", summary="Report ledger aging by payer or patient", responses=REPORT_RESPONSES
+)
 def aging_report(
     session: SessionDep,
     user: Accountant,
@@ -238,7 +272,9 @@ def aging_report(
     return _report(session, user, table, "ledger-aging", format)
 
 
-@ledger_reports.get("/journal", responses=REPORT_RESPONSES)
+@ledger_reports.get(
+    "/journal", summary="Report the payment journal by deposit or day", responses=REPORT_RESPONSES
+)
 def journal_report(
     session: SessionDep,
     user: Accountant,
@@ -260,7 +296,7 @@ def journal_report(
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
-@ledger_reports.get("/month-end", responses=REPORT_RESPONSES)
+@ledger_reports.get("/month-end", summary="Report a month-end close", responses=REPORT_RESPONSES)
 def month_end_report(
     session: SessionDep,
     user: Accountant,
@@ -278,8 +314,8 @@ def month_end_report(
     return _report(session, user, table, f"month-end-{month}", format)
 
 
-statement_runs = APIRouter(prefix="/api/v1/statement-runs", tags=["patient money"])
-statement_files = APIRouter(prefix="/api/v1/statements", tags=["patient money"])
+statement_runs = APIRouter(prefix="/api/v1/statement-runs", tags=[tags.PATIENT_MONEY])
+statement_files = APIRouter(prefix="/api/v1/statements", tags=[tags.PATIENT_MONEY])
 FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
     **problem_responses(401, 403, 404, 422),
     200: {"content": {"application/pdf": {}, "text/csv": {}}, "description": "as issued"},
@@ -305,13 +341,22 @@ def _download(file_id: str, sha256: str, name: str, media: str, session: Session
     return Response(body, media_type=media, headers=blobs.download_headers(name, sha256, len(body)))
 
 
-@patient_ledger.post("/{patient_id}/statements", status_code=201, responses=WRITE)
+@patient_ledger.post(
+    "/{patient_id}/statements",
+    summary="Issue a statement to a patient now",
+    status_code=201,
+    responses=WRITE,
+)
 def issue_statement(patient_id: str, session: SessionDep, user: Desk) -> StatementRead:
     """The patient's statement as of today (PDF and CSV, stored: download them by the links)."""
     return _statement(statements.issue_statement(session, user, patient_id, at=_now()))
 
 
-@patient_ledger.get("/{patient_id}/statements", responses=problem_responses(401, 403, 404))
+@patient_ledger.get(
+    "/{patient_id}/statements",
+    summary="List a patient's statements",
+    responses=problem_responses(401, 403, 404),
+)
 def list_statements(patient_id: str, session: SessionDep, user: Reader) -> list[StatementRead]:
     _balance(session, user, patient_id)  # 404 for another organization's patient
     found = statements.statements_of(session, user.organization_id, patient_id=patient_id)
@@ -326,7 +371,9 @@ def list_statements(patient_id: str, session: SessionDep, user: Reader) -> list[
     return [_statement(s) for s in found]
 
 
-@statement_files.get("/{statement_id}", responses=problem_responses(401, 403, 404))
+@statement_files.get(
+    "/{statement_id}", summary="Read a statement", responses=problem_responses(401, 403, 404)
+)
 def read_statement(statement_id: str, session: SessionDep, user: Reader) -> StatementRead:
     found = statements.get_statement(session, user, statement_id)
     audit.record(
@@ -340,7 +387,9 @@ def read_statement(statement_id: str, session: SessionDep, user: Reader) -> Stat
     return _statement(found)
 
 
-@statement_files.get("/{statement_id}/{kind}", responses=FILE_RESPONSES)
+@statement_files.get(
+    "/{statement_id}/{kind}", summary="Download a statement as PDF or CSV", responses=FILE_RESPONSES
+)
 def download_statement(
     statement_id: str, kind: Literal["pdf", "csv"], session: SessionDep, user: Reader
 ) -> Response:
@@ -363,6 +412,7 @@ def download_statement(
 
 @statement_runs.post(
     "",
+    summary="Run statements for every patient who owes",
     status_code=201,
     responses={
         **WRITE,
@@ -382,14 +432,18 @@ def run_statements(
     return _run(session, run, duplicate=not created)
 
 
-@statement_runs.get("/{run_id}", responses=problem_responses(401, 403, 404))
+@statement_runs.get(
+    "/{run_id}", summary="Read a statement run", responses=problem_responses(401, 403, 404)
+)
 def read_run(run_id: str, session: SessionDep, user: Accountant) -> StatementRunRead:
     run = statements.get_run(session, user, run_id)
     audit.record(session, user, action="read", resource_type="statement_run", resource_id=run.id)
     return _run(session, run, duplicate=False)
 
 
-@statement_runs.get("/{run_id}/csv", responses=FILE_RESPONSES)
+@statement_runs.get(
+    "/{run_id}/csv", summary="Download a statement run's list as CSV", responses=FILE_RESPONSES
+)
 def download_run(run_id: str, session: SessionDep, user: Accountant) -> Response:
     """The run's list of statements (one row per patient), as made."""
     run = statements.get_run(session, user, run_id)

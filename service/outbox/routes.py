@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request, Response
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from service.api import tags
 from service.api.deps import Paging, allow
 from service.api.problems import problem_responses
 from service.audit import logic as audit
@@ -34,7 +35,7 @@ from service.outbox.schemas import (
 )
 from service.settings import get_settings
 
-router = APIRouter(prefix="/api/v1/webhooks", tags=["notifications"])
+router = APIRouter(prefix="/api/v1/webhooks", tags=[tags.NOTIFICATIONS])
 
 # An integration engine may subscribe itself; auditors may look.
 Manager = Annotated[Principal, allow(Role.ADMIN, Role.INTEGRATION)]
@@ -65,7 +66,12 @@ def _audit(session: Session, user: Principal, row: Subscription, detail: str) ->
     )
 
 
-@router.post("", status_code=201, responses=problem_responses(400, 401, 403, 415, 422))
+@router.post(
+    "",
+    summary="Register a webhook",
+    status_code=201,
+    responses=problem_responses(400, 401, 403, 415, 422),
+)
 def create_webhook(data: WebhookCreate, session: SessionDep, user: Manager) -> WebhookCreated:
     check_url(str(data.url), allow_private=get_settings().allow_private_webhook_addresses)
     row = subscriptions.create_webhook(session, user.organization_id, data)
@@ -73,7 +79,7 @@ def create_webhook(data: WebhookCreate, session: SessionDep, user: Manager) -> W
     return WebhookCreated(**webhook_read(row).model_dump(), secret=row.secret)
 
 
-@router.get("", responses=problem_responses(401, 403, 422))
+@router.get("", summary="List webhooks", responses=problem_responses(401, 403, 422))
 def list_webhooks(session: SessionDep, user: Reader, paging: Paging) -> WebhookPage:
     page = subscriptions.list_subscriptions(
         session,
@@ -86,14 +92,18 @@ def list_webhooks(session: SessionDep, user: Reader, paging: Paging) -> WebhookP
     return WebhookPage(items=[webhook_read(r) for r in page.items], next_cursor=page.next_cursor)
 
 
-@router.get("/{webhook_id}", responses=problem_responses(401, 403, 404))
+@router.get("/{webhook_id}", summary="Read a webhook", responses=problem_responses(401, 403, 404))
 def get_webhook(webhook_id: str, session: SessionDep, user: Reader) -> WebhookRead:
     return webhook_read(
         subscriptions.get_subscription(session, user.organization_id, webhook_id, kind="webhook")
     )
 
 
-@router.post("/{webhook_id}/deactivation", responses=problem_responses(401, 403, 404))
+@router.post(
+    "/{webhook_id}/deactivation",
+    summary="Turn a webhook off",
+    responses=problem_responses(401, 403, 404),
+)
 def deactivate_webhook(webhook_id: str, session: SessionDep, user: Manager) -> WebhookRead:
     row = subscriptions.get_subscription(session, user.organization_id, webhook_id, kind="webhook")
     subscriptions.set_active(session, row, False, at=datetime.now(UTC), reason="turned off")
@@ -101,7 +111,11 @@ def deactivate_webhook(webhook_id: str, session: SessionDep, user: Manager) -> W
     return webhook_read(row)
 
 
-@router.post("/{webhook_id}/activation", responses=problem_responses(401, 403, 404, 422))
+@router.post(
+    "/{webhook_id}/activation",
+    summary="Turn a webhook back on",
+    responses=problem_responses(401, 403, 404, 422),
+)
 def activate_webhook(webhook_id: str, session: SessionDep, user: Manager) -> WebhookRead:
     """After a failure disabled it and the receiver is fixed: deliveries start again with the
     next event (the failed ones stay failed, in the log)."""
@@ -112,7 +126,11 @@ def activate_webhook(webhook_id: str, session: SessionDep, user: Manager) -> Web
     return webhook_read(row)
 
 
-@router.get("/{webhook_id}/deliveries", responses=problem_responses(401, 403, 404, 422))
+@router.get(
+    "/{webhook_id}/deliveries",
+    summary="List a webhook's deliveries",
+    responses=problem_responses(401, 403, 404, 422),
+)
 def list_deliveries(
     webhook_id: str, session: SessionDep, user: Reader, paging: Paging
 ) -> DeliveryPage:
@@ -125,7 +143,7 @@ def list_deliveries(
 
 # --- FHIR R4 Subscription (rest-hook), under /fhir: errors as OperationOutcome ---
 
-fhir_router = APIRouter(prefix="/fhir/Subscription", tags=["fhir"], route_class=FhirRoute)
+fhir_router = APIRouter(prefix="/fhir/Subscription", tags=[tags.FHIR], route_class=FhirRoute)
 _FHIR_ERRORS: dict[int | str, dict[str, Any]] = {
     s: {"description": "OperationOutcome", "content": {FHIR_JSON: {}}}
     for s in (400, 401, 403, 404, 415, 422)
@@ -140,7 +158,7 @@ def _fhir_subscription(session: Session, user: Principal, record_id: str) -> Sub
 
 
 @fhir_router.post(
-    "", status_code=201, summary="Create Subscription", responses={201: _FHIR_OK, **_FHIR_ERRORS}
+    "", status_code=201, summary="Create a Subscription", responses={201: _FHIR_OK, **_FHIR_ERRORS}
 )
 async def create_fhir_subscription(
     request: Request, session: SessionDep, user: Manager
@@ -168,7 +186,7 @@ async def create_fhir_subscription(
 
 
 @fhir_router.get(
-    "/{record_id}", summary="Read Subscription", responses={200: _FHIR_OK, **_FHIR_ERRORS}
+    "/{record_id}", summary="Read a Subscription", responses={200: _FHIR_OK, **_FHIR_ERRORS}
 )
 def read_fhir_subscription(
     record_id: str, request: Request, session: SessionDep, user: Reader
@@ -178,7 +196,9 @@ def read_fhir_subscription(
     return FhirResponse(subscription_fhir.to_fhir(row), headers={"ETag": f'W/"{row.version}"'})
 
 
-@fhir_router.get("", summary="Search Subscription", responses={200: _FHIR_OK, **_FHIR_ERRORS})
+@fhir_router.get(
+    "", summary="Search Subscription resources", responses={200: _FHIR_OK, **_FHIR_ERRORS}
+)
 def search_fhir_subscriptions(
     request: Request, session: SessionDep, user: Reader, paging: Paging
 ) -> Response:

@@ -5,6 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from sqlmodel import Session
 
+from service.api import tags
 from service.api.crud_routes import add_crud_routes
 from service.api.deps import allow
 from service.api.problems import problem_responses
@@ -33,7 +34,7 @@ from service.patients.schemas import (
     PatientWarning,
 )
 
-router = APIRouter(prefix="/api/v1/patients", tags=["patients"])
+router = APIRouter(prefix="/api/v1/patients", tags=[tags.PATIENTS])
 PATIENT_WRITERS = frozenset({Role.ADMIN, Role.FRONT_DESK, Role.INTEGRATION})
 Reader = Annotated[Principal, allow(*ALL_ROLES)]
 
@@ -50,7 +51,11 @@ def _audit_shown(session: Session, user: Principal, patients: list[Patient]) -> 
 
 
 # Before the CRUD routes: `/duplicates` would otherwise read as a patient id.
-@router.get("/duplicates", responses=problem_responses(401, 403, 422))
+@router.get(
+    "/duplicates",
+    summary="List possible duplicate patients",
+    responses=problem_responses(401, 403, 422),
+)
 def list_duplicates(
     session: SessionDep,
     user: Reader,
@@ -98,7 +103,7 @@ to_read = patient_read = add_crud_routes(
     on_created=_warn_of_duplicates,
 )
 
-coverages = APIRouter(prefix="/api/v1/coverages", tags=["patients"])
+coverages = APIRouter(prefix="/api/v1/coverages", tags=[tags.PATIENTS])
 
 coverage_read = add_crud_routes(
     coverages,

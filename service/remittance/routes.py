@@ -12,6 +12,7 @@ from fastapi.responses import StreamingResponse
 from sqlmodel import Session, col, select
 
 from service import blobs, org_clock, uploads
+from service.api import tags
 from service.api.deps import Paging, allow
 from service.api.problems import problem_responses
 from service.audit import logic as audit
@@ -62,10 +63,10 @@ from service.remittance.schemas import (
 )
 from service.remittance.x12 import codes
 
-remittance_files = APIRouter(prefix="/api/v1/remittance-files", tags=["remittances"])
-claim_remittances = APIRouter(prefix="/api/v1/claims", tags=["remittances"])
-denial_queue = APIRouter(prefix="/api/v1/denials", tags=["remittances"])
-remittance_reports = APIRouter(prefix="/api/v1/remittance-reports", tags=["remittances"])
+remittance_files = APIRouter(prefix="/api/v1/remittance-files", tags=[tags.REMITTANCE])
+claim_remittances = APIRouter(prefix="/api/v1/claims", tags=[tags.REMITTANCE])
+denial_queue = APIRouter(prefix="/api/v1/denials", tags=[tags.REMITTANCE])
+remittance_reports = APIRouter(prefix="/api/v1/remittance-reports", tags=[tags.REMITTANCE])
 
 # DESIGN.md: remittances: admin and biller rw; coder and auditor r; integration claims r.
 Reader = Annotated[Principal, allow(Role.ADMIN, Role.BILLER, Role.CODER, Role.AUDITOR)]
@@ -90,6 +91,7 @@ def _read(file: RemittanceFile, *, duplicate: bool = False) -> RemittanceFileRea
 
 @remittance_files.post(
     "",
+    summary="Upload an 835, 999 or 277CA file",
     status_code=201,
     responses={
         **problem_responses(401, 403, 404, 409, 413, 415, 422),
@@ -157,7 +159,9 @@ async def upload_file(
     return _read(upload.file, duplicate=not upload.created)
 
 
-@remittance_files.get("", responses=problem_responses(401, 403, 422))
+@remittance_files.get(
+    "", summary="List uploaded 835, 999 and 277CA files", responses=problem_responses(401, 403, 422)
+)
 def list_files(
     session: SessionDep,
     user: Reader,
@@ -178,7 +182,11 @@ def list_files(
     return RemittanceFilePage(items=[_read(f) for f in page.items], next_cursor=page.next_cursor)
 
 
-@remittance_files.get("/{file_id}", responses=problem_responses(401, 403, 404))
+@remittance_files.get(
+    "/{file_id}",
+    summary="Read an uploaded file and what it posted",
+    responses=problem_responses(401, 403, 404),
+)
 def read_file(file_id: str, session: SessionDep, user: Reader) -> RemittanceFileRead:
     found = files.get_file(session, user, file_id)
     audit.record(
@@ -189,6 +197,7 @@ def read_file(file_id: str, session: SessionDep, user: Reader) -> RemittanceFile
 
 @remittance_files.get(
     "/{file_id}/file",
+    summary="Download an uploaded file as received",
     responses={
         **problem_responses(401, 403, 404),
         200: {"content": {"text/plain": {}}, "description": "the file as uploaded"},
@@ -248,7 +257,11 @@ def _line(line: LinePosting, adjustments: list[PostedAdjustment]) -> LinePosting
     )
 
 
-@remittance_files.get("/{file_id}/unmatched", responses=problem_responses(401, 403, 404))
+@remittance_files.get(
+    "/{file_id}/unmatched",
+    summary="List an 835's claims and lines that matched nothing",
+    responses=problem_responses(401, 403, 404),
+)
 def unmatched(file_id: str, session: SessionDep, user: Reader) -> UnmatchedRead:
     """The work queue of an 835: claims (CLP01) and lines (SVC) that matched nothing of ours,
     and PLB adjustments whose reference names no claim of ours. They are posted and kept,
@@ -355,7 +368,11 @@ def _claim(session: Session, user: Principal, claim_id: str) -> claim_repository
     return claim
 
 
-@claim_remittances.get("/{claim_id}/adjudication", responses=problem_responses(401, 403, 404))
+@claim_remittances.get(
+    "/{claim_id}/adjudication",
+    summary="Read what the payers paid and adjusted on a claim",
+    responses=problem_responses(401, 403, 404),
+)
 def claim_adjudication(claim_id: str, session: SessionDep, user: ClaimReader) -> AdjudicationRead:
     """The payer's decision on the claim: its active 835 postings combined (a split claim's
     CLPs together, each also under `postings`); 404 before any 835."""
@@ -412,7 +429,11 @@ def claim_adjudication(claim_id: str, session: SessionDep, user: ClaimReader) ->
     )
 
 
-@claim_remittances.get("/{claim_id}/acknowledgements", responses=problem_responses(401, 403, 404))
+@claim_remittances.get(
+    "/{claim_id}/acknowledgements",
+    summary="List a claim's 999 and 277CA acknowledgements",
+    responses=problem_responses(401, 403, 404),
+)
 def claim_acknowledgements(
     claim_id: str, session: SessionDep, user: ClaimReader
 ) -> list[AcknowledgementRead]:
@@ -424,7 +445,11 @@ def claim_acknowledgements(
     ]
 
 
-@denial_queue.get("", responses=problem_responses(401, 403, 422))
+@denial_queue.get(
+    "",
+    summary="Summarize denials by reason with suggested actions",
+    responses=problem_responses(401, 403, 422),
+)
 def list_denials(
     session: SessionDep, user: Reader, filters: Annotated[DenialFilters, Query()]
 ) -> DenialQueue:
@@ -515,7 +540,9 @@ def _audit_items(
     )
 
 
-@denial_queue.get("/items", responses=problem_responses(401, 403, 422))
+@denial_queue.get(
+    "/items", summary="List the denial work queue", responses=problem_responses(401, 403, 422)
+)
 def list_denial_items(
     session: SessionDep,
     user: Reader,
@@ -542,14 +569,22 @@ def list_denial_items(
     )
 
 
-@denial_queue.get("/items/{item_id}", responses=problem_responses(401, 403, 404))
+@denial_queue.get(
+    "/items/{item_id}",
+    summary="Read a denial item and its history",
+    responses=problem_responses(401, 403, 404),
+)
 def read_denial_item(item_id: str, session: SessionDep, user: Reader) -> DenialWorkItemRead:
     item = denials.get_item(session, user, item_id)
     _audit_items(session, user, [item], "read", "")
     return _work_items(session, user, [item])[0]
 
 
-@denial_queue.patch("/items/{item_id}", responses=problem_responses(400, 401, 403, 404, 409, 422))
+@denial_queue.patch(
+    "/items/{item_id}",
+    summary="Assign, schedule or annotate a denial item",
+    responses=problem_responses(400, 401, 403, 404, 409, 422),
+)
 def update_denial_item(
     item_id: str, body: DenialWorkItemUpdate, session: SessionDep, user: Biller
 ) -> DenialWorkItemRead:
@@ -563,7 +598,9 @@ def update_denial_item(
 
 
 @denial_queue.post(
-    "/items/{item_id}/appeal", responses=problem_responses(400, 401, 403, 404, 409, 422)
+    "/items/{item_id}/appeal",
+    summary="Record an appeal of a denial item",
+    responses=problem_responses(400, 401, 403, 404, 409, 422),
 )
 def appeal_denial_item(
     item_id: str, body: DenialAppeal, session: SessionDep, user: Biller
@@ -575,7 +612,9 @@ def appeal_denial_item(
 
 
 @denial_queue.post(
-    "/items/{item_id}/write-off", responses=problem_responses(400, 401, 403, 404, 409, 422)
+    "/items/{item_id}/write-off",
+    summary="Write off a denial item's amount",
+    responses=problem_responses(400, 401, 403, 404, 409, 422),
 )
 def write_off_denial_item(
     item_id: str, body: DenialWriteOff, session: SessionDep, user: Biller
@@ -631,7 +670,9 @@ def _today(session: Session, user: Principal) -> date:
     return org_clock.local_date(session, user.organization_id, datetime.now(UTC))
 
 
-@remittance_reports.get("/balances", responses=_REPORT_RESPONSES)
+@remittance_reports.get(
+    "/balances", summary="Report balances by payer or patient", responses=_REPORT_RESPONSES
+)
 def balances_report(
     session: SessionDep,
     user: Reader,
@@ -644,7 +685,7 @@ def balances_report(
     )
 
 
-@remittance_reports.get("/aging", responses=_REPORT_RESPONSES)
+@remittance_reports.get("/aging", summary="Report claims A/R aging", responses=_REPORT_RESPONSES)
 def aging_report(
     session: SessionDep,
     user: Reader,
@@ -669,7 +710,9 @@ def aging_report(
     return _respond(session, user, table, "aging", format)
 
 
-@remittance_reports.get("/deposits", responses=_REPORT_RESPONSES)
+@remittance_reports.get(
+    "/deposits", summary="Report 835 payments by deposit", responses=_REPORT_RESPONSES
+)
 def deposits_report(
     session: SessionDep,
     user: Reader,
@@ -684,7 +727,9 @@ def deposits_report(
     return _respond(session, user, table, "deposits", format)
 
 
-@remittance_reports.get("/batches", responses=_REPORT_RESPONSES)
+@remittance_reports.get(
+    "/batches", summary="Report claim batch totals", responses=_REPORT_RESPONSES
+)
 def batches_report(
     session: SessionDep, user: Reader, format: Annotated[Format, Query()] = "json"
 ) -> Any:

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from service import uploads
+from service.api import tags
 from service.api.deps import Paging, RoleGuard, set_etag
 from service.api.idempotency import IdempotencyDep, UploadIdempotencyDep
 from service.api.problems import problem_responses
@@ -26,8 +27,8 @@ from service.results.schemas import (
     Verification,
 )
 
-router = APIRouter(prefix="/api/v1/results", tags=["lab"])
-imports = APIRouter(prefix="/api/v1/result-imports", tags=["lab"])
+router = APIRouter(prefix="/api/v1/results", tags=[tags.RESULTS])
+imports = APIRouter(prefix="/api/v1/result-imports", tags=[tags.RESULTS])
 
 Reader = Annotated[Principal, Depends(RoleGuard(RESULT_READERS))]
 Writer = Annotated[Principal, Depends(RoleGuard(RESULT_WRITERS))]
@@ -50,6 +51,7 @@ def to_read(row: Result) -> ResultRead:
 
 @router.post(
     "",
+    summary="Enter a result",
     status_code=201,
     response_model=ResultRead,
     responses=problem_responses(400, 401, 403, 404, 409, 415, 422),
@@ -72,7 +74,7 @@ def enter(
     return body
 
 
-@router.get("", responses=problem_responses(401, 403, 422))
+@router.get("", summary="List results", responses=problem_responses(401, 403, 422))
 def list_results(
     session: SessionDep, user: Reader, paging: Paging, filters: Annotated[ResultFilters, Query()]
 ) -> ResultPage:
@@ -82,20 +84,28 @@ def list_results(
     return ResultPage(items=[to_read(r) for r in page.items], next_cursor=page.next_cursor)
 
 
-@router.get("/{result_id}", responses=problem_responses(401, 403, 404))
+@router.get("/{result_id}", summary="Read a result", responses=problem_responses(401, 403, 404))
 def read(result_id: str, session: SessionDep, user: Reader, response: Response) -> ResultRead:
     row = logic.get_result(session, user, result_id)
     set_etag(response, row.version)
     return to_read(row)
 
 
-@router.get("/{result_id}/history", responses=problem_responses(401, 403, 404))
+@router.get(
+    "/{result_id}/history",
+    summary="List a result's versions",
+    responses=problem_responses(401, 403, 404),
+)
 def history(result_id: str, session: SessionDep, user: Reader) -> list[ResultRead]:
     """Every value this component had on the specimen, oldest first (corrections keep history)."""
     return [to_read(r) for r in logic.history(session, user, result_id)]
 
 
-@router.post("/{result_id}/notification", responses=ACTION)
+@router.post(
+    "/{result_id}/notification",
+    summary="Record who was told of a critical result",
+    responses=ACTION,
+)
 def notify(
     result_id: str, data: Notification, session: SessionDep, user: Writer, response: Response
 ) -> ResultRead:
@@ -105,7 +115,11 @@ def notify(
     return to_read(row)
 
 
-@router.post("/verification", responses=ACTION)
+@router.post(
+    "/verification",
+    summary="Verify results (by a user other than the one who entered them)",
+    responses=ACTION,
+)
 def verify(data: Verification, session: SessionDep, user: Writer) -> list[ResultRead]:
     """Verify results (all or none). The verifier must be a different user than the one who
     entered each value: the same user gets 403."""
@@ -113,7 +127,11 @@ def verify(data: Verification, session: SessionDep, user: Writer) -> list[Result
 
 
 @router.post(
-    "/{result_id}/correction", status_code=201, response_model=ResultRead, responses=ACTION
+    "/{result_id}/correction",
+    summary="Correct a verified result",
+    status_code=201,
+    response_model=ResultRead,
+    responses=ACTION,
 )
 def correct(
     result_id: str,
@@ -135,6 +153,7 @@ def correct(
 
 @imports.post(
     "",
+    summary="Import an instrument's results CSV",
     status_code=201,
     response_model=ImportReport,
     responses=problem_responses(401, 403, 404, 409, 413, 422),

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from service.api import tags
 from service.api.deps import Paging, allow
 from service.api.problems import problem_responses
 from service.audit import logic as audit
@@ -28,8 +29,8 @@ from service.smart.schemas import (
     TokenIssued,
 )
 
-router = APIRouter(prefix="/api/v1/smart-clients", tags=["SMART clients"])
-public = APIRouter(tags=["SMART clients"])
+router = APIRouter(prefix="/api/v1/smart-clients", tags=[tags.SMART])
+public = APIRouter(tags=[tags.SMART])
 
 Admin = Annotated[Principal, allow(Role.ADMIN)]
 AdminOrAuditor = Annotated[Principal, allow(Role.ADMIN, Role.AUDITOR)]
@@ -54,7 +55,12 @@ def client_read(session: Session, client: SmartClient) -> SmartClientRead:
     )
 
 
-@router.post("", status_code=201, responses=problem_responses(400, 401, 403, 415, 422))
+@router.post(
+    "",
+    summary="Register a SMART backend client",
+    status_code=201,
+    responses=problem_responses(400, 401, 403, 415, 422),
+)
 def register_client(data: SmartClientCreate, session: SessionDep, user: Admin) -> SmartClientRead:
     if data.jwks_url is not None:
         check_url(str(data.jwks_url), allow_private=get_settings().allow_private_webhook_addresses)
@@ -70,7 +76,7 @@ def register_client(data: SmartClientCreate, session: SessionDep, user: Admin) -
     return client_read(session, client)
 
 
-@router.get("", responses=problem_responses(401, 403, 422))
+@router.get("", summary="List SMART backend clients", responses=problem_responses(401, 403, 422))
 def list_clients(session: SessionDep, user: AdminOrAuditor, paging: Paging) -> SmartClientPage:
     page = logic.list_clients(
         session, user.organization_id, limit=paging.limit, cursor=paging.cursor, sort=paging.sort
@@ -80,12 +86,20 @@ def list_clients(session: SessionDep, user: AdminOrAuditor, paging: Paging) -> S
     )
 
 
-@router.get("/{client_pk}", responses=problem_responses(401, 403, 404))
+@router.get(
+    "/{client_pk}",
+    summary="Read a SMART backend client",
+    responses=problem_responses(401, 403, 404),
+)
 def get_client(client_pk: str, session: SessionDep, user: AdminOrAuditor) -> SmartClientRead:
     return client_read(session, logic.get_client(session, user.organization_id, client_pk))
 
 
-@router.post("/{client_pk}/revocation", responses=problem_responses(401, 403, 404))
+@router.post(
+    "/{client_pk}/revocation",
+    summary="Revoke a SMART backend client",
+    responses=problem_responses(401, 403, 404),
+)
 def revoke_client(client_pk: str, session: SessionDep, user: Admin) -> SmartClientRead:
     client = logic.revoke_client(session, user.organization_id, client_pk, at=datetime.now(UTC))
     audit.record(

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from sqlmodel import Session
 
 from service import display_names, org_clock
+from service.api import tags
 from service.api.deps import Paging, RoleGuard, set_etag
 from service.api.idempotency import IdempotencyDep
 from service.api.problems import problem_responses
@@ -39,8 +40,8 @@ from service.specimens.schemas import (
     TurnaroundReport,
 )
 
-router = APIRouter(prefix="/api/v1/specimens", tags=["lab"])
-reports = APIRouter(prefix="/api/v1/reports", tags=["lab"])
+router = APIRouter(prefix="/api/v1/specimens", tags=[tags.SPECIMENS])
+reports = APIRouter(prefix="/api/v1/reports", tags=[tags.SPECIMENS])
 
 Reader = Annotated[Principal, Depends(RoleGuard(SPECIMEN_READERS))]
 Writer = Annotated[Principal, Depends(RoleGuard(SPECIMEN_WRITERS))]
@@ -71,6 +72,7 @@ def _location(body: dict[str, Any]) -> str:
 
 @router.post(
     "",
+    summary="Accession a specimen for a lab order",
     status_code=201,
     response_model=SpecimenRead,
     responses=problem_responses(400, 401, 403, 404, 409, 415, 422),
@@ -92,7 +94,7 @@ def accession(
     return read
 
 
-@router.get("", responses=problem_responses(401, 403, 422))
+@router.get("", summary="List specimens", responses=problem_responses(401, 403, 422))
 def list_specimens(
     session: SessionDep, user: Reader, paging: Paging, filters: Annotated[SpecimenFilters, Query()]
 ) -> SpecimenPage:
@@ -116,7 +118,11 @@ def list_specimens(
     return SpecimenPage(items=items, next_cursor=page.next_cursor)
 
 
-@router.get("/by-accession/{accession}", responses=problem_responses(401, 403, 404, 422))
+@router.get(
+    "/by-accession/{accession}",
+    summary="Read a specimen by its accession number",
+    responses=problem_responses(401, 403, 404, 422),
+)
 def read_by_accession(
     accession: Annotated[str, Path(min_length=1, max_length=24)],
     session: SessionDep,
@@ -127,12 +133,14 @@ def read_by_accession(
     return _answer(session, logic.get_specimen_by_accession(session, user, accession), response)
 
 
-@router.get("/{specimen_id}", responses=problem_responses(401, 403, 404))
+@router.get("/{specimen_id}", summary="Read a specimen", responses=problem_responses(401, 403, 404))
 def read(specimen_id: str, session: SessionDep, user: Reader, response: Response) -> SpecimenRead:
     return _answer(session, logic.get_specimen(session, user, specimen_id), response)
 
 
-@router.post("/{specimen_id}/collection", responses=ACTION)
+@router.post(
+    "/{specimen_id}/collection", summary="Record a specimen's collection", responses=ACTION
+)
 def collect(
     specimen_id: str, data: Collection, session: SessionDep, user: Writer, response: Response
 ) -> SpecimenRead:
@@ -140,7 +148,7 @@ def collect(
     return _answer(session, specimen, response)
 
 
-@router.post("/{specimen_id}/receipt", responses=ACTION)
+@router.post("/{specimen_id}/receipt", summary="Receive a specimen in the lab", responses=ACTION)
 def receive(
     specimen_id: str, data: Receipt, session: SessionDep, user: Writer, response: Response
 ) -> SpecimenRead:
@@ -148,7 +156,13 @@ def receive(
     return _answer(session, specimen, response)
 
 
-@router.post("/{specimen_id}/steps", status_code=201, response_model=StepResult, responses=ACTION)
+@router.post(
+    "/{specimen_id}/steps",
+    summary="Record a preparation step on a specimen",
+    status_code=201,
+    response_model=StepResult,
+    responses=ACTION,
+)
 def record_step(
     specimen_id: str,
     data: StepCreate,
@@ -169,7 +183,11 @@ def record_step(
     return result
 
 
-@router.post("/{specimen_id}/rejection", responses=ACTION)
+@router.post(
+    "/{specimen_id}/rejection",
+    summary="Reject a specimen (optionally order a recollection)",
+    responses=ACTION,
+)
 def reject(
     specimen_id: str, data: Rejection, session: SessionDep, user: Writer, response: Response
 ) -> SpecimenRead:
@@ -184,7 +202,11 @@ def reject(
 
 
 @router.post(
-    "/{specimen_id}/children", status_code=201, response_model=SpecimenRead, responses=ACTION
+    "/{specimen_id}/children",
+    summary="Take an aliquot, block or slide from a specimen",
+    status_code=201,
+    response_model=SpecimenRead,
+    responses=ACTION,
 )
 def take_child(
     specimen_id: str,
@@ -204,7 +226,9 @@ def take_child(
     return read
 
 
-@router.post("/{specimen_id}/location", responses=ACTION)
+@router.post(
+    "/{specimen_id}/location", summary="Move a specimen to another location", responses=ACTION
+)
 def move(
     specimen_id: str, data: Move, session: SessionDep, user: Writer, response: Response
 ) -> SpecimenRead:
@@ -215,7 +239,7 @@ def move(
     )
 
 
-@router.post("/{specimen_id}/storage", responses=ACTION)
+@router.post("/{specimen_id}/storage", summary="Store a specimen", responses=ACTION)
 def store(
     specimen_id: str, data: Move, session: SessionDep, user: Writer, response: Response
 ) -> SpecimenRead:
@@ -226,7 +250,7 @@ def store(
     )
 
 
-@router.post("/{specimen_id}/disposal", responses=ACTION)
+@router.post("/{specimen_id}/disposal", summary="Dispose of a specimen", responses=ACTION)
 def dispose(
     specimen_id: str, data: Disposal, session: SessionDep, user: Writer, response: Response
 ) -> SpecimenRead:
@@ -234,7 +258,11 @@ def dispose(
     return _answer(session, specimen, response)
 
 
-@router.get("/{specimen_id}/events", responses=problem_responses(401, 403, 404, 422))
+@router.get(
+    "/{specimen_id}/events",
+    summary="List a specimen's chain of custody",
+    responses=problem_responses(401, 403, 404, 422),
+)
 def events(
     specimen_id: str, session: SessionDep, user: Reader, paging: Paging
 ) -> SpecimenEventPage:
@@ -248,7 +276,11 @@ def events(
     )
 
 
-@router.get("/{specimen_id}/lineage", responses=problem_responses(401, 403, 404))
+@router.get(
+    "/{specimen_id}/lineage",
+    summary="Read a specimen's parents and children",
+    responses=problem_responses(401, 403, 404),
+)
 def lineage(specimen_id: str, session: SessionDep, user: Reader) -> Lineage:
     view = logic.lineage(session, user, specimen_id)
     return Lineage(
@@ -258,13 +290,18 @@ def lineage(specimen_id: str, session: SessionDep, user: Reader) -> Lineage:
     )
 
 
-@router.get("/{specimen_id}/turnaround", responses=problem_responses(401, 403, 404))
+@router.get(
+    "/{specimen_id}/turnaround",
+    summary="Read a specimen's turnaround times",
+    responses=problem_responses(401, 403, 404),
+)
 def specimen_turnaround(specimen_id: str, session: SessionDep, user: Reader) -> SpecimenTurnaround:
     return turnaround.for_specimen(logic.get_specimen(session, user, specimen_id))
 
 
 @router.get(
     "/{specimen_id}/label",
+    summary="Print a specimen label (PNG, SVG or ZPL)",
     responses={
         **problem_responses(401, 403, 404, 422),
         200: {"content": {"image/png": {}, "image/svg+xml": {}, "text/plain": {}}},
@@ -287,7 +324,11 @@ def label(
     )
 
 
-@reports.get("/turnaround", responses=problem_responses(401, 403, 422))
+@reports.get(
+    "/turnaround",
+    summary="Report turnaround times by test",
+    responses=problem_responses(401, 403, 422),
+)
 def turnaround_report(
     session: SessionDep,
     user: Reader,

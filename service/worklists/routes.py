@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Response
 from sqlmodel import Session
 
+from service.api import tags
 from service.api.crud_routes import add_crud_routes
 from service.api.deps import Paging, RoleGuard, set_etag
 from service.api.idempotency import IdempotencyDep
@@ -34,8 +35,8 @@ from service.worklists.schemas import (
     WorklistTemplateRead,
 )
 
-templates = APIRouter(prefix="/api/v1/worklist-templates", tags=["lab"])
-router = APIRouter(prefix="/api/v1/worklists", tags=["lab"])
+templates = APIRouter(prefix="/api/v1/worklist-templates", tags=[tags.WORKLISTS])
+router = APIRouter(prefix="/api/v1/worklists", tags=[tags.WORKLISTS])
 
 template_read = add_crud_routes(
     templates,
@@ -105,6 +106,7 @@ def _location(body: dict[str, Any]) -> str:
 
 @router.post(
     "",
+    summary="Build a worklist from a template",
     status_code=201,
     response_model=WorklistRead,
     responses=problem_responses(400, 401, 403, 404, 409, 415, 422),
@@ -127,7 +129,7 @@ def build(
     return read
 
 
-@router.get("", responses=problem_responses(401, 403, 422))
+@router.get("", summary="List worklists", responses=problem_responses(401, 403, 422))
 def list_worklists(
     session: SessionDep, user: Reader, paging: Paging, filters: Annotated[WorklistFilters, Query()]
 ) -> WorklistPage:
@@ -140,12 +142,22 @@ def list_worklists(
     )
 
 
-@router.get("/{worklist_id}", responses=problem_responses(401, 403, 404))
+@router.get(
+    "/{worklist_id}",
+    summary="Read a worklist with its positions",
+    responses=problem_responses(401, 403, 404),
+)
 def read(worklist_id: str, session: SessionDep, user: Reader, response: Response) -> WorklistRead:
     return _full(session, user, worklist_id, response)
 
 
-@router.post("/{worklist_id}/items", status_code=201, response_model=WorklistRead, responses=ACTION)
+@router.post(
+    "/{worklist_id}/items",
+    summary="Place a specimen's test on a worklist",
+    status_code=201,
+    response_model=WorklistRead,
+    responses=ACTION,
+)
 def add_item(
     worklist_id: str,
     data: ItemAdd,
@@ -162,19 +174,24 @@ def add_item(
     return read
 
 
-@router.delete("/{worklist_id}/items/{item_id}", status_code=204, responses=ACTION)
+@router.delete(
+    "/{worklist_id}/items/{item_id}",
+    summary="Take an item off a worklist",
+    status_code=204,
+    responses=ACTION,
+)
 def remove_item(worklist_id: str, item_id: str, session: SessionDep, user: Writer) -> Response:
     logic.remove_item(session, user, worklist_id, item_id, at=_now())
     return Response(status_code=204)
 
 
-@router.post("/{worklist_id}/start", responses=ACTION)
+@router.post("/{worklist_id}/start", summary="Start a worklist's run", responses=ACTION)
 def start(worklist_id: str, session: SessionDep, user: Writer, response: Response) -> WorklistRead:
     logic.change_status(session, user, worklist_id, "in_progress", at=_now())
     return _full(session, user, worklist_id, response)
 
 
-@router.post("/{worklist_id}/completion", responses=ACTION)
+@router.post("/{worklist_id}/completion", summary="Complete a worklist", responses=ACTION)
 def complete(
     worklist_id: str, session: SessionDep, user: Writer, response: Response
 ) -> WorklistRead:
@@ -185,6 +202,7 @@ def complete(
 
 @router.get(
     "/{worklist_id}/export",
+    summary="Export a worklist as CSV for the instrument",
     responses={**problem_responses(401, 403, 404), 200: {"content": {"text/csv": {}}}},
 )
 def export(worklist_id: str, session: SessionDep, user: Reader) -> Response:
@@ -198,7 +216,11 @@ def export(worklist_id: str, session: SessionDep, user: Reader) -> Response:
 
 
 @router.post(
-    "/{worklist_id}/controls", status_code=201, response_model=ControlRead, responses=ACTION
+    "/{worklist_id}/controls",
+    summary="Record a control result for a worklist's run",
+    status_code=201,
+    response_model=ControlRead,
+    responses=ACTION,
 )
 def record_control(
     worklist_id: str,
@@ -217,12 +239,20 @@ def record_control(
     return control
 
 
-@router.get("/{worklist_id}/controls", responses=problem_responses(401, 403, 404))
+@router.get(
+    "/{worklist_id}/controls",
+    summary="List a worklist's control results",
+    responses=problem_responses(401, 403, 404),
+)
 def list_controls(worklist_id: str, session: SessionDep, user: Reader) -> list[ControlRead]:
     return [ControlRead.model_validate(c) for c in logic.list_controls(session, user, worklist_id)]
 
 
-@router.post("/{worklist_id}/controls/{control_id}/acceptance", responses=ACTION)
+@router.post(
+    "/{worklist_id}/controls/{control_id}/acceptance",
+    summary="Accept an out-of-range control with a note",
+    responses=ACTION,
+)
 def accept_control(
     worklist_id: str, control_id: str, data: ControlAcceptance, session: SessionDep, user: Writer
 ) -> ControlRead:
