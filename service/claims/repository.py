@@ -14,6 +14,7 @@ from service.claims.models import ClaimBatch as ClaimBatch  # a return type of t
 
 __all__ = ["Claim", "ClaimBatch", "ClaimNotFound", "ClaimRef", "LineRef"]
 from service.errors import NotFound
+from service.paging import Page, Sort, fetch_page
 
 PAGE = 500
 
@@ -129,6 +130,24 @@ def batches_of(session: Session, organization_id: str) -> list[ClaimBatch]:
             .order_by(col(ClaimBatch.id))
         ).all()
     )
+
+
+def list_batches(
+    session: Session,
+    organization_id: str,
+    *,
+    status: str | None,
+    claim_type: str | None,
+    limit: int,
+    cursor: str | None,
+    sort: Sort,
+) -> Page[ClaimBatch]:
+    query = select(ClaimBatch).where(ClaimBatch.organization_id == organization_id)
+    if status:
+        query = query.where(ClaimBatch.status == status)
+    if claim_type:
+        query = query.where(ClaimBatch.claim_type == claim_type)
+    return fetch_page(session, query, ClaimBatch.id, limit=limit, cursor=cursor, sort=sort)
 
 
 def batch_members(session: Session, organization_id: str) -> list[tuple[str, str]]:

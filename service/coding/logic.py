@@ -89,6 +89,24 @@ ENCOUNTERS: crud.Resource[Encounter, EncounterCreate] = crud.Resource(
 )
 
 
+def find_encounter(session: Session, organization_id: str, encounter_id: str) -> Encounter | None:
+    """The encounter by id, unaudited: for work that follows from it (charge capture)."""
+    row = session.get(Encounter, encounter_id)
+    return row if row is not None and row.organization_id == organization_id else None
+
+
+def has_line_from(session: Session, encounter_id: str, source: str, source_id: str) -> bool:
+    """Whether a line of the encounter came from this source already (a lab result charged)."""
+    found = session.exec(
+        select(ServiceLine.id).where(
+            ServiceLine.encounter_id == encounter_id,
+            ServiceLine.source == source,
+            ServiceLine.source_id == source_id,
+        )
+    ).first()
+    return found is not None
+
+
 def lines_of(session: Session, encounter_id: str) -> list[ServiceLine]:
     return list(
         session.exec(

@@ -74,6 +74,12 @@ def get_lab_tests(session: Session, organization_id: str, ids: list[str]) -> dic
     return {row.id: row for row in rows}
 
 
+def get_lab_test(session: Session, organization_id: str, lab_test_id: str) -> LabTest | None:
+    """The test by id, retired or not: a result keeps the test it was measured by."""
+    row = session.get(LabTest, lab_test_id)
+    return row if row is not None and row.organization_id == organization_id else None
+
+
 def get_by_code(session: Session, organization_id: str, code: str) -> LabTest | None:
     return session.exec(
         select(LabTest).where(

@@ -111,6 +111,12 @@ def filter_orders(query: SelectOfScalar[Any], f: LabOrderFilters) -> SelectOfSca
     return query
 
 
+def find_order(session: Session, organization_id: str, order_id: str) -> LabOrder | None:
+    """The order by id, unaudited: for work that follows from it (charge capture)."""
+    row = session.get(LabOrder, order_id)
+    return row if row is not None and row.organization_id == organization_id else None
+
+
 def place_order(session: Session, actor: Principal, data: LabOrderCreate) -> LabOrder:
     return crud.create(session, actor, LAB_ORDERS, data)
 

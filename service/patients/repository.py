@@ -1,5 +1,6 @@
 """Queries for patients; every one is scoped to an organization."""
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -24,3 +25,20 @@ def filter_patients(query: SelectOfScalar[Any], filters: PatientFilters) -> Sele
     if filters.birth_date is not None:
         query = query.where(Patient.birth_date == filters.birth_date)
     return query
+
+
+def patients_by_id(
+    session: Session, organization_id: str, ids: Iterable[str]
+) -> dict[str, Patient]:
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    query = select(Patient).where(
+        Patient.organization_id == organization_id, col(Patient.id).in_(wanted)
+    )
+    return {p.id: p for p in session.exec(query)}
+
+
+def get_patient(session: Session, organization_id: str, patient_id: str) -> Patient | None:
+    row = session.get(Patient, patient_id)
+    return row if row is not None and row.organization_id == organization_id else None
