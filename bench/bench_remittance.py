@@ -24,7 +24,7 @@ from service.claims.models import Claim, ClaimLine
 from service.codesets.loader import load_bundled
 from service.db import make_engine, session_factory_for, session_scope
 from service.demo.synthetic_claims import seed_ready_claims
-from service.demo.x12_files import (
+from service.demo.x12_835 import (
     AdjustmentInput,
     ClaimPaymentInput,
     LinePaymentInput,
