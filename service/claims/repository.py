@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from service.claims.models import Claim, ClaimBatchMember, ClaimLine
 from service.claims.models import ClaimBatch as ClaimBatch  # a return type of these reads
+from service.filters import Filter, apply_filters
 
 __all__ = ["Claim", "ClaimBatch", "ClaimNotFound", "ClaimRef", "LineRef"]
 from service.errors import NotFound
@@ -132,6 +133,9 @@ def batches_of(session: Session, organization_id: str) -> list[ClaimBatch]:
     )
 
 
+BATCH_FILTERS = (Filter("status", ClaimBatch.status), Filter("claim_type", ClaimBatch.claim_type))
+
+
 def list_batches(
     session: Session,
     organization_id: str,
@@ -143,10 +147,7 @@ def list_batches(
     sort: Sort,
 ) -> Page[ClaimBatch]:
     query = select(ClaimBatch).where(ClaimBatch.organization_id == organization_id)
-    if status:
-        query = query.where(ClaimBatch.status == status)
-    if claim_type:
-        query = query.where(ClaimBatch.claim_type == claim_type)
+    query = apply_filters(query, {"status": status, "claim_type": claim_type}, BATCH_FILTERS)
     return fetch_page(session, query, ClaimBatch.id, limit=limit, cursor=cursor, sort=sort)
 
 

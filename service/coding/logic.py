@@ -25,6 +25,7 @@ from service.coding.schemas import CodingIn, EncounterCreate, ServiceLineIn
 from service.directory import logic as directory
 from service.directory.models import Facility, Provider
 from service.errors import Conflict, FieldError, InvalidInput, NotFound
+from service.filters import Filter, apply_filters
 from service.patients import coverages as coverage_logic
 from service.patients.models import Coverage, Patient
 from service.records import bump_version
@@ -564,15 +565,14 @@ def total_charge(lines: Sequence[ServiceLine]) -> Decimal:
     return sum((line.charge for line in lines), Decimal("0.00"))
 
 
+ENCOUNTER_FILTERS = (
+    Filter("patient_id", Encounter.patient_id),
+    Filter("status", Encounter.status),
+    Filter("kind", Encounter.kind),
+    Filter("date_from", Encounter.date_of_service, "ge"),
+    Filter("date_to", Encounter.date_of_service, "le"),
+)
+
+
 def encounters_query_filter(query: Any, f: Any) -> Any:
-    if f.patient_id:
-        query = query.where(Encounter.patient_id == f.patient_id)
-    if f.status:
-        query = query.where(Encounter.status == f.status)
-    if f.kind:
-        query = query.where(Encounter.kind == f.kind)
-    if f.date_from:
-        query = query.where(col(Encounter.date_of_service) >= f.date_from)
-    if f.date_to:
-        query = query.where(col(Encounter.date_of_service) <= f.date_to)
-    return query
+    return apply_filters(query, f, ENCOUNTER_FILTERS)

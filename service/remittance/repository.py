@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
+from service.filters import Filter, apply_filters
 from service.paging import Page, Sort, fetch_page
 from service.remittance.models import (
     Acknowledgement,
@@ -16,6 +17,8 @@ from service.remittance.models import (
     RemittanceFile,
     RemittancePayment,
 )
+
+FILE_FILTERS = (Filter("kind", RemittanceFile.kind),)
 
 
 def list_files(
@@ -28,8 +31,7 @@ def list_files(
     sort: Sort,
 ) -> Page[RemittanceFile]:
     query = select(RemittanceFile).where(RemittanceFile.organization_id == organization_id)
-    if kind:
-        query = query.where(RemittanceFile.kind == kind)
+    query = apply_filters(query, {"kind": kind}, FILE_FILTERS)
     return fetch_page(session, query, RemittanceFile.id, limit=limit, cursor=cursor, sort=sort)
 
 

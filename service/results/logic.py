@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from service import org_clock, references
 from service.audit import logic as audit
@@ -18,6 +18,7 @@ from service.codesets.search import normalize_code
 from service.coding import logic as coding_logic
 from service.coding.schemas import ServiceLineIn
 from service.errors import Conflict, FieldError, InvalidInput, NotFound, PermissionDenied
+from service.filters import Filter, apply_filters
 from service.labtests import logic as labtest_logic
 from service.labtests.models import LabTest
 from service.labtests.schemas import ResultComponent
@@ -225,6 +226,14 @@ def get_result(session: Session, actor: Principal, result_id: str) -> Result:
     return row
 
 
+RESULT_FILTERS = (
+    Filter("specimen_id", Result.specimen_id),
+    Filter("patient_id", Result.patient_id),
+    Filter("status", Result.status),
+    Filter("worklist_id", Result.worklist_id),
+)
+
+
 def list_results(
     session: Session,
     actor: Principal,
@@ -235,14 +244,7 @@ def list_results(
     sort: str | None = None,
 ) -> Page[Result]:
     query = select(Result).where(Result.organization_id == actor.organization_id)
-    for column, value in (
-        (Result.specimen_id, f.specimen_id),
-        (Result.patient_id, f.patient_id),
-        (Result.status, f.status),
-        (Result.worklist_id, f.worklist_id),
-    ):
-        if value is not None:
-            query = query.where(col(column) == value)
+    query = apply_filters(query, f, RESULT_FILTERS, blank_is_a_value=True)
     page = fetch_page(
         session,
         query,
