@@ -21,6 +21,7 @@ from service.claims.states import ClaimStatus, ClaimVerb
 from service.coding import logic as coding
 from service.coding.edits import Finding
 from service.coding.logic import ENCOUNTERS
+from service.coding.models import LINE_VALUES
 from service.directory.models import Payer
 from service.errors import Conflict, FieldError, InvalidInput
 from service.filters import Filter, apply_filters
@@ -179,30 +180,7 @@ def primary_coverage(coverages: list[Coverage], on: date) -> Coverage | None:
 
 # What a claim line copies from its source line (an encounter service line or, for a void,
 # the original claim's line), besides its own ids and line control number.
-COPIED_LINE_FIELDS = (
-    "position",
-    "code_system",
-    "code",
-    "modifiers",
-    "units",
-    "charge",
-    "service_date",
-    "pointers",
-    "tooth",
-    "surfaces",
-    "oral_area",
-    "prosthesis",
-    "origin",
-    "ndc",
-    "ndc_unit",
-    "ndc_quantity",
-    "ndc_link_number",
-    "note",
-    "anesthesia_minutes",
-    "rendering_provider_id",
-    "ordering_provider_id",
-    "duplicate_acknowledged",
-)
+COPIED_LINE_FIELDS = ("position", *LINE_VALUES, "origin")
 
 
 def copy_line(claim: Claim, source: Any, service_line_id: str | None) -> ClaimLine:

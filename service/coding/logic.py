@@ -20,7 +20,7 @@ from service.audit import logic as audit
 from service.auth.logic import Principal
 from service.codesets.search import display_code, normalize_code
 from service.coding import edits
-from service.coding.models import Encounter, ServiceLine
+from service.coding.models import LINE_DETAIL, LINE_VALUES, Encounter, ServiceLine
 from service.coding.schemas import CodingIn, EncounterCreate, ServiceLineIn
 from service.directory import logic as directory
 from service.directory.models import Facility, Provider
@@ -248,7 +248,7 @@ def _line(
         surfaces=data.surfaces,
         oral_area=data.oral_area,
         prosthesis=data.prosthesis,
-        **{name: getattr(data, name) for name in _LINE_DETAIL},
+        **{name: getattr(data, name) for name in LINE_DETAIL},
     )
 
 
@@ -319,7 +319,7 @@ def code_encounter(
             session.add(new)
             lines.append(new)
             continue
-        for name in _LINE_VALUES:
+        for name in LINE_VALUES:
             setattr(row, name, getattr(new, name))
         row.position = new.position
         session.add(row)
@@ -329,41 +329,13 @@ def code_encounter(
     return encounter
 
 
-# What a coder sets on a line; the row's id, source and encounter stay.
-_LINE_DETAIL = (
-    "ndc",
-    "ndc_unit",
-    "ndc_quantity",
-    "ndc_link_number",
-    "note",
-    "anesthesia_minutes",
-    "rendering_provider_id",
-    "ordering_provider_id",
-    "duplicate_acknowledged",
-)
-_LINE_VALUES = (
-    "code_system",
-    "code",
-    "modifiers",
-    "units",
-    "charge",
-    "service_date",
-    "pointers",
-    "tooth",
-    "surfaces",
-    "oral_area",
-    "prosthesis",
-    *_LINE_DETAIL,
-)
-
-
 def _match_lines(old: list[ServiceLine], new: list[ServiceLine]) -> dict[int, ServiceLine]:
     """Index of each new line -> the existing row it updates (same values first, then the same
     code, date and tooth)."""
     free = list(old)
     kept: dict[int, ServiceLine] = {}
     keys: tuple[tuple[str, ...], ...] = (
-        _LINE_VALUES,
+        LINE_VALUES,
         ("code_system", "code", "service_date", "tooth"),
     )
     for key in keys:
