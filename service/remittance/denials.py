@@ -140,6 +140,12 @@ class _Group:
     items: list[dict[str, Any]] = field(default_factory=list)
 
 
+DENIAL_FILTERS = (
+    Filter("date_from", ClaimPosting.payment_date, "ge"),
+    Filter("date_to", ClaimPosting.payment_date, "le"),
+)
+
+
 def denials(
     session: Session,
     organization_id: str,
@@ -162,10 +168,7 @@ def denials(
         )
         .order_by(col(PostedAdjustment.id))
     )
-    if date_from:
-        query = query.where(col(ClaimPosting.payment_date) >= date_from)
-    if date_to:
-        query = query.where(col(ClaimPosting.payment_date) <= date_to)
+    query = apply_filters(query, {"date_from": date_from, "date_to": date_to}, DENIAL_FILTERS)
     groups: dict[tuple[str, str, tuple[str, ...]], _Group] = {}
     rows = list(session.exec(query))
     claims = claim_repository.claims_by_id(
