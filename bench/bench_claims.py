@@ -15,23 +15,16 @@ import tempfile
 import time
 import tracemalloc
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
+from seed import TODAY, fresh, seed
 from sqlmodel import Session, select
 
-from service import migrate
-from service.auth.logic import Principal
-from service.auth.models import AppUser
 from service.claims import batches, logic
 from service.claims.models import Claim
-from service.codesets.loader import load_bundled
-from service.db import make_engine, session_factory_for, session_scope
-from service.demo.synthetic_claims import seed_ready_claims
-from service.directory.models import TradingPartner
-
-TODAY = date(2026, 11, 28)
+from service.db import make_engine, session_factory_for
 
 
 @dataclass
@@ -42,24 +35,6 @@ class Run:
     peak_mib: float | None
     size_mib: float
     rescrub_ms_per_claim: float | None
-
-
-def _fresh(url: str) -> str:
-    engine = make_engine(url)
-    if engine.dialect.name == "postgresql":
-        admin = engine.execution_options(isolation_level="AUTOCOMMIT")
-        name = "bench_claims"
-        with admin.connect() as c:
-            c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            c.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        engine.dispose()
-        url = sa.make_url(url).set(database=name).render_as_string(hide_password=False)
-        engine = make_engine(url)
-    migrate.upgrade(engine)
-    with session_scope(session_factory_for(engine)) as session:
-        load_bundled(session)
-    engine.dispose()
-    return url
 
 
 def _floor(session: Session, org: str, count: int) -> float:
@@ -93,18 +68,12 @@ def _rescrub_ms_per_claim(session: Session, org: str) -> float:
 
 
 def run(url: str, count: int, *, traced: bool = False, rescrub: bool = False) -> Run:
-    url = _fresh(url)
+    url = fresh(url, "bench_claims")
     engine = make_engine(url)
     factory = session_factory_for(engine)
-    with session_scope(factory) as session:
-        org, _ = seed_ready_claims(session, count)
+    seeded = seed(factory, count)
+    org, actor, partner_id = seeded.organization_id, seeded.actor, seeded.partner_id
     with factory() as session:
-        partner_id = session.exec(
-            select(TradingPartner.id).where(TradingPartner.organization_id == org)
-        ).one()
-        admin = session.exec(select(AppUser).where(AppUser.organization_id == org)).first()
-        assert admin is not None
-        actor = Principal(admin.id, org, frozenset({"admin"}), "bench")
         floor = _floor(session, org, count)
         rescrub_ms = _rescrub_ms_per_claim(session, org) if rescrub else None
     with factory() as session:

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import httpx
 import sqlalchemy as sa
+from seed import fresh
 from sqlmodel import Session, select
 
-from service import migrate
 from service.auth import logic as auth_logic
 from service.db import SessionFactory, make_engine, session_factory_for, session_scope
 from service.ids import new_id
@@ -40,21 +40,6 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, *_args: object) -> None:
         pass
-
-
-def _fresh(url: str) -> str:
-    engine = make_engine(url)
-    if engine.dialect.name == "postgresql":
-        admin = engine.execution_options(isolation_level="AUTOCOMMIT")
-        with admin.connect() as c:
-            c.execute(sa.text('DROP DATABASE IF EXISTS "bench_outbox" WITH (FORCE)'))
-            c.execute(sa.text('CREATE DATABASE "bench_outbox"'))
-        engine.dispose()
-        url = sa.make_url(url).set(database="bench_outbox").render_as_string(hide_password=False)
-        engine = make_engine(url)
-    migrate.upgrade(engine)
-    engine.dispose()
-    return url
 
 
 def _emit(factory: SessionFactory, organization_id: str, count: int) -> None:
@@ -144,7 +129,7 @@ def _latency(factory: SessionFactory, organization_id: str, count: int) -> list[
 
 
 def run(url: str, count: int, label: str) -> None:
-    url = _fresh(url)
+    url = fresh(url, "bench_outbox", code_sets=False)
     engine = make_engine(url)
     factory = session_factory_for(engine)
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)

@@ -15,17 +15,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import sqlalchemy as sa
-from bench_remittance import TODAY, _835, _fresh
-from sqlmodel import col, select
+from seed import answer_835, fresh, seed, submit_all
+from sqlmodel import col
 
 from service import uploads
 from service.auth.logic import Principal
-from service.auth.models import AppUser
-from service.claims import batches, verbs
-from service.claims.models import Claim, ClaimLine
-from service.db import make_engine, session_factory_for, session_scope
-from service.demo.synthetic_claims import seed_ready_claims
-from service.directory.models import TradingPartner
+from service.claims.models import Claim
+from service.db import make_engine, session_factory_for
 from service.ledger import statements
 from service.remittance import files
 
@@ -42,43 +38,11 @@ def _billed(url: str, count: int) -> tuple[str, Principal]:
     """Seeds, batches, submits and answers `count` claims; the organization and its admin."""
     engine = make_engine(url)
     factory = session_factory_for(engine)
-    with session_scope(factory) as session:
-        org, _ = seed_ready_claims(session, count)
+    seeded = seed(factory, count)
+    org, actor = seeded.organization_id, seeded.actor
     with factory() as session:
-        partner_id = session.exec(
-            select(TradingPartner.id).where(TradingPartner.organization_id == org)
-        ).one()
-        admin = session.exec(select(AppUser).where(AppUser.organization_id == org)).first()
-        assert admin is not None
-        actor = Principal(admin.id, org, frozenset({"admin"}), "bench")
-        batch = batches.build_claim_batch(
-            session,
-            actor,
-            batches.BatchRequest(partner_id, "professional", rescrub=False),
-            numbers_factory=factory,
-            at=datetime.now(UTC),
-            today=TODAY,
-        )
-        session.commit()
-        verbs.submit_batch(session, actor, batch.id, at=datetime.now(UTC))
-        session.commit()
-        pcns = dict(
-            session.execute(
-                select(Claim.id, Claim.patient_control_number).where(
-                    Claim.organization_id == org, Claim.status == "submitted"
-                )
-            ).all()
-        )
-        lines: dict[str, list[ClaimLine]] = {cid: [] for cid in pcns}
-        ids = list(pcns)
-        for start in range(0, len(ids), 500):
-            for line in session.exec(
-                select(ClaimLine)
-                .where(col(ClaimLine.claim_id).in_(ids[start : start + 500]))
-                .order_by(col(ClaimLine.claim_id), col(ClaimLine.position))
-            ):
-                lines[line.claim_id].append(line)
-        with uploads.from_bytes(_835(lines, pcns).encode()) as received:
+        pcns, lines = submit_all(session, factory, seeded)
+        with uploads.from_bytes(answer_835(lines, pcns).encode()) as received:
             files.upload(session, actor, received, filename="bench.835", at=datetime.now(UTC))
         session.commit()
     engine.dispose()
@@ -104,7 +68,7 @@ def _floor(url: str, organization_id: str) -> float:
 
 
 def run(url: str, count: int) -> Run:
-    url = _fresh(url)
+    url = fresh(url, "bench_remittance")
     org, actor = _billed(url, count)
     floor = _floor(url, org)
     engine = make_engine(url)

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from service import uploads
-from service.demo.x12_files import (
+from service.demo.x12_835 import (
     AdjustmentInput,
     ClaimPaymentInput,
     LinePaymentInput,

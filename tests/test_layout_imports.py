@@ -98,3 +98,120 @@ def test_only_the_command_line_imports_the_demo_package() -> None:
         {m: ["service.demo"] for m, text in top_level.items() if "service.demo" in text}
     )
     assert {m: n for m, n in offenders.items() if n} == {}
+
+
+# A route module parses input, calls logic or a repository and shapes the answer; the query
+# itself lives in the capability's repository or logic, where another caller can reuse it.
+QUERY_METHODS = frozenset({"exec", "execute", "scalar", "scalars", "get"})
+QUERY_IMPORTS = frozenset({"sqlmodel.select", "sqlalchemy.select", "sqlalchemy.sql.select"})
+
+
+def _route_modules() -> list[Path]:
+    return sorted(
+        path
+        for path in SERVICE.rglob("*.py")
+        if path.stem == "routes" or path.stem.endswith("_routes") or path.stem.startswith("routes_")
+    )
+
+
+def _receiver(node: ast.expr) -> str:
+    """`session` for session.exec, `self.session` for self.session.exec."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return ""
+
+
+def _queries_in(source: str) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found += [
+                f"line {node.lineno}: imports {node.module}.{a.name}"
+                for a in node.names
+                if f"{node.module}.{a.name}" in QUERY_IMPORTS
+            ]
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Name) and func.id == "select":
+            found.append(f"line {node.lineno}: select(")
+        elif isinstance(func, ast.Attribute) and func.attr == "select":
+            found.append(f"line {node.lineno}: {_receiver(func.value)}.select(")
+        elif (
+            isinstance(func, ast.Attribute)
+            and func.attr in QUERY_METHODS
+            and "session" in _receiver(func.value).lower()
+        ):
+            found.append(f"line {node.lineno}: {_receiver(func.value)}.{func.attr}(")
+    return found
+
+
+def test_the_route_check_sees_queries() -> None:
+    """The walker itself: each form a query takes in a route is caught."""
+    source = (
+        "from sqlmodel import Session, select\n"
+        "import sqlalchemy as sa\n"
+        "def route(session, s):\n"
+        "    session.exec(select(A))\n"
+        "    session.execute(sa.select(A))\n"
+        "    s.session.scalar(q)\n"
+        "    session.scalars(q)\n"
+        "    session.get(A, 1)\n"
+        "    names.get('x')\n"
+        "    crud.get(session, user, R, 1)\n"
+    )
+    assert sorted(_queries_in(source)) == [
+        "line 1: imports sqlmodel.select",
+        "line 4: select(",
+        "line 4: session.exec(",
+        "line 5: sa.select(",
+        "line 5: session.execute(",
+        "line 6: session.scalar(",
+        "line 7: session.scalars(",
+        "line 8: session.get(",
+    ]
+
+
+def test_no_route_module_executes_a_query() -> None:
+    modules = _route_modules()
+    names = {str(p.relative_to(SERVICE.parent)) for p in modules}
+    assert {
+        "service/api/crud_routes.py",
+        "service/claims/routes.py",
+        "service/ledger/routes.py",
+        "service/remittance/routes.py",
+        "service/remittance/denial_routes.py",
+        "service/fhir/routes.py",
+    } <= names
+    offenders = {
+        str(path.relative_to(SERVICE.parent)): found
+        for path in modules
+        if (found := _queries_in(path.read_text()))
+    }
+    assert offenders == {}
+
+
+def test_results_and_worklists_do_not_import_each_other() -> None:
+    """One way only: results call the worklists' verbs (mark in progress, blocking controls);
+    worklists know nothing of results."""
+    uses_worklists = any(
+        _within(n, "service.worklists") for names in _imports("results").values() for n in names
+    )
+    assert uses_worklists
+    offenders = {
+        m: sorted(n for n in names if _within(n, "service.results"))
+        for m, names in _imports("worklists").items()
+    }
+    assert {m: n for m, n in offenders.items() if n} == {}
+
+
+def test_code_sets_know_no_users_but_in_their_routes() -> None:
+    """Code sets take a date, never an organization or a user; only the routes guard roles."""
+    offenders = {
+        m: sorted(n for n in names if _within(n, "service.auth"))
+        for m, names in _imports("codesets").items()
+        if m != "service/codesets/routes.py"
+    }
+    assert {m: n for m, n in offenders.items() if n} == {}

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from service.audit.models import AuditEvent
 from service.auth.logic import Principal
 from service.db import DEFERRED_AUDIT, SessionFactory
+from service.filters import Filter, apply_filters
 from service.ids import new_id
 from service.paging import Page, by_creation, fetch_page
 from service.records import utcnow
@@ -242,6 +243,17 @@ def list_system_events(session: Session, *, limit: int) -> list[AuditEvent]:
     return list(session.exec(query).all())
 
 
+EVENT_FILTERS = (
+    Filter("patient_id", AuditEvent.patient_id),
+    Filter("user_id", AuditEvent.user_id),
+    Filter("action", AuditEvent.action),
+    Filter("outcome", AuditEvent.outcome),
+    Filter("resource_type", AuditEvent.resource_type),
+    Filter("at_from", AuditEvent.at, "ge"),
+    Filter("at_to", AuditEvent.at, "lt"),  # exclusive: the routes pass the next day's start
+)
+
+
 def list_events(
     session: Session,
     organization_id: str,
@@ -258,20 +270,16 @@ def list_events(
     at_to: datetime | None = None,
 ) -> Page[AuditEvent]:
     query = select(AuditEvent).where(AuditEvent.organization_id == organization_id)
-    filters = {
-        AuditEvent.patient_id: patient_id,
-        AuditEvent.user_id: user_id,
-        AuditEvent.action: action,
-        AuditEvent.outcome: outcome,
-        AuditEvent.resource_type: resource_type,
+    given = {
+        "patient_id": patient_id,
+        "user_id": user_id,
+        "action": action,
+        "outcome": outcome,
+        "resource_type": resource_type,
+        "at_from": at_from,
+        "at_to": at_to,
     }
-    for column, value in filters.items():
-        if value is not None:
-            query = query.where(col(column) == value)
-    if at_from is not None:
-        query = query.where(col(AuditEvent.at) >= at_from)
-    if at_to is not None:
-        query = query.where(col(AuditEvent.at) < at_to)
+    query = apply_filters(query, given, EVENT_FILTERS, blank_is_a_value=True)
     return fetch_page(
         session,
         query,

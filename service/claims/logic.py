@@ -21,8 +21,10 @@ from service.claims.states import ClaimStatus, ClaimVerb
 from service.coding import logic as coding
 from service.coding.edits import Finding
 from service.coding.logic import ENCOUNTERS
+from service.coding.models import LINE_VALUES
 from service.directory.models import Payer
 from service.errors import Conflict, FieldError, InvalidInput
+from service.filters import Filter, apply_filters
 from service.ids import new_id
 from service.patients.models import Coverage, Patient
 from service.records import utcnow
@@ -178,30 +180,7 @@ def primary_coverage(coverages: list[Coverage], on: date) -> Coverage | None:
 
 # What a claim line copies from its source line (an encounter service line or, for a void,
 # the original claim's line), besides its own ids and line control number.
-COPIED_LINE_FIELDS = (
-    "position",
-    "code_system",
-    "code",
-    "modifiers",
-    "units",
-    "charge",
-    "service_date",
-    "pointers",
-    "tooth",
-    "surfaces",
-    "oral_area",
-    "prosthesis",
-    "origin",
-    "ndc",
-    "ndc_unit",
-    "ndc_quantity",
-    "ndc_link_number",
-    "note",
-    "anesthesia_minutes",
-    "rendering_provider_id",
-    "ordering_provider_id",
-    "duplicate_acknowledged",
-)
+COPIED_LINE_FIELDS = ("position", *LINE_VALUES, "origin")
 
 
 def copy_line(claim: Claim, source: Any, service_line_id: str | None) -> ClaimLine:
@@ -356,12 +335,19 @@ def rebuild_claim(session: Session, actor: Principal, claim_id: str, *, today: d
     return scrub_claim(session, actor, claim, today=today)
 
 
+CLAIM_FILTERS = (
+    Filter("status", Claim.status),
+    Filter("claim_type", Claim.claim_type),
+    Filter("encounter_id", Claim.encounter_id),
+    Filter("patient_control_number", Claim.patient_control_number),
+    Filter("date_from", Claim.date_of_service, "ge"),
+    Filter("date_to", Claim.date_of_service, "le"),
+)
+
+
 def claims_query(actor: Principal, filters: Any) -> Any:
     query = select(Claim).where(Claim.organization_id == actor.organization_id)
-    if filters.status:
-        query = query.where(Claim.status == filters.status)
-    if filters.claim_type:
-        query = query.where(Claim.claim_type == filters.claim_type)
+    query = apply_filters(query, filters, CLAIM_FILTERS)
     if filters.patient_id:  # an id or an MRN
         patients = select(Patient.id).where(
             Patient.organization_id == actor.organization_id,
@@ -374,12 +360,4 @@ def claims_query(actor: Principal, filters: Any) -> Any:
             (col(Payer.id) == filters.payer_id) | (col(Payer.edi_payer_id) == filters.payer_id),
         )
         query = query.where(col(Claim.payer_id).in_(payers))
-    if filters.encounter_id:
-        query = query.where(Claim.encounter_id == filters.encounter_id)
-    if filters.patient_control_number:
-        query = query.where(Claim.patient_control_number == filters.patient_control_number)
-    if filters.date_from:
-        query = query.where(col(Claim.date_of_service) >= filters.date_from)
-    if filters.date_to:
-        query = query.where(col(Claim.date_of_service) <= filters.date_to)
     return query

@@ -11,9 +11,11 @@ from sqlmodel import Session, col, select
 
 from service.claims.models import Claim, ClaimBatchMember, ClaimLine
 from service.claims.models import ClaimBatch as ClaimBatch  # a return type of these reads
+from service.filters import Filter, apply_filters
 
 __all__ = ["Claim", "ClaimBatch", "ClaimNotFound", "ClaimRef", "LineRef"]
 from service.errors import NotFound
+from service.paging import Page, Sort, fetch_page
 
 PAGE = 500
 
@@ -129,6 +131,24 @@ def batches_of(session: Session, organization_id: str) -> list[ClaimBatch]:
             .order_by(col(ClaimBatch.id))
         ).all()
     )
+
+
+BATCH_FILTERS = (Filter("status", ClaimBatch.status), Filter("claim_type", ClaimBatch.claim_type))
+
+
+def list_batches(
+    session: Session,
+    organization_id: str,
+    *,
+    status: str | None,
+    claim_type: str | None,
+    limit: int,
+    cursor: str | None,
+    sort: Sort,
+) -> Page[ClaimBatch]:
+    query = select(ClaimBatch).where(ClaimBatch.organization_id == organization_id)
+    query = apply_filters(query, {"status": status, "claim_type": claim_type}, BATCH_FILTERS)
+    return fetch_page(session, query, ClaimBatch.id, limit=limit, cursor=cursor, sort=sort)
 
 
 def batch_members(session: Session, organization_id: str) -> list[tuple[str, str]]:

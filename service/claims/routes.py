@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from service import blobs, display_names, org_clock
 from service.api import tags
@@ -16,8 +16,8 @@ from service.api.problems import problem_responses
 from service.audit import logic as audit
 from service.auth.logic import Principal
 from service.auth.roles import Role
-from service.claims import batch_skips, batches, corrections, logic, verbs
-from service.claims.models import Claim, ClaimBatch, ClaimBatchChunk
+from service.claims import batch_skips, batches, corrections, logic, repository, verbs
+from service.claims.models import Claim, ClaimBatchChunk
 from service.claims.schemas import (
     BatchCreate,
     BatchCreated,
@@ -317,15 +317,11 @@ def list_batches(
     paging: Paging,
     filters: Annotated[BatchFilters, Query()],
 ) -> BatchPage:
-    query = select(ClaimBatch).where(ClaimBatch.organization_id == user.organization_id)
-    if filters.status:
-        query = query.where(ClaimBatch.status == filters.status)
-    if filters.claim_type:
-        query = query.where(ClaimBatch.claim_type == filters.claim_type)
-    page = fetch_page(
+    page = repository.list_batches(
         session,
-        query,
-        ClaimBatch.id,
+        user.organization_id,
+        status=filters.status,
+        claim_type=filters.claim_type,
         limit=paging.limit,
         cursor=paging.cursor,
         sort=by_creation(paging.sort, "-created_at"),

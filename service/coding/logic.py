@@ -20,11 +20,12 @@ from service.audit import logic as audit
 from service.auth.logic import Principal
 from service.codesets.search import display_code, normalize_code
 from service.coding import edits
-from service.coding.models import Encounter, ServiceLine
+from service.coding.models import LINE_DETAIL, LINE_VALUES, Encounter, ServiceLine
 from service.coding.schemas import CodingIn, EncounterCreate, ServiceLineIn
 from service.directory import logic as directory
 from service.directory.models import Facility, Provider
 from service.errors import Conflict, FieldError, InvalidInput, NotFound
+from service.filters import Filter, apply_filters
 from service.patients import coverages as coverage_logic
 from service.patients.models import Coverage, Patient
 from service.records import bump_version
@@ -87,6 +88,24 @@ ENCOUNTERS: crud.Resource[Encounter, EncounterCreate] = crud.Resource(
     not_found=EncounterNotFound,
     json_fields=("coverage_ids", "related_causes", "attachments"),
 )
+
+
+def find_encounter(session: Session, organization_id: str, encounter_id: str) -> Encounter | None:
+    """The encounter by id, unaudited: for work that follows from it (charge capture)."""
+    row = session.get(Encounter, encounter_id)
+    return row if row is not None and row.organization_id == organization_id else None
+
+
+def has_line_from(session: Session, encounter_id: str, source: str, source_id: str) -> bool:
+    """Whether a line of the encounter came from this source already (a lab result charged)."""
+    found = session.exec(
+        select(ServiceLine.id).where(
+            ServiceLine.encounter_id == encounter_id,
+            ServiceLine.source == source,
+            ServiceLine.source_id == source_id,
+        )
+    ).first()
+    return found is not None
 
 
 def lines_of(session: Session, encounter_id: str) -> list[ServiceLine]:
@@ -229,7 +248,7 @@ def _line(
         surfaces=data.surfaces,
         oral_area=data.oral_area,
         prosthesis=data.prosthesis,
-        **{name: getattr(data, name) for name in _LINE_DETAIL},
+        **{name: getattr(data, name) for name in LINE_DETAIL},
     )
 
 
@@ -300,7 +319,7 @@ def code_encounter(
             session.add(new)
             lines.append(new)
             continue
-        for name in _LINE_VALUES:
+        for name in LINE_VALUES:
             setattr(row, name, getattr(new, name))
         row.position = new.position
         session.add(row)
@@ -310,41 +329,13 @@ def code_encounter(
     return encounter
 
 
-# What a coder sets on a line; the row's id, source and encounter stay.
-_LINE_DETAIL = (
-    "ndc",
-    "ndc_unit",
-    "ndc_quantity",
-    "ndc_link_number",
-    "note",
-    "anesthesia_minutes",
-    "rendering_provider_id",
-    "ordering_provider_id",
-    "duplicate_acknowledged",
-)
-_LINE_VALUES = (
-    "code_system",
-    "code",
-    "modifiers",
-    "units",
-    "charge",
-    "service_date",
-    "pointers",
-    "tooth",
-    "surfaces",
-    "oral_area",
-    "prosthesis",
-    *_LINE_DETAIL,
-)
-
-
 def _match_lines(old: list[ServiceLine], new: list[ServiceLine]) -> dict[int, ServiceLine]:
     """Index of each new line -> the existing row it updates (same values first, then the same
     code, date and tooth)."""
     free = list(old)
     kept: dict[int, ServiceLine] = {}
     keys: tuple[tuple[str, ...], ...] = (
-        _LINE_VALUES,
+        LINE_VALUES,
         ("code_system", "code", "service_date", "tooth"),
     )
     for key in keys:
@@ -546,15 +537,14 @@ def total_charge(lines: Sequence[ServiceLine]) -> Decimal:
     return sum((line.charge for line in lines), Decimal("0.00"))
 
 
+ENCOUNTER_FILTERS = (
+    Filter("patient_id", Encounter.patient_id),
+    Filter("status", Encounter.status),
+    Filter("kind", Encounter.kind),
+    Filter("date_from", Encounter.date_of_service, "ge"),
+    Filter("date_to", Encounter.date_of_service, "le"),
+)
+
+
 def encounters_query_filter(query: Any, f: Any) -> Any:
-    if f.patient_id:
-        query = query.where(Encounter.patient_id == f.patient_id)
-    if f.status:
-        query = query.where(Encounter.status == f.status)
-    if f.kind:
-        query = query.where(Encounter.kind == f.kind)
-    if f.date_from:
-        query = query.where(col(Encounter.date_of_service) >= f.date_from)
-    if f.date_to:
-        query = query.where(col(Encounter.date_of_service) <= f.date_to)
-    return query
+    return apply_filters(query, f, ENCOUNTER_FILTERS)

@@ -51,6 +51,36 @@ class Encounter(SoftDeletable, table=True):
     attachments: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON)
 
 
+# What a coder sets on a service line besides its code and amounts (NDC, note, providers...).
+LINE_DETAIL = (
+    "ndc",
+    "ndc_unit",
+    "ndc_quantity",
+    "ndc_link_number",
+    "note",
+    "anesthesia_minutes",
+    "rendering_provider_id",
+    "ordering_provider_id",
+    "duplicate_acknowledged",
+)
+# The values of a service line: what a claim line copies and what coding compares; not
+# its ids, position, source or origin.
+LINE_VALUES = (
+    "code_system",
+    "code",
+    "modifiers",
+    "units",
+    "charge",
+    "service_date",
+    "pointers",
+    "tooth",
+    "surfaces",
+    "oral_area",
+    "prosthesis",
+    *LINE_DETAIL,
+)
+
+
 class ServiceLine(SQLModel, table=True):
     __tablename__ = "service_line"
     __table_args__ = (

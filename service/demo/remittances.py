@@ -26,22 +26,16 @@ from service.claims import batches as claim_batches
 from service.claims import logic as claim_logic
 from service.claims.models import Claim, ClaimBatch, ClaimBatchMember, ClaimLine
 from service.db import SessionFactory
-from service.demo.x12_files import (
+from service.demo.x12_835 import (
     AdjustmentInput,
     ClaimPaymentInput,
-    ClaimStatusInput,
     LinePaymentInput,
     PayeeInput,
     PayerInput,
-    SetResult,
-    StatusInput,
-    make_277ca,
     make_835,
-    make_999,
 )
-from service.demo.x12_files import (
-    Organization as X12Organization,
-)
+from service.demo.x12_files import ClaimStatusInput, SetResult, StatusInput, make_277ca, make_999
+from service.demo.x12_files import Organization as X12Organization
 from service.directory.models import Payer, TradingPartner
 from service.errors import DomainError
 from service.patients.models import Coverage, Patient

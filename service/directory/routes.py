@@ -23,6 +23,7 @@ from service.directory.schemas import (
     TradingPartnerCreate,
     TradingPartnerRead,
 )
+from service.filters import Filter, apply_filters
 from service.schemas_common import page_of, patch_of
 
 # DESIGN.md: everyone reads the directory; admin and biller write it; integrations write all
@@ -51,11 +52,11 @@ class FeeScheduleFilters(BaseModel):
 
 
 def _payers(query: SelectOfScalar[Any], f: PayerFilters) -> SelectOfScalar[Any]:
-    return query.where(Payer.edi_payer_id == f.edi_payer_id) if f.edi_payer_id else query
+    return apply_filters(query, f, (Filter("edi_payer_id", Payer.edi_payer_id),))
 
 
 def _providers(query: SelectOfScalar[Any], f: ProviderFilters) -> SelectOfScalar[Any]:
-    return query.where(Provider.npi == f.npi) if f.npi else query
+    return apply_filters(query, f, (Filter("npi", Provider.npi),))
 
 
 def _facilities(query: SelectOfScalar[Any], f: FacilityFilters) -> SelectOfScalar[Any]:
@@ -63,7 +64,7 @@ def _facilities(query: SelectOfScalar[Any], f: FacilityFilters) -> SelectOfScala
 
 
 def _fee_schedules(query: SelectOfScalar[Any], f: FeeScheduleFilters) -> SelectOfScalar[Any]:
-    return query.where(FeeSchedule.payer_id == f.payer_id) if f.payer_id else query
+    return apply_filters(query, f, (Filter("payer_id", FeeSchedule.payer_id),))
 
 
 class TradingPartnerFilters(BaseModel):

@@ -8,6 +8,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from service import crud
 from service.auth.logic import Principal
 from service.errors import Conflict, NotFound
+from service.filters import Filter, apply_filters
 from service.labtests.models import LabTest
 from service.labtests.schemas import (
     ControlMaterial,
@@ -48,12 +49,11 @@ LAB_TESTS: crud.Resource[LabTest, LabTestCreate] = crud.Resource(
 )
 
 
+LAB_TEST_FILTERS = (Filter("code", LabTest.code), Filter("bench", LabTest.bench))
+
+
 def filter_lab_tests(query: SelectOfScalar[Any], f: LabTestFilters) -> SelectOfScalar[Any]:
-    if f.code:
-        query = query.where(LabTest.code == f.code)
-    if f.bench:
-        query = query.where(LabTest.bench == f.bench)
-    return query
+    return apply_filters(query, f, LAB_TEST_FILTERS)
 
 
 def add_lab_test(session: Session, actor: Principal, data: LabTestCreate) -> LabTest:
@@ -72,6 +72,12 @@ def get_lab_tests(session: Session, organization_id: str, ids: list[str]) -> dic
         )
     ).all()
     return {row.id: row for row in rows}
+
+
+def get_lab_test(session: Session, organization_id: str, lab_test_id: str) -> LabTest | None:
+    """The test by id, retired or not: a result keeps the test it was measured by."""
+    row = session.get(LabTest, lab_test_id)
+    return row if row is not None and row.organization_id == organization_id else None
 
 
 def get_by_code(session: Session, organization_id: str, code: str) -> LabTest | None:

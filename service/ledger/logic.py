@@ -340,14 +340,20 @@ def transfer(
     return _record(session, actor, [entry])[0]
 
 
+def get_entry(session: Session, actor: Principal, entry_id: str) -> LedgerEntry:
+    """The entry; 404 for none or another organization's."""
+    entry = session.get(LedgerEntry, entry_id)
+    if entry is None or entry.organization_id != actor.organization_id:
+        raise LedgerEntryNotFound(f"No ledger entry {entry_id}.")
+    return entry
+
+
 def reverse_entry(
     session: Session, actor: Principal, entry_id: str, *, note: str, at: datetime
 ) -> LedgerEntry:
     """A correction: a new entry with the negated amounts, naming the one it undoes (a bounced
     check, a write-off taken in error). Only hand-made entries; each at most once."""
-    entry = session.get(LedgerEntry, entry_id)
-    if entry is None or entry.organization_id != actor.organization_id:
-        raise LedgerEntryNotFound(f"No ledger entry {entry_id}.")
+    entry = get_entry(session, actor, entry_id)
     if entry.kind not in REVERSIBLE:
         raise EntryNotReversible(
             f"A {entry.kind} entry is not reversed by hand ({', '.join(sorted(REVERSIBLE))} are)."

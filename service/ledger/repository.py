@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from service.claims.models import Claim
 from service.coding.models import Encounter
+from service.filters import Filter, apply_filters
 from service.ledger.models import LedgerEntry
 
 ZERO = Decimal("0.00")
@@ -69,6 +70,15 @@ def reversal_of(session: Session, entry_id: str) -> LedgerEntry | None:
     ).first()
 
 
+ENTRY_FILTERS = (
+    Filter("patient_id", LedgerEntry.patient_id),
+    Filter("encounter_id", LedgerEntry.encounter_id),
+    Filter("date_from", LedgerEntry.entry_date, "ge"),
+    Filter("date_to", LedgerEntry.entry_date, "le"),
+    Filter("kinds", LedgerEntry.kind, "in"),
+)
+
+
 def list_entries(
     session: Session,
     organization_id: str,
@@ -80,16 +90,14 @@ def list_entries(
     kinds: Sequence[str] = (),
 ) -> list[LedgerEntry]:
     query = select(LedgerEntry).where(LedgerEntry.organization_id == organization_id)
-    if patient_id is not None:
-        query = query.where(LedgerEntry.patient_id == patient_id)
-    if encounter_id is not None:
-        query = query.where(LedgerEntry.encounter_id == encounter_id)
-    if date_from is not None:
-        query = query.where(col(LedgerEntry.entry_date) >= date_from)
-    if date_to is not None:
-        query = query.where(col(LedgerEntry.entry_date) <= date_to)
-    if kinds:
-        query = query.where(col(LedgerEntry.kind).in_(kinds))
+    given = {
+        "patient_id": patient_id,
+        "encounter_id": encounter_id,
+        "date_from": date_from,
+        "date_to": date_to,
+        "kinds": kinds,
+    }
+    query = apply_filters(query, given, ENTRY_FILTERS, blank_is_a_value=True)
     return list(session.exec(query.order_by(col(LedgerEntry.at), col(LedgerEntry.id))))
 
 

@@ -171,9 +171,7 @@ def transfer(body: TransferCreate, session: SessionDep, user: Biller) -> Movemen
     responses=problem_responses(401, 403, 404),
 )
 def read_entry(entry_id: str, session: SessionDep, user: Reader) -> LedgerEntryRead:
-    entry = session.get(LedgerEntry, entry_id)
-    if entry is None or entry.organization_id != user.organization_id:
-        raise logic.LedgerEntryNotFound(f"No ledger entry {entry_id}.")
+    entry = logic.get_entry(session, user, entry_id)
     audit.record(
         session,
         user,

@@ -21,6 +21,7 @@ from service.audit import logic as audit
 from service.auth.logic import Principal
 from service.auth.models import Organization
 from service.errors import InvalidInput, NotFound
+from service.filters import Filter, apply_filters
 from service.ledger import repository
 from service.ledger.models import LedgerEntry, Statement, StatementFileChunk, StatementRun
 from service.ledger.statement_pdf import StatementData, StatementLine, render_csv, render_pdf
@@ -365,10 +366,12 @@ def statements_of(
     run_id: str | None = None,
 ) -> list[Statement]:
     query = select(Statement).where(Statement.organization_id == organization_id)
-    if patient_id is not None:
-        query = query.where(Statement.patient_id == patient_id)
-    if run_id is not None:
-        query = query.where(Statement.run_id == run_id)
+    query = apply_filters(
+        query,
+        {"patient_id": patient_id, "run_id": run_id},
+        (Filter("patient_id", Statement.patient_id), Filter("run_id", Statement.run_id)),
+        blank_is_a_value=True,
+    )
     return list(session.exec(query.order_by(col(Statement.created_at), col(Statement.id))))
 
 

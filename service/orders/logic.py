@@ -14,6 +14,7 @@ from service.codesets import logic as codesets
 from service.coding.models import Encounter
 from service.directory.models import Provider
 from service.errors import Conflict, ErrorList, NotFound
+from service.filters import Filter, apply_filters
 from service.labtests import logic as labtest_logic
 from service.labtests.models import LabTest
 from service.orders.models import LabOrder
@@ -101,14 +102,21 @@ LAB_ORDERS: crud.Resource[LabOrder, LabOrderCreate] = crud.Resource(
 )
 
 
+ORDER_FILTERS = (
+    Filter("patient_id", LabOrder.patient_id),
+    Filter("status", LabOrder.status),
+    Filter("priority", LabOrder.priority),
+)
+
+
 def filter_orders(query: SelectOfScalar[Any], f: LabOrderFilters) -> SelectOfScalar[Any]:
-    if f.patient_id:
-        query = query.where(LabOrder.patient_id == f.patient_id)
-    if f.status:
-        query = query.where(LabOrder.status == f.status)
-    if f.priority:
-        query = query.where(LabOrder.priority == f.priority)
-    return query
+    return apply_filters(query, f, ORDER_FILTERS)
+
+
+def find_order(session: Session, organization_id: str, order_id: str) -> LabOrder | None:
+    """The order by id, unaudited: for work that follows from it (charge capture)."""
+    row = session.get(LabOrder, order_id)
+    return row if row is not None and row.organization_id == organization_id else None
 
 
 def place_order(session: Session, actor: Principal, data: LabOrderCreate) -> LabOrder:

@@ -9,6 +9,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from service import crud, references
 from service.auth.logic import Principal
 from service.directory.models import Payer
+from service.filters import Filter, apply_filters
 from service.patients.coverage_schemas import CoverageCreate, CoverageFilters
 from service.patients.models import Coverage, Patient
 from service.references import resolve_reference
@@ -35,13 +36,15 @@ COVERAGES: crud.Resource[Coverage, CoverageCreate] = crud.Resource(
 )
 
 
+COVERAGE_FILTERS = (
+    Filter("patient_id", Coverage.patient_id),
+    Filter("payer_id", Coverage.payer_id),
+    Filter("priority", Coverage.priority),
+)
+
+
 def filter_coverages(query: SelectOfScalar[Any], f: CoverageFilters) -> SelectOfScalar[Any]:
-    if f.patient_id:
-        query = query.where(Coverage.patient_id == f.patient_id)
-    if f.payer_id:
-        query = query.where(Coverage.payer_id == f.payer_id)
-    if f.priority:
-        query = query.where(Coverage.priority == f.priority)
+    query = apply_filters(query, f, COVERAGE_FILTERS)
     if f.active_on:
         query = query.where(
             col(Coverage.start_date) <= f.active_on,

@@ -24,6 +24,7 @@ from service.auth.models import AppUser
 from service.claims import repository as claim_repository
 from service.codesets import logic as codeset_logic
 from service.errors import Conflict, DomainError, InvalidInput, NotFound
+from service.filters import Filter, apply_filters
 from service.ids import new_id
 from service.ledger import logic as ledger
 from service.ledger import repository as ledger_repository
@@ -139,6 +140,12 @@ class _Group:
     items: list[dict[str, Any]] = field(default_factory=list)
 
 
+DENIAL_FILTERS = (
+    Filter("date_from", ClaimPosting.payment_date, "ge"),
+    Filter("date_to", ClaimPosting.payment_date, "le"),
+)
+
+
 def denials(
     session: Session,
     organization_id: str,
@@ -161,10 +168,7 @@ def denials(
         )
         .order_by(col(PostedAdjustment.id))
     )
-    if date_from:
-        query = query.where(col(ClaimPosting.payment_date) >= date_from)
-    if date_to:
-        query = query.where(col(ClaimPosting.payment_date) <= date_to)
+    query = apply_filters(query, {"date_from": date_from, "date_to": date_to}, DENIAL_FILTERS)
     groups: dict[tuple[str, str, tuple[str, ...]], _Group] = {}
     rows = list(session.exec(query))
     claims = claim_repository.claims_by_id(
@@ -351,6 +355,14 @@ def get_item(session: Session, actor: Principal, item_id: str) -> DenialItem:
     return item
 
 
+ITEM_FILTERS = (
+    Filter("statuses", DenialItem.status, "in"),
+    Filter("owner_id", DenialItem.owner_id),
+    Filter("payer_id", DenialItem.payer_id),
+    Filter("follow_up_by", DenialItem.follow_up_date, "le"),
+)
+
+
 def list_items(
     session: Session,
     organization_id: str,
@@ -363,14 +375,13 @@ def list_items(
     after: str | None = None,
 ) -> list[DenialItem]:
     query = select(DenialItem).where(DenialItem.organization_id == organization_id)
-    if statuses:
-        query = query.where(col(DenialItem.status).in_(statuses))
-    if owner_id:
-        query = query.where(DenialItem.owner_id == owner_id)
-    if payer_id:
-        query = query.where(DenialItem.payer_id == payer_id)
-    if follow_up_by:
-        query = query.where(col(DenialItem.follow_up_date) <= follow_up_by)
+    given = {
+        "statuses": statuses,
+        "owner_id": owner_id,
+        "payer_id": payer_id,
+        "follow_up_by": follow_up_by,
+    }
+    query = apply_filters(query, given, ITEM_FILTERS)
     if after:
         query = query.where(col(DenialItem.id) > after)
     return list(session.exec(query.order_by(col(DenialItem.id)).limit(limit)))

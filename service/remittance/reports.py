@@ -27,6 +27,7 @@ from sqlmodel import Session, col, select
 from service.claims import repository as claim_repository
 from service.claims.repository import Claim
 from service.directory.models import Payer
+from service.filters import Filter, apply_filters
 from service.patients.models import Patient
 from service.remittance.denials import WRITE_OFF
 from service.remittance.models import (
@@ -300,15 +301,18 @@ def aging(
     )
 
 
+DEPOSIT_FILTERS = (
+    Filter("date_from", RemittancePayment.payment_date, "ge"),
+    Filter("date_to", RemittancePayment.payment_date, "le"),
+)
+
+
 def deposits(
     session: Session, organization_id: str, *, date_from: date | None, date_to: date | None
 ) -> Table:
     """One row per 835 payment (BPR/TRN) for bank reconciliation: TRN02 is the deposit's key."""
     query = select(RemittancePayment).where(RemittancePayment.organization_id == organization_id)
-    if date_from:
-        query = query.where(col(RemittancePayment.payment_date) >= date_from)
-    if date_to:
-        query = query.where(col(RemittancePayment.payment_date) <= date_to)
+    query = apply_filters(query, {"date_from": date_from, "date_to": date_to}, DEPOSIT_FILTERS)
     payments = list(
         session.exec(query.order_by(col(RemittancePayment.payment_date), col(RemittancePayment.id)))
     )

@@ -1,58 +1,47 @@
-"""REST routes: remittance files (999, 277CA, 835 uploads), unmatched queue, claim adjudication
-and acknowledgements, denials work queue, bookkeeping reports (JSON, CSV, XLSX)."""
+"""REST routes: remittance files (999, 277CA, 835 uploads) and an 835's unmatched queue, a
+claim's adjudication and acknowledgements. Denials: denial_routes; reports: report_routes."""
 
 from collections import defaultdict
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from service import blobs, org_clock, uploads
+from service import blobs, uploads
 from service.api import tags
-from service.api.deps import Paging, allow
+from service.api.deps import Paging
 from service.api.problems import problem_responses
 from service.audit import logic as audit
 from service.auth.logic import Principal
-from service.auth.roles import Role
 from service.claims import repository as claim_repository
 from service.db import SessionDep
-from service.directory.models import Payer
-from service.errors import DomainError, InvalidInput
-from service.paging import by_creation, fetch_page
-from service.patients.models import Patient
-from service.remittance import acks, denials, export, files, reports
+from service.errors import DomainError
+from service.paging import by_creation
+from service.remittance import (
+    acks,
+    denial_routes,
+    files,
+    report_routes,
+    repository,
+)
 from service.remittance.adjudication import AdjustmentValue, adjudication_of
 from service.remittance.models import (
-    Acknowledgement,
-    ClaimPosting,
     LinePosting,
     PostedAdjustment,
-    ProviderAdjustment,
     RemittanceFile,
     RemittanceFileChunk,
-    RemittancePayment,
 )
-from service.remittance.models import DenialItem as DenialWorkItem
+from service.remittance.route_roles import Biller, ClaimReader, Reader
 from service.remittance.schemas import (
     AcknowledgementRead,
     AdjudicationPartRead,
     AdjudicationRead,
     AdjustmentRead,
-    DenialAppeal,
-    DenialFilters,
-    DenialGroupCode,
-    DenialQueue,
-    DenialWorkFilters,
-    DenialWorkItemPage,
-    DenialWorkItemRead,
-    DenialWorkItemUpdate,
-    DenialWriteOff,
     LinePostingRead,
-    QueryDate,
     RemittanceFileFilters,
     RemittanceFilePage,
     RemittanceFileRead,
@@ -65,15 +54,6 @@ from service.remittance.x12 import codes
 
 remittance_files = APIRouter(prefix="/api/v1/remittance-files", tags=[tags.REMITTANCE])
 claim_remittances = APIRouter(prefix="/api/v1/claims", tags=[tags.REMITTANCE])
-denial_queue = APIRouter(prefix="/api/v1/denials", tags=[tags.REMITTANCE])
-remittance_reports = APIRouter(prefix="/api/v1/remittance-reports", tags=[tags.REMITTANCE])
-
-# DESIGN.md: remittances: admin and biller rw; coder and auditor r; integration claims r.
-Reader = Annotated[Principal, allow(Role.ADMIN, Role.BILLER, Role.CODER, Role.AUDITOR)]
-ClaimReader = Annotated[
-    Principal, allow(Role.ADMIN, Role.BILLER, Role.CODER, Role.AUDITOR, Role.INTEGRATION)
-]
-Biller = Annotated[Principal, allow(Role.ADMIN, Role.BILLER)]
 
 X12_TYPES = ("text/plain", "application/edi-x12", "application/x12")
 
@@ -91,7 +71,6 @@ def _read(file: RemittanceFile, *, duplicate: bool = False) -> RemittanceFileRea
 
 @remittance_files.post(
     "",
-    summary="Upload an 835, 999 or 277CA file",
     status_code=201,
     responses={
         **problem_responses(401, 403, 404, 409, 413, 415, 422),
@@ -168,13 +147,10 @@ def list_files(
     paging: Paging,
     filters: Annotated[RemittanceFileFilters, Query()],
 ) -> RemittanceFilePage:
-    query = select(RemittanceFile).where(RemittanceFile.organization_id == user.organization_id)
-    if filters.kind:
-        query = query.where(RemittanceFile.kind == filters.kind)
-    page = fetch_page(
+    page = repository.list_files(
         session,
-        query,
-        RemittanceFile.id,
+        user.organization_id,
+        kind=filters.kind,
         limit=paging.limit,
         cursor=paging.cursor,
         sort=by_creation(paging.sort, "-created_at"),
@@ -232,11 +208,7 @@ def download_file(
 
 
 def _claims_in_file(session: Session, file_id: str) -> list[tuple[str, str]]:
-    posted = select(ClaimPosting.claim_id).where(ClaimPosting.file_id == file_id)
-    acknowledged = select(Acknowledgement.claim_id).where(Acknowledgement.file_id == file_id)
-    claim_ids = {c for c in session.exec(posted).all() if c} | {
-        c for c in session.exec(acknowledged).all() if c
-    }
+    claim_ids = repository.claim_ids_in_file(session, file_id)
     return sorted(claim_repository.patient_ids(session, claim_ids))
 
 
@@ -267,33 +239,9 @@ def unmatched(file_id: str, session: SessionDep, user: Reader) -> UnmatchedRead:
     and PLB adjustments whose reference names no claim of ours. They are posted and kept,
     never dropped."""
     found = files.get_file(session, user, file_id)
-    postings = list(
-        session.exec(
-            select(ClaimPosting)
-            .where(ClaimPosting.file_id == found.id)
-            .order_by(col(ClaimPosting.id))
-        )
-    )
+    read = repository.file_postings(session, found.id)
+    postings, lines, adjustments = read.postings, read.lines, read.adjustments
     by_id = {p.id: p for p in postings}
-    lines = (
-        list(
-            session.exec(
-                select(LinePosting)
-                .where(col(LinePosting.claim_posting_id).in_(list(by_id)))
-                .order_by(col(LinePosting.id))
-            )
-        )
-        if by_id
-        else []
-    )
-    adjustments: dict[str | None, list[PostedAdjustment]] = defaultdict(list)
-    if by_id:
-        for a in session.exec(
-            select(PostedAdjustment)
-            .where(col(PostedAdjustment.claim_posting_id).in_(list(by_id)))
-            .order_by(col(PostedAdjustment.id))
-        ):
-            adjustments[a.line_posting_id].append(a)
     lines_of: dict[str, list[LinePosting]] = defaultdict(list)
     for line in lines:
         lines_of[line.claim_posting_id].append(line)
@@ -336,18 +284,7 @@ def unmatched(file_id: str, session: SessionDep, user: Reader) -> UnmatchedRead:
         UnmatchedProviderAdjustmentRead(
             payment_id=p.payment_id, reason=p.reason, reference=p.reference, amount=p.amount
         )
-        for p in session.exec(
-            select(ProviderAdjustment)
-            .join(
-                RemittancePayment, col(RemittancePayment.id) == col(ProviderAdjustment.payment_id)
-            )
-            .where(
-                RemittancePayment.file_id == found.id,
-                col(ProviderAdjustment.claim_id).is_(None),
-                ProviderAdjustment.reference != "",
-            )
-            .order_by(col(ProviderAdjustment.id))
-        )
+        for p in repository.unmatched_provider_adjustments(session, found.id)
     ]
     return UnmatchedRead(
         file_id=found.id, claims=claims_out, lines=lines_out, provider_adjustments=plb
@@ -445,298 +382,9 @@ def claim_acknowledgements(
     ]
 
 
-@denial_queue.get(
-    "",
-    summary="Summarize denials by reason with suggested actions",
-    responses=problem_responses(401, 403, 422),
-)
-def list_denials(
-    session: SessionDep, user: Reader, filters: Annotated[DenialFilters, Query()]
-) -> DenialQueue:
-    """Denied and partially paid lines grouped by CARC (and RARC), with a suggested action."""
-    groups = denials.denials(
-        session,
-        user.organization_id,
-        payer_id=filters.payer_id,
-        date_from=filters.date_from,
-        date_to=filters.date_to,
-    )
-    audit.record_many(
-        session,
-        user,
-        action="query",
-        resource_type="claim",
-        rows=claim_repository.patient_ids(
-            session, {i["claim_id"] for g in groups for i in g["items"]}
-        ),
-        detail="denials queue",
-    )
-    return DenialQueue.model_validate({"items": groups})
-
-
-def _work_items(
-    session: Session, user: Principal, items: list[DenialWorkItem]
-) -> list[DenialWorkItemRead]:
-    """Items with the words a biller reads: names, CARC/RARC text, age, the claims routes."""
-    today = _today(session, user)
-    patients = {
-        p.id: p
-        for p in session.exec(
-            select(Patient).where(col(Patient.id).in_(sorted({i.patient_id for i in items})))
-        )
-    }
-    payers = {
-        p.id: p.name
-        for p in session.exec(
-            select(Payer).where(col(Payer.id).in_(sorted({i.payer_id for i in items})))
-        )
-    }
-    texts: dict[tuple[str, str], str | None] = {}
-
-    def text(system: str, code: str) -> DenialGroupCode:
-        if (system, code) not in texts:
-            texts[system, code] = denials.code_text(session, system, code, today)
-        return DenialGroupCode(code=code, text=texts[system, code])
-
-    out = []
-    for item in items:
-        patient = patients.get(item.patient_id)
-        name = " ".join(filter(None, (patient.given_name, patient.family_name))) if patient else ""
-        claim = f"/api/v1/claims/{item.claim_id}"
-        out.append(
-            DenialWorkItemRead.model_validate(
-                {
-                    **item.model_dump(),
-                    "patient_name": name,
-                    "payer_name": payers.get(item.payer_id, ""),
-                    "group_words": codes.words(codes.ADJUSTMENT_GROUPS, item.group_code),
-                    "reason": text("carc", item.reason),
-                    "remark_codes": [text("rarc", r) for r in item.remark_codes],
-                    "age_days": (today - item.denied_date).days,
-                    "suggested_action": denials.suggested_action(item.group_code, item.reason),
-                    "links": {
-                        "replacement": f"POST {claim}/replacement",
-                        "void": f"POST {claim}/void",
-                        "adjudication": f"GET {claim}/adjudication",
-                        "write_off": f"POST /api/v1/denials/items/{item.id}/write-off",
-                        "appeal": f"POST /api/v1/denials/items/{item.id}/appeal",
-                    },
-                }
-            )
-        )
-    return out
-
-
-def _audit_items(
-    session: Session, user: Principal, items: list[DenialWorkItem], action: str, detail: str
-) -> None:
-    audit.record_many(
-        session,
-        user,
-        action=action,
-        resource_type="denial_item",
-        rows=[(i.id, i.patient_id) for i in items],
-        detail=detail,
-    )
-
-
-@denial_queue.get(
-    "/items", summary="List the denial work queue", responses=problem_responses(401, 403, 422)
-)
-def list_denial_items(
-    session: SessionDep,
-    user: Reader,
-    paging: Paging,
-    filters: Annotated[DenialWorkFilters, Query()],
-) -> DenialWorkItemPage:
-    """The denial work queue, one item per denied line (or claim) and CARC, oldest first:
-    CARC/RARC text, patient and payer, amount, age, owner, follow-up date, status."""
-    items = denials.list_items(
-        session,
-        user.organization_id,
-        statuses=filters.status,
-        owner_id=filters.owner_id,
-        payer_id=filters.payer_id,
-        follow_up_by=filters.follow_up_by,
-        limit=paging.limit + 1,
-        after=paging.cursor,
-    )
-    more = len(items) > paging.limit
-    items = items[: paging.limit]
-    _audit_items(session, user, items, "query", "denial work queue")
-    return DenialWorkItemPage(
-        items=_work_items(session, user, items), next_cursor=items[-1].id if more else None
-    )
-
-
-@denial_queue.get(
-    "/items/{item_id}",
-    summary="Read a denial item and its history",
-    responses=problem_responses(401, 403, 404),
-)
-def read_denial_item(item_id: str, session: SessionDep, user: Reader) -> DenialWorkItemRead:
-    item = denials.get_item(session, user, item_id)
-    _audit_items(session, user, [item], "read", "")
-    return _work_items(session, user, [item])[0]
-
-
-@denial_queue.patch(
-    "/items/{item_id}",
-    summary="Assign, schedule or annotate a denial item",
-    responses=problem_responses(400, 401, 403, 404, 409, 422),
-)
-def update_denial_item(
-    item_id: str, body: DenialWorkItemUpdate, session: SessionDep, user: Biller
-) -> DenialWorkItemRead:
-    """Owner, follow-up date, status (open, in_progress, resubmitted, appealed, closed) and a
-    note; each change joins the item's history."""
-    item = denials.update_item(
-        session, user, item_id, body.model_dump(exclude_unset=True), at=datetime.now(UTC)
-    )
-    _audit_items(session, user, [item], "update", "denial item")
-    return _work_items(session, user, [item])[0]
-
-
-@denial_queue.post(
-    "/items/{item_id}/appeal",
-    summary="Record an appeal of a denial item",
-    responses=problem_responses(400, 401, 403, 404, 409, 422),
-)
-def appeal_denial_item(
-    item_id: str, body: DenialAppeal, session: SessionDep, user: Biller
-) -> DenialWorkItemRead:
-    """Marks the item appealed (the appeal itself goes to the payer outside this service)."""
-    item = denials.appeal(session, user, item_id, note=body.note, at=datetime.now(UTC))
-    _audit_items(session, user, [item], "update", "denial appealed")
-    return _work_items(session, user, [item])[0]
-
-
-@denial_queue.post(
-    "/items/{item_id}/write-off",
-    summary="Write off a denial item's amount",
-    responses=problem_responses(400, 401, 403, 404, 409, 422),
-)
-def write_off_denial_item(
-    item_id: str, body: DenialWriteOff, session: SessionDep, user: Biller
-) -> DenialWorkItemRead:
-    """Gives the denied amount up: a write_off entry on the patient ledger (insurance side of
-    the encounter, no more than insurance still owes), and the item written_off."""
-    item = denials.write_off(
-        session, user, item_id, reason=body.reason, note=body.note, at=datetime.now(UTC)
-    )
-    _audit_items(session, user, [item], "update", "denial written off")
-    return _work_items(session, user, [item])[0]
-
-
-Format = Literal["json", "csv", "xlsx"]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _respond(
-    session: Session, user: Principal, table: reports.Table, name: str, fmt: Format
-) -> Any:
-    audit.record(
-        session,
-        user,
-        action="export" if fmt != "json" else "query",
-        resource_type="remittance_report",
-        detail=f"{name} {fmt} {table.params}",
-    )
-    if fmt == "csv":
-        return Response(
-            export.to_csv(table),
-            media_type="text/csv",
-            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
-        )
-    if fmt == "xlsx":
-        return Response(
-            export.to_xlsx(table),
-            media_type=XLSX,
-            headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
-        )
-    return export.to_json(table)
-
-
-_REPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
-    **problem_responses(401, 403, 422),
-    200: {
-        "description": "the report (JSON, or CSV/XLSX with ?format=)",
-        "content": {"application/json": {}, "text/csv": {}, XLSX: {}},
-    },
-}
-
-
-def _today(session: Session, user: Principal) -> date:
-    return org_clock.local_date(session, user.organization_id, datetime.now(UTC))
-
-
-@remittance_reports.get(
-    "/balances", summary="Report balances by payer or patient", responses=_REPORT_RESPONSES
-)
-def balances_report(
-    session: SessionDep,
-    user: Reader,
-    by: Annotated[Literal["payer", "patient"], Query()] = "payer",
-    format: Annotated[Format, Query()] = "json",
-) -> Any:
-    """Charges, payments, adjustments, patient responsibility and what payers still owe."""
-    return _respond(
-        session, user, reports.balances(session, user.organization_id, by=by), "balances", format
-    )
-
-
-@remittance_reports.get("/aging", summary="Report claims A/R aging", responses=_REPORT_RESPONSES)
-def aging_report(
-    session: SessionDep,
-    user: Reader,
-    by: Annotated[Literal["payer", "patient"], Query()] = "payer",
-    as_of: Annotated[
-        QueryDate | None, Query(description="default: today in the organization's zone")
-    ] = None,
-    basis: Annotated[Literal["service", "submission"], Query()] = "service",
-    format: Annotated[Format, Query()] = "json",
-) -> Any:
-    """A/R in buckets 0-30, 31-60, 61-90, 91-120, 120+ days from the date of service (or of
-    first submission); by payer what payers owe, by patient what patients owe."""
-    day = as_of or _today(session, user)
-    table = reports.aging(
-        session,
-        user.organization_id,
-        by=by,
-        as_of=day,
-        basis=basis,
-        local_date=lambda at: org_clock.local_date(session, user.organization_id, at),
-    )
-    return _respond(session, user, table, "aging", format)
-
-
-@remittance_reports.get(
-    "/deposits", summary="Report 835 payments by deposit", responses=_REPORT_RESPONSES
-)
-def deposits_report(
-    session: SessionDep,
-    user: Reader,
-    date_from: QueryDate | None = None,
-    date_to: QueryDate | None = None,
-    format: Annotated[Format, Query()] = "json",
-) -> Any:
-    """One row per 835 payment (TRN02 trace number, BPR amount and date): bank reconciliation."""
-    if date_from and date_to and date_from > date_to:
-        raise InvalidInput("date_from is after date_to.")
-    table = reports.deposits(session, user.organization_id, date_from=date_from, date_to=date_to)
-    return _respond(session, user, table, "deposits", format)
-
-
-@remittance_reports.get(
-    "/batches", summary="Report claim batch totals", responses=_REPORT_RESPONSES
-)
-def batches_report(
-    session: SessionDep, user: Reader, format: Annotated[Format, Query()] = "json"
-) -> Any:
-    """Per claim batch: billed, paid, adjusted, patient responsibility, outstanding."""
-    return _respond(
-        session, user, reports.batch_totals(session, user.organization_id), "batches", format
-    )
-
-
-ROUTERS = [remittance_files, claim_remittances, denial_queue, remittance_reports]
+ROUTERS = [
+    remittance_files,
+    claim_remittances,
+    denial_routes.denial_queue,
+    report_routes.remittance_reports,
+]

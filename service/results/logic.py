@@ -5,30 +5,27 @@ the one who entered the value; a critical value is verified only after someone w
 an out-of-range control of the run blocks its patient results until accepted or rerun.
 """
 
-import csv
-import itertools
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from service import org_clock, references
 from service.audit import logic as audit
 from service.auth.logic import Principal
 from service.codesets.search import normalize_code
 from service.coding import logic as coding_logic
-from service.coding.models import Encounter, ServiceLine
 from service.coding.schemas import ServiceLineIn
 from service.errors import Conflict, FieldError, InvalidInput, NotFound, PermissionDenied
+from service.filters import Filter, apply_filters
 from service.labtests import logic as labtest_logic
 from service.labtests.models import LabTest
 from service.labtests.schemas import ResultComponent
-from service.orders.models import LabOrder
+from service.orders import logic as order_logic
 from service.outbox import events as outbox
 from service.paging import Page, by_creation, fetch_page
-from service.patients.models import Patient
+from service.patients import repository as patient_repository
 from service.records import bump_version
 from service.results import flags, repository
 from service.results.models import Result
@@ -37,10 +34,8 @@ from service.specimens import analysis as specimen_analysis
 from service.specimens import logic as specimen_logic
 from service.specimens import repository as specimen_repository
 from service.specimens.models import Specimen, SpecimenTest
-from service.uploads import UploadedFile
 from service.worklists import logic as worklist_logic
 from service.worklists import repository as worklist_repository
-from service.worklists.models import Worklist
 
 RESULTABLE = ("ready", "in_analysis", "resulted")
 
@@ -99,7 +94,7 @@ class Target:
     component: ResultComponent
 
 
-def _resolve(
+def resolve_target(
     session: Session,
     actor: Principal,
     specimen: Specimen,
@@ -129,14 +124,14 @@ def _resolve(
     return Target(specimen, specimen_test, test, component)
 
 
-def _patient_facts(session: Session, specimen: Specimen, at: datetime) -> tuple[str, int]:
-    patient = session.get(Patient, specimen.patient_id)
+def patient_facts(session: Session, specimen: Specimen, at: datetime) -> tuple[str, int]:
+    patient = patient_repository.get_patient(session, specimen.organization_id, specimen.patient_id)
     assert patient is not None  # a foreign key
     on = (specimen.collected_at or at).date()
     return patient.sex, flags.age_in_years(patient.birth_date, on)
 
 
-def _write(
+def write_result(
     session: Session,
     actor: Principal,
     target: Target,
@@ -148,7 +143,7 @@ def _write(
     supersedes: Result | None = None,
     reason: str | None = None,
 ) -> Result:
-    sex, age = _patient_facts(session, target.specimen, at)
+    sex, age = patient_facts(session, target.specimen, at)
     try:
         flagged = flags.flag(target.component, raw, sex, age)
     except flags.BadValue as error:
@@ -197,7 +192,7 @@ def _write(
         session.add(target.specimen_test)
     specimen_analysis.result_entered(session, actor, target.specimen, at)
     if worklist_id is not None:
-        worklist = session.get(Worklist, worklist_id)
+        worklist = worklist_repository.get_worklist(session, actor.organization_id, worklist_id)
         if worklist is not None:
             worklist_logic.mark_in_progress(session, worklist)
     session.flush()
@@ -214,8 +209,8 @@ def enter_result(session: Session, actor: Principal, data: ResultCreate, *, at: 
         raise InvalidInput(
             "No lab test with this id or code.", errors=[FieldError("/lab_test_id", "unknown")]
         )
-    target = _resolve(session, actor, specimen, test, data.component_code, data.unit)
-    return _write(session, actor, target, data.value, at=at, worklist_id=None)
+    target = resolve_target(session, actor, specimen, test, data.component_code, data.unit)
+    return write_result(session, actor, target, data.value, at=at, worklist_id=None)
 
 
 def load(session: Session, actor: Principal, result_id: str) -> Result:
@@ -231,6 +226,14 @@ def get_result(session: Session, actor: Principal, result_id: str) -> Result:
     return row
 
 
+RESULT_FILTERS = (
+    Filter("specimen_id", Result.specimen_id),
+    Filter("patient_id", Result.patient_id),
+    Filter("status", Result.status),
+    Filter("worklist_id", Result.worklist_id),
+)
+
+
 def list_results(
     session: Session,
     actor: Principal,
@@ -241,14 +244,7 @@ def list_results(
     sort: str | None = None,
 ) -> Page[Result]:
     query = select(Result).where(Result.organization_id == actor.organization_id)
-    for column, value in (
-        (Result.specimen_id, f.specimen_id),
-        (Result.patient_id, f.patient_id),
-        (Result.status, f.status),
-        (Result.worklist_id, f.worklist_id),
-    ):
-        if value is not None:
-            query = query.where(col(column) == value)
+    query = apply_filters(query, f, RESULT_FILTERS, blank_is_a_value=True)
     page = fetch_page(
         session,
         query,
@@ -324,7 +320,7 @@ def _verify(session: Session, actor: Principal, result_id: str, at: datetime) ->
     _audit(session, actor, row, "update", "verified")
     _after_verification(session, actor, row, at)
     # Its DiagnosticReport (one per specimen) is final once the specimen is (FHIR criteria).
-    specimen = session.get(Specimen, row.specimen_id)
+    specimen = specimen_repository.get_specimen(session, actor.organization_id, row.specimen_id)
     report = "final" if specimen is not None and specimen.status == "verified" else "partial"
     outbox.emit(
         session,
@@ -338,9 +334,10 @@ def _verify(session: Session, actor: Principal, result_id: str, at: datetime) ->
 
 
 def _after_verification(session: Session, actor: Principal, row: Result, at: datetime) -> None:
-    specimen_test = session.get(SpecimenTest, row.specimen_test_id)
-    test = session.get(LabTest, row.lab_test_id)
-    specimen = session.get(Specimen, row.specimen_id)
+    org = actor.organization_id
+    specimen_test = specimen_repository.get_specimen_test(session, org, row.specimen_test_id)
+    test = labtest_logic.get_lab_test(session, org, row.lab_test_id)
+    specimen = specimen_repository.get_specimen(session, org, row.specimen_id)
     assert specimen_test is not None
     assert test is not None
     assert specimen is not None
@@ -385,21 +382,15 @@ def on_results_verified(
     names no encounter; when the encounter is billed already or no fee schedule prices the code,
     the skip is audited (never silent) for the coder to pick up.
     """
-    specimen = session.get(Specimen, specimen_test.specimen_id)
-    order = session.get(LabOrder, specimen.order_id) if specimen else None
+    org = actor.organization_id
+    specimen = specimen_repository.get_specimen(session, org, specimen_test.specimen_id)
+    order = order_logic.find_order(session, org, specimen.order_id) if specimen else None
     if specimen is None or order is None or not order.encounter_id:
         return
-    encounter = session.get(Encounter, order.encounter_id)
-    if encounter is None or encounter.organization_id != actor.organization_id:
+    encounter = coding_logic.find_encounter(session, org, order.encounter_id)
+    if encounter is None:
         return
-    already = session.exec(
-        select(ServiceLine.id).where(
-            ServiceLine.encounter_id == encounter.id,
-            ServiceLine.source == "lab_result",
-            ServiceLine.source_id == specimen_test.id,
-        )
-    ).first()
-    if already is not None:
+    if coding_logic.has_line_from(session, encounter.id, "lab_result", specimen_test.id):
         return
     reasons = [normalize_code(code) for code in order.reason_codes]
     pointers = [i + 1 for i, code in enumerate(encounter.diagnoses) if code in reasons][:4]
@@ -449,15 +440,17 @@ def correct_result(
     if row.verified_at is None:
         raise ResultNotVerifiable(f"Result {row.id} is not verified; enter a new value instead.")
     specimen = specimen_logic.load(session, actor, row.specimen_id)
-    test = session.get(LabTest, row.lab_test_id)
-    specimen_test = session.get(SpecimenTest, row.specimen_test_id)
+    test = labtest_logic.get_lab_test(session, actor.organization_id, row.lab_test_id)
+    specimen_test = specimen_repository.get_specimen_test(
+        session, actor.organization_id, row.specimen_test_id
+    )
     assert test is not None
     assert specimen_test is not None
     component = _component(test, row.component_code)
     if component is None:
         raise InvalidInput(f"Test {test.code} no longer has component {row.component_code}.")
     target = Target(specimen, specimen_test, test, component)
-    corrected = _write(
+    corrected = write_result(
         session,
         actor,
         target,
@@ -469,167 +462,3 @@ def correct_result(
         reason=data.reason,
     )
     return corrected
-
-
-# --- CSV import --------------------------------------------------------------------------------
-
-IMPORT_COLUMNS = ("accession", "test_code", "component_code", "value", "unit")
-MAX_ROWS = 5000
-
-
-# Limits of an instrument file: far above what instruments write, far below what ties up a
-# worker (issue 14: a 131,073-character field was a 500, a 1M-column header took seconds).
-MAX_HEADER_COLUMNS = 50
-MAX_HEADER_CHARS = 2000
-MAX_FIELD_CHARS = 1000
-# A physical line: every column of a row at its longest (quoted newlines split a row further).
-MAX_LINE_CHARS = MAX_HEADER_COLUMNS * (MAX_FIELD_CHARS + 3)
-
-
-def _read_header(reader: "csv.DictReader[str]") -> list[str]:
-    try:
-        names = reader.fieldnames or []
-    except csv.Error as error:
-        raise ImportRejected(
-            f"Line 1 (the header) is not valid CSV: {error}.",
-            errors=[FieldError("/rows/1", str(error))],
-        ) from None
-    if len(names) > MAX_HEADER_COLUMNS:
-        raise ImportRejected(
-            f"The header has {len(names)} columns; at most {MAX_HEADER_COLUMNS} are read.",
-            errors=[FieldError("/rows/1", f"more than {MAX_HEADER_COLUMNS} columns")],
-        )
-    for index, name in enumerate(names, 1):
-        if len(name) > MAX_HEADER_CHARS // 10:
-            raise ImportRejected(
-                f"Header column {index} is longer than {MAX_HEADER_CHARS // 10} characters.",
-                errors=[FieldError(f"/rows/1/{index}", "column name too long")],
-            )
-    return [h.strip() for h in names]
-
-
-def _rows(reader: "csv.DictReader[str]") -> Iterator[dict[str | Any, str | Any]]:
-    """The data rows; a line the csv module cannot read (an oversized field, a stray quote)
-    is a 422 naming it, not a 500."""
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as error:
-            line = reader.line_num + 1  # the count of lines read before the one that failed
-            raise ImportRejected(
-                f"Line {line} is not valid CSV ({error}); nothing was imported.",
-                errors=[FieldError(f"/rows/{line}", str(error))],
-            ) from None
-        yield row
-
-
-@dataclass(frozen=True)
-class _Row:
-    line: int
-    target: Target
-    value: str
-
-
-def import_csv(
-    session: Session,
-    actor: Principal,
-    upload: UploadedFile,
-    *,
-    worklist_id: str | None,
-    at: datetime,
-) -> list[Result]:
-    """Results from an instrument file, matched by accession + test code. Every unmatched or
-    malformed row is reported (with its line number) and then nothing is imported."""
-    worklist = (
-        worklist_logic.worklist_for_import(session, actor, worklist_id) if worklist_id else None
-    )
-    # Read as a stream of lines: the file is never one string. A line longer than a row can
-    # be (the header of a million columns) is refused before the csv module splits it.
-    lines = upload.text_lines("CSV", max_chars=MAX_LINE_CHARS)
-    first = next(lines, "").lstrip("\ufeff")
-    if len(first.rstrip("\r\n")) > MAX_HEADER_CHARS:
-        raise ImportRejected(
-            f"The header line is longer than {MAX_HEADER_CHARS} characters.",
-            errors=[FieldError("/rows/1", f"longer than {MAX_HEADER_CHARS} characters")],
-        )
-    reader = csv.DictReader(itertools.chain((first,), lines))
-    header = _read_header(reader)
-    missing = [c for c in ("accession", "test_code", "value") if c not in header]
-    if missing:
-        raise ImportRejected(
-            f"The CSV header lacks {', '.join(missing)}; columns: {', '.join(IMPORT_COLUMNS)}."
-        )
-    errors: list[FieldError] = []
-    rows: list[_Row] = []
-    seen: set[tuple[str, str]] = set()
-    for raw in _rows(reader):
-        line = reader.line_num
-        if len(rows) + len(errors) >= MAX_ROWS:
-            errors.append(FieldError(f"/rows/{line}", f"more than {MAX_ROWS} rows"))
-            break
-        record = {k.strip(): (v or "").strip() for k, v in raw.items() if isinstance(k, str)}
-        if None in raw:
-            errors.append(FieldError(f"/rows/{line}", "more fields than the header has"))
-            continue
-        long = [k for k, v in record.items() if len(v) > MAX_FIELD_CHARS]
-        if long:
-            errors.append(
-                FieldError(f"/rows/{line}/{long[0]}", f"longer than {MAX_FIELD_CHARS} characters")
-            )
-            continue
-        try:
-            parsed = _match(session, actor, record, worklist)
-        except (InvalidInput, Conflict, NotFound) as error:
-            errors.append(FieldError(f"/rows/{line}", error.detail))
-            continue
-        key = (parsed.specimen_test.id, parsed.component.code)
-        if key in seen:
-            errors.append(FieldError(f"/rows/{line}", "the same result appears twice in the file"))
-            continue
-        seen.add(key)
-        try:
-            sex, age = _patient_facts(session, parsed.specimen, at)
-            flags.flag(parsed.component, record.get("value", ""), sex, age)
-        except flags.BadValue as error:
-            errors.append(FieldError(f"/rows/{line}", f"{parsed.component.code}: {error}"))
-            continue
-        rows.append(_Row(line, parsed, record.get("value", "")))
-    if errors:
-        raise ImportRejected(
-            f"{len(errors)} row(s) could not be matched or read; nothing was imported.",
-            errors=errors,
-        )
-    if not rows:
-        raise ImportRejected("The file has no result rows.")
-    worklist_ref = worklist.id if worklist else None
-    return [
-        _write(session, actor, r.target, r.value, at=at, worklist_id=worklist_ref) for r in rows
-    ]
-
-
-def _match(
-    session: Session, actor: Principal, record: dict[str, str], worklist: Worklist | None
-) -> Target:
-    accession, code = record.get("accession", ""), record.get("test_code", "")
-    if not accession or not code:
-        raise InvalidInput("accession and test_code are required")
-    specimen = specimen_repository.get_by_accession(session, actor.organization_id, accession)
-    if specimen is None:
-        raise NotFound(f"no specimen {accession}")
-    test = labtest_logic.get_by_code(session, actor.organization_id, code)
-    if test is None:
-        raise NotFound(f"no test {code}")
-    components = labtest_logic.components_of(test)
-    component_code = record.get("component_code") or (
-        components[0].code if len(components) == 1 else ""
-    )
-    if not component_code:
-        raise InvalidInput(f"test {code} has several components: component_code is required")
-    target = _resolve(session, actor, specimen, test, component_code, record.get("unit") or None)
-    if worklist is not None:
-        item = worklist_repository.active_item_for(session, target.specimen_test.id)
-        if item is None or item.worklist_id != worklist.id:
-            raise NotFound(f"{accession} {code} is not on worklist {worklist.id}")
-    return target

@@ -14,6 +14,7 @@ from service.api.problems import problem_responses
 from service.auth.logic import Principal
 from service.db import SessionDep
 from service.labtests.roles import RESULT_READERS, RESULT_WRITERS
+from service.results import imports as result_imports
 from service.results import logic
 from service.results.models import Result
 from service.results.schemas import (
@@ -187,7 +188,7 @@ async def import_results(
         if replay is not None:
             return replay
         rows = await run_in_threadpool(
-            logic.import_csv, session, user, received, worklist_id=worklist_id, at=_now()
+            result_imports.import_csv, session, user, received, worklist_id=worklist_id, at=_now()
         )
     finally:
         received.close()

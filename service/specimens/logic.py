@@ -17,6 +17,7 @@ from service import org_clock
 from service.audit import logic as audit
 from service.auth.logic import Principal
 from service.errors import Conflict, ErrorList, InvalidInput, NotFound
+from service.filters import Filter, apply_filters
 from service.ids import new_id
 from service.labtests import logic as labtest_logic
 from service.labtests.models import LabTest
@@ -389,6 +390,14 @@ def get_specimen_by_accession(session: Session, actor: Principal, accession: str
 SPECIMEN_SORTS = {"created_at": CREATED, "accession": SortKey(Specimen.accession)}
 
 
+SPECIMEN_FILTERS = (
+    Filter("accession", Specimen.accession),
+    Filter("status", Specimen.status),
+    Filter("order_id", Specimen.order_id),
+    Filter("patient_id", Specimen.patient_id),
+)
+
+
 def list_specimens(
     session: Session,
     actor: Principal,
@@ -400,14 +409,7 @@ def list_specimens(
 ) -> Page[Specimen]:
     """Newest first unless `sort` says otherwise (created_at, accession)."""
     query = select(Specimen).where(Specimen.organization_id == actor.organization_id)
-    if f.accession:
-        query = query.where(Specimen.accession == f.accession)
-    if f.status:
-        query = query.where(Specimen.status == f.status)
-    if f.order_id:
-        query = query.where(Specimen.order_id == f.order_id)
-    if f.patient_id:
-        query = query.where(Specimen.patient_id == f.patient_id)
+    query = apply_filters(query, f, SPECIMEN_FILTERS)
     if f.test:  # a test's id or its code
         tests = select(LabTest.id).where(
             LabTest.organization_id == actor.organization_id,

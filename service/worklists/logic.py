@@ -20,6 +20,7 @@ from service import crud, org_clock, references
 from service.audit import logic as audit
 from service.auth.logic import Principal
 from service.errors import Conflict, ErrorList, InvalidInput, NotFound
+from service.filters import Filter, apply_filters
 from service.ids import new_id
 from service.labtests import logic as labtest_logic
 from service.labtests.models import LabTest
@@ -99,7 +100,7 @@ TEMPLATES: crud.Resource[WorklistTemplate, WorklistTemplateCreate] = crud.Resour
 
 
 def filter_templates(query: Any, f: WorklistTemplateFilters) -> Any:
-    return query.where(WorklistTemplate.bench == f.bench) if f.bench else query
+    return apply_filters(query, f, (Filter("bench", WorklistTemplate.bench),))
 
 
 def get_worklist(session: Session, actor: Principal, worklist_id: str) -> Worklist:
@@ -393,10 +394,9 @@ def list_worklists(
     sort: str | None = None,
 ) -> Page[Worklist]:
     query = select(Worklist).where(Worklist.organization_id == actor.organization_id)
-    if f.status:
-        query = query.where(Worklist.status == f.status)
-    if f.bench:
-        query = query.where(Worklist.bench == f.bench)
+    query = apply_filters(
+        query, f, (Filter("status", Worklist.status), Filter("bench", Worklist.bench))
+    )
     return fetch_page(
         session,
         query,

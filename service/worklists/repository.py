@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 from service.labtests.models import LabTest
 from service.specimens.models import Specimen, SpecimenTest
 from service.specimens.repository import insert_ignoring_conflicts
-from service.worklists.models import ControlResult, WorklistItem
+from service.worklists.models import ControlResult, Worklist, WorklistItem
 
 # A specimen-test can be worked while its specimen is ready or in analysis (DESIGN.md); a
 # specimen that already has a first result (resulted) may still have other tests waiting.
@@ -137,3 +137,8 @@ def latest_item_for(session: Session, specimen_test_id: str) -> WorklistItem | N
         .where(WorklistItem.specimen_test_id == specimen_test_id)
         .order_by(col(WorklistItem.added_at).desc(), col(WorklistItem.id).desc())
     ).first()
+
+
+def get_worklist(session: Session, organization_id: str, worklist_id: str) -> Worklist | None:
+    row = session.get(Worklist, worklist_id)
+    return row if row is not None and row.organization_id == organization_id else None

@@ -11,18 +11,20 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
 from service.claims.models import Claim, ClaimBatch, ClaimBatchMember, ClaimLine
-from service.demo.x12_files import (
+from service.demo.x12_835 import (
     AdjustmentInput,
     ClaimPaymentInput,
-    ClaimStatusInput,
     LinePaymentInput,
-    Organization,
     PayeeInput,
     PayerInput,
+    make_835,
+)
+from service.demo.x12_files import (
+    ClaimStatusInput,
+    Organization,
     SetResult,
     StatusInput,
     make_277ca,
-    make_835,
     make_999,
 )
 from service.directory.models import TradingPartner

@@ -24,7 +24,7 @@ from sqlmodel import Session, func, select
 
 from service.auth.roles import Role
 from service.db import make_engine
-from service.demo.x12_files import ClaimPaymentInput, LinePaymentInput
+from service.demo.x12_835 import ClaimPaymentInput, LinePaymentInput
 from service.main import create_app
 from service.remittance import files
 from service.remittance.errors import RemittanceFileBeingUploaded

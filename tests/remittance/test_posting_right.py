@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from service.claims.models import Claim, ClaimLine
-from service.demo.x12_files import (
+from service.demo.x12_835 import (
     AdjustmentInput,
     ClaimPaymentInput,
     LinePaymentInput,

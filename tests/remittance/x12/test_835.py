@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from service.demo.x12_files import (
+from service.demo.x12_835 import (
     AdjustmentInput,
     ClaimPaymentInput,
     LinePaymentInput,
