@@ -71,6 +71,7 @@ def _read(file: RemittanceFile, *, duplicate: bool = False) -> RemittanceFileRea
 
 @remittance_files.post(
     "",
+    summary="Upload an 835, 999 or 277CA file",
     status_code=201,
     responses={
         **problem_responses(401, 403, 404, 409, 413, 415, 422),
