@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import orm
 from sqlalchemy.orm import object_session
 from sqlmodel import Session, col, delete, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -31,7 +32,7 @@ def _remember(session: Session, key: tuple[str, str, str], value: Any, fresh: bo
         written.pop(key, None)
 
 
-def _recalled(session: Session, key: tuple[str, str, str]) -> Any:
+def _recalled(session: orm.Session, key: tuple[str, str, str]) -> Any:
     return session.info.get(_WRITTEN, {}).get(key)
 
 

@@ -95,7 +95,7 @@ def sync_charges(
             for e in session.execute(
                 sa.select(col(Encounter.id), col(Encounter.status), col(Encounter.patient_id))
                 .where(
-                    Encounter.organization_id == organization_id,
+                    col(Encounter.organization_id) == organization_id,
                     one_of(session, Encounter.id, page),
                 )
                 .order_by(col(Encounter.id))
