@@ -3,7 +3,8 @@ AuditWriter in a transaction of its own for denials and failures (after the roll
 
 import json
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -42,12 +43,37 @@ def record(
 
 def _deferred(session: Session, values: list[dict[str, Any]]) -> bool:
     """An audited read session (service.db.get_audited_read_session) keeps its audit rows for
-    the read audit writer, which commits them once the read is over."""
+    the read audit writer, which commits them once the read is over; inside `batched`, the rows
+    wait for its one INSERT."""
     rows: list[dict[str, Any]] | None = session.info.get(DEFERRED_AUDIT)
+    if rows is None:
+        rows = session.info.get(_BATCHED)
     if rows is None:
         return False
     rows.extend(values)
     return True
+
+
+# session.info key: the audit rows of the work inside `batched`, not yet inserted.
+_BATCHED = "batched_audit"
+
+
+@contextmanager
+def batched(session: Session) -> Iterator[None]:
+    """The audit rows recorded inside go in one INSERT at the end, in the same transaction (a
+    FHIR transaction Bundle: one row per entry). Nothing queries them before; on an error none
+    are written (the transaction is rolled back anyway)."""
+    if _BATCHED in session.info or DEFERRED_AUDIT in session.info:
+        yield  # nested, or a read session: the rows go where they already go
+        return
+    rows: list[dict[str, Any]] = []
+    session.info[_BATCHED] = rows
+    try:
+        yield
+    finally:
+        session.info.pop(_BATCHED, None)
+    if rows:
+        session.execute(sa.insert(AuditEvent.__table__), rows)  # type: ignore[attr-defined]
 
 
 def record_system(

@@ -27,6 +27,7 @@ from service.errors import NotFound
 from service.ids import new_id
 from service.ledger import hooks as ledger
 from service.records import utcnow
+from service.sql_lists import one_of
 
 PAGE = 500
 
@@ -43,7 +44,9 @@ def _statuses(session: Session, claim_ids: Sequence[str]) -> dict[str, str]:
     found: dict[str, str] = {}
     for page in _pages(claim_ids):
         found.update(
-            session.execute(select(Claim.id, Claim.status).where(col(Claim.id).in_(page))).all()
+            session.execute(
+                select(Claim.id, Claim.status).where(one_of(session, Claim.id, page))
+            ).all()
         )
     return found
 
@@ -232,7 +235,7 @@ def _primary_encounters(session: Session, claim_ids: Sequence[str]) -> list[str]
     for page in _pages(claim_ids):
         found += session.exec(
             select(Claim.encounter_id).where(
-                col(Claim.id).in_(page), Claim.payer_responsibility == "P"
+                one_of(session, Claim.id, page), Claim.payer_responsibility == "P"
             )
         ).all()
     return sorted(set(found))

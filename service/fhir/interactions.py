@@ -2,6 +2,8 @@
 search (searchset Bundles with paging and _include), and the CapabilityStatement. No HTTP here:
 `http.py`/`routes.py` hand these a `Context`."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -174,11 +176,44 @@ def serialize_conditional(ctx: Context, type_name: str, query: str) -> None:
     second one's search sees what the first committed (READ COMMITTED: each statement reads the
     latest commit) and finds it instead of creating a twin. SQLite serializes writers already."""
     if ctx.session.get_bind().dialect.name == "postgresql":
-        key = f"{ctx.actor.organization_id}:{type_name}:{sorted(parse_qsl(query.lstrip('?')))}"
+        key = _conditional_key(ctx, type_name, query)
+        if key in ctx.session.info.get(_LOCKED, ()):
+            return  # taken with the transaction Bundle's others (conditional_locks)
         ctx.session.execute(
             sa.text("SELECT pg_advisory_xact_lock(:ns, hashtext(:key))"),
             {"ns": _CONDITIONAL_LOCK, "key": key},
         )
+
+
+def _conditional_key(ctx: Context, type_name: str, query: str) -> str:
+    return f"{ctx.actor.organization_id}:{type_name}:{sorted(parse_qsl(query.lstrip('?')))}"
+
+
+# session.info key: the conditional locks a transaction Bundle took up front.
+_LOCKED = "fhir_conditional_locks"
+
+
+@contextmanager
+def conditional_locks(ctx: Context, conditionals: list[tuple[str, str]]) -> Iterator[None]:
+    """PostgreSQL: the locks of a transaction Bundle's conditional writes (type, criteria) in
+    one statement instead of one round trip each, in sorted order (two Bundles wanting the same
+    ones queue instead of deadlocking); serialize_conditional then skips them. They are held
+    until the transaction ends, as serialize_conditional's are."""
+    keys = sorted({_conditional_key(ctx, kind, query) for kind, query in conditionals})
+    if not keys or ctx.session.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    ctx.session.execute(
+        sa.text(
+            "SELECT pg_advisory_xact_lock(:ns, hashtext(k)) FROM unnest(CAST(:keys AS text[])) k"
+        ),
+        {"ns": _CONDITIONAL_LOCK, "keys": keys},
+    )
+    ctx.session.info[_LOCKED] = set(keys)
+    try:
+        yield
+    finally:
+        ctx.session.info.pop(_LOCKED, None)
 
 
 def conditional_matches(
@@ -191,7 +226,7 @@ def conditional_matches(
     criteria, _ = parse_search(mapping, pairs)
     if not criteria:
         raise invalid(where, "names no search criteria the server can match on", status=400)
-    return list(mapping.search(ctx.session, ctx.actor, criteria, count=2, cursor=None).rows)
+    return list(mapping.matches(ctx.session, ctx.actor, criteria, limit=2))
 
 
 def _written(

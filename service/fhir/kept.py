@@ -4,10 +4,12 @@ Encounter.type), searchable with `[system]|[value]`, so that an EHR's conditiona
 (`ifNoneExist: identifier=…`) finds what its first attempt created; and elements kept as sent
 (US Core extensions, email, communication, the given names as a list)."""
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import orm
 from sqlalchemy.orm import object_session
 from sqlmodel import Session, col, delete, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -16,6 +18,27 @@ from service.fhir.models import FhirElement, FhirToken
 from service.fhir.outcomes import invalid
 
 _MAX = 255
+# session.info key: what this session wrote for the resources it created, by (type, id, what),
+# so that answering a create renders it without reading back the rows it just wrote. Only
+# kept.py writes these tables; a rewrite (not `fresh`) drops the entry, a rollback all of them.
+_WRITTEN = "fhir_kept_written"
+
+
+def _remember(session: Session, key: tuple[str, str, str], value: Any, fresh: bool) -> None:
+    written: dict[tuple[str, str, str], Any] = session.info.setdefault(_WRITTEN, {})
+    if fresh:
+        written[key] = json.loads(json.dumps(value))  # as the JSON column would give it back
+    else:
+        written.pop(key, None)
+
+
+def _recalled(session: orm.Session, key: tuple[str, str, str]) -> Any:
+    return session.info.get(_WRITTEN, {}).get(key)
+
+
+def forget_written(session: Session) -> None:
+    """After a rollback (a batch entry's savepoint): what was written is gone."""
+    session.info.pop(_WRITTEN, None)
 
 
 def identifier_tokens(elements: Any) -> list[tuple[int, str, str, dict[str, Any]]]:
@@ -79,12 +102,16 @@ def store_tokens(
             )
         )
     session.add_all(rows)
+    _remember(session, (type_name, resource_id, param), [r.element for r in rows], fresh)
 
 
 def identifiers_of(row: Any, type_name: str) -> list[dict[str, Any]]:
     session = object_session(row)
     if session is None:
         return []
+    recalled = _recalled(session, (type_name, row.id, "identifier"))
+    if recalled is not None:
+        return [dict(element) for element in recalled]
     return [
         dict(element)
         for element in session.exec(  # type: ignore[attr-defined]
@@ -146,6 +173,8 @@ def keep(
         for name, value in elements.items()
         if value
     )
+    sent = {name: value for name, value in elements.items() if value}
+    _remember(session, (type_name, resource_id, "elements"), sent, fresh)
 
 
 def kept(row: Any, type_name: str) -> dict[str, list[Any]]:
@@ -153,6 +182,9 @@ def kept(row: Any, type_name: str) -> dict[str, list[Any]]:
     session = object_session(row)
     if session is None:
         return {}
+    recalled = _recalled(session, (type_name, row.id, "elements"))
+    if recalled is not None:
+        return {name: list(value) for name, value in recalled.items()}
     return {
         name: list(value)
         for name, value in session.exec(  # type: ignore[attr-defined]

@@ -10,12 +10,14 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
+from service.audit import logic as audit
 from service.audit.models import AuditEvent
 from service.errors import DomainError, FieldError, InvalidInput
-from service.fhir import interactions, resources
+from service.fhir import history, interactions, kept, resources
 from service.fhir.interactions import (
     Context,
     Written,
+    conditional_locks,
     etag,
     mapping_for,
     require_interaction,
@@ -175,7 +177,12 @@ def _lookup(ctx: Context, local: dict[str, tuple[str, str]]) -> Any:
     return lookup
 
 
-def _run(ctx: Context, entry: _Entry, local: dict[str, tuple[str, str]]) -> dict[str, Any]:
+def _run(
+    ctx: Context,
+    entry: _Entry,
+    local: dict[str, tuple[str, str]],
+    rows: list[Any] | None = None,
+) -> dict[str, Any]:
     if entry.method not in _ACTIONS:
         raise NotSupported(
             f"{entry.where}.request.method {entry.method or '(none)'} is not supported here."
@@ -242,6 +249,8 @@ def _run(ctx: Context, entry: _Entry, local: dict[str, tuple[str, str]]) -> dict
         return {"resource": bundle, "response": {"status": "200 OK"}}
     if entry.full_url:
         local[entry.full_url] = (entry.type_name, written.row.id)
+    if rows is not None:
+        rows.append(written.row)
     return {
         "fullUrl": f"{ctx.base_url}/{entry.type_name}/{written.row.id}",
         "resource": written.resource,
@@ -254,6 +263,22 @@ def _run(ctx: Context, entry: _Entry, local: dict[str, tuple[str, str]]) -> dict
     }
 
 
+def _conditionals(entries: list[_Entry]) -> list[tuple[str, str]]:
+    """(type, criteria) of the conditional creates and updates whose criteria name no other
+    entry (those are known only once that entry is written)."""
+    found = []
+    for entry in entries:
+        if entry.method == "POST" and entry.if_none_exist:
+            query = str(entry.if_none_exist)
+        elif entry.method == "PUT" and "/" not in entry.path and entry.query:
+            query = entry.query
+        else:
+            continue
+        if not _URN.search(query):
+            found.append((entry.type_name, query))
+    return found
+
+
 def _pairs(query: str) -> list[tuple[str, str]]:
     return parse_qsl(query, keep_blank_values=True)
 
@@ -264,11 +289,20 @@ def process(ctx: Context, body: Any) -> dict[str, Any]:
     results: dict[int, dict[str, Any]] = {}
     local: dict[str, tuple[str, str]] = {}
     if kind == "transaction":
-        for entry in _order(entries):
-            try:
-                results[entry.index] = _run(ctx, entry, local)
-            except DomainError as exc:
-                raise _prefixed(exc, entry) from None
+        ordered = _order(entries)
+        # The rows written stay referenced until the end: the session's identity map holds them
+        # weakly, and a later entry's reference to one is then found there, not read back.
+        rows: list[Any] = []
+        with (
+            audit.batched(ctx.session),
+            history.batched(ctx.session),
+            conditional_locks(ctx, _conditionals(ordered)),
+        ):
+            for entry in ordered:
+                try:
+                    results[entry.index] = _run(ctx, entry, local, rows)
+                except DomainError as exc:
+                    raise _prefixed(exc, entry) from None
     else:
         for entry in entries:
             savepoint = ctx.session.begin_nested()
@@ -277,6 +311,7 @@ def process(ctx: Context, body: Any) -> dict[str, Any]:
                 savepoint.commit()
             except DomainError as exc:
                 savepoint.rollback()
+                kept.forget_written(ctx.session)
                 status, outcome = outcome_for(_prefixed(exc, entry))
                 _audit_failure(ctx, entry, status, exc.code)
                 results[entry.index] = {

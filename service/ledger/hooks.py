@@ -28,6 +28,7 @@ from service.claims.models import Claim
 from service.coding.models import Encounter, ServiceLine
 from service.ids import new_id
 from service.ledger.models import LedgerEntry
+from service.sql_lists import one_of
 
 PAGE = 500
 WORKABLE = frozenset({"denied", "partially_paid"})
@@ -88,19 +89,23 @@ def sync_charges(
     back to ready (its batch cancelled) nothing. Only the difference is posted, so a re-coded
     encounter billed again is charged what its coding changed, never twice."""
     for page in _pages(sorted(set(encounter_ids))):
+        # The three columns used, not the Encounter entities (thousands per batch).
         encounters = {
             e.id: e
-            for e in session.exec(
-                select(Encounter).where(
-                    Encounter.organization_id == organization_id, col(Encounter.id).in_(page)
+            for e in session.execute(
+                sa.select(col(Encounter.id), col(Encounter.status), col(Encounter.patient_id))
+                .where(
+                    col(Encounter.organization_id) == organization_id,
+                    one_of(session, Encounter.id, page),
                 )
+                .order_by(col(Encounter.id))
             )
         }
         totals: dict[str, Decimal] = {
             e: Decimal(t)
             for e, t in session.execute(
                 sa.select(col(ServiceLine.encounter_id), sa.func.sum(ServiceLine.charge))
-                .where(col(ServiceLine.encounter_id).in_(page))
+                .where(one_of(session, ServiceLine.encounter_id, page))
                 .group_by(col(ServiceLine.encounter_id))
             )
         }
@@ -110,7 +115,7 @@ def sync_charges(
                 sa.select(col(LedgerEntry.encounter_id), sa.func.sum(LedgerEntry.insurance_amount))
                 .where(
                     col(LedgerEntry.organization_id) == organization_id,
-                    col(LedgerEntry.encounter_id).in_(page),
+                    one_of(session, LedgerEntry.encounter_id, page),
                     col(LedgerEntry.kind) == "charge",
                 )
                 .group_by(col(LedgerEntry.encounter_id))
@@ -119,7 +124,9 @@ def sync_charges(
         primaries: dict[str, tuple[str, str]] = {}
         for claim_id, encounter_id, payer_id in session.execute(
             sa.select(col(Claim.id), col(Claim.encounter_id), col(Claim.payer_id))
-            .where(col(Claim.encounter_id).in_(page), col(Claim.payer_responsibility) == "P")
+            .where(
+                one_of(session, Claim.encounter_id, page), col(Claim.payer_responsibility) == "P"
+            )
             .order_by(col(Claim.created_at), col(Claim.id))
         ):
             primaries[encounter_id] = (claim_id, payer_id)  # the latest wins
@@ -165,7 +172,7 @@ def transfer_to_secondaries(
         for c in session.exec(
             select(Claim).where(
                 Claim.organization_id == organization_id,
-                col(Claim.id).in_(page),
+                one_of(session, Claim.id, page),
                 Claim.payer_responsibility != "P",
             )
         )

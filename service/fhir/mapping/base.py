@@ -253,6 +253,13 @@ class FhirType(ABC):
         sort: tuple[SortKey, ...] = (),
     ) -> SearchResult: ...
 
+    def matches(
+        self, session: Session, actor: Principal, criteria: list[Criterion], *, limit: int
+    ) -> Sequence[Any]:
+        """The first `limit` matches in id order, audited as a search's are (conditional
+        create, update and references: no total, no cursor)."""
+        return self.search(session, actor, criteria, count=limit, cursor=None).rows
+
     def updated_column(self) -> Any:
         """The column behind meta.lastUpdated (`_lastUpdated`, `_sort=_lastUpdated`)."""
         return None
@@ -449,6 +456,16 @@ class TableMapping(FhirType):
 
     def updated_column(self) -> Any:
         return self.resource.model.updated_at
+
+    def matches(
+        self, session: Session, actor: Principal, criteria: list[Criterion], *, limit: int
+    ) -> Sequence[Any]:
+        """As `search` without its count query: one SELECT, the rows audited as list_page does."""
+        model = self.resource.model
+        query = self.query(actor, criteria).order_by(col(model.id)).limit(limit)
+        rows = list(session.exec(query).all())
+        self.audit_included(session, actor, rows)
+        return rows
 
     def search(
         self,
