@@ -29,6 +29,8 @@ from service.ledger import hooks as ledger
 from service.records import utcnow
 
 PAGE = 500
+# Adjudications go in as table rows (complete dicts): no per-row ORM mapping.
+_ADJUDICATION: sa.Table = PayerAdjudication.__table__  # type: ignore[attr-defined]
 
 
 class BatchNotFound(NotFound):
@@ -430,7 +432,7 @@ def record_adjudications(
             current[event.claim_id] = target
         results.append(Moved(before, current[event.claim_id], moves))
     for start in range(0, len(rows), 1000):
-        session.execute(sa.insert(PayerAdjudication), rows[start : start + 1000])
+        session.execute(sa.insert(_ADJUDICATION), rows[start : start + 1000])
     for source_id, reversal_id in cleared.items():
         session.execute(
             sa.update(PayerAdjudication)
