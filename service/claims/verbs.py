@@ -456,9 +456,12 @@ def remember_payer_claim_numbers(session: Session, events: Sequence[Adjudicated]
             select(Claim.id).where(col(Claim.id).in_(page), Claim.frequency == "1")
         ).all()
     if originals:
-        session.execute(  # by primary key: one executemany
-            sa.update(Claim),
-            [{"id": i, "payer_claim_number": latest[i]} for i in originals],
+        table = Claim.__table__  # type: ignore[attr-defined]
+        session.execute(  # by primary key: one executemany, without the ORM's per-row pass
+            sa.update(table)
+            .where(table.c.id == sa.bindparam("claim_id"))
+            .values(payer_claim_number=sa.bindparam("number")),
+            [{"claim_id": i, "number": latest[i]} for i in originals],
         )
 
 
