@@ -214,7 +214,7 @@ def _post(
     stream, and lists its non-financial defects."""
     claims: Iterable[tuple[int, ClaimPayment]]
     if _keeps_claims(upload):
-        claims = ((i, claim) for i, payment in enumerate(parsed.payments) for claim in payment.claims)
+        claims = ((i, claim) for i, pay in enumerate(parsed.payments) for claim in pay.claims)
     else:
         _, items = read_835(upload.text_chunks("file"))
         claims = ((index, claim) for index, _, claim in items if claim is not None)
