@@ -30,6 +30,8 @@ from service.records import utcnow
 from service.sql_lists import one_of
 
 PAGE = 500
+# Adjudications go in as table rows (complete dicts): no per-row ORM mapping.
+_ADJUDICATION: sa.Table = PayerAdjudication.__table__  # type: ignore[attr-defined]
 
 
 class BatchNotFound(NotFound):
@@ -433,7 +435,7 @@ def record_adjudications(
             current[event.claim_id] = target
         results.append(Moved(before, current[event.claim_id], moves))
     for start in range(0, len(rows), 1000):
-        session.execute(sa.insert(PayerAdjudication), rows[start : start + 1000])
+        session.execute(sa.insert(_ADJUDICATION), rows[start : start + 1000])
     for source_id, reversal_id in cleared.items():
         session.execute(
             sa.update(PayerAdjudication)
@@ -457,9 +459,12 @@ def remember_payer_claim_numbers(session: Session, events: Sequence[Adjudicated]
             select(Claim.id).where(col(Claim.id).in_(page), Claim.frequency == "1")
         ).all()
     if originals:
-        session.execute(  # by primary key: one executemany
-            sa.update(Claim),
-            [{"id": i, "payer_claim_number": latest[i]} for i in originals],
+        table = Claim.__table__  # type: ignore[attr-defined]
+        session.execute(  # by primary key: one executemany, without the ORM's per-row pass
+            sa.update(table)
+            .where(table.c.id == sa.bindparam("claim_id"))
+            .values(payer_claim_number=sa.bindparam("number")),
+            [{"claim_id": i, "number": latest[i]} for i in originals],
         )
 
 

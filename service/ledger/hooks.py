@@ -17,6 +17,7 @@ rules remittance/reports.py uses for aging, so the two agree (tests/ledger/test_
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -69,9 +70,10 @@ def _row(
 
 
 def _insert(session: Session, rows: list[dict[str, Any]]) -> None:
-    # render_nulls: the ORM otherwise leaves out None values, and rows whose None columns
-    # differ can't share one executemany (an 835's entries went in one row per statement).
-    insert = sa.insert(LedgerEntry).execution_options(render_nulls=True)
+    # The table, not the ORM's bulk path: every row has every column, None included (the ORM
+    # left None values out, and rows whose None columns differ could not share one
+    # executemany: an 835's entries went in one row per statement), and no per-row mapping.
+    insert = sa.insert(LedgerEntry.__table__)  # type: ignore[attr-defined]
     for start in range(0, len(rows), 1000):
         session.execute(insert, rows[start : start + 1000])
 
@@ -220,6 +222,34 @@ def transfer_to_secondaries(
     _insert(session, rows)
 
 
+@dataclass(frozen=True, slots=True)
+class _ClaimRef:
+    """What an 835's entries take from their claim."""
+
+    id: str
+    patient_id: str
+    encounter_id: str
+    payer_id: str
+    payer_responsibility: str
+
+
+def _claim_refs(session: Session, claim_ids: Sequence[str]) -> dict[str, _ClaimRef]:
+    # Five columns, no ORM objects: an 835 page reads thousands of claims.
+    found: dict[str, _ClaimRef] = {}
+    for page in _pages(sorted(set(claim_ids))):
+        for row in session.execute(
+            sa.select(
+                col(Claim.id),
+                col(Claim.patient_id),
+                col(Claim.encounter_id),
+                col(Claim.payer_id),
+                col(Claim.payer_responsibility),
+            ).where(col(Claim.id).in_(page))
+        ):
+            found[row[0]] = _ClaimRef(*row)
+    return found
+
+
 def _money(values: dict[str, Any], key: str) -> Decimal:
     return Decimal(str(values[key]))
 
@@ -239,11 +269,7 @@ def post_remittance(
     matched = [p for p in postings if p["claim_id"] is not None]
     if not matched:
         return
-    claims = {
-        c.id: c
-        for page in _pages(sorted({p["claim_id"] for p in matched}))
-        for c in session.exec(select(Claim).where(col(Claim.id).in_(page)))
-    }
+    claims = _claim_refs(session, [p["claim_id"] for p in matched])
     cas: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for a in adjustments:
         cas[a["claim_posting_id"]].append(a)
@@ -297,7 +323,7 @@ def post_remittance(
 
 
 def _posting_entries(
-    posting: dict[str, Any], claim: Claim, adjustments: list[dict[str, Any]]
+    posting: dict[str, Any], claim: _ClaimRef, adjustments: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
     paid = _money(posting, "paid")
     patient = contractual = other = ZERO
@@ -354,10 +380,7 @@ def post_recoupments(
     tied = [p for p in plb if p["claim_id"] is not None and p["reason"] not in INTEREST]
     if not tied:
         return
-    claims = {
-        c.id: c
-        for c in session.exec(select(Claim).where(col(Claim.id).in_({p["claim_id"] for p in tied})))
-    }
+    claims = _claim_refs(session, [p["claim_id"] for p in tied])
     _insert(
         session,
         [

@@ -267,9 +267,6 @@ def open_items(
     }
     if not workable:
         return
-    claims = claim_repository.claims_by_id(
-        session, organization_id, {p["claim_id"] for p in workable.values()}
-    )
     line_of = {ln["id"]: ln for ln in lines}
     amounts: dict[tuple[str, str | None, str, str], Decimal] = defaultdict(Decimal)
     for a in adjustments:
@@ -282,6 +279,12 @@ def open_items(
             continue  # the line itself was paid in full
         key = (a["claim_posting_id"], a["line_posting_id"], a["group_code"], a["reason"])
         amounts[key] += _money(a["amount"])
+    # Only the claims that have an item: most partially paid claims have none.
+    claims = claim_repository.claims_by_id(
+        session,
+        organization_id,
+        {workable[key[0]]["claim_id"] for key, amount in amounts.items() if amount > 0},
+    )
     rows = []
     for (posting_id, line_posting_id, group, reason), amount in amounts.items():
         if amount <= 0:

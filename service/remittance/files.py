@@ -10,6 +10,9 @@ result. A dry run applies the file inside a savepoint that is rolled back: the r
 what would post, and nothing is stored, not even the file.
 """
 
+import gc
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -31,7 +34,7 @@ from service.remittance.errors import (
 from service.remittance.models import RemittanceFile, RemittanceFileChunk
 from service.remittance.x12.ack277ca import Ack277CA, parse_277ca
 from service.remittance.x12.ack999 import Ack999, parse_999
-from service.remittance.x12.advice835 import Payment, Remittance835
+from service.remittance.x12.advice835 import ClaimPayment, Payment, Remittance835
 from service.remittance.x12.balance import BalanceError, claim_errors, transaction_errors
 from service.remittance.x12.detect import Kind, detect
 from service.remittance.x12.remit835 import read_835
@@ -39,6 +42,10 @@ from service.uploads import UploadedFile
 from service.x12.tokens import Problem, X12ParseError
 
 SHOWN_ERRORS = 100  # balancing errors an answer lists (RemittanceUnbalanced shows 100)
+# An 835 up to this size keeps its claims from the check for posting (a parsed claim takes
+# about 17 times its bytes: 4 MiB, some 70 MB at most); a larger one is read a second time,
+# as a stream, so that memory stays flat whatever the size (bench/bench_upload_memory.py).
+KEEP_CLAIMS_BYTES = 4 * 2**20
 
 
 @dataclass(frozen=True)
@@ -68,17 +75,25 @@ def parse(upload: UploadedFile) -> tuple[Kind, Parsed]:
     return kind, parsed
 
 
+def _keeps_claims(upload: UploadedFile) -> bool:
+    return upload.size <= KEEP_CLAIMS_BYTES
+
+
 def _check_835(upload: UploadedFile) -> Remittance835:
-    """Reads the whole 835 and balances each claim as it comes, keeping only the payments
-    (their claims are read again, a page at a time, when posting)."""
+    """Reads the whole 835 and balances each claim as it comes, keeping the payments, and
+    their claims when the file is small enough (else they are read again, a page at a time,
+    when posting)."""
     warnings: list[Problem] = []
     envelope, items = read_835(upload.text_chunks("file"), warnings)
+    keep = _keeps_claims(upload)
     payments: list[Payment] = []
     errors: list[BalanceError] = []  # the first SHOWN_ERRORS; a file of errors is counted
     broken = 0
     for _, payment, claim in items:
         if claim is not None:
             found = claim_errors(payment, claim)
+            if keep:
+                payment.claims.append(claim)
         else:
             found = transaction_errors(payment)
             payments.append(payment)
@@ -108,6 +123,36 @@ def upload(
 ) -> Upload:
     """Stores and applies a 999, 277CA or 835; the same bytes again return the first result.
     dry_run: applies it in a savepoint rolled back afterwards (see the module)."""
+    with _cycle_collection_paused(_keeps_claims(upload)):
+        return _upload(session, actor, upload, filename=filename, at=at, dry_run=dry_run)
+
+
+@contextmanager
+def _cycle_collection_paused(pause: bool) -> Iterator[None]:
+    """Python's cycle collector off while a file of bounded size (KEEP_CLAIMS_BYTES) is
+    applied: the claims it keeps and the rows it builds all live until the end, and every
+    full collection they trigger walks the whole heap again (a third of the CPU of posting a
+    3,000-claim 835 went there). Reference counting still frees what is not a cycle; the
+    collector runs again as usual afterwards. Left on for a bigger file, which streams."""
+    if not pause or not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _upload(
+    session: Session,
+    actor: Principal,
+    upload: UploadedFile,
+    *,
+    filename: str | None,
+    at: datetime,
+    dry_run: bool,
+) -> Upload:
     if upload.is_blank():
         raise InvalidInput("The request body is empty; send the X12 file as the body.")
     digest = upload.sha256
@@ -165,10 +210,14 @@ def _post(
     *,
     at: datetime,
 ) -> dict[str, Any]:
-    """Posts the 835's claims, read from the upload again as a stream (parse kept only the
-    payments), and lists its non-financial defects."""
-    _, items = read_835(upload.text_chunks("file"))
-    claims = ((index, claim) for index, _, claim in items if claim is not None)
+    """Posts the 835's claims, those parse kept or else read from the upload again as a
+    stream, and lists its non-financial defects."""
+    claims: Iterable[tuple[int, ClaimPayment]]
+    if _keeps_claims(upload):
+        claims = ((i, claim) for i, pay in enumerate(parsed.payments) for claim in pay.claims)
+    else:
+        _, items = read_835(upload.text_chunks("file"))
+        claims = ((index, claim) for index, _, claim in items if claim is not None)
     result = posting.post_835(session, actor, file_id, parsed.payments, claims, at=at)
     result["warnings"] = [str(p) for p in parsed.warnings[:SHOWN_ERRORS]]
     return result

@@ -1,15 +1,18 @@
 """Uploads stream in (issue 14, finding 8): per-kind limits refuse a file while it arrives and
 keep nothing; claims are posted a page at a time, across pages as within one."""
 
+import gc
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, func, select
 
-from service.remittance import posting
+from service.remittance import files, posting
 from service.remittance.models import ClaimPosting, RemittanceFile, RemittanceFileChunk
+from service.remittance.x12.remit835 import read_835
 from service.settings import Settings
 from tests.claims.conftest import Demo
 from tests.remittance.helpers import (
@@ -173,3 +176,43 @@ def test_the_upload_routes_document_a_file_picker(client: TestClient) -> None:
     for path in ("/api/v1/remittance-files", "/api/v1/result-imports"):
         form = paths[path]["post"]["requestBody"]["content"]["multipart/form-data"]
         assert form["schema"]["properties"]["file"] == {"type": "string", "format": "binary"}
+
+
+@pytest.mark.parametrize("keep_bytes", [files.KEEP_CLAIMS_BYTES, 0])
+def test_a_small_835_is_read_once_a_larger_one_streams_twice_and_both_post_the_same(
+    client: TestClient,
+    demo_org: Demo,
+    db: Session,
+    monkeypatch: pytest.MonkeyPatch,
+    keep_bytes: int,
+) -> None:
+    monkeypatch.setattr(files, "KEEP_CLAIMS_BYTES", keep_bytes)  # 0: every file "too big"
+    monkeypatch.setattr(posting, "CLAIM_PAGE", 2)
+    reads = []
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        reads.append(1)
+        return read_835(*args, **kwargs)
+
+    monkeypatch.setattr(files, "read_835", counted)
+    batch = make_batch(client, demo_org, db)
+    upload(client, demo_org, ack_999(batch))
+    target, *_, largest = sorted(batch.claims, key=lambda c: c.charge)
+    steps = [paid_in_full(target), paid_in_full(target, status="22"), partially_paid(target),
+             paid_in_full(largest)]  # fmt: skip
+    assert gc.isenabled()
+    result = upload(client, demo_org, remit_835(steps, trace="EFT8"))["result"]
+
+    assert len(reads) == (1 if keep_bytes else 2)
+    assert gc.isenabled()  # paused while a kept file is applied, on again afterwards
+    assert (result["claims"], result["claims_matched"], result["reversals"]) == (4, 4, 1)
+    assert result["reversals_without_posting"] == []
+    assert claim_status(db, target.id) == "partially_paid"
+    assert claim_status(db, largest.id) == "paid"
+    statuses = db.exec(
+        select(ClaimPosting.status_code, ClaimPosting.status_after)
+        .where(ClaimPosting.claim_id == target.id)
+        .order_by(col(ClaimPosting.posted_at), col(ClaimPosting.id))
+    ).all()
+    assert [tuple(s) for s in statuses] == [("1", "paid"), ("22", "submitted"),
+                                            ("1", "partially_paid")]  # fmt: skip
