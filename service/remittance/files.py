@@ -315,10 +315,3 @@ def get_file(session: Session, actor: Principal, file_id: str) -> RemittanceFile
     if found is None or found.organization_id != actor.organization_id:
         raise RemittanceFileNotFound(f"No remittance file {file_id}.")
     return found
-
-
-def files_query(actor: Principal, kind: str | None) -> object:
-    query = select(RemittanceFile).where(RemittanceFile.organization_id == actor.organization_id)
-    if kind:
-        query = query.where(RemittanceFile.kind == kind)
-    return query
