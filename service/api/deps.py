@@ -40,10 +40,29 @@ class RoleGuard:
         return self.check(request, session)
 
     def check(self, request: Request, session: Session) -> Principal:
+        return self.check_caller(request, session).principal
+
+    def check_caller(self, request: Request, session: Session) -> Caller:
+        """The principal and its organization's time zone ("" when the full check ran)."""
         header = request.headers.get("authorization")
         # As uvicorn reports it: the TCP peer, or X-Forwarded-For from a peer it trusts
         # (FORWARDED_ALLOW_IPS, default 127.0.0.1). No forwarding header is read here.
         address = request.client.host if request.client else ""
+        # The plain case in one statement; anything else (refused, blocked, a SMART token)
+        # takes the full check below, which says why, and is audited and counted.
+        caller = auth_logic.authenticate_quickly(session.connection(), header, address, utcnow())
+        if caller is None:
+            caller = Caller(self._authenticate(request, session, header, address), "")
+        principal = replace(caller.principal, request_id=request_id_var.get())
+        request.state.principal = principal
+        smart_scopes.refuse_outside(principal.scopes, request.method, request.url.path)
+        self.refuse_other_roles(principal)
+        return replace(caller, principal=principal)
+
+    @staticmethod
+    def _authenticate(
+        request: Request, session: Session, header: str | None, address: str
+    ) -> Principal:
         key_id = auth_logic.key_id_of(header)
         if key_id is not None:
             # Only a well-formed key can be a guess (anything else fails without a lookup): a
@@ -54,11 +73,7 @@ class RoleGuard:
         except auth_logic.LoginDenied as denied:
             request.state.login_denied = denied  # audited and counted after the rollback
             raise
-        principal = replace(authenticated, client_address=address, request_id=request_id_var.get())
-        request.state.principal = principal
-        smart_scopes.refuse_outside(principal.scopes, request.method, request.url.path)
-        self.refuse_other_roles(principal)
-        return principal
+        return replace(authenticated, client_address=address)
 
     def refuse_other_roles(self, principal: Principal) -> None:
         if not principal.roles & self.roles:
@@ -96,10 +111,9 @@ class AuditedReadRoleGuard(RoleGuard):
 
 
 class CallerGuard(RoleGuard):
-    """The same check for routes that need no session of their own (the typeahead), in one
-    statement and one worker-thread hop: the key, its user, the organization's time zone and
-    the throttle's verdict (auth_logic.authenticate_quickly). Anything but the plain case runs
-    `check` instead, which refuses, audits and counts exactly as RoleGuard does."""
+    """The same check for routes that need no session of their own (the typeahead): a session
+    only for the check, in one worker-thread hop; returns the caller with the organization's
+    time zone, read by the same statement."""
 
     async def __call__(  # type: ignore[override]
         self,
@@ -109,22 +123,14 @@ class CallerGuard(RoleGuard):
         return await run_in_threadpool(self.caller, request)
 
     def caller(self, request: Request) -> Caller:
-        address = request.client.host if request.client else ""
-        header = request.headers.get("authorization")
         factory = request.app.state.session_factory
         with factory() as session:
             session.info["read_only"] = True
-            found = auth_logic.authenticate_quickly(
-                session.connection(), header, address, utcnow()
-            )
-            if found is None:  # refused (or a SMART token): the full check says why
-                principal = self.check(request, session)
-                zone = auth_repository.get_time_zone(session, principal.organization_id)
-                return Caller(principal, zone or "UTC")
-        principal = replace(found.principal, request_id=request_id_var.get())
-        request.state.principal = principal
-        self.refuse_other_roles(principal)
-        return Caller(principal, found.time_zone)
+            caller = self.check_caller(request, session)
+            if not caller.time_zone:  # the full check ran (a SMART token)
+                zone = auth_repository.get_time_zone(session, caller.principal.organization_id)
+                caller = replace(caller, time_zone=zone or "UTC")
+        return caller
 
 
 def allow(*roles: str, read_only: bool = False) -> Any:
