@@ -93,25 +93,29 @@ class CallerRow:
 
 
 _THROTTLE = LoginThrottle.__table__  # type: ignore[attr-defined]
-_CALLER = sa.select(
-    _KEY.c.id.label("key_pk"),
-    _KEY.c.secret_hash,
-    sa.and_(_KEY.c.revoked_at.is_(None), _USER.c.active).label("usable"),
-    _USER.c.id.label("user_id"),
-    _USER.c.organization_id,
-    _USER.c.roles,
-    _ORGANIZATION.c.time_zone,
-    sa.exists()
-    .where(
-        _THROTTLE.c.scope.in_(sa.bindparam("scopes", expanding=True)),
-        _THROTTLE.c.blocked_until > sa.bindparam("at", type_=UTCDateTime()),
+_CALLER = (
+    sa.select(
+        _KEY.c.id.label("key_pk"),
+        _KEY.c.secret_hash,
+        sa.and_(_KEY.c.revoked_at.is_(None), _USER.c.active).label("usable"),
+        _USER.c.id.label("user_id"),
+        _USER.c.organization_id,
+        _USER.c.roles,
+        _ORGANIZATION.c.time_zone,
+        sa.exists()
+        .where(
+            _THROTTLE.c.scope.in_(sa.bindparam("scopes", expanding=True)),
+            _THROTTLE.c.blocked_until > sa.bindparam("at", type_=UTCDateTime()),
+        )
+        .label("blocked"),
     )
-    .label("blocked"),
-).select_from(
-    _KEY.join(_USER, _KEY.c.user_id == _USER.c.id).join(
-        _ORGANIZATION, _USER.c.organization_id == _ORGANIZATION.c.id
+    .select_from(
+        _KEY.join(_USER, _KEY.c.user_id == _USER.c.id).join(
+            _ORGANIZATION, _USER.c.organization_id == _ORGANIZATION.c.id
+        )
     )
-).where(_KEY.c.key_id == sa.bindparam("key_id"))
+    .where(_KEY.c.key_id == sa.bindparam("key_id"))
+)
 
 
 def get_caller(

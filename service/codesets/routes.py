@@ -108,7 +108,9 @@ async def validate(
     return await run_read(session, _validate, user, data)
 
 
-@router.get("/{system}", responses=problem_responses(401, 403, 404, 422))
+@router.get(
+    "/{system}", response_model=CodeSearchRead, responses=problem_responses(401, 403, 404, 422)
+)
 async def search(
     system: str,
     request: Request,
@@ -116,7 +118,7 @@ async def search(
     q: Annotated[str, Query(max_length=200)] = "",
     on: Annotated[IsoDate | None, Query(alias="date", description=_DATE_HELP)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
-) -> CodeSearchRead:
+) -> Response:
     """Typeahead: a code (with or without the dot) and the codes below it; else titles with
     every word (abbreviations, synonyms and one-letter typos included), the billable code
     that the words explain best first, "unspecified" before rarer specific codes."""

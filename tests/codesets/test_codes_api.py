@@ -321,7 +321,11 @@ def _publish_versions(client: TestClient, db: Session) -> None:
 def test_the_typeahead_answers_from_memory_as_from_the_database(
     client: TestClient, tenant: Tenant, db: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    queries = [{"q": "diabetes foot ulcer"}, {"q": "E11.6", "limit": 3}, {"q": ""}]
+    queries: list[dict[str, Any]] = [
+        {"q": "diabetes foot ulcer"},
+        {"q": "E11.6", "limit": 3},
+        {"q": ""},
+    ]
     dated = [dict(p, date="2026-10-01") for p in queries]
     from_database = [get(client, tenant, "/api/v1/codes/icd10cm", **p) for p in dated]
 
@@ -336,11 +340,14 @@ def test_the_typeahead_answers_from_memory_as_from_the_database(
     # Without a date: today in the organization's time zone, read with the key.
     undated = get(client, tenant, "/api/v1/codes/icd10cm", q="E11.621")
     assert undated["items"][0]["code"] == "E11.621"
-    assert undated["version"] == codeset_logic.in_force_of(
-        "icd10cm",
-        org_clock.local_date_in(org_clock.DEFAULT_TIME_ZONE, datetime.now(UTC)),
-        codeset_logic.list_versions(db, "icd10cm"),
-    ).version.version
+    assert (
+        undated["version"]
+        == codeset_logic.in_force_of(
+            "icd10cm",
+            org_clock.local_date_in(org_clock.DEFAULT_TIME_ZONE, datetime.now(UTC)),
+            codeset_logic.list_versions(db, "icd10cm"),
+        ).version.version
+    )
 
 
 @pytest.fixture
