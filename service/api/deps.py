@@ -9,8 +9,8 @@ from pydantic import BaseModel
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from service import org_clock
 from service.auth import logic as auth_logic
-from service.auth import repository as auth_repository
 from service.auth import throttle
 from service.auth.logic import Caller, Principal
 from service.db import AuditedReadSessionDep, ReadSessionDep, SessionDep
@@ -128,8 +128,8 @@ class CallerGuard(RoleGuard):
             session.info["read_only"] = True
             caller = self.check_caller(request, session)
             if not caller.time_zone:  # the full check ran (a SMART token)
-                zone = auth_repository.get_time_zone(session, caller.principal.organization_id)
-                caller = replace(caller, time_zone=zone or "UTC")
+                zone = org_clock.zone(session, caller.principal.organization_id)
+                caller = replace(caller, time_zone=zone.key)
         return caller
 
 
