@@ -111,6 +111,15 @@ def _refuse_writes(session: Session, *_args: Any) -> None:
         raise RuntimeError("A read-only session was asked to write; use SessionDep.")
 
 
+def open_read_session(request: Request) -> Session:
+    """A session that refuses writes, for a route that opens one only when it needs it (end it
+    with run_read). Opening it does no I/O: the first query begins the transaction."""
+    factory: SessionFactory = request.app.state.session_factory
+    session = factory()
+    session.info["read_only"] = True
+    return session
+
+
 async def get_read_session(request: Request) -> AsyncIterator[Session]:
     """For routes that only read (and write no audit row, e.g. code search): no write lock.
 
@@ -118,9 +127,7 @@ async def get_read_session(request: Request) -> AsyncIterator[Session]:
     at once); under load, waiting for BEGIN IMMEDIATE cost code search seconds of p99.
     Async, because opening a session does no I/O (the first query begins the transaction).
     """
-    factory: SessionFactory = request.app.state.session_factory
-    session = factory()
-    session.info["read_only"] = True
+    session = open_read_session(request)
     try:
         yield session
     finally:

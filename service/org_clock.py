@@ -66,6 +66,15 @@ def local_date(session: Session, organization_id: str, at: datetime) -> date:
     return local_time(session, organization_id, at).date()
 
 
+def local_date_in(time_zone: str, at: datetime) -> date:
+    """`at` as a date in a zone read with the caller's key (service/api/deps.py, CallerGuard);
+    a name ZoneInfo does not know is refused as `zone` refuses it."""
+    try:
+        return at.astimezone(ZoneInfo(time_zone)).date()
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidTimeZone(f"The organization's time zone {time_zone!r} is unknown.") from None
+
+
 def start_of_day(session: Session, organization_id: str, day: date) -> datetime:
     """Local midnight of `day` as a UTC instant (a plain `from=2026-12-01` in a query)."""
     local = datetime.combine(day, time(0), tzinfo=zone(session, organization_id))

@@ -6,7 +6,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from service.auth.models import ApiKey, AppUser, Organization, WebSession
+from service.auth.models import ApiKey, AppUser, LoginThrottle, Organization, WebSession
+from service.columns import UTCDateTime
 
 
 def get_organization_by_name(session: Session, name: str) -> Organization | None:
@@ -89,4 +90,63 @@ def end_web_sessions(session: Session, user_id: str, at: datetime) -> None:
         sa.update(table)
         .where(table.c.user_id == user_id, table.c.ended_at.is_(None))
         .values(ended_at=at, updated_at=at)
+    )
+
+
+@dataclass(frozen=True)
+class CallerRow:
+    """A key, its user, the organization's time zone and the throttle's verdict, in one read."""
+
+    key_pk: str
+    secret_hash: str
+    usable: bool  # not revoked and the user active
+    user_id: str
+    organization_id: str
+    roles: str
+    time_zone: str
+    blocked: bool  # the key id or the address is blocked by the failed-login throttle
+
+
+_THROTTLE = LoginThrottle.__table__  # type: ignore[attr-defined]
+_CALLER = (
+    sa.select(
+        _KEY.c.id.label("key_pk"),
+        _KEY.c.secret_hash,
+        sa.and_(_KEY.c.revoked_at.is_(None), _USER.c.active).label("usable"),
+        _USER.c.id.label("user_id"),
+        _USER.c.organization_id,
+        _USER.c.roles,
+        _ORGANIZATION.c.time_zone,
+        sa.exists()
+        .where(
+            _THROTTLE.c.scope.in_(sa.bindparam("scopes", expanding=True)),
+            _THROTTLE.c.blocked_until > sa.bindparam("at", type_=UTCDateTime()),
+        )
+        .label("blocked"),
+    )
+    .select_from(
+        _KEY.join(_USER, _KEY.c.user_id == _USER.c.id).join(
+            _ORGANIZATION, _USER.c.organization_id == _ORGANIZATION.c.id
+        )
+    )
+    .where(_KEY.c.key_id == sa.bindparam("key_id"))
+)
+
+
+def get_caller(
+    connection: sa.Connection, key_id: str, scopes: list[str], at: datetime
+) -> CallerRow | None:
+    """The one statement a request's quick authentication runs (service/auth/logic.py)."""
+    row = connection.execute(_CALLER, {"key_id": key_id, "scopes": scopes, "at": at}).first()
+    if row is None:
+        return None
+    return CallerRow(
+        row.key_pk,
+        row.secret_hash,
+        bool(row.usable),
+        row.user_id,
+        row.organization_id,
+        row.roles,
+        row.time_zone,
+        bool(row.blocked),
     )

@@ -142,9 +142,14 @@ def version_in_force(
     A date in a gap between two versions gets the earlier one, with a warning. `versions`:
     the set's versions as already read (the typeahead's cache), else read now.
     """
-    info = get_system(system)
     if versions is None:
         versions = list_versions(session, system)
+    return in_force_of(system, on, versions)
+
+
+def in_force_of(system: str, on: date, versions: Sequence[VersionInfo]) -> InForce:
+    """version_in_force among versions already read."""
+    info = get_system(system)
     if not versions:
         raise CodeSetNotLoaded(f"{system} is not loaded; {info.how_to_load}.")
     first = versions[0]
@@ -261,6 +266,21 @@ def search_codes(
     get_system(system, searchable=True)
     in_force = version_in_force(session, system, on, versions)
     index = index_for(session, in_force.version)
+    rows = index.search(query, limit) if query.strip() else index.first(limit)
+    return SearchResult(system, in_force.version, in_force.warnings, rows)
+
+
+def search_built(
+    system: str, query: str, on: date, limit: int, versions: Sequence[VersionInfo]
+) -> SearchResult | None:
+    """search_codes without the database, for the typeahead: None when the index of the version
+    in force is not built yet (the caller searches with a session, which builds it)."""
+    get_system(system, searchable=True)
+    in_force = in_force_of(system, on, versions)
+    with _cache_lock:
+        index = _cache.get((in_force.version.id, in_force.version.sha256))
+    if index is None:
+        return None
     rows = index.search(query, limit) if query.strip() else index.first(limit)
     return SearchResult(system, in_force.version, in_force.warnings, rows)
 

@@ -48,6 +48,13 @@ class VersionCache:
         with self._lock:
             self._versions, self._published_at = by_system, self._clock()
 
+    def cached(self, system: str) -> list[VersionInfo] | None:
+        """The versions as published, None when there are none fresh enough."""
+        with self._lock:
+            fresh = self._clock() - self._published_at <= self.max_age
+            cached = self._versions if fresh else None
+        return None if cached is None else cached.get(system, [])
+
     def versions(self, session: Session, system: str) -> list[VersionInfo]:
         with self._lock:
             fresh = self._clock() - self._published_at <= self.max_age

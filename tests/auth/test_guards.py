@@ -5,6 +5,7 @@ import pytest
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
+from service.api.deps import CallerGuard
 from service.auth.models import Organization
 from service.db import SessionFactory, get_read_session, get_session
 from service.main import ROUTERS
@@ -15,6 +16,10 @@ def _calls(dependant: Dependant) -> set[object]:
     for sub in dependant.dependencies:
         found |= _calls(sub)
     return found
+
+
+def _guard(dependant: Dependant) -> object:
+    return next((c for c in _calls(dependant) if isinstance(c, CallerGuard)), None)
 
 
 def _routes() -> list[APIRoute]:
@@ -34,7 +39,11 @@ def test_no_route_opens_both_a_read_only_and_a_writing_session() -> None:
 def test_code_routes_use_the_read_only_session() -> None:
     code_routes = [r for r in _routes() if r.path.startswith("/api/v1/codes")]
     assert len(code_routes) == 3
-    assert all(get_read_session in _calls(r.dependant) for r in code_routes)
+    # The typeahead checks its caller in one read-only statement (CallerGuard), no session.
+    typeahead = [r for r in code_routes if isinstance(_guard(r.dependant), CallerGuard)]
+    assert [r.path for r in typeahead] == ["/api/v1/codes/{system}"]
+    others = [r for r in code_routes if r not in typeahead]
+    assert all(get_read_session in _calls(r.dependant) for r in others)
 
 
 def test_a_read_only_session_refuses_to_write(session_factory: SessionFactory) -> None:

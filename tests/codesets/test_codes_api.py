@@ -1,13 +1,20 @@
 """The code API: typeahead, lookup and validation under /api/v1/codes, for every role."""
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from service import org_clock
 from service.audit.models import AuditEvent
 from service.auth.roles import Role
+from service.codesets import logic as codeset_logic
+from service.db import SessionFactory
+from service.main import create_app
+from service.settings import Settings
 from tests.factories import Tenant
 
 
@@ -301,3 +308,93 @@ def test_a_revoked_key_stops_searching_codes_at_once(client: TestClient, tenant:
 
     response = client.get("/api/v1/codes/icd10cm", params=params, headers=headers)
     assert response.status_code == 401
+
+
+def _publish_versions(client: TestClient, db: Session) -> None:
+    """As the served app's warmer does: the versions in memory, fresh for a minute."""
+    cache = client.app.state.code_versions  # type: ignore[attr-defined]
+    cache.max_age = 60.0
+    cache.publish(codeset_logic.list_versions(db))
+    db.rollback()  # ends the read: later reads see what the requests wrote (SQLite WAL)
+
+
+def test_the_typeahead_answers_from_memory_as_from_the_database(
+    client: TestClient, tenant: Tenant, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    queries: list[dict[str, Any]] = [
+        {"q": "diabetes foot ulcer"},
+        {"q": "E11.6", "limit": 3},
+        {"q": ""},
+    ]
+    dated = [dict(p, date="2026-10-01") for p in queries]
+    from_database = [get(client, tenant, "/api/v1/codes/icd10cm", **p) for p in dated]
+
+    _publish_versions(client, db)
+
+    def no_database(*_args: Any, **_kwargs: Any) -> None:
+        raise AssertionError("searched with the database")
+
+    # The published versions and the index built above answer without a session.
+    monkeypatch.setattr(codeset_logic, "search_codes", no_database)
+    assert [get(client, tenant, "/api/v1/codes/icd10cm", **p) for p in dated] == from_database
+    # Without a date: today in the organization's time zone, read with the key.
+    undated = get(client, tenant, "/api/v1/codes/icd10cm", q="E11.621")
+    assert undated["items"][0]["code"] == "E11.621"
+    assert (
+        undated["version"]
+        == codeset_logic.in_force_of(
+            "icd10cm",
+            org_clock.local_date_in(org_clock.DEFAULT_TIME_ZONE, datetime.now(UTC)),
+            codeset_logic.list_versions(db, "icd10cm"),
+        ).version.version
+    )
+
+
+@pytest.fixture
+def strict_client(engine: Engine, session_factory: SessionFactory, settings: Settings) -> Any:
+    """Three wrong secrets block a key (tests/auth/test_failed_logins.py)."""
+    strict = settings.model_copy(
+        update={"login_failures_per_key": 3, "login_failures_per_address": 5}
+    )
+    app = create_app(strict, engine=engine, session_factory=session_factory)
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+def test_the_typeahead_refuses_from_memory_as_every_route_does(
+    strict_client: TestClient, tenant: Tenant, db: Session
+) -> None:
+    """The quick check serves only the plain case: a revoked or blocked key, a wrong secret
+    and no key get the answers (and audit rows) of the full check."""
+    _publish_versions(strict_client, db)
+    url, params = "/api/v1/codes/icd10cm", {"q": "E11"}
+    key = tenant.keys["coder"]
+    key_id = key.removeprefix("bo_").split("_")[0]
+    assert strict_client.get(url, params=params, headers=tenant.headers(Role.CODER)).is_success
+
+    missing = strict_client.get(url, params=params)
+    assert (missing.status_code, missing.headers["content-type"]) == (
+        401,
+        "application/problem+json",
+    )
+    wrong = {"Authorization": f"Bearer bo_{key_id}_wrong"}
+    statuses = [strict_client.get(url, params=params, headers=wrong).status_code for _ in range(4)]
+    assert statuses == [401, 401, 401, 429]
+    # Blocked even with the right secret, as on every other route.
+    right = strict_client.get(url, params=params, headers={"Authorization": f"Bearer {key}"})
+    assert right.status_code == 429
+    assert int(right.headers["Retry-After"]) > 0
+    db.expire_all()
+    denied = db.exec(select(AuditEvent).where(AuditEvent.action == "login-denied")).all()
+    assert len([e for e in denied if "wrong secret" in e.detail]) == 3
+
+
+def test_the_typeahead_checks_the_key_before_its_parameters(
+    client: TestClient, tenant: Tenant
+) -> None:
+    answer = client.get("/api/v1/codes/icd10cm", params={"limit": "0", "q": "x" * 201})
+    assert answer.status_code == 401
+    bad = {"Authorization": "Bearer bo_0000000000000000_nope"}
+    assert client.get("/api/v1/codes/icd10cm?limit=0", headers=bad).status_code == 401
+    ok = client.get("/api/v1/codes/icd10cm?limit=0", headers=tenant.headers(Role.CODER))
+    assert ok.status_code == 422

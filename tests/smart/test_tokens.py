@@ -202,6 +202,17 @@ def test_tokens_are_for_the_fhir_api_only(client: TestClient, tenant: Tenant) ->
     assert response.headers["content-type"] == "application/problem+json"
 
 
+def test_a_token_is_refused_by_the_typeahead_too(client: TestClient, tenant: Tenant) -> None:
+    """The typeahead's one-statement check serves API keys only; a token meets the full check."""
+    smart = register(client, tenant, new_client())
+    access = token(client, smart)
+
+    response = client.get("/api/v1/codes/icd10cm?q=E11", headers=bearer(access))
+
+    assert response.status_code == 403
+    assert response.headers["content-type"] == "application/problem+json"
+
+
 def test_a_revoked_clients_tokens_and_assertions_stop_working(
     client: TestClient, tenant: Tenant, report_id: str
 ) -> None:
