@@ -166,6 +166,6 @@ def _zpl(content: LabelContent) -> str:
     if content.stat:  # reversed (^FR) over a filled box
         fields += ["^FO300,62^GB86,30,30^FS", "^FO308,65^A0N,28,28^FR^FDSTAT^FS"]
     fields += [
-        f"^FO20,{96 + 25 * i}^A0N,22,22^FD{_zpl_text(line, 34)}^FS" for i, line in enumerate(rest)
+        f"^FO20,{96 + 25 * i}^A0N,22,18^FD{_zpl_text(line, 38)}^FS" for i, line in enumerate(rest)
     ]
     return "\n".join(["^XA", "^CI28", f"^PW{width}", f"^LL{length}", *fields, "^XZ", ""])
