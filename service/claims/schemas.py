@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from service.claims.states import BatchStatus
 from service.coding.schemas import Finding
-from service.schemas_common import IsoDate
+from service.schemas_common import IsoDate, MoneyText
 
 ClaimStatus = Literal[
     "draft",
@@ -58,7 +58,7 @@ class ClaimLineRead(BaseModel):
     code: str
     modifiers: list[str]
     units: Decimal
-    charge: Decimal
+    charge: MoneyText
     service_date: date
     pointers: list[int]
     tooth: str | None
@@ -95,7 +95,7 @@ class ClaimRead(BaseModel):
     date_of_service: date
     place_of_service: str
     diagnoses: list[str]
-    total_charge: Decimal
+    total_charge: MoneyText
     lines: list[ClaimLineRead]
     findings: list[Finding]
     scrubbed_at: datetime | None
@@ -123,7 +123,7 @@ class ClaimSummary(BaseModel):
     patient_control_number: str
     status: ClaimStatus
     date_of_service: date
-    total_charge: Decimal
+    total_charge: MoneyText
     created_at: datetime
     # What staff read instead of ids (issue 24).
     patient_name: str | None = None
@@ -177,7 +177,7 @@ class BatchRead(BaseModel):
     transaction_set_count: int
     claim_count: int
     line_count: int
-    total_charge: Decimal
+    total_charge: MoneyText
     size_bytes: int
     sha256: str
     filename: str

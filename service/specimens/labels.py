@@ -38,7 +38,9 @@ class LabelContent:
         rows = [
             self.accession,
             _joined(self.patient_name, self.mrn and f"MRN {self.mrn}"),
-            _joined(self.birth_date and f"DOB {self.birth_date}", self.specimen_type, self.container),
+            _joined(
+                self.birth_date and f"DOB {self.birth_date}", self.specimen_type, self.container
+            ),
             ", ".join(self.tests),
             self.collected and f"Coll {self.collected}",
         ]
@@ -86,7 +88,7 @@ TEXT_TOP, LINE_HEIGHT, FONT_PX = 106, 37, 30
 STAT_WIDTH = 110
 
 
-def _fit(text: str, font: ImageFont.FreeTypeFont, width: float) -> str:
+def _fit(text: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont, width: float) -> str:
     """Cut a line that would run off the label (a long name or test list)."""
     while text and font.getlength(text) > width:
         text = text[:-2] + "~" if len(text) > 1 else ""
