@@ -4,9 +4,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from service.claims.states import BatchStatus
+from service.codesets.search import display_code
 from service.coding.schemas import Finding
 from service.schemas_common import IsoDate, MoneyText
 
@@ -94,7 +95,7 @@ class ClaimRead(BaseModel):
     status: ClaimStatus
     date_of_service: date
     place_of_service: str
-    diagnoses: list[str]
+    diagnoses: list[str] = Field(description="ICD-10-CM as sent in HI (no dot), principal first")
     total_charge: MoneyText
     lines: list[ClaimLineRead]
     findings: list[Finding]
@@ -102,6 +103,10 @@ class ClaimRead(BaseModel):
     created_at: datetime
     updated_at: datetime
     version: int
+
+    @computed_field(description="the diagnoses as people write them, dotted (E11.9)")
+    def diagnoses_display(self) -> list[str]:
+        return [display_code(code) for code in self.diagnoses]
 
 
 class ClaimPatch(BaseModel):

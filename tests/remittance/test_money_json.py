@@ -103,6 +103,12 @@ def test_claim_remittance_and_ledger_responses_show_two_decimals(
     ]
     patient_id = bodies[0]["patient_id"]
     bodies.append(client.get(f"/api/v1/patients/{patient_id}/ledger", headers=headers).json())
+    claim = bodies[0]
+    assert claim["diagnoses"]  # X12's form, no dot; people read the dotted one beside it
+    assert claim["diagnoses_display"] == [
+        f"{c[:3]}.{c[3:]}" if len(c) > 3 else c for c in claim["diagnoses"]
+    ]
+    assert any("." in c for c in claim["diagnoses_display"])
     values = _money_values(bodies, MONEY_KEYS, [])
     assert len(values) >= 5, bodies
     assert all(isinstance(v, str) and TWO_PLACES.fullmatch(v) for v in values), values
