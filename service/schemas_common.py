@@ -27,13 +27,14 @@ PostalCode = Annotated[
 ]
 
 
-def _two_places(value: Decimal) -> str:
+def money_text(value: Decimal) -> str:
+    """An amount as JSON shows it: "400.00"."""
     return f"{value:.2f}"
 
 
 # Money in a response: a decimal string with two places ("400.00", never "400" or 400.0): the
 # one place amounts are shaped for JSON, so every claim, remittance and ledger figure agrees.
-MoneyText = Annotated[Decimal, PlainSerializer(_two_places, return_type=str, when_used="json")]
+MoneyText = Annotated[Decimal, PlainSerializer(money_text, return_type=str, when_used="json")]
 
 
 _NUMBER = re.compile(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*")

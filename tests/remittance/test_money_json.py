@@ -86,6 +86,8 @@ MONEY_KEYS = {
     "total",
     "insurance_amount",
     "patient_amount",
+    "paid_amount",
+    "provider_adjustments",
 }
 
 
@@ -94,9 +96,10 @@ def test_claim_remittance_and_ledger_responses_show_two_decimals(
 ) -> None:
     batch = make_batch(client, demo_org, db)
     first, second, *_ = batch.claims
-    upload(client, demo_org, remit_835([paid_in_full(first), partially_paid(second)]))
+    posted = upload(client, demo_org, remit_835([paid_in_full(first), partially_paid(second)]))
     headers = demo_org.headers()
     bodies = [
+        posted,  # the posting summary: paid, each payment's paid_amount
         client.get(f"/api/v1/claims/{first.id}", headers=headers).json(),
         client.get(f"/api/v1/claims/{second.id}/adjudication", headers=headers).json(),
         client.get(f"/api/v1/claim-batches/{batch.id}", headers=headers).json(),
