@@ -266,7 +266,11 @@ def _insert_payment(
         for p in payment.provider_adjustments
     ]
     summary["provider_adjustments_unmatched"] += [
-        {"reason": p["reason"], "reference": p["reference"], "amount": money_text(p["amount"])}
+        {
+            "reason": p["reason"],
+            "reference": p["reference"],
+            "amount": money_text(Decimal(str(p["amount"]))),
+        }
         for p in plb
         if p["reference"] and p["claim_id"] is None
     ]
