@@ -104,9 +104,9 @@ def test_claim_remittance_and_ledger_responses_show_two_decimals(
         client.get(f"/api/v1/claims/{second.id}/adjudication", headers=headers).json(),
         client.get(f"/api/v1/claim-batches/{batch.id}", headers=headers).json(),
     ]
-    patient_id = bodies[0]["patient_id"]
+    patient_id = first.patient_id
     bodies.append(client.get(f"/api/v1/patients/{patient_id}/ledger", headers=headers).json())
-    claim = bodies[0]
+    claim = bodies[1]
     assert claim["diagnoses"]  # X12's form, no dot; people read the dotted one beside it
     assert claim["diagnoses_display"] == [
         f"{c[:3]}.{c[3:]}" if len(c) > 3 else c for c in claim["diagnoses"]
