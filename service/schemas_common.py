@@ -2,6 +2,7 @@
 
 import re
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import (
@@ -11,6 +12,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
     StringConstraints,
     create_model,
 )
@@ -23,6 +25,16 @@ PostalCode = Annotated[
     StringConstraints(pattern=r"^\d{5}(-?\d{4})?$"),
     AfterValidator(lambda v: v.replace("-", "")),
 ]
+
+
+def money_text(value: Decimal) -> str:
+    """An amount as JSON shows it: "400.00"."""
+    return f"{value:.2f}"
+
+
+# Money in a response: a decimal string with two places ("400.00", never "400" or 400.0): the
+# one place amounts are shaped for JSON, so every claim, remittance and ledger figure agrees.
+MoneyText = Annotated[Decimal, PlainSerializer(money_text, return_type=str, when_used="json")]
 
 
 _NUMBER = re.compile(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*")

@@ -131,7 +131,11 @@ def build_claim_batch(
         total_charge=Decimal(0),
         size_bytes=0,
         sha256="",
-        filename=f"{request.claim_type}-{numbers.interchange:09d}.x12",
+        # claim type, local day and ISA13: unique per sender, and sorts by day in a folder
+        filename=(
+            f"{request.claim_type}-{org_clock.local_date(session, actor.organization_id, at)}"
+            f"-{numbers.interchange:09d}.x12"
+        ),
         created_by=actor.user_id,
     )
     session.add(batch)

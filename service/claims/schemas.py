@@ -4,11 +4,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from service.claims.states import BatchStatus
+from service.codesets.search import display_code
 from service.coding.schemas import Finding
-from service.schemas_common import IsoDate
+from service.schemas_common import IsoDate, MoneyText
 
 ClaimStatus = Literal[
     "draft",
@@ -58,7 +59,7 @@ class ClaimLineRead(BaseModel):
     code: str
     modifiers: list[str]
     units: Decimal
-    charge: Decimal
+    charge: MoneyText
     service_date: date
     pointers: list[int]
     tooth: str | None
@@ -94,14 +95,18 @@ class ClaimRead(BaseModel):
     status: ClaimStatus
     date_of_service: date
     place_of_service: str
-    diagnoses: list[str]
-    total_charge: Decimal
+    diagnoses: list[str] = Field(description="ICD-10-CM as sent in HI (no dot), principal first")
+    total_charge: MoneyText
     lines: list[ClaimLineRead]
     findings: list[Finding]
     scrubbed_at: datetime | None
     created_at: datetime
     updated_at: datetime
     version: int
+
+    @computed_field(description="the diagnoses as people write them, dotted (E11.9)")
+    def diagnoses_display(self) -> list[str]:
+        return [display_code(code) for code in self.diagnoses]
 
 
 class ClaimPatch(BaseModel):
@@ -123,7 +128,7 @@ class ClaimSummary(BaseModel):
     patient_control_number: str
     status: ClaimStatus
     date_of_service: date
-    total_charge: Decimal
+    total_charge: MoneyText
     created_at: datetime
     # What staff read instead of ids (issue 24).
     patient_name: str | None = None
@@ -177,7 +182,7 @@ class BatchRead(BaseModel):
     transaction_set_count: int
     claim_count: int
     line_count: int
-    total_charge: Decimal
+    total_charge: MoneyText
     size_bytes: int
     sha256: str
     filename: str

@@ -13,7 +13,7 @@ from pydantic import (
     model_validator,
 )
 
-from service.schemas_common import IsoDate, RecordMeta, page_of, patch_of
+from service.schemas_common import IsoDate, MoneyText, RecordMeta, page_of, patch_of
 
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=8)]
 TOOTH = r"^([1-9]|[12][0-9]|3[0-2]|[A-Ta-t]|[5-8][0-9]|[A-Ta-t][Ss])$"
@@ -177,7 +177,7 @@ class ServiceLineRead(BaseModel):
     code: str
     modifiers: list[str]
     units: Decimal
-    charge: Decimal
+    charge: MoneyText
     service_date: date
     pointers: list[int]
     tooth: str | None
@@ -210,7 +210,7 @@ class EncounterRead(EncounterCreate, RecordMeta):
     status: Literal["open", "coded", "ready", "billed"]
     diagnoses: list[str] = Field(description="ICD-10-CM, dotted, principal first")
     service_lines: list[ServiceLineRead]
-    total_charge: Decimal
+    total_charge: MoneyText
     findings: list[Finding]
     notices: list[str] = Field(
         default_factory=list,

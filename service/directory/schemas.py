@@ -1,13 +1,12 @@
 """Request and response models for payers, providers, facilities and fee schedules."""
 
 from datetime import date
-from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from service.identifiers import clia_is_valid, npi_is_valid, taxonomy_is_valid
-from service.schemas_common import Address, RecordMeta
+from service.schemas_common import Address, MoneyText, RecordMeta
 
 # X12 SBR09 claim filing indicator codes (005010X222A1).
 ClaimFilingIndicator = Literal[
@@ -56,7 +55,7 @@ def _clia(value: str) -> str:
 
 
 Npi = Annotated[str, StringConstraints(strip_whitespace=True), Field(examples=["1234567893"])]
-Money = Annotated[Decimal, Field(gt=0, max_digits=10, decimal_places=2)]
+Money = Annotated[MoneyText, Field(gt=0, max_digits=10, decimal_places=2)]
 Phone = Annotated[str, StringConstraints(min_length=7, max_length=30)]
 
 

@@ -358,11 +358,11 @@ def month_end(session: Session, organization_id: str, *, month: date) -> Table:
         ["amount"],
         {
             "month": f"{first:%Y-%m}",
-            "ar_start": str(start),
-            "charges": str(charges),
-            "payments": str(payments),
-            "adjustments": str(adjustments),
-            "ar_end": str(end),
+            "ar_start": f"{start:.2f}",
+            "charges": f"{charges:.2f}",
+            "payments": f"{payments:.2f}",
+            "adjustments": f"{adjustments:.2f}",
+            "ar_end": f"{end:.2f}",
         },
         summed=False,
     )

@@ -197,7 +197,7 @@ def reverse(entry_id: str, body: ReversalCreate, session: SessionDep, user: Bill
 
 
 Format = Literal["json", "csv", "xlsx"]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX = export.XLSX
 REPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
     **problem_responses(401, 403, 422),
     200: {
@@ -217,13 +217,11 @@ def _report(session: Session, user: Principal, table: Table, name: str, fmt: For
     )
     if fmt == "json":
         return export.to_json(table)
-    body, media = (
-        (export.to_csv(table), "text/csv") if fmt == "csv" else (export.to_xlsx(table), XLSX)
-    )
+    body, media, filename = export.download(table, name, fmt, _as_of(session, user, None))
     return Response(
         body,
         media_type=media,
-        headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'},
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
 

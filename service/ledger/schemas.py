@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from service.ledger.logic import METHODS, REASONS
-from service.schemas_common import WholeNumber
+from service.schemas_common import MoneyText, WholeNumber
 
 # Money in: positive, cents at most (the ledger keeps Numeric(12, 2)).
 Amount = Annotated[Decimal, Field(gt=0, max_digits=10, decimal_places=2)]
@@ -82,8 +82,8 @@ class LedgerEntryRead(BaseModel):
     claim_id: str | None
     payer_id: str | None
     kind: str
-    insurance_amount: Decimal
-    patient_amount: Decimal
+    insurance_amount: MoneyText
+    patient_amount: MoneyText
     entry_date: date
     method: str | None
     reference: str | None
@@ -99,17 +99,17 @@ class LedgerEntryRead(BaseModel):
 class EncounterBalance(BaseModel):
     encounter_id: str
     date_of_service: date | None
-    insurance: Decimal
-    patient: Decimal
-    total: Decimal
+    insurance: MoneyText
+    patient: MoneyText
+    total: MoneyText
 
 
 class BalanceRead(BaseModel):
     patient_id: str
-    insurance: Decimal = Field(description="what payers still owe")
-    patient: Decimal = Field(description="what the patient owes on encounters")
-    credit: Decimal = Field(description="unapplied credit (>= 0): the patient's money we hold")
-    total: Decimal = Field(description="insurance + patient - credit")
+    insurance: MoneyText = Field(description="what payers still owe")
+    patient: MoneyText = Field(description="what the patient owes on encounters")
+    credit: MoneyText = Field(description="unapplied credit (>= 0): the patient's money we hold")
+    total: MoneyText = Field(description="insurance + patient - credit")
     encounters: list[EncounterBalance]
 
 
@@ -133,9 +133,9 @@ class StatementRead(BaseModel):
     patient_id: str
     run_id: str | None
     statement_date: date
-    amount_due: Decimal
-    insurance_pending: Decimal
-    credit: Decimal
+    amount_due: MoneyText
+    insurance_pending: MoneyText
+    credit: MoneyText
     pdf_sha256: str
     pdf_size: int
     csv_sha256: str
@@ -154,10 +154,10 @@ class StatementRunRead(BaseModel):
 
     id: str
     run_date: date
-    threshold: Decimal
+    threshold: MoneyText
     quiet_days: int
     statement_count: int
-    total_due: Decimal
+    total_due: MoneyText
     csv_sha256: str
     created_at: datetime
     duplicate: bool = Field(

@@ -35,6 +35,7 @@ from service.remittance.models import (
     LinePosting,
     PostedAdjustment,
 )
+from service.schemas_common import money_text
 
 WRITE_OFF = {("CO", "45"), ("CO", "253")}
 MAX_ITEMS = 100
@@ -482,7 +483,7 @@ def write_off(
         at,
         action="written_off",
         status="written_off",
-        amount=str(amount),
+        amount=money_text(amount),
         ledger_entry_id=entry.id,
         note=note,
     )

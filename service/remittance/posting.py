@@ -49,6 +49,7 @@ from service.remittance.x12.advice835 import (
     Payment,
     ServicePayment,
 )
+from service.schemas_common import money_text
 
 PAGE = 500
 INSERT_PAGE = 1000
@@ -190,10 +191,10 @@ def post_835(
                 "payment_id": payment_id,
                 "trace_number": payment.trace_number,
                 "payer": payment.payer.name if payment.payer else "",
-                "paid_amount": str(payment.paid_amount),
+                "paid_amount": money_text(payment.paid_amount),
                 "payment_date": payment.payment_date.isoformat() if payment.payment_date else None,
                 "claims": payment.claim_count,
-                "provider_adjustments": str(plb_total),
+                "provider_adjustments": money_text(plb_total),
             }
         )
     touched: set[str] = set()  # claim ids, for the secondaries waiting on them
@@ -205,7 +206,7 @@ def post_835(
     claim_verbs.rescrub_waiting_secondaries(session, actor, sorted(touched), today=today)
     outbox.emit(session, organization_id, "remittance.posted", file_id, claims=len(touched))
     summary["statuses"] = dict(summary["statuses"])
-    summary["paid"] = str(summary["paid"])
+    summary["paid"] = money_text(summary["paid"])
     return summary
 
 
@@ -268,7 +269,11 @@ def _insert_payment(
         for p in payment.provider_adjustments
     ]
     summary["provider_adjustments_unmatched"] += [
-        {"reason": p["reason"], "reference": p["reference"], "amount": str(p["amount"])}
+        {
+            "reason": p["reason"],
+            "reference": p["reference"],
+            "amount": money_text(Decimal(str(p["amount"]))),
+        }
         for p in plb
         if p["reference"] and p["claim_id"] is None
     ]

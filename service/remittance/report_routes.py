@@ -23,7 +23,7 @@ remittance_reports = APIRouter(prefix="/api/v1/remittance-reports", tags=[tags.R
 
 
 Format = Literal["json", "csv", "xlsx"]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX = export.XLSX
 
 
 def _respond(
@@ -36,19 +36,14 @@ def _respond(
         resource_type="remittance_report",
         detail=f"{name} {fmt} {table.params}",
     )
-    if fmt == "csv":
-        return Response(
-            export.to_csv(table),
-            media_type="text/csv",
-            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
-        )
-    if fmt == "xlsx":
-        return Response(
-            export.to_xlsx(table),
-            media_type=XLSX,
-            headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
-        )
-    return export.to_json(table)
+    if fmt == "json":
+        return export.to_json(table)
+    body, media, filename = export.download(table, name, fmt, local_today(session, user))
+    return Response(
+        body,
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 _REPORT_RESPONSES: dict[int | str, dict[str, Any]] = {

@@ -40,6 +40,7 @@ from service.remittance.models import (
 SENT = ("batched", "submitted", "accepted", "rejected", "paid", "partially_paid", "denied")
 BUCKETS = ("0-30", "31-60", "61-90", "91-120", "120+")
 ZERO = Decimal("0.00")
+COUNTS = frozenset({"claims", "claim_count", "entries"})
 
 
 @dataclass
@@ -55,10 +56,18 @@ class Table:
     summed: bool = True
 
     @property
-    def totals(self) -> dict[str, Decimal]:
+    def counted(self) -> list[str]:
+        """Count columns (claims, entries) that the TOTAL row adds up beside the money."""
+        return [c for c in self.columns if c in COUNTS]
+
+    @property
+    def totals(self) -> dict[str, Decimal | int]:
         if not self.summed:
             return {}
-        return {c: sum((Decimal(r[c]) for r in self.rows), ZERO) for c in self.money}
+        counts: dict[str, Decimal | int] = {
+            c: sum(int(r[c]) for r in self.rows) for c in self.counted
+        }
+        return counts | {c: sum((Decimal(r[c]) for r in self.rows), ZERO) for c in self.money}
 
 
 # Provider-level adjustments that are interest paid on top of claims, not money of the claim.

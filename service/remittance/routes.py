@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from sqlmodel import Session
 
-from service import blobs, uploads
+from service import blobs, org_clock, uploads
 from service.api import tags
 from service.api.deps import Paging
 from service.api.problems import problem_responses
@@ -203,9 +203,18 @@ def download_file(
         blobs.stream(request.app.state.session_factory, RemittanceFileChunk, "file_id", found.id),
         media_type="text/plain",
         headers=blobs.download_headers(
-            f"{found.kind}-{found.id}.x12", found.sha256, found.size_bytes
+            _file_name(session, user, found), found.sha256, found.size_bytes
         ),
     )
+
+
+def _file_name(session: Session, user: Principal, found: RemittanceFile) -> str:
+    """`835-2026-12-06-PAYERID-000000123.x12`: kind, the local day it was received, and the
+    sender's ISA06 and ISA13, which is how the payer and the clearinghouse name it too."""
+    day = org_clock.local_date(session, user.organization_id, found.created_at)
+    sender = "".join(c for c in found.sender_id if c.isalnum()) or "SENDER"
+    number = "".join(c for c in found.interchange_control_number if c.isalnum())
+    return f"{found.kind}-{day.isoformat()}-{sender}-{number}.x12"
 
 
 def _claims_in_file(session: Session, file_id: str) -> list[tuple[str, str]]:

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.schemas_common import IsoDate
+from service.schemas_common import IsoDate, MoneyText
 
 # Dates in queries are YYYY-MM-DD only (pydantic alone would also take 0 as 1970-01-01).
 QueryDate = IsoDate
@@ -46,7 +46,7 @@ class AdjustmentRead(BaseModel):
     group: str
     group_words: str
     reason: str
-    amount: Decimal
+    amount: MoneyText
     quantity: Decimal | None
 
 
@@ -58,8 +58,8 @@ class LinePostingRead(BaseModel):
     procedure_code: str
     modifiers: list[str]
     service_date: date | None
-    charge: Decimal
-    paid: Decimal
+    charge: MoneyText
+    paid: MoneyText
     units: Decimal | None
     remark_codes: list[str]
     adjustments: list[AdjustmentRead] = []
@@ -70,9 +70,9 @@ class UnmatchedClaimRead(BaseModel):
     patient_control_number: str
     payer_claim_number: str
     status_code: str
-    charge: Decimal
-    paid: Decimal
-    patient_responsibility: Decimal
+    charge: MoneyText
+    paid: MoneyText
+    patient_responsibility: MoneyText
     payment_date: date | None
     lines: list[LinePostingRead]
 
@@ -89,7 +89,7 @@ class UnmatchedProviderAdjustmentRead(BaseModel):
     payment_id: str
     reason: str
     reference: str
-    amount: Decimal
+    amount: MoneyText
 
 
 class UnmatchedRead(BaseModel):
@@ -105,9 +105,9 @@ class AdjudicationPartRead(BaseModel):
     posting_id: str
     status_code: str
     status_words: str
-    charge: Decimal
-    paid: Decimal
-    patient_responsibility: Decimal
+    charge: MoneyText
+    paid: MoneyText
+    patient_responsibility: MoneyText
     payer_claim_number: str
     payment_date: date | None
     trace_number: str
@@ -122,9 +122,9 @@ class AdjudicationRead(BaseModel):
     status_code: str
     status_words: str
     claim_status: str | None
-    charge: Decimal
-    paid: Decimal
-    patient_responsibility: Decimal
+    charge: MoneyText
+    paid: MoneyText
+    patient_responsibility: MoneyText
     payer_claim_number: str
     payment_date: date | None
     trace_number: str
@@ -176,7 +176,7 @@ class DenialItem(BaseModel):
     payment_date: date | None
     claim_line_id: str | None
     procedure_code: str | None
-    amount: Decimal
+    amount: MoneyText
 
 
 class DenialGroup(BaseModel):
@@ -186,7 +186,7 @@ class DenialGroup(BaseModel):
     adjustment_count: int
     claim_count: int
     line_count: int
-    amount: Decimal
+    amount: MoneyText
     suggested_action: SuggestedAction
     items: list[DenialItem]
 
@@ -216,7 +216,7 @@ class DenialWorkItemRead(BaseModel):
     reason: DenialGroupCode = Field(description="the CARC")
     remark_codes: list[DenialGroupCode] = Field(description="the RARCs")
     procedure_code: str | None
-    amount: Decimal
+    amount: MoneyText
     denied_date: date
     age_days: int
     status: Literal["open", "in_progress", "resubmitted", "appealed", "written_off", "closed"]

@@ -492,17 +492,24 @@ def print_label(
     patient = session.get(Patient, specimen.patient_id)
     assert patient is not None  # a foreign key
     zone = org_clock.zone(session, actor.organization_id)
-    collected = (
-        specimen.collected_at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
-        if specimen.collected_at
-        else "not collected"
-    )
+    tests = session.exec(
+        select(LabTest.code)
+        .join(SpecimenTest, col(SpecimenTest.lab_test_id) == col(LabTest.id))
+        .where(SpecimenTest.specimen_id == specimen.id, SpecimenTest.status != "cancelled")
+        .order_by(col(LabTest.code))
+    ).all()
     content = labels.LabelContent(
         accession=specimen.accession,
         patient_name=", ".join(n for n in (patient.family_name, patient.given_name) if n),
+        mrn=patient.mrn,
         birth_date=patient.birth_date.isoformat(),
         specimen_type=specimen.specimen_type,
-        collected=collected,
+        container=specimen.container,
+        tests=tuple(tests),
+        stat=specimen.priority == "stat",
+        collected=specimen.collected_at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+        if specimen.collected_at
+        else None,
     )
     body, media_type = labels.render(content, fmt)
     event = "label_printed" if specimen.label_prints == 0 else "label_reprinted"

@@ -316,7 +316,7 @@ def label(
     """The barcode label (Code 128 of the accession). Each print is a counted custody event."""
     body, media_type = logic.print_label(session, user, specimen_id, format, at=_now())
     specimen = logic.load(session, user, specimen_id)
-    filename = f"{specimen.accession}.{format}"
+    filename = f"label-{specimen.accession}.{format}"
     return Response(
         body,
         media_type=media_type,

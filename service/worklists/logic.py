@@ -423,30 +423,48 @@ def read_worklist(
     return worklist, items
 
 
-EXPORT_COLUMNS = ("position", "accession", "test_code", "loinc", "priority", "kind")
+# A bench printout as much as an instrument file: who is in each position (name and birth date,
+# the two identifiers a tech checks against the tube), the test, and a control's material in
+# its own column, never in the accession column where it could pass for a specimen.
+EXPORT_COLUMNS = (
+    "position",
+    "kind",
+    "accession",
+    "patient_name",
+    "birth_date",
+    "test_code",
+    "loinc",
+    "priority",
+    "control_material",
+)
 
 
 def export_csv(session: Session, actor: Principal, worklist_id: str) -> tuple[Worklist, str]:
     """The run for the instrument: one row per position, reserved ones as control/blank rows."""
     worklist, items = read_worklist(session, actor, worklist_id)
-    by_position: dict[str, list[str]] = {
-        v.item.position: [
+    patients = repository.patients_of(session, worklist.id)
+    by_position: dict[str, list[str]] = {}
+    for v in items:
+        name, born = patients[v.item.specimen_id]
+        by_position[v.item.position] = [
             v.item.position,
+            "patient",
             v.accession,
+            name,
+            born.isoformat(),
             v.test_code,
             v.loinc or "",
             v.priority,
-            "patient",
+            "",
         ]
-        for v in items
-    }
     for r in worklist.reserved:
-        by_position[r["position"]] = [r["position"], r.get("material") or "", "", "", "", r["kind"]]
+        material = r.get("material") or ""
+        by_position[r["position"]] = [r["position"], r["kind"], "", "", "", "", "", "", material]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(EXPORT_COLUMNS)
     for position in rules.positions(worklist.layout, worklist.capacity):
-        if position in by_position:  # typed text (a control's material) never runs as a formula
+        if position in by_position:  # typed text (a name, a material) never runs as a formula
             writer.writerow([csv_text(cell) for cell in by_position[position]])
     audit.record(
         session,
@@ -457,6 +475,33 @@ def export_csv(session: Session, actor: Principal, worklist_id: str) -> tuple[Wo
         detail=f"{len(items)} items",
     )
     return worklist, out.getvalue()
+
+
+def export_filename(session: Session, actor: Principal, worklist: Worklist) -> str:
+    """`worklist-HEM-2026-12-06-1.csv`: the test code (or the bench, for a worklist of several
+    tests), the local day it was built, and its number among that bench's worklists of the day,
+    so a bench's downloads sort in run order and never overwrite each other."""
+    tests = labtest_logic.get_lab_tests(session, actor.organization_id, worklist.test_ids)
+    codes = sorted({t.code for t in tests.values()})
+    label = codes[0] if len(codes) == 1 else worklist.bench
+    label = "".join(c if c.isalnum() else "-" for c in label.upper()).strip("-") or "RUN"
+    day = org_clock.local_date(session, actor.organization_id, worklist.created_at)
+    start = org_clock.start_of_day(session, actor.organization_id, day)
+    earlier = sa.or_(
+        col(Worklist.created_at) < worklist.created_at,
+        sa.and_(col(Worklist.created_at) == worklist.created_at, col(Worklist.id) <= worklist.id),
+    )
+    number = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Worklist)
+        .where(
+            col(Worklist.organization_id) == actor.organization_id,
+            col(Worklist.bench) == worklist.bench,
+            col(Worklist.created_at) >= start,
+            earlier,
+        )
+    )
+    return f"worklist-{label}-{day.isoformat()}-{number or 1}.csv"
 
 
 # --- controls ----------------------------------------------------------------------------------

@@ -2,11 +2,13 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from service.labtests.models import LabTest
+from service.patients.models import Patient
 from service.specimens.models import Specimen, SpecimenTest
 from service.specimens.repository import insert_ignoring_conflicts
 from service.worklists.models import ControlResult, Worklist, WorklistItem
@@ -96,6 +98,27 @@ def items_of(session: Session, worklist_id: str) -> list[ItemView]:
         .where(col(WorklistItem.worklist_id) == worklist_id)
     ).all()
     return [ItemView(*row) for row in rows]
+
+
+def patients_of(session: Session, worklist_id: str) -> dict[str, tuple[str, date]]:
+    """specimen id -> (patient name "Family, Given", birth date) for a worklist's printout."""
+    rows = session.execute(
+        sa.select(
+            col(Specimen.id),
+            col(Patient.family_name),
+            col(Patient.given_name),
+            col(Patient.birth_date),
+        )
+        .join(Patient, col(Patient.id) == col(Specimen.patient_id))
+        .where(
+            col(Specimen.id).in_(
+                sa.select(col(WorklistItem.specimen_id)).where(
+                    col(WorklistItem.worklist_id) == worklist_id
+                )
+            )
+        )
+    ).all()
+    return {i: (", ".join(n for n in (f, g) if n), born) for i, f, g, born in rows}
 
 
 def taken_positions(session: Session, worklist_id: str) -> set[str]:

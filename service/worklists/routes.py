@@ -206,12 +206,15 @@ def complete(
     responses={**problem_responses(401, 403, 404), 200: {"content": {"text/csv": {}}}},
 )
 def export(worklist_id: str, session: SessionDep, user: Reader) -> Response:
-    """CSV for the instrument: position, accession, test_code, loinc, priority, kind."""
+    """CSV for the instrument and the bench: position, kind, accession, patient_name,
+    birth_date, test_code, loinc, priority, control_material; named like
+    `worklist-A1C-2026-12-06-1.csv` (test or bench, local day, run of the day)."""
     worklist, text = logic.export_csv(session, user, worklist_id)
+    filename = logic.export_filename(session, user, worklist)
     return Response(
         text,
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="worklist-{worklist.id}.csv"'},
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
 

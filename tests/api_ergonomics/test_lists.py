@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from service.auth.roles import Role
 from service.demo import clinic as demo
+from service.remittance import export
 from tests.factories import make_tenant
 
 
@@ -151,7 +152,8 @@ def test_the_aging_download_leads_with_the_patients_name_and_mrn(
     xlsx = client.get(url, params={"by": "patient", "format": "xlsx"}, headers=headers)
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     assert sheet is not None
-    assert next(sheet.iter_rows(values_only=True))[:2] == ("patient_name", "mrn")
+    header = next(sheet.iter_rows(min_row=export.HEADER_ROW, values_only=True))
+    assert header[:2] == ("patient_name", "mrn")
     payer = client.get(url, params={"by": "payer"}, headers=headers).json()
     assert payer["columns"][0] == "payer_name"
 

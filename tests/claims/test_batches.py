@@ -1,5 +1,6 @@
 """Claims to files: build, scrub, batch, download, cancel, submit; checked by pyx12."""
 
+import re
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -86,6 +87,7 @@ def test_downloads_are_byte_identical_audited_and_named(
     assert first.headers["etag"] == f'"{batch["sha256"]}"'
     assert first.headers["content-type"].startswith("text/plain")
     assert first.headers["content-disposition"] == f'attachment; filename="{batch["filename"]}"'
+    assert re.fullmatch(r"professional-\d{4}-\d{2}-\d{2}-\d{9}\.x12", batch["filename"])
     db.commit()  # a fresh snapshot: see what the requests committed
     exports = db.exec(select(AuditEvent).where(AuditEvent.action == "export")).all()
     assert len(exports) == 2

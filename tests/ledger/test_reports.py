@@ -15,6 +15,7 @@ from service import org_clock
 from service.auth.logic import Principal
 from service.db import SessionFactory
 from service.ledger import logic
+from service.remittance import export
 from tests.ledger.conftest import Staff
 from tests.ledger.helpers import encounter_of, post
 from tests.remittance.helpers import (
@@ -230,7 +231,8 @@ def test_the_payments_journal_lists_deposits_and_days_in_csv_and_xlsx(
         headers=staff.headers(),
     )
     assert sheet.status_code == 200
-    cells = list(load_workbook(io.BytesIO(sheet.content)).active.iter_rows(values_only=True))
+    book = load_workbook(io.BytesIO(sheet.content))
+    cells = list(book.active.iter_rows(min_row=export.HEADER_ROW, values_only=True))
     assert cells[0] == ("line", "description", "amount")
     assert cells[-1][0] == "difference"
     assert cells[-1][2] == 0

@@ -1,6 +1,8 @@
 """Downloading an 835 again discloses the patients it answered: each of them finds the download
 in their accounting of disclosures (/audit-events?patient_id=)."""
 
+import re
+
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
@@ -18,6 +20,11 @@ def test_a_remittance_file_download_is_audited_under_each_patient_it_answered(
 
     response = client.get(f"/api/v1/remittance-files/{file_id}/file", headers=demo_org.headers())
     assert response.status_code == 200
+    # named by kind, day received and the sender's ISA06/ISA13
+    assert re.fullmatch(
+        r'attachment; filename="835-\d{4}-\d{2}-\d{2}-[A-Z0-9]+-\d+\.x12"',
+        response.headers["content-disposition"],
+    ), response.headers["content-disposition"]
 
     for claim in (first, second):
         events = client.get(

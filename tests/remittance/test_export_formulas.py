@@ -71,13 +71,13 @@ def test_the_csv_quotes_hostile_text_and_keeps_amounts_and_numbers_as_they_are()
 
     assert [r[0] for r in rows] == ["'" + text for text in HOSTILE]
     assert {tuple(r[1:]) for r in rows} == {("-12.50", "2026-12-01", "1", "-12.50")}
-    assert total == ["TOTAL", "", "", "", "-75.00"]
+    assert total == ["TOTAL", "", "", "6", "-75.00"]  # the count is totalled too
 
 
 def _xlsx_cells(content: bytes) -> list[list[Any]]:
     sheet = load_workbook(io.BytesIO(content)).active
     assert sheet is not None
-    return [list(row) for row in sheet.iter_rows()]
+    return [list(row) for row in sheet.iter_rows(min_row=export.HEADER_ROW)]
 
 
 def test_the_xlsx_stores_hostile_text_as_text_and_amounts_as_numbers() -> None:

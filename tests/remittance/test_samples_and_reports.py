@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from service.claims.models import Claim
 from service.patients.models import Coverage, Patient
-from service.remittance import reports
+from service.remittance import export, reports
 from service.remittance.models import ClaimPosting
 from tests.claims.conftest import Demo
 from tests.claims.x12_check import assert_valid_837, segments
@@ -199,7 +199,7 @@ def test_the_xlsx_and_csv_downloads_hold_the_json_totals(
     assert xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     assert sheet is not None
-    rows = list(sheet.iter_rows(values_only=True))
+    rows = list(sheet.iter_rows(min_row=export.HEADER_ROW, values_only=True))
     assert list(rows[0]) == body["columns"]
     total = dict(zip(body["columns"], rows[-1], strict=True))
     assert total[body["columns"][0]] == "TOTAL"

@@ -239,9 +239,10 @@ def test_labels_encode_the_accession_and_each_print_is_a_counted_event(
     assert decode_modules(modules_from_svg(svg.content)) == specimen["accession"]
     assert png.headers["content-type"] == "image/png"
     assert decode_modules(modules_from_png(png.content)) == specimen["accession"]
-    assert f"^BCN,80,Y,N,N^FD{specimen['accession']}^FS" in zpl.text
-    assert "Rivera, Ana" in zpl.text
-    assert "DOB 1980-04-02" in zpl.text
+    assert f"^BCN,50,N,N,N^FD{specimen['accession']}^FS" in zpl.text
+    assert "Rivera, Ana  MRN LAB-0001" in zpl.text
+    assert "DOB 1980-04-02  BLD  EDTA lavender top" in zpl.text
+    assert "^FDA1C^FS" in zpl.text  # the tests on the tube
     assert "2026-03-01 08:00 EST" in zpl.text  # collection time in the clinic's zone
 
     events = client.get(f"/api/v1/specimens/{specimen['id']}/events",

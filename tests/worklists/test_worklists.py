@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from service import org_clock
 from service.auth.roles import Role
 from service.ids import new_id
 from service.worklists.models import WorklistItem
@@ -174,13 +175,22 @@ def test_the_csv_export_lists_positions_with_controls(
     built = _build(client, tenant, _template(client, tenant, setup)).json()
     response = client.get(f"/api/v1/worklists/{built['id']}/export", headers=tenant.headers(LAB))
     assert response.headers["content-type"].startswith("text/csv")
-    assert "attachment" in response.headers["content-disposition"]
+    day = org_clock.local_date(db, tenant.organization_id, datetime.now(UTC))
+    assert response.headers["content-disposition"] == (
+        f'attachment; filename="worklist-A1C-{day.isoformat()}-1.csv"'
+    )
     rows = list(csv.reader(io.StringIO(response.text)))
     assert rows == [
-        ["position", "accession", "test_code", "loinc", "priority", "kind"],
-        ["1", "Level 1", "", "", "", "control"],
-        ["2", stat.accession, "A1C", "4548-4", "stat", "patient"],
-    ]
+        ["position", "kind", "accession", "patient_name", "birth_date", "test_code", "loinc",
+         "priority", "control_material"],
+        ["1", "control", "", "", "", "", "", "", "Level 1"],
+        ["2", "patient", stat.accession, "Rivera, Ana", "1980-04-02", "A1C", "4548-4", "stat", ""],
+    ]  # fmt: skip
+    # the bench's second worklist of the day is number 2
+    make_ready_specimen(db, tenant, setup, collected_at=T0)
+    second = _build(client, tenant, _template(client, tenant, setup)).json()
+    again = client.get(f"/api/v1/worklists/{second['id']}/export", headers=tenant.headers(LAB))
+    assert again.headers["content-disposition"].endswith(f'-A1C-{day.isoformat()}-2.csv"')
 
 
 def test_typed_text_in_the_csv_export_never_runs_as_a_spreadsheet_formula(
@@ -190,7 +200,7 @@ def test_typed_text_in_the_csv_export_never_runs_as_a_spreadsheet_formula(
     built = _build(client, tenant, _template(client, tenant, setup, reserved=reserved)).json()
     response = client.get(f"/api/v1/worklists/{built['id']}/export", headers=tenant.headers(LAB))
     rows = list(csv.reader(io.StringIO(response.text)))
-    assert rows[1] == ["1", '\'=HYPERLINK("http://x")', "", "", "", "control"]
+    assert rows[1] == ["1", "control", "", "", "", "", "", "", '\'=HYPERLINK("http://x")']
 
 
 def test_front_desk_and_integrations_cannot_build_worklists(
