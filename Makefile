@@ -11,7 +11,7 @@ ORG ?= clinic
 ORG_TZ ?= America/New_York
 PYTEST_ARGS ?=
 
-.PHONY: install curl chromium axe wrk run migrate lint test test-sqlite test-postgres stress fuzz bench bench-http \
+.PHONY: install curl chromium axe wrk run migrate lint test test-sqlite test-postgres stress fuzz bench bench-http screenshots \
 	clean
 
 install: $(STAMP)
@@ -53,6 +53,11 @@ AXE_CORE ?= axe-core@4.14.1
 axe:
 	@test -f node_modules/axe-core/axe.min.js || npm install --silent --no-save --no-audit \
 	  --no-fund --no-package-lock --prefix . $(AXE_CORE) >/dev/null
+
+# Pictures for the README under docs/screenshots/ (/docs, the sign-in and billing pages, the
+# specimen labels) with Debian's Chromium; not part of make test.
+screenshots: install chromium
+	$(BIN)/python scripts/screenshots.py
 
 # HTTP benchmarks run wrk; Debian's package when missing (make bench only, not make test).
 wrk:
