@@ -84,7 +84,7 @@ def _serving(env: dict[str, str]) -> Iterator[str]:
 def _shoot(page: Page, out: Path, name: str, *, full_page: bool = True) -> None:
     path = out / f"{name}.png"
     page.screenshot(path=str(path), full_page=full_page)
-    print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+    sys.stdout.write(f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}\n")
 
 
 def main(out: Path) -> None:
