@@ -15,6 +15,7 @@ from service.auth.logic import Principal
 from service.db import SessionDep
 from service.labtests.roles import WORKLIST_READERS, WORKLIST_WRITERS
 from service.schemas_common import page_of, patch_of
+from service.worklists import export as worklist_file
 from service.worklists import logic
 from service.worklists.models import Worklist
 from service.worklists.repository import ItemView
@@ -209,8 +210,8 @@ def export(worklist_id: str, session: SessionDep, user: Reader) -> Response:
     """CSV for the instrument and the bench: position, kind, accession, patient_name,
     birth_date, test_code, loinc, priority, control_material; named like
     `worklist-A1C-2026-12-06-1.csv` (test or bench, local day, run of the day)."""
-    worklist, text = logic.export_csv(session, user, worklist_id)
-    filename = logic.export_filename(session, user, worklist)
+    worklist, text = worklist_file.export_csv(session, user, worklist_id)
+    filename = worklist_file.export_filename(session, user, worklist)
     return Response(
         text,
         media_type="text/csv; charset=utf-8",
