@@ -22,6 +22,42 @@ FIELDS: dict[str, str] = {
     "note": "Free text kept with the record (no patient identifiers needed).",
     "warnings": "Advice that did not stop the request (a code set not loaded, a near miss).",
     "links": "Related routes for this record.",
+    # claim lines and batches (X12 words in brackets)
+    "line_control_number": "The line's own number sent in REF*6R; the 835 names the line by it "
+    "(SVC matching).",
+    "ndc_unit": "The NDC quantity's unit (CTP05-1: UN units, ML, GR, F2 international units, ME "
+    "milligrams).",
+    "ndc_quantity": "How much of the drug (CTP04), in `ndc_unit`.",
+    "ndc_link_number": "A prescription or link number for the drug (REF*VY in loop 2410); needs "
+    "an NDC.",
+    "anesthesia_minutes": "Anesthesia time in minutes (SV104 with SV103 MJ); only for "
+    "anesthesia codes.",
+    "duplicate_acknowledged": "The clerk confirmed this service on another claim is not a "
+    "duplicate, so the duplicate-claim edit lets it through (audited).",
+    "attachments": "Paperwork sent apart from the claim (PWK): report type, transmission and "
+    "the attachment control number the payer matches it with.",
+    "billable": "Whether the code may go on a claim (a header code of a category may not).",
+    "first_st_control_number": "ST02 of the file's first transaction set; the others follow on.",
+    "transaction_set_count": "How many ST/SE transaction sets the file holds.",
+    "claim_count": "How many claims.",
+    "line_count": "How many service lines.",
+    "downloaded_at": "When the file was first downloaded; null until then.",
+    "submitted_at": "When a clerk marked the file as sent to the clearinghouse.",
+    "cancelled_at": "When the batch was cancelled (its claims went back to ready).",
+    "revoked_at": "When it was revoked; null while it works.",
+    "password_must_change": "The user signed in with a one-time password and must choose their "
+    "own before any page opens.",
+    # remittance words
+    "match_method": "How an 835 line found its claim line: `line_control_number` (REF*6R), "
+    "`code_date_charge` (procedure, date and charge), or `unmatched`.",
+    "status_words": "The claim status code (CLP02) in words.",
+    "group_words": "The adjustment group (CAS01: CO, PR, OA, PI) in words.",
+    "follow_up_date": "When to look at the item again (the work queue sorts by it).",
+    "suggested_action": "What usually fixes this denial (replacement, appeal, write-off), "
+    "from its reason code.",
+    "service_date": "The date of service (the organization's local date).",
+    "procedure_code": "The CPT/HCPCS (or CDT) code of the line.",
+    "entered_at": "When it was entered.",
     # references
     "patient_id": "A patient of your organization (`GET /api/v1/patients`).",
     "payer_id": "A payer of your organization (`GET /api/v1/payers`).",
