@@ -45,8 +45,7 @@ FIELDS: dict[str, str] = {
     "submitted_at": "When a clerk marked the file as sent to the clearinghouse.",
     "cancelled_at": "When the batch was cancelled (its claims went back to ready).",
     "revoked_at": "When it was revoked; null while it works.",
-    "password_must_change": "The user signed in with a one-time password and must choose their "
-    "own before any page opens.",
+    "password_must_change": "Signed in with a one-time password: must choose their own first.",  # nosec B105
     # remittance words
     "match_method": "How an 835 line found its claim line: `line_control_number` (REF*6R), "
     "`code_date_charge` (procedure, date and charge), or `unmatched`.",
