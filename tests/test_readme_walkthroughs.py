@@ -107,7 +107,11 @@ def test_lab_walkthrough_runs_as_written(demo_server: tuple[str, str], tmp_path:
     assert (work / "tube-label.png").read_bytes().startswith(b"\x89PNG")
     assert "<svg" in (work / "jar-label.svg").read_text()
     assert f"{year}-000002-B1" in out
-    assert f"2,{year}-000001,CBC,57021-8,routine,patient" in out  # the instrument CSV
+    # the instrument CSV / bench printout: the patient's name and birth date beside the tube
+    assert re.search(
+        rf'^2,patient,{year}-000001,"Rivera, Ana",1980-04-02,CBC,57021-8,routine,\r?$', out, re.M
+    )
+    assert re.search(r"^1,control,,,,,,,Hem Normal\r?$", out, re.M)  # the material in its column
     assert '"pointer":"/rows/2"' in out  # the bad row, named
     assert "Hemoglobin 11.4 g/dL L" in out
     assert "WBC 7.2 10*3/uL N" in out
