@@ -46,3 +46,14 @@ DESKS = (
 
 def desks_for(roles: frozenset[str]) -> list[Desk]:
     return [desk for desk in DESKS if desk.roles & roles]
+
+
+@dataclass(frozen=True)
+class Page:
+    title: str
+    path: str
+
+
+# The billing desk's pages, in the order of the sub-navigation (templates/billing_nav.html);
+# a new billing page adds itself here.
+BILLING_PAGES = (Page("Claims needing attention", "/app/billing/claims"),)

@@ -1,20 +1,16 @@
-"""Web pages under /app (issue 26): person sign-in, the home page and the billing desk.
-
-Server-rendered (Jinja2), no script: every page is a plain HTML form or list, so it works by
-keyboard and at any zoom. Pages call the same logic as the API under the same role sets and
-audit, and stay out of the OpenAPI schema (the reference and fuzz tests walk that)."""
+"""Web pages under /app (issue 26): person sign-in, the home page, the billing desk's claims
+needing attention, and the wiring (exception pages, security headers, static files) of every
+page module. The shared page machinery is in page_routes.py."""
 
 import contextlib
 import secrets
 from dataclasses import replace
 from datetime import timedelta
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -23,7 +19,6 @@ from service.audit import logic as audit
 from service.audit.logic import AuditWriter, FailedAccess
 from service.auth import people, throttle
 from service.auth.logic import LoginDenied
-from service.auth.people import SignedIn
 from service.auth.throttle import FailedLoginCounter
 from service.claims.states import ClaimStatus
 from service.db import SessionDep
@@ -32,131 +27,44 @@ from service.records import utcnow
 from service.request_context import request_id_var
 from service.settings import Settings
 from service.web import billing, desks
+from service.web.page_routes import (
+    COOKIE_PATH,
+    HERE,
+    SECURITY_HEADERS,
+    SESSION_COOKIE,
+    SIGN_IN_COOKIE,
+    AnySession,
+    BillingDesk,
+    FormText,
+    PageRefused,
+    PasswordChangeRequired,
+    Signed,
+    SignInFailed,
+    SignInRequired,
+    check_csrf,
+    client_address,
+    render,
+    set_cookie,
+)
 
-HERE = Path(__file__).parent
-templates = Jinja2Templates(directory=HERE / "templates")
 router = APIRouter(prefix="/app", include_in_schema=False)
 
-SESSION_COOKIE = "bo_session"
-# Before there is a session, the sign-in form's token is a cookie of its own (double submit),
-# so that another site cannot sign a browser in as someone else.
-SIGN_IN_COOKIE = "bo_sign_in"
-COOKIE_PATH = "/app"
-
-# Only this service's own stylesheet; no script, no frames, forms post back here only.
-SECURITY_HEADERS = [
-    (
-        b"content-security-policy",
-        b"default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-        b"frame-ancestors 'none'; base-uri 'none'",
-    ),
-    (b"x-content-type-options", b"nosniff"),
-    (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"same-origin"),
-]
-
-
-class SignInRequired(Exception):
-    """No live session: the browser is sent to the sign-in page."""
-
-
-class PasswordChangeRequired(Exception):
-    """A one-time password was used: nothing but the password page until it is changed."""
-
-
-class SignInFailed(Exception):
-    """A refused username or password: the form again, once the refusal is audited."""
-
-    def __init__(self, denied: LoginDenied, username: str) -> None:
-        super().__init__(denied.detail)
-        self.denied = denied
-        self.username = username
-
-
-class PageRefused(Exception):
-    """403: a role that may not see the page, or a form without its session's CSRF token."""
-
-    def __init__(self, signed_in: SignedIn | None, detail: str, code: str) -> None:
-        super().__init__(detail)
-        self.signed_in = signed_in
-        self.detail = detail
-        self.code = code
-
-
-def _address(request: Request) -> str:
-    return request.client.host if request.client else ""
-
-
-def _render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
-    return templates.TemplateResponse(request, template, context, status_code=status)
-
-
-def _signed_in(request: Request, session: SessionDep) -> SignedIn:
-    token = request.cookies.get(SESSION_COOKIE, "")
-    found = people.resume_session(
-        session,
-        token,
-        at=utcnow(),
-        idle=request.app.state.web_idle,
-        address=_address(request),
-    )
-    if found is None:
-        raise SignInRequired()
-    principal = replace(found.principal, request_id=request_id_var.get())
-    request.state.principal = principal
-    return replace(found, principal=principal)
-
-
-AnySession = Annotated[SignedIn, Depends(_signed_in)]
-
-
-class PageGuard:
-    """A signed-in person whose password is settled and who has one of `roles`."""
-
-    def __init__(self, roles: frozenset[str] | None) -> None:
-        self.roles = roles
-
-    def __call__(self, signed_in: AnySession) -> SignedIn:
-        if signed_in.password_must_change:
-            raise PasswordChangeRequired()
-        if self.roles is not None and not signed_in.principal.roles & self.roles:
-            raise PageRefused(
-                signed_in,
-                "Your role may not see this page. Allowed: " + ", ".join(sorted(self.roles)),
-                "forbidden",
-            )
-        return signed_in
-
-
-def _check_csrf(signed_in: SignedIn, sent: str | None) -> None:
-    if not people.csrf_matches(signed_in, sent):
-        raise PageRefused(signed_in, "The form is out of date; reload the page.", "csrf-refused")
-
-
-Signed = Annotated[SignedIn, Depends(PageGuard(None))]
-BillingDesk = Annotated[SignedIn, Depends(PageGuard(desks.BILLING_ROLES))]
-FormText = Annotated[str, Form()]
-
-
-def _set_cookie(request: Request, response: Response, name: str, value: str) -> None:
-    secure = request.url.scheme == "https" or request.app.state.web_cookie_secure
-    response.set_cookie(
-        name, value, path=COOKIE_PATH, httponly=True, samesite="strict", secure=secure
-    )
+# Every page module's router; a new page module adds its router here.
+PAGE_ROUTERS: tuple[APIRouter, ...] = (router,)
 
 
 @router.get("/sign-in")
 def sign_in_page(request: Request) -> Response:
     token = secrets.token_urlsafe(32)
-    response = _render(request, "sign_in.html", csrf_token=token, error=None)
-    _set_cookie(request, response, SIGN_IN_COOKIE, token)
+    response = render(request, "sign_in.html", csrf_token=token, error=None)
+    set_cookie(request, response, SIGN_IN_COOKIE, token)
     return response
 
 
 def _refused_sign_in(request: Request, error: str, status: int) -> Response:
     token = request.cookies.get(SIGN_IN_COOKIE) or secrets.token_urlsafe(32)
-    response = _render(request, "sign_in.html", status, csrf_token=token, error=error)
-    _set_cookie(request, response, SIGN_IN_COOKIE, token)
+    response = render(request, "sign_in.html", status, csrf_token=token, error=error)
+    set_cookie(request, response, SIGN_IN_COOKIE, token)
     return response
 
 
@@ -171,7 +79,7 @@ def sign_in(  # nosec B107 - an empty form field's default, not a password
     expected = request.cookies.get(SIGN_IN_COOKIE, "")
     if not expected or not secrets.compare_digest(expected.encode(), csrf_token.encode()):
         raise PageRefused(None, "The sign-in form is out of date; reload the page.", "csrf")
-    address, at = _address(request), utcnow()
+    address, at = client_address(request), utcnow()
     name = people.normalize_username(username)
     wait = throttle.retry_after(session, None, address, at, username=name or None)
     if wait > 0:
@@ -197,7 +105,7 @@ def sign_in(  # nosec B107 - an empty form field's default, not a password
     )
     target = "/app/password" if user.password_must_change else "/app/"
     response = RedirectResponse(target, status_code=303)
-    _set_cookie(request, response, SESSION_COOKIE, token)
+    set_cookie(request, response, SESSION_COOKIE, token)
     response.delete_cookie(SIGN_IN_COOKIE, path=COOKIE_PATH)
     return response
 
@@ -209,7 +117,7 @@ async def _sign_in_failed(request: Request, exc: Exception) -> Response:
 
 
 def _audit_failed_sign_in(request: Request, denied: LoginDenied, username: str) -> None:
-    address = _address(request)
+    address = client_address(request)
     writer: AuditWriter = request.app.state.audit_writer
     failure = FailedAccess(
         principal=None,
@@ -242,7 +150,7 @@ def _audit_failed_sign_in(request: Request, denied: LoginDenied, username: str) 
 def sign_out(  # nosec B107 - an empty form field's default, not a password
     request: Request, session: SessionDep, signed_in: AnySession, csrf_token: FormText = ""
 ) -> Response:
-    _check_csrf(signed_in, csrf_token)
+    check_csrf(signed_in, csrf_token)
     people.end_session(session, signed_in.session_id, at=utcnow())
     audit.record(
         session,
@@ -258,7 +166,7 @@ def sign_out(  # nosec B107 - an empty form field's default, not a password
 
 @router.get("/password")
 def password_page(request: Request, signed_in: AnySession) -> Response:
-    return _render(request, "password.html", signed_in=signed_in, error=None)
+    return render(request, "password.html", signed_in=signed_in, error=None)
 
 
 @router.post("/password")
@@ -271,16 +179,16 @@ def change_password(  # nosec B107 - an empty form field's default, not a passwo
     new_password: FormText = "",
     confirm_password: FormText = "",
 ) -> Response:
-    _check_csrf(signed_in, csrf_token)
+    check_csrf(signed_in, csrf_token)
     if new_password != confirm_password:
         error = "The new password and its confirmation differ."
-        return _render(request, "password.html", 422, signed_in=signed_in, error=error)
+        return render(request, "password.html", 422, signed_in=signed_in, error=error)
     try:
         people.change_password(
             session, signed_in, current=current_password, new=new_password, at=utcnow()
         )
     except DomainError as refused:
-        return _render(request, "password.html", 422, signed_in=signed_in, error=refused.detail)
+        return render(request, "password.html", 422, signed_in=signed_in, error=refused.detail)
     audit.record(
         session,
         signed_in.principal,
@@ -294,7 +202,7 @@ def change_password(  # nosec B107 - an empty form field's default, not a passwo
 
 @router.get("/")
 def home(request: Request, signed_in: Signed) -> Response:
-    return _render(
+    return render(
         request,
         "home.html",
         signed_in=signed_in,
@@ -323,7 +231,7 @@ def claims_needing_attention(
             billing.claims_needing_attention(session, actor, ClaimStatus.REJECTED, rejected_after),
         ),
     ]
-    return _render(
+    return render(
         request,
         "billing_claims.html",
         signed_in=signed_in,
@@ -349,7 +257,7 @@ async def _page_refused(request: Request, exc: Exception) -> Response:
     """403 page, audited after the request's rollback like every API denial."""
     assert isinstance(exc, PageRefused)
     await run_in_threadpool(_audit_refusal, request, exc)
-    return _render(request, "refused.html", 403, signed_in=exc.signed_in, detail=exc.detail)
+    return render(request, "refused.html", 403, signed_in=exc.signed_in, detail=exc.detail)
 
 
 def _audit_refusal(request: Request, exc: PageRefused) -> None:
@@ -365,7 +273,7 @@ def _audit_refusal(request: Request, exc: PageRefused) -> None:
                 resource_id=request.url.path[:64],
                 outcome="denied",
                 detail=f"403 {exc.code}",
-                client_address=_address(request),
+                client_address=client_address(request),
                 request_id=request_id_var.get(),
             )
         )
@@ -397,7 +305,8 @@ class PageHeaders:
 def install(app: FastAPI, settings: Settings) -> None:
     app.state.web_idle = timedelta(minutes=settings.web_idle_minutes)
     app.state.web_cookie_secure = settings.web_cookie_secure
-    app.include_router(router)
+    for page_router in PAGE_ROUTERS:
+        app.include_router(page_router)
     app.mount("/app/static", StaticFiles(directory=HERE / "static"), name="web-static")
     app.add_exception_handler(SignInRequired, _sign_in_required)
     app.add_exception_handler(PasswordChangeRequired, _password_change_required)
