@@ -52,6 +52,9 @@ class UploadedFile:
         self.size = size
         self.sha256 = sha256
         self.filename = filename  # as a form sent it
+        # A form's short text fields beside the file (a web page's CSRF token), FORM_FIELD_BYTES
+        # each at most; the API ignores them.
+        self.form_fields: dict[str, str] = {}
 
     def chunks(self, size: int | None = None) -> Iterator[bytes]:
         self._spool.seek(0)
@@ -152,8 +155,9 @@ async def receive(
     spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - returned open
     sink = _Sink(spool, limit, what)
     try:
+        fields: dict[str, str] = {}
         if media_type(content_type) == MULTIPART:
-            filename = await _receive_form(body, content_type, sink, limit)
+            filename = await _receive_form(body, content_type, sink, limit, fields)
         else:
             filename = None
             async for piece in body:
@@ -161,7 +165,9 @@ async def receive(
     except BaseException:
         spool.close()
         raise
-    return UploadedFile(spool, sink.size, sink.digest.hexdigest(), filename=filename)
+    received = UploadedFile(spool, sink.size, sink.digest.hexdigest(), filename=filename)
+    received.form_fields = fields
+    return received
 
 
 class _Sink:
@@ -182,16 +188,25 @@ class _Sink:
         self.spool.write(piece)
 
 
+FORM_FIELD_BYTES = 256  # a text field beside the file: longer ones are cut (not buffered)
+
+
 async def _receive_form(
-    body: AsyncIterator[bytes], content_type: str, sink: _Sink, limit: int
+    body: AsyncIterator[bytes],
+    content_type: str,
+    sink: _Sink,
+    limit: int,
+    fields: dict[str, str],
 ) -> str | None:
-    """The first `file` field of a form into sink (other fields are ignored); its filename."""
+    """The first `file` field of a form into sink, its other fields (the first
+    FORM_FIELD_BYTES of each) into `fields`; the file's filename."""
     _, options = parse_options_header(content_type)
     boundary = options.get(b"boundary")
     if not boundary:
         raise InvalidInput("A multipart/form-data body needs a boundary in its Content-Type.")
     part: dict[str, Any] = {}
     found: dict[str, str | None] = {}
+    texts: dict[str, bytearray] = {}
 
     def on_part_begin() -> None:
         part.clear()
@@ -209,14 +224,19 @@ async def _receive_form(
 
     def on_headers_finished() -> None:
         _, disposition = parse_options_header(part["headers"].get(b"content-disposition", b""))
-        if disposition.get(b"name") == FORM_FIELD.encode() and "file" not in found:
+        name = disposition.get(b"name", b"")
+        if name == FORM_FIELD.encode() and "file" not in found:
             part["is_file"] = True
             filename = disposition.get(b"filename")
             found["file"] = filename.decode("utf-8", "replace") if filename else None
+        elif name and b"filename" not in disposition and len(texts) < 20:
+            part["text"] = texts.setdefault(name.decode("utf-8", "replace"), bytearray())
 
     def on_part_data(data: bytes, start: int, end: int) -> None:
         if part["is_file"]:
             sink.write(data[start:end])
+        elif (text := part.get("text")) is not None:
+            text += data[start : min(end, start + FORM_FIELD_BYTES - len(text))]
 
     parser = MultipartParser(
         boundary,
@@ -241,4 +261,5 @@ async def _receive_form(
     parser.finalize()
     if "file" not in found:
         raise InvalidInput(f'Send the file in the form field "{FORM_FIELD}".')
+    fields.update((name, bytes(value).decode("utf-8", "replace")) for name, value in texts.items())
     return found["file"]

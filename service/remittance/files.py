@@ -11,7 +11,7 @@ what would post, and nothing is stored, not even the file.
 """
 
 import gc
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -53,6 +53,7 @@ class Upload:
     file: RemittanceFile
     created: bool  # False: the same bytes were uploaded before; that earlier result stands
     dry_run: bool = False  # True: `file` and its result were rolled back, nothing is stored
+    peeked: Any = None  # what a dry run's `peek` read before the rollback
 
 
 Parsed = Ack999 | Ack277CA | Remittance835
@@ -120,11 +121,13 @@ def upload(
     filename: str | None,
     at: datetime,
     dry_run: bool = False,
+    peek: Callable[[Session, str], Any] | None = None,
 ) -> Upload:
     """Stores and applies a 999, 277CA or 835; the same bytes again return the first result.
-    dry_run: applies it in a savepoint rolled back afterwards (see the module)."""
+    dry_run: applies it in a savepoint rolled back afterwards (see the module); `peek(session,
+    file_id)` may read the rows it would write (a page's per-claim preview) before that."""
     with _cycle_collection_paused(_keeps_claims(upload)):
-        return _upload(session, actor, upload, filename=filename, at=at, dry_run=dry_run)
+        return _upload(session, actor, upload, filename=filename, at=at, dry_run=dry_run, peek=peek)
 
 
 @contextmanager
@@ -152,6 +155,7 @@ def _upload(
     filename: str | None,
     at: datetime,
     dry_run: bool,
+    peek: Callable[[Session, str], Any] | None,
 ) -> Upload:
     if upload.is_blank():
         raise InvalidInput("The request body is empty; send the X12 file as the body.")
@@ -161,7 +165,7 @@ def _upload(
         return _duplicate(session, actor, earlier, at=at)
     kind, parsed = parse(upload)
     if dry_run:
-        return _dry_run(session, actor, upload, digest, filename, kind, parsed, at=at)
+        return _dry_run(session, actor, upload, digest, filename, kind, parsed, at=at, peek=peek)
     envelope = parsed.envelope
     stored = RemittanceFile(
         organization_id=actor.organization_id,
@@ -233,6 +237,7 @@ def _dry_run(
     parsed: Parsed,
     *,
     at: datetime,
+    peek: Callable[[Session, str], Any] | None,
 ) -> Upload:
     """The upload's own steps (its bytes aside) in a savepoint that is always rolled back."""
     savepoint = session.begin_nested()
@@ -256,6 +261,8 @@ def _dry_run(
         else:
             result = _post(session, actor, stored.id, upload, parsed, at=at)
         shown = RemittanceFile.model_validate({**stored.model_dump(), "result": result})
+        session.flush()
+        peeked = peek(session, stored.id) if peek is not None else None
     finally:
         savepoint.rollback()
     audit.record(
@@ -267,7 +274,7 @@ def _dry_run(
         f"sha256 {digest[:12]}: nothing stored",
         at=at,
     )
-    return Upload(shown, created=False, dry_run=True)
+    return Upload(shown, created=False, dry_run=True, peeked=peeked)
 
 
 def _duplicate(

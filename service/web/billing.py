@@ -78,6 +78,11 @@ def claims_needing_attention(
         rows=[(c.id, c.patient_id) for c in claims],
         detail="web page: claims needing attention",
     )
+    return Page(items=claim_rows(session, actor, claims), next_cursor=page.next_cursor)
+
+
+def claim_rows(session: Session, actor: Principal, claims: list[Claim]) -> list[ClaimRow]:
+    """The claims as the desk shows them (the caller audits the read)."""
     patients = display_names.patients(session, (c.patient_id for c in claims))
     payers = display_names.payers(session, (c.payer_id for c in claims))
     rows = []
@@ -105,7 +110,7 @@ def claims_needing_attention(
                 ],
             )
         )
-    return Page(items=rows, next_cursor=page.next_cursor)
+    return rows
 
 
 def local_now(session: Session, organization_id: str) -> str:

@@ -56,4 +56,10 @@ class Page:
 
 # The billing desk's pages, in the order of the sub-navigation (templates/billing_nav.html);
 # a new billing page adds itself here.
-BILLING_PAGES = (Page("Claims needing attention", "/app/billing/claims"),)
+BILLING_PAGES = (
+    Page("Claims needing attention", "/app/billing/claims"),
+    Page("Ready claims", "/app/billing/ready"),
+    Page("Batches", "/app/billing/batches"),
+    Page("Upload a remittance", "/app/billing/remittances"),
+    Page("Unmatched remittance lines", "/app/billing/unmatched"),
+)

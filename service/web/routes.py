@@ -26,7 +26,7 @@ from service.errors import DomainError
 from service.records import utcnow
 from service.request_context import request_id_var
 from service.settings import Settings
-from service.web import billing, desks
+from service.web import billing, billing_flow_routes, desks
 from service.web.page_routes import (
     COOKIE_PATH,
     HERE,
@@ -50,7 +50,7 @@ from service.web.page_routes import (
 router = APIRouter(prefix="/app", include_in_schema=False)
 
 # Every page module's router; a new page module adds its router here.
-PAGE_ROUTERS: tuple[APIRouter, ...] = (router,)
+PAGE_ROUTERS: tuple[APIRouter, ...] = (router, billing_flow_routes.router)
 
 
 @router.get("/sign-in")
@@ -305,6 +305,9 @@ class PageHeaders:
 def install(app: FastAPI, settings: Settings) -> None:
     app.state.web_idle = timedelta(minutes=settings.web_idle_minutes)
     app.state.web_cookie_secure = settings.web_cookie_secure
+    app.state.web_staging = (
+        settings.data_dir / "staged-uploads"
+    )  # remittances between dry run and post
     for page_router in PAGE_ROUTERS:
         app.include_router(page_router)
     app.mount("/app/static", StaticFiles(directory=HERE / "static"), name="web-static")

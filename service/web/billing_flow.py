@@ -1,0 +1,551 @@
+"""What the billing desk's claim-to-money pages show and do (issue 26): ready claims by payer,
+batches and their acknowledgements, an uploaded remittance's postings, the unmatched lines.
+Every read and change goes through the claims and remittance capabilities' own logic."""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from service import display_names, org_clock
+from service.audit import logic as audit
+from service.auth.logic import Principal
+from service.claims import batches as claim_batches
+from service.claims import repository as claim_repository
+from service.claims import verbs as claim_verbs
+from service.claims.models import Claim, ClaimBatch, ClaimBatchMember
+from service.claims.states import ClaimStatus
+from service.db import SessionFactory
+from service.directory.models import TradingPartner
+from service.errors import InvalidInput
+from service.paging import Page, by_creation
+from service.remittance import repository as remittance_repository
+from service.remittance.models import (
+    Acknowledgement,
+    ClaimPosting,
+    LinePosting,
+    PostedAdjustment,
+    RemittanceFile,
+)
+from service.remittance.x12 import codes
+
+# The ready queue shows this many claims at most (oldest first); a clerk batches them and the
+# next ones appear. Enough for a clinic's day, bounded for the page's time.
+READY_SHOWN = 500
+BATCHES_PER_PAGE = 25
+UNMATCHED_FILES = 20  # the most recent 835s whose unmatched claims and lines are listed
+
+
+def local_time(session: Session, organization_id: str, at: datetime | None) -> str:
+    if at is None:
+        return ""
+    return org_clock.local_time(session, organization_id, at).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def money(value: Decimal | str) -> str:
+    return f"{Decimal(value):,.2f}"
+
+
+# --- ready claims by payer ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReadyClaim:
+    claim_id: str
+    patient_control_number: str
+    patient: str
+    claim_type: str
+    date_of_service: date
+    total_charge: str
+
+
+@dataclass
+class PayerGroup:
+    payer_id: str
+    payer: str
+    claims: list[ReadyClaim] = field(default_factory=list)
+    total: Decimal = Decimal(0)
+
+    @property
+    def total_text(self) -> str:
+        return money(self.total)
+
+
+def _ready(actor: Principal) -> Any:
+    return (
+        select(Claim)
+        .where(
+            Claim.organization_id == actor.organization_id,
+            Claim.status == ClaimStatus.READY,
+        )
+        .order_by(col(Claim.id))
+        .limit(READY_SHOWN + 1)
+    )
+
+
+def ready_claim_ids(session: Session, actor: Principal, payer_id: str) -> list[str]:
+    """The payer's ready claims among those the page shows (its "all of this payer")."""
+    return [c.id for c in session.exec(_ready(actor)).all()[:READY_SHOWN] if c.payer_id == payer_id]
+
+
+def ready_by_payer(session: Session, actor: Principal) -> tuple[list[PayerGroup], bool]:
+    """Ready claims (oldest first, READY_SHOWN at most) grouped by payer; True when there are
+    more. Showing them is a read of their patients: audited like GET /api/v1/claims."""
+    claims = list(session.exec(_ready(actor)).all())
+    more = len(claims) > READY_SHOWN
+    claims = claims[:READY_SHOWN]
+    audit.record_many(
+        session,
+        actor,
+        action="query",
+        resource_type="claim",
+        rows=[(c.id, c.patient_id) for c in claims],
+        detail="web page: ready claims",
+    )
+    patients = display_names.patients(session, (c.patient_id for c in claims))
+    payers = display_names.payers(session, (c.payer_id for c in claims))
+    groups: dict[str, PayerGroup] = {}
+    for claim in claims:
+        group = groups.setdefault(
+            claim.payer_id, PayerGroup(claim.payer_id, payers.get(claim.payer_id, ""))
+        )
+        patient = patients.get(claim.patient_id)
+        group.claims.append(
+            ReadyClaim(
+                claim.id,
+                claim.patient_control_number,
+                f"{patient.name} (MRN {patient.mrn})" if patient else "",
+                claim.claim_type,
+                claim.date_of_service,
+                money(claim.total_charge),
+            )
+        )
+        group.total += claim.total_charge
+    return sorted(groups.values(), key=lambda g: (g.payer, g.payer_id)), more
+
+
+def trading_partners(session: Session, actor: Principal) -> list[TradingPartner]:
+    return list(
+        session.exec(
+            select(TradingPartner)
+            .where(TradingPartner.organization_id == actor.organization_id)
+            .order_by(col(TradingPartner.name), col(TradingPartner.id))
+        ).all()
+    )
+
+
+def build_batches(
+    session: Session,
+    actor: Principal,
+    trading_partner_id: str,
+    claim_ids: Sequence[str],
+    *,
+    numbers_factory: SessionFactory,
+    at: datetime,
+    today: date,
+) -> list[ClaimBatch]:
+    """One batch per claim type among the chosen claims (an 837P and an 837D are separate
+    files), built by the batch verb; all of them or none (one transaction)."""
+    if not claim_ids:
+        raise InvalidInput("Choose at least one claim to batch.")
+    kinds = session.exec(
+        select(Claim.claim_type)
+        .where(Claim.organization_id == actor.organization_id, col(Claim.id).in_(claim_ids))
+        .distinct()
+    ).all()
+    built = []
+    for claim_type in sorted(kinds):
+        built.append(
+            claim_batches.build_claim_batch(
+                session,
+                actor,
+                claim_batches.BatchRequest(trading_partner_id, claim_type, list(claim_ids)),
+                numbers_factory=numbers_factory,
+                at=at,
+                today=today,
+            )
+        )
+    if not built:
+        raise claim_batches.NoClaimsReady("None of the chosen claims is ready to batch.")
+    return built
+
+
+# --- batches and their acknowledgements -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BatchRow:
+    batch_id: str
+    kind: str  # 837P | 837D
+    status: str
+    payers: str
+    claim_count: int
+    total_charge: str
+    created_at: str  # the organization's wall clock
+    filename: str
+    acknowledged: str  # accepted / rejected counts from 999s and 277CAs
+
+
+def _kind(batch: ClaimBatch) -> str:
+    return "837" + claim_batches.KINDS.get(batch.claim_type, "?")
+
+
+def _members(session: Session, batch_ids: Sequence[str]) -> dict[str, list[Claim]]:
+    found: dict[str, list[Claim]] = defaultdict(list)
+    if not batch_ids:
+        return found
+    rows = session.exec(
+        select(ClaimBatchMember.batch_id, Claim)
+        .join(Claim, col(Claim.id) == col(ClaimBatchMember.claim_id))
+        .where(col(ClaimBatchMember.batch_id).in_(batch_ids))
+        .order_by(col(Claim.patient_control_number))
+    ).all()
+    for batch_id, claim in rows:
+        found[batch_id].append(claim)
+    return found
+
+
+def _acks(session: Session, organization_id: str, claim_ids: Sequence[str]) -> list[Any]:
+    if not claim_ids:
+        return []
+    return list(
+        session.exec(
+            select(Acknowledgement)
+            .where(
+                Acknowledgement.organization_id == organization_id,
+                col(Acknowledgement.claim_id).in_(claim_ids),
+            )
+            .order_by(col(Acknowledgement.created_at), col(Acknowledgement.id))
+        ).all()
+    )
+
+
+def list_batches(session: Session, actor: Principal, cursor: str | None) -> Page[BatchRow]:
+    """Newest first; names payers and counts acknowledgements, no patient shown."""
+    page = claim_repository.list_batches(
+        session,
+        actor.organization_id,
+        status=None,
+        claim_type=None,
+        limit=BATCHES_PER_PAGE,
+        cursor=cursor,
+        sort=by_creation(None, "-created_at"),
+    )
+    batch_list: list[ClaimBatch] = list(page.items)
+    members = _members(session, [b.id for b in batch_list])
+    payers = display_names.payers(session, (c.payer_id for cs in members.values() for c in cs))
+    acks = _acks(session, actor.organization_id, [c.id for cs in members.values() for c in cs])
+    outcomes: dict[str, list[str]] = defaultdict(list)
+    for ack in acks:
+        outcomes[ack.claim_id].append(ack.outcome)
+    rows = _batch_rows(session, actor, batch_list, members, payers, outcomes)
+    return Page(items=rows, next_cursor=page.next_cursor)
+
+
+@dataclass(frozen=True)
+class AckRow:
+    kind: str  # 999 | 277CA
+    outcome: str
+    code: str
+    received_at: str
+    reasons: list[str]
+
+
+@dataclass(frozen=True)
+class BatchClaim:
+    claim_id: str
+    patient_control_number: str
+    patient: str
+    payer: str
+    status: str
+    total_charge: str
+    acknowledgements: list[AckRow]
+
+
+@dataclass(frozen=True)
+class BatchDetail:
+    batch: BatchRow
+    claims: list[BatchClaim]
+    set_acks: list[AckRow]  # 999 answers for the whole transaction set
+
+
+def batch_detail(session: Session, actor: Principal, batch_id: str) -> BatchDetail:
+    """A batch with each claim's 999 and 277CA answers in words; audited as a read of each
+    claim's patient."""
+    batch = claim_verbs.get_batch(session, actor, batch_id)
+    claims = _members(session, [batch.id])[batch.id]
+    audit.record_many(
+        session,
+        actor,
+        action="query",
+        resource_type="claim",
+        rows=[(c.id, c.patient_id) for c in claims],
+        detail=f"web page: claims of batch {batch.id}",
+    )
+    org = actor.organization_id
+    patients = display_names.patients(session, (c.patient_id for c in claims))
+    payers = display_names.payers(session, (c.payer_id for c in claims))
+    by_claim: dict[str, list[AckRow]] = defaultdict(list)
+    for ack in _acks(session, org, [c.id for c in claims]):
+        by_claim[ack.claim_id].append(_ack_row(session, org, ack))
+    set_acks = [
+        _ack_row(session, org, a)
+        for a in session.exec(
+            select(Acknowledgement)
+            .where(
+                Acknowledgement.organization_id == org,
+                Acknowledgement.batch_id == batch.id,
+                col(Acknowledgement.claim_id).is_(None),
+            )
+            .order_by(col(Acknowledgement.created_at), col(Acknowledgement.id))
+        ).all()
+    ]
+    rows = []
+    for claim in claims:
+        patient = patients.get(claim.patient_id)
+        rows.append(
+            BatchClaim(
+                claim.id,
+                claim.patient_control_number,
+                f"{patient.name} (MRN {patient.mrn})" if patient else "",
+                payers.get(claim.payer_id, ""),
+                claim.status,
+                money(claim.total_charge),
+                by_claim[claim.id],
+            )
+        )
+    outcomes = {c.id: [a.outcome for a in by_claim[c.id]] for c in claims}
+    [row] = _batch_rows(session, actor, [batch], {batch.id: claims}, payers, outcomes)
+    return BatchDetail(row, rows, set_acks)
+
+
+def _batch_rows(
+    session: Session,
+    actor: Principal,
+    batch_list: list[ClaimBatch],
+    members: dict[str, list[Claim]],
+    payers: dict[str, str],
+    outcomes: dict[str, list[str]],
+) -> list[BatchRow]:
+    """The batches' rows; a claim counts by its latest acknowledgement (a 277CA after the
+    999 that accepted its transaction set)."""
+    rows = []
+    for batch in batch_list:
+        claims = members[batch.id]
+        latest = [outcomes[c.id][-1] for c in claims if outcomes.get(c.id)]
+        rows.append(
+            BatchRow(
+                batch.id,
+                _kind(batch),
+                batch.status,
+                ", ".join(sorted({payers.get(c.payer_id, "") for c in claims})),
+                batch.claim_count,
+                money(batch.total_charge),
+                local_time(session, actor.organization_id, batch.created_at),
+                batch.filename,
+                f"{latest.count('accepted')} accepted, {latest.count('rejected')} rejected"
+                if latest
+                else "no acknowledgement yet",
+            )
+        )
+    return rows
+
+
+def _ack_row(session: Session, organization_id: str, ack: Acknowledgement) -> AckRow:
+    return AckRow(
+        ack.kind,
+        ack.outcome,
+        ack.code,
+        local_time(session, organization_id, ack.created_at),
+        [str(d.get("text", "")) for d in ack.details if d.get("text")],
+    )
+
+
+# --- a remittance's postings, per claim -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PostedClaim:
+    patient_control_number: str
+    matched: bool
+    patient: str
+    status: str  # CLP02 in words
+    claim_status: str  # our claim's status after posting ("" when unmatched)
+    charge: str
+    paid: str
+    patient_responsibility: str
+    adjustments: list[str]  # "CO 45 (Contractual obligations): 25.00"
+    lines_unmatched: int
+
+
+def _adjustment_text(a: PostedAdjustment) -> str:
+    words = codes.words(codes.ADJUSTMENT_GROUPS, a.group_code)
+    return f"{a.group_code} {a.reason} ({words}): {money(a.amount)}"
+
+
+def postings_of(session: Session, organization_id: str, file_id: str) -> list[PostedClaim]:
+    """Each claim an 835 posted (or, inside a dry run's savepoint, would post), with its
+    claim- and line-level adjustments."""
+    found = remittance_repository.file_postings(session, file_id)
+    claims: dict[str, Claim] = {
+        c.id: c
+        for c in session.exec(
+            select(Claim).where(
+                Claim.organization_id == organization_id,
+                col(Claim.id).in_([p.claim_id for p in found.postings if p.claim_id]),
+            )
+        ).all()
+    }
+    patients = display_names.patients(session, (c.patient_id for c in claims.values()))
+    lines_of: dict[str, list[LinePosting]] = defaultdict(list)
+    for line in found.lines:
+        lines_of[line.claim_posting_id].append(line)
+    rows = []
+    for posting in found.postings:
+        claim = claims.get(posting.claim_id or "")
+        patient = patients.get(claim.patient_id) if claim else None
+        adjustments = list(found.adjustments[None])
+        adjustments = [a for a in adjustments if a.claim_posting_id == posting.id]
+        for line in lines_of[posting.id]:
+            adjustments += found.adjustments[line.id]
+        rows.append(
+            PostedClaim(
+                posting.patient_control_number,
+                posting.matched,
+                f"{patient.name} (MRN {patient.mrn})" if patient else "",
+                codes.words(codes.CLAIM_PAYMENT_STATUS, posting.status_code),
+                claim.status if claim else "",
+                money(posting.charge),
+                money(posting.paid),
+                money(posting.patient_responsibility),
+                [_adjustment_text(a) for a in adjustments],
+                sum(1 for ln in lines_of[posting.id] if ln.claim_line_id is None),
+            )
+        )
+    return rows
+
+
+def audit_postings_shown(
+    session: Session, actor: Principal, file_id: str, *, dry_run: bool
+) -> None:
+    """The patients of the claims shown, one row each (as the API audits a file's claims)."""
+    ids = remittance_repository.claim_ids_in_file(session, file_id) if not dry_run else set()
+    audit.record_many(
+        session,
+        actor,
+        action="query",
+        resource_type="claim",
+        rows=sorted(claim_repository.patient_ids(session, ids)),
+        detail=f"web page: postings of remittance file {file_id}",
+    )
+
+
+# --- unmatched remittance lines -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UnmatchedRow:
+    file_id: str
+    received_at: str
+    what: str  # "claim" (CLP matched no claim) or "line" (SVC matched no line of its claim)
+    patient_control_number: str
+    payer_claim_number: str
+    claim_id: str  # ours, for an unmatched line
+    procedure: str
+    service_date: date | None
+    charge: str
+    paid: str
+
+
+def unmatched(session: Session, actor: Principal) -> list[UnmatchedRow]:
+    """Claims and lines of the organization's most recent 835s that matched nothing of ours:
+    what a clerk needs to find the claim (the PCN as the payer echoed it, the payer's claim
+    number, procedure, date and amounts)."""
+    org = actor.organization_id
+    files = list(
+        session.exec(
+            select(RemittanceFile)
+            .where(RemittanceFile.organization_id == org, RemittanceFile.kind == "835")
+            .order_by(col(RemittanceFile.id).desc())
+            .limit(UNMATCHED_FILES)
+        ).all()
+    )
+    received = {f.id: local_time(session, org, f.created_at) for f in files}
+    postings = list(
+        session.exec(
+            select(ClaimPosting)
+            .where(
+                ClaimPosting.organization_id == org,
+                col(ClaimPosting.file_id).in_(list(received)),
+            )
+            .order_by(col(ClaimPosting.id).desc())
+        ).all()
+    )
+    by_id = {p.id: p for p in postings}
+    lines = list(
+        session.exec(
+            select(LinePosting)
+            .where(
+                col(LinePosting.claim_posting_id).in_(list(by_id)),
+                col(LinePosting.claim_line_id).is_(None),
+            )
+            .order_by(col(LinePosting.id))
+        ).all()
+    )
+    rows = [
+        UnmatchedRow(
+            p.file_id,
+            received[p.file_id],
+            "claim",
+            p.patient_control_number,
+            p.payer_claim_number,
+            "",
+            "",
+            p.payment_date,
+            money(p.charge),
+            money(p.paid),
+        )
+        for p in postings
+        if not p.matched
+    ]
+    for line in lines:
+        posting = by_id[line.claim_posting_id]
+        if not posting.matched:
+            continue  # listed with its claim above
+        rows.append(
+            UnmatchedRow(
+                posting.file_id,
+                received[posting.file_id],
+                "line",
+                posting.patient_control_number,
+                posting.payer_claim_number,
+                posting.claim_id or "",
+                " ".join([line.procedure_code, *line.modifiers]),
+                line.service_date,
+                money(line.charge),
+                money(line.paid),
+            )
+        )
+    shown = {r.claim_id for r in rows if r.claim_id}
+    audit.record_many(
+        session,
+        actor,
+        action="query",
+        resource_type="claim",
+        rows=sorted(claim_repository.patient_ids(session, shown)),
+        detail="web page: unmatched remittance lines",
+    )
+    for file_id in received:
+        audit.record(
+            session,
+            actor,
+            action="read",
+            resource_type="remittance_file",
+            resource_id=file_id,
+            detail="web page: unmatched queue",
+        )
+    return rows
