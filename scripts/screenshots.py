@@ -117,6 +117,9 @@ def main(out: Path) -> None:
             _shoot(tab, out, "app-desks")
             tab.goto("/app/billing/claims")
             _shoot(tab, out, "app-billing-claims")
+            for path in ("ready", "batches", "remittances", "unmatched"):  # issue 26's flow
+                tab.goto(f"/app/billing/{path}")
+                _shoot(tab, out, f"app-billing-{path}")
             browser.close()
 
 

@@ -244,6 +244,11 @@ def test_every_page_passes_axe_core_with_no_serious_violation(browser: Browser, 
     seen["home"] = _serious_violations(page)
     page.goto("/app/billing/claims")
     seen["billing claims"] = _serious_violations(page)
+    headers = {"Authorization": f"Bearer {site.admin_key}"}
+    [claim] = httpx.get(f"{site.base_url}/api/v1/claims?limit=1", headers=headers).json()["items"]
+    for path in (f"claims/{claim['id']}", "ready", "batches", "remittances", "unmatched"):
+        page.goto(f"/app/billing/{path}")
+        seen[path] = _serious_violations(page)
     context.close()
     refused = browser.new_context(base_url=site.base_url, bypass_csp=True)
     page = refused.new_page()
