@@ -56,4 +56,11 @@ class Page:
 
 # The billing desk's pages, in the order of the sub-navigation (templates/billing_nav.html);
 # a new billing page adds itself here.
-BILLING_PAGES = (Page("Claims needing attention", "/app/billing/claims"),)
+BILLING_PAGES = (
+    Page("Claims needing attention", "/app/billing/claims"),
+    Page("Denials to work", "/app/billing/denials"),
+    Page("Patient balances", "/app/billing/balances"),
+    Page("Statements", "/app/billing/statements"),
+    Page("A/R aging", "/app/billing/aging"),
+    Page("Month-end", "/app/billing/month-end"),
+)
