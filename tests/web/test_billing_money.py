@@ -2,9 +2,8 @@
 and statements, A/R aging with its chart, the month-end summary; refusals by role and CSRF."""
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -12,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from service import org_clock
 from service.audit.models import AuditEvent
 from service.auth import logic as auth_logic
 from service.auth.roles import Role
@@ -21,6 +21,8 @@ from service.demo import clinic as demo
 from service.demo.clinic import DemoResult
 from service.ledger.models import LedgerEntry
 from service.remittance.models import DenialItem
+from service.remittance.reports import bucket
+from service.web import money
 from tests.claims.conftest import Demo
 from tests.remittance.helpers import (
     Batch,
@@ -58,7 +60,7 @@ class Desk:
 
 
 @pytest.fixture
-def desk(client: TestClient, db: Session) -> Iterator[Desk]:
+def desk(client: TestClient, db: Session) -> Desk:
     """The demo clinic with its claims batched, acknowledged and answered by an 835: the first
     claim denied (CO 50, one item per line), the second partially paid (patient owes)."""
     result = demo.seed(db)
@@ -68,7 +70,7 @@ def desk(client: TestClient, db: Session) -> Iterator[Desk]:
     first, second = found.batch.claims[:2]
     upload(client, found.demo, remit_835([denied(first), partially_paid(second)]))
     db.commit()
-    yield found
+    return found
 
 
 def _set_own_password(client: TestClient, otp: str) -> str:
@@ -156,7 +158,8 @@ def test_the_denial_queue_shows_each_denied_line_with_its_reason_and_audits_it(
     for item in items:
         assert f'id="item-{item.id}"' in text
         assert f'<td class="num">${Decimal(item.amount):,.2f}</td>' in text
-    assert "Denials to work" in text and 'aria-current="page"' in text
+    assert "Denials to work" in text
+    assert 'aria-current="page"' in text
     events = db.exec(
         select(AuditEvent).where(
             AuditEvent.resource_type == "denial_item", AuditEvent.action == "query"
@@ -212,7 +215,8 @@ def test_a_clerk_takes_a_denial_notes_a_follow_up_and_writes_it_off(
         "written_off",
     ]
     entry = db.get(LedgerEntry, found.write_off_entry_id)
-    assert entry is not None and entry.kind == "write_off"
+    assert entry is not None
+    assert entry.kind == "write_off"
     updates = db.exec(
         select(AuditEvent).where(
             AuditEvent.resource_type == "denial_item",
@@ -234,8 +238,10 @@ def test_unassigned_and_mine_split_the_queue(client: TestClient, db: Session, de
     mine = client.get("/app/billing/denials?show=mine").text
     unassigned = client.get("/app/billing/denials?show=unassigned").text
 
-    assert f'id="item-{first.id}"' in mine and f'id="item-{second.id}"' not in mine
-    assert f'id="item-{second.id}"' in unassigned and f'id="item-{first.id}"' not in unassigned
+    assert f'id="item-{first.id}"' in mine
+    assert f'id="item-{second.id}"' not in mine
+    assert f'id="item-{second.id}"' in unassigned
+    assert f'id="item-{first.id}"' not in unassigned
 
 
 def test_a_denial_form_without_its_csrf_token_is_refused_and_changes_nothing(
@@ -283,7 +289,8 @@ def test_an_invalid_follow_up_date_is_a_422_on_the_page(
     assert response.status_code == 422
     assert "follow_up_date" in response.text
     found = _items(db, desk)[0]
-    assert found.follow_up_date is None and found.notes is None
+    assert found.follow_up_date is None
+    assert found.notes is None
 
 
 def test_a_coder_reads_the_denials_but_may_not_work_them(
@@ -423,7 +430,7 @@ def test_a_statement_run_with_a_bad_threshold_is_refused_on_the_page(
 
 
 def test_the_aging_page_draws_a_bar_per_payer_and_patients_with_the_numbers_beside(
-    client: TestClient, desk: Desk
+    client: TestClient, db: Session, desk: Desk
 ) -> None:
     _sign_in(client, desk, "billing clerk")
 
@@ -435,8 +442,11 @@ def test_the_aging_page_draws_a_bar_per_payer_and_patients_with_the_numbers_besi
     assert "<script" not in text
     assert "Patient responsibility" in text
     assert text.count("<rect ") >= 2  # segments of at least two bars, plus the legend
-    # Each segment names its bar, bucket and amount (the demo's services are a month old).
-    assert re.search(r"<title>[^<]+, 31-60 days: \$[0-9,]+\.\d\d</title>", text)
+    # Each segment names its bar, its bucket and its amount.
+    served = desk.batch.claims[1].lines[0].service_date
+    today = org_clock.local_date(db, desk.result.organization_id, datetime.now(UTC))
+    words = money.BUCKET_WORDS[bucket((today - served).days)]
+    assert re.search(rf"<title>[^<]+, {words} days: \$[0-9,]+\.\d\d</title>", text)
     assert '<th scope="col" class="num">over 120 days</th>' in text
     assert "<tfoot>" in text
 
@@ -462,15 +472,18 @@ def test_the_month_end_page_shows_the_months_figures_that_add_up(
     page = client.get("/app/billing/month-end")
 
     assert page.status_code == 200, page.text
-    assert "Charges" in page.text and "A/R at the end" in page.text
+    assert "Charges" in page.text
+    assert "A/R at the end" in page.text
     difference = re.search(
         r'start \+ charges - payments - adjustments - end</th><td class="num">([^<]+)</td>',
         page.text,
     )
-    assert difference is not None and difference.group(1) == "0.00"
+    assert difference is not None
+    assert difference.group(1) == "0.00"
     assert '<label for="month">Month</label>' in page.text
     old = client.get("/app/billing/month-end?month=2001-02")
-    assert old.status_code == 200 and "Month-end summary, 2001-02" in old.text
+    assert old.status_code == 200
+    assert "Month-end summary, 2001-02" in old.text
     for bad in ("2026-13", "26-01", "1899-12"):
         refused = client.get(f"/app/billing/month-end?month={bad}")
         assert refused.status_code == 422, bad
