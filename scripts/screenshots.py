@@ -87,6 +87,20 @@ def _shoot(page: Page, out: Path, name: str, *, full_page: bool = True) -> None:
     sys.stdout.write(f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}\n")
 
 
+def _upload_remittances(base: str, folder: Path, key: str) -> None:
+    """The demo's 999s, 277CAs and 835s, posted with the demo admin's key."""
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/edi-x12"}
+    for kind in ("999", "277ca", "835"):
+        for path in sorted(folder.glob(f"{kind}-*.x12")):
+            response = httpx.post(
+                f"{base}/api/v1/remittance-files?filename={path.name}",
+                content=path.read_bytes(),
+                headers=headers,
+                timeout=120,
+            )
+            response.raise_for_status()
+
+
 def main(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     subprocess.run(  # nosec B603 - our own script
@@ -95,7 +109,9 @@ def main(out: Path) -> None:
     with tempfile.TemporaryDirectory() as data:
         env = _env(f"sqlite:///{Path(data) / 'screenshots.sqlite3'}", Path(data))
         _cli(env, "migrate")
-        demo = _cli(env, "demo")
+        # The demo's claims batched and answered (999, 277CA, 835): the money pages have data.
+        remittances = Path(data) / "remittances"
+        demo = _cli(env, "demo", "--remittances", "--folder", str(remittances))
         [(username, password)] = [m.groups() for m in map(_BILLER.match, demo.splitlines()) if m]
         with _serving(env) as base, sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
@@ -120,6 +136,12 @@ def main(out: Path) -> None:
             for path in ("ready", "batches", "remittances", "unmatched"):  # issue 26's flow
                 tab.goto(f"/app/billing/{path}")
                 _shoot(tab, out, f"app-billing-{path}")
+            _upload_remittances(base, remittances, demo.strip().splitlines()[-1])
+            tab.goto("/app/billing/statements")
+            tab.get_by_role("button", name="Run statements").click()  # a run to list
+            for money_page in ("denials", "balances", "statements", "aging", "month-end"):
+                tab.goto(f"/app/billing/{money_page}")
+                _shoot(tab, out, f"app-billing-{money_page}")
             browser.close()
 
 

@@ -358,6 +358,13 @@ def get_run(session: Session, actor: Principal, run_id: str) -> StatementRun:
     return found
 
 
+def list_runs(session: Session, organization_id: str, *, limit: int) -> list[StatementRun]:
+    """The organization's statement runs, newest first."""
+    query = select(StatementRun).where(StatementRun.organization_id == organization_id)
+    order = (col(StatementRun.run_date).desc(), col(StatementRun.created_at).desc())
+    return list(session.exec(query.order_by(*order).limit(limit)))
+
+
 def statements_of(
     session: Session,
     organization_id: str,

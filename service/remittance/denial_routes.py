@@ -14,15 +14,12 @@ from service.audit import logic as audit
 from service.auth.logic import Principal
 from service.claims import repository as claim_repository
 from service.db import SessionDep
-from service.directory import repository as directory
-from service.patients import repository as patient_repository
-from service.remittance import denials
+from service.remittance import denial_views, denials
 from service.remittance.models import DenialItem as DenialWorkItem
-from service.remittance.route_roles import Biller, Reader, local_today
+from service.remittance.route_roles import Biller, Reader
 from service.remittance.schemas import (
     DenialAppeal,
     DenialFilters,
-    DenialGroupCode,
     DenialQueue,
     DenialWorkFilters,
     DenialWorkItemPage,
@@ -30,7 +27,6 @@ from service.remittance.schemas import (
     DenialWorkItemUpdate,
     DenialWriteOff,
 )
-from service.remittance.x12 import codes
 
 denial_queue = APIRouter(prefix="/api/v1/denials", tags=[tags.REMITTANCE])
 
@@ -62,51 +58,6 @@ def list_denials(
         detail="denials queue",
     )
     return DenialQueue.model_validate({"items": groups})
-
-
-def _work_items(
-    session: Session, user: Principal, items: list[DenialWorkItem]
-) -> list[DenialWorkItemRead]:
-    """Items with the words a biller reads: names, CARC/RARC text, age, the claims routes."""
-    today = local_today(session, user)
-    patients = patient_repository.patients_by_id(
-        session, user.organization_id, (i.patient_id for i in items)
-    )
-    payers = directory.payer_names(session, user.organization_id, (i.payer_id for i in items))
-    texts: dict[tuple[str, str], str | None] = {}
-
-    def text(system: str, code: str) -> DenialGroupCode:
-        if (system, code) not in texts:
-            texts[system, code] = denials.code_text(session, system, code, today)
-        return DenialGroupCode(code=code, text=texts[system, code])
-
-    out = []
-    for item in items:
-        patient = patients.get(item.patient_id)
-        name = " ".join(filter(None, (patient.given_name, patient.family_name))) if patient else ""
-        claim = f"/api/v1/claims/{item.claim_id}"
-        out.append(
-            DenialWorkItemRead.model_validate(
-                {
-                    **item.model_dump(),
-                    "patient_name": name,
-                    "payer_name": payers.get(item.payer_id, ""),
-                    "group_words": codes.words(codes.ADJUSTMENT_GROUPS, item.group_code),
-                    "reason": text("carc", item.reason),
-                    "remark_codes": [text("rarc", r) for r in item.remark_codes],
-                    "age_days": (today - item.denied_date).days,
-                    "suggested_action": denials.suggested_action(item.group_code, item.reason),
-                    "links": {
-                        "replacement": f"POST {claim}/replacement",
-                        "void": f"POST {claim}/void",
-                        "adjudication": f"GET {claim}/adjudication",
-                        "write_off": f"POST /api/v1/denials/items/{item.id}/write-off",
-                        "appeal": f"POST /api/v1/denials/items/{item.id}/appeal",
-                    },
-                }
-            )
-        )
-    return out
 
 
 def _audit_items(
@@ -147,7 +98,8 @@ def list_denial_items(
     items = items[: paging.limit]
     _audit_items(session, user, items, "query", "denial work queue")
     return DenialWorkItemPage(
-        items=_work_items(session, user, items), next_cursor=items[-1].id if more else None
+        items=denial_views.work_items(session, user, items),
+        next_cursor=items[-1].id if more else None,
     )
 
 
@@ -159,7 +111,7 @@ def list_denial_items(
 def read_denial_item(item_id: str, session: SessionDep, user: Reader) -> DenialWorkItemRead:
     item = denials.get_item(session, user, item_id)
     _audit_items(session, user, [item], "read", "")
-    return _work_items(session, user, [item])[0]
+    return denial_views.work_items(session, user, [item])[0]
 
 
 @denial_queue.patch(
@@ -176,7 +128,7 @@ def update_denial_item(
         session, user, item_id, body.model_dump(exclude_unset=True), at=datetime.now(UTC)
     )
     _audit_items(session, user, [item], "update", "denial item")
-    return _work_items(session, user, [item])[0]
+    return denial_views.work_items(session, user, [item])[0]
 
 
 @denial_queue.post(
@@ -190,7 +142,7 @@ def appeal_denial_item(
     """Marks the item appealed (the appeal itself goes to the payer outside this service)."""
     item = denials.appeal(session, user, item_id, note=body.note, at=datetime.now(UTC))
     _audit_items(session, user, [item], "update", "denial appealed")
-    return _work_items(session, user, [item])[0]
+    return denial_views.work_items(session, user, [item])[0]
 
 
 @denial_queue.post(
@@ -207,4 +159,4 @@ def write_off_denial_item(
         session, user, item_id, reason=body.reason, note=body.note, at=datetime.now(UTC)
     )
     _audit_items(session, user, [item], "update", "denial written off")
-    return _work_items(session, user, [item])[0]
+    return denial_views.work_items(session, user, [item])[0]

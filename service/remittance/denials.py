@@ -375,10 +375,13 @@ def list_items(
     owner_id: str | None = None,
     payer_id: str | None = None,
     follow_up_by: date | None = None,
+    unassigned: bool = False,
     limit: int = 100,
     after: str | None = None,
 ) -> list[DenialItem]:
     query = select(DenialItem).where(DenialItem.organization_id == organization_id)
+    if unassigned:  # nobody has taken it yet (the desk's "unassigned" queue)
+        query = query.where(col(DenialItem.owner_id).is_(None))
     given = {
         "statuses": statuses,
         "owner_id": owner_id,

@@ -62,4 +62,9 @@ BILLING_PAGES = (
     Page("Batches", "/app/billing/batches"),
     Page("Upload a remittance", "/app/billing/remittances"),
     Page("Unmatched remittance lines", "/app/billing/unmatched"),
+    Page("Denials to work", "/app/billing/denials"),
+    Page("Patient balances", "/app/billing/balances"),
+    Page("Statements", "/app/billing/statements"),
+    Page("A/R aging", "/app/billing/aging"),
+    Page("Month-end", "/app/billing/month-end"),
 )

@@ -26,7 +26,7 @@ from service.errors import DomainError
 from service.records import utcnow
 from service.request_context import request_id_var
 from service.settings import Settings
-from service.web import billing, billing_flow_routes, desks
+from service.web import billing, billing_flow_routes, desks, money_routes
 from service.web.page_routes import (
     COOKIE_PATH,
     HERE,
@@ -50,7 +50,7 @@ from service.web.page_routes import (
 router = APIRouter(prefix="/app", include_in_schema=False)
 
 # Every page module's router; a new page module adds its router here.
-PAGE_ROUTERS: tuple[APIRouter, ...] = (router, billing_flow_routes.router)
+PAGE_ROUTERS: tuple[APIRouter, ...] = (router, billing_flow_routes.router, money_routes.router)
 
 
 @router.get("/sign-in")

@@ -249,6 +249,9 @@ def test_every_page_passes_axe_core_with_no_serious_violation(browser: Browser, 
     for path in (f"claims/{claim['id']}", "ready", "batches", "remittances", "unmatched"):
         page.goto(f"/app/billing/{path}")
         seen[path] = _serious_violations(page)
+    for money_page in ("denials", "balances", "statements", "aging", "month-end"):
+        page.goto(f"/app/billing/{money_page}")
+        seen[f"billing {money_page}"] = _serious_violations(page)
     context.close()
     refused = browser.new_context(base_url=site.base_url, bypass_csp=True)
     page = refused.new_page()
