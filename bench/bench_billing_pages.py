@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
-from fastapi.testclient import TestClient
+from fastapi.testclient import TestClient  # noqa: TID251 - a client, as in tests/
 from seed import answer_835, fresh, seed, submit_all
 from sqlmodel import Session, col, select
 
@@ -53,8 +53,7 @@ REJECTION = {
 
 # The bare SELECT of each page's rows (what the page must show at the least), by path.
 _PAGE_OF_CLAIMS = (
-    "SELECT * FROM claim WHERE organization_id = :org AND status = '{status}' "
-    "ORDER BY id LIMIT 51"
+    "SELECT * FROM claim WHERE organization_id = :org AND status = '{status}' ORDER BY id LIMIT 51"
 )
 FLOORS: dict[str, list[str]] = {
     "/app/billing/claims": [
@@ -216,7 +215,9 @@ def run(url: str, count: int, repeat: int, data_dir: Path) -> list[PageTiming]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--postgres", help="PostgreSQL URL (a database bench_billing_pages is made)")
+    parser.add_argument(
+        "--postgres", help="PostgreSQL URL (a database bench_billing_pages is made)"
+    )
     parser.add_argument("--claims", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=40)
     args = parser.parse_args()
