@@ -22,7 +22,7 @@ ROOT = BENCH.parent
 # The order they run in; any other bench_*.py found is run after these.
 ORDER = ["bench_code_search.py", "bench_lab.py", "bench_fhir.py", "bench_claims.py",
          "bench_remittance.py", "bench_upload_memory.py", "bench_http_wrk.py",
-         "load.py"]  # fmt: skip
+         "bench_billing_pages.py", "load.py"]  # fmt: skip
 TIMEOUT = 1800  # seconds per script
 
 

@@ -73,15 +73,15 @@ def seed(factory: SessionFactory, count: int) -> Seeded:
 
 
 def submit_all(
-    session: Session, factory: SessionFactory, seeded: Seeded
+    session: Session, factory: SessionFactory, seeded: Seeded, only: list[str] | None = None
 ) -> tuple[dict[str, str], dict[str, list[ClaimLine]]]:
-    """Batches and submits every ready claim; their patient control numbers and lines by
-    claim id."""
+    """Batches and submits every ready claim (or those of `only`); the patient control numbers
+    and lines of every submitted claim by claim id."""
     org, actor = seeded.organization_id, seeded.actor
     batch = batches.build_claim_batch(
         session,
         actor,
-        batches.BatchRequest(seeded.partner_id, "professional", rescrub=False),
+        batches.BatchRequest(seeded.partner_id, "professional", claim_ids=only, rescrub=False),
         numbers_factory=factory,
         at=datetime.now(UTC),
         today=TODAY,
@@ -108,7 +108,20 @@ def submit_all(
     return pcns, lines
 
 
-def answer_835(claims: dict[str, list[ClaimLine]], pcns: dict[str, str]) -> str:
+def _adjustments(charge: Decimal, denied: bool) -> tuple[AdjustmentInput, ...]:
+    if denied:  # CO 50, not medically necessary: the whole charge, nothing paid
+        return (AdjustmentInput("CO", "50", charge),)
+    contractual = (charge * Decimal("0.2")).quantize(Decimal("0.01"))
+    return (AdjustmentInput("CO", "45", contractual), AdjustmentInput("PR", "2", Decimal("1.00")))
+
+
+def answer_835(
+    claims: dict[str, list[ClaimLine]],
+    pcns: dict[str, str],
+    denied: frozenset[str] = frozenset(),
+) -> str:
+    """Pays each claim (CO 45 and 1.00 PR a line), or denies it (status 4, CO 50) if its id is
+    in `denied`."""
     payments = []
     for claim_id, lines in claims.items():
         payments.append(
@@ -118,18 +131,12 @@ def answer_835(claims: dict[str, list[ClaimLine]], pcns: dict[str, str]) -> str:
                 patient_last_name="DOE",
                 patient_first_name="JANE",
                 member_id="M1",
+                status="4" if claim_id in denied else "1",
                 lines=tuple(
                     LinePaymentInput(
                         procedure_code=line.code,
                         charge=Decimal(line.charge),
-                        adjustments=(
-                            AdjustmentInput(
-                                "CO",
-                                "45",
-                                (Decimal(line.charge) * Decimal("0.2")).quantize(Decimal("0.01")),
-                            ),
-                            AdjustmentInput("PR", "2", Decimal("1.00")),
-                        ),
+                        adjustments=_adjustments(Decimal(line.charge), claim_id in denied),
                         service_date=line.service_date,
                         line_item_control_number=line.line_control_number,
                     )

@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from service.columns import UTCDateTime
@@ -35,6 +36,12 @@ class AppUser(TenantRecord, table=True):
     password_hash: str | None = Field(default=None, max_length=200)
     # Set by a one-time password (an admin's reset): the next sign-in must choose a new one.
     password_must_change: bool = Field(default=False)
+    # Two-step sign-in (RFC 6238 TOTP, admins): the shared secret (set at enrolment, turned on
+    # once a first code confirms it; never shown again nor logged), and the time step of the
+    # last code used, so that a code cannot be used twice.
+    totp_secret: str | None = Field(default=None, max_length=64)
+    totp_enabled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    totp_last_step: int | None = Field(default=None, sa_type=sa.BigInteger)
 
     @property
     def role_set(self) -> frozenset[str]:
@@ -64,6 +71,9 @@ class WebSession(TenantRecord, table=True):
     last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     client_address: str = Field(default="", max_length=80)
+    # Half signed in: the password was right, the two-step code is still to come. Such a
+    # session opens no page but the code's.
+    awaiting_code: bool = Field(default=False)
 
 
 class LoginThrottle(SQLModel, table=True):

@@ -13,8 +13,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, col
 
 from service.auth import repository
-from service.auth.logic import LoginDenied, Principal, get_user
+from service.auth.logic import LoginDenied, Principal, create_user, get_user
 from service.auth.models import AppUser, WebSession, role_set
+from service.auth.schemas import UserCreate
 from service.errors import Conflict, FieldError, InvalidInput
 
 # argon2id with the library's defaults (RFC 9106's second recommended parameter set).
@@ -96,8 +97,11 @@ class SignedIn:
     password_must_change: bool
 
 
-def start_session(session: Session, user: AppUser, *, address: str, at: datetime) -> str:
-    """A new session for a signed-in user; returns the cookie's token (never stored)."""
+def start_session(
+    session: Session, user: AppUser, *, address: str, at: datetime, awaiting_code: bool = False
+) -> str:
+    """A new session for a signed-in user (or, `awaiting_code`, one whose two-step code is still
+    to come); returns the cookie's token (never stored)."""
     token = secrets.token_urlsafe(32)
     session.add(
         WebSession(
@@ -109,6 +113,7 @@ def start_session(session: Session, user: AppUser, *, address: str, at: datetime
             updated_at=at,
             last_seen_at=at,
             client_address=address[:80],
+            awaiting_code=awaiting_code,
         )
     )
     session.flush()
@@ -124,6 +129,8 @@ _LIVE_SESSION = (
         _SESSION.c.csrf_token,
         _SESSION.c.last_seen_at,
         _SESSION.c.ended_at,
+        _SESSION.c.awaiting_code,
+        _SESSION.c.created_at,
         _USER.c.id.label("user_id"),
         _USER.c.organization_id,
         _USER.c.name,
@@ -139,15 +146,15 @@ _LIVE_SESSION = (
 def resume_session(
     session: Session, token: str, *, at: datetime, idle: timedelta, address: str = ""
 ) -> SignedIn | None:
-    """The session a cookie names, if it is live: not ended, its user active, and used within
-    the idle time (an idle session is ended here, so it stays ended). Touches last_seen_at."""
+    """The session a cookie names, if it is live: not ended, past its two-step code, its user
+    active, and used within the idle time. Touches last_seen_at. An idle session is refused
+    here and ended by `end_if_idle` (the refusal rolls this request's transaction back)."""
     if not token or len(token) > 100:
         return None
     row = session.execute(_LIVE_SESSION, {"token_hash": token_hash(token)}).mappings().first()
-    if row is None or row["ended_at"] is not None or not row["active"]:
+    if row is None or row["ended_at"] is not None or not row["active"] or row["awaiting_code"]:
         return None
     if row["last_seen_at"] <= at - idle:
-        end_session(session, row["id"], at=at)
         return None
     session.execute(sa.update(_SESSION).where(_SESSION.c.id == row["id"]).values(last_seen_at=at))
     principal = Principal(
@@ -160,6 +167,66 @@ def resume_session(
     return SignedIn(
         principal, row["id"], row["csrf_token"], row["name"], row["password_must_change"]
     )
+
+
+def end_if_idle(session: Session, token: str, *, at: datetime, idle: timedelta) -> bool:
+    """Ends the session a cookie names if it has been idle too long (so that it stays ended
+    whatever its row says later); True if it did."""
+    if not token or len(token) > 100:
+        return False
+    done = session.execute(
+        sa.update(_SESSION)
+        .where(
+            _SESSION.c.token_hash == token_hash(token),
+            _SESSION.c.ended_at.is_(None),
+            _SESSION.c.last_seen_at <= at - idle,
+        )
+        .values(ended_at=at, updated_at=at)
+    )
+    return bool(done.rowcount)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class HalfSignedIn:
+    """A session whose password was right and whose two-step code is still to come."""
+
+    session_id: str
+    user_id: str
+    organization_id: str
+    csrf_token: str
+
+
+def resume_half_signed_in(
+    session: Session, token: str, *, at: datetime, within: timedelta
+) -> HalfSignedIn | None:
+    """The session a second-step cookie names, if it still waits for its code (started within
+    `within`, not ended, its user active)."""
+    if not token or len(token) > 100:
+        return None
+    row = session.execute(_LIVE_SESSION, {"token_hash": token_hash(token)}).mappings().first()
+    if row is None or row["ended_at"] is not None or not row["active"]:
+        return None
+    if not row["awaiting_code"] or row["created_at"] <= at - within:
+        return None
+    return HalfSignedIn(row["id"], row["user_id"], row["organization_id"], row["csrf_token"])
+
+
+def complete_session(session: Session, half: HalfSignedIn, *, at: datetime) -> str:
+    """The code was right: the session is signed in under a new token (the half-signed-in one
+    is spent), with a new CSRF token. Returns the new cookie's token."""
+    token = secrets.token_urlsafe(32)
+    session.execute(
+        sa.update(_SESSION)
+        .where(_SESSION.c.id == half.session_id)
+        .values(
+            token_hash=token_hash(token),
+            csrf_token=secrets.token_urlsafe(32),
+            awaiting_code=False,
+            last_seen_at=at,
+            updated_at=at,
+        )
+    )
+    return token
 
 
 def csrf_matches(signed_in: SignedIn, sent: str | None) -> bool:
@@ -250,3 +317,13 @@ def live_sessions(session: Session, user_id: str) -> int:
         .where(_SESSION.c.user_id == user_id, col(_SESSION.c.ended_at).is_(None))
     ).scalar_one()
     return int(count)
+
+
+def create_person(
+    session: Session, organization_id: str, data: UserCreate, *, username: str, at: datetime
+) -> tuple[AppUser, str]:
+    """A staff account with its username and a one-time password (returned, shown once), or
+    nothing at all if either is refused (a taken username leaves no user without one)."""
+    with session.begin_nested():
+        user = create_user(session, organization_id, data)
+        return issue_one_time_password(session, organization_id, user.id, username=username, at=at)

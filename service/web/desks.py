@@ -15,6 +15,7 @@ class Desk:
 
 # Claims are read by admin, biller, coder and auditor (integration clients have no password).
 BILLING_ROLES = frozenset({Role.ADMIN, Role.BILLER, Role.CODER, Role.AUDITOR, Role.INTEGRATION})
+ADMIN_ROLES = frozenset({Role.ADMIN})
 
 DESKS = (
     Desk(
@@ -40,6 +41,12 @@ DESKS = (
         None,
         frozenset({Role.ADMIN, Role.CODER}),
         "Encounters to code (pages to come; the API has them).",
+    ),
+    Desk(
+        "Administration",
+        "/app/admin/users",
+        ADMIN_ROLES,
+        "Staff accounts: create them, reset passwords, change roles; your two-step sign-in.",
     ),
 )
 

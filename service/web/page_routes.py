@@ -8,6 +8,7 @@ audit, and stay out of the OpenAPI schema (the reference and fuzz tests walk tha
 module makes its own `APIRouter(prefix="/app", include_in_schema=False)` and is listed in
 routes.PAGE_ROUTERS. Page modules are named `*_routes.py`: only HTTP modules import FastAPI."""
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
@@ -31,6 +32,8 @@ SESSION_COOKIE = "bo_session"
 # Before there is a session, the sign-in form's token is a cookie of its own (double submit),
 # so that another site cannot sign a browser in as someone else.
 SIGN_IN_COOKIE = "bo_sign_in"
+# Between a right password and the two-step code: the half-signed-in session's token.
+SECOND_STEP_COOKIE = "bo_second_step"
 COOKIE_PATH = "/app"
 
 # Only this service's own stylesheet; no script, no frames, forms post back here only.
@@ -55,12 +58,19 @@ class PasswordChangeRequired(Exception):
 
 
 class SignInFailed(Exception):
-    """A refused username or password: the form again, once the refusal is audited."""
+    """A refused username, password or two-step code: the form again (`retry(request, error,
+    status)`, by default the sign-in form), once the refusal is audited and counted."""
 
-    def __init__(self, denied: LoginDenied, username: str) -> None:
+    def __init__(
+        self,
+        denied: LoginDenied,
+        username: str,
+        retry: Callable[[Request, str, int], Response] | None = None,
+    ) -> None:
         super().__init__(denied.detail)
         self.denied = denied
         self.username = username
+        self.retry = retry
 
 
 class PageRefused(Exception):

@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.audit import logic as audit
 from service.audit.logic import AuditWriter, FailedAccess
-from service.auth import people, throttle
+from service.auth import people, throttle, totp
 from service.auth.logic import LoginDenied
 from service.auth.throttle import FailedLoginCounter
 from service.claims.states import ClaimStatus
@@ -26,10 +26,18 @@ from service.errors import DomainError
 from service.records import utcnow
 from service.request_context import request_id_var
 from service.settings import Settings
-from service.web import billing, billing_flow_routes, desks, money_routes
+from service.web import (
+    admin_routes,
+    billing,
+    billing_flow_routes,
+    desks,
+    money_routes,
+    two_step_routes,
+)
 from service.web.page_routes import (
     COOKIE_PATH,
     HERE,
+    SECOND_STEP_COOKIE,
     SECURITY_HEADERS,
     SESSION_COOKIE,
     SIGN_IN_COOKIE,
@@ -50,7 +58,13 @@ from service.web.page_routes import (
 router = APIRouter(prefix="/app", include_in_schema=False)
 
 # Every page module's router; a new page module adds its router here.
-PAGE_ROUTERS: tuple[APIRouter, ...] = (router, billing_flow_routes.router, money_routes.router)
+PAGE_ROUTERS: tuple[APIRouter, ...] = (
+    router,
+    two_step_routes.router,
+    admin_routes.router,
+    billing_flow_routes.router,
+    money_routes.router,
+)
 
 
 @router.get("/sign-in")
@@ -92,6 +106,12 @@ def sign_in(  # nosec B107 - an empty form field's default, not a password
         # Audited and counted by the handler, after this request's transaction has ended
         # (on SQLite it holds the write lock), as for a refused API key.
         raise SignInFailed(denied, name) from None
+    if totp.is_on(user):  # the code's page next (two_step_routes.py), on a session of its own
+        half = people.start_session(session, user, address=address, at=at, awaiting_code=True)
+        response = RedirectResponse("/app/sign-in/code", status_code=303)
+        set_cookie(request, response, SECOND_STEP_COOKIE, half)
+        response.delete_cookie(SIGN_IN_COOKIE, path=COOKIE_PATH)
+        return response
     token = people.start_session(session, user, address=address, at=at)
     signed_in = people.resume_session(session, token, at=at, idle=request.app.state.web_idle)
     assert signed_in is not None  # just started
@@ -113,6 +133,8 @@ def sign_in(  # nosec B107 - an empty form field's default, not a password
 async def _sign_in_failed(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, SignInFailed)
     await run_in_threadpool(_audit_failed_sign_in, request, exc.denied, exc.username)
+    if exc.retry is not None:
+        return exc.retry(request, exc.denied.detail, 401)
     return _refused_sign_in(request, people.SIGN_IN_REFUSED, 401)
 
 
@@ -244,9 +266,20 @@ def claims_needing_attention(
 
 
 async def _sign_in_required(request: Request, exc: Exception) -> Response:
+    token = request.cookies.get(SESSION_COOKIE, "")
+    if token:
+        await run_in_threadpool(_end_if_idle, request, token)
     response = RedirectResponse("/app/sign-in", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path=COOKIE_PATH)
     return response
+
+
+def _end_if_idle(request: Request, token: str) -> None:
+    """An idle session stays ended: ended here, after the refused request's rollback."""
+    factory = request.app.state.session_factory
+    with contextlib.suppress(SQLAlchemyError), factory() as session:
+        if people.end_if_idle(session, token, at=utcnow(), idle=request.app.state.web_idle):
+            session.commit()
 
 
 async def _password_change_required(request: Request, exc: Exception) -> Response:
