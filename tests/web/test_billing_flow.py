@@ -362,6 +362,10 @@ def test_an_auditor_reads_the_pages_but_may_not_batch_or_upload(
     for path in ("/app/billing/ready", "/app/billing/batches", "/app/billing/unmatched"):
         assert client.get(path).status_code == 200, path
     assert client.get("/app/billing/remittances").status_code == 403
+    for path in ("claims", "batches", "remittances"):  # another organization's is not found
+        missing = client.get(f"/app/billing/{path}/{'0' * 32}")
+        assert missing.status_code == 404, path
+        assert 'role="alert"' in missing.text
     refused = client.post("/app/billing/batches", data={"csrf_token": token, "all_of_payer": "x"})
     assert refused.status_code == 403
     assert "Allowed: admin, biller" in refused.text
