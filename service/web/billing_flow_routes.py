@@ -79,9 +79,19 @@ def _claim_page(
     )
 
 
+def _missing(request: Request, signed_in: SignedIn, refused: DomainError) -> Response:
+    """A claim, batch or file not found (another organization's is not found either)."""
+    return render(
+        request, "billing_missing.html", refused.status, signed_in=signed_in, detail=refused.detail
+    )
+
+
 @router.get("/claims/{claim_id}")
 def claim_page(request: Request, session: SessionDep, signed_in: Reader, claim_id: str) -> Response:
-    return _claim_page(request, session, signed_in, claim_id)
+    try:
+        return _claim_page(request, session, signed_in, claim_id)
+    except DomainError as refused:
+        return _missing(request, signed_in, refused)
 
 
 @router.post("/claims/{claim_id}/fix")
@@ -115,7 +125,7 @@ def _fix(
 
 
 @router.post("/claims/{claim_id}/scrub")
-def scrub_claim(
+def scrub_claim(  # nosec B107 - an empty form field's default, not a password
     request: Request,
     session: SessionDep,
     signed_in: Biller,
@@ -170,7 +180,7 @@ def ready_claims(request: Request, session: SessionDep, signed_in: Reader) -> Re
 
 
 @router.post("/batches")
-def build_batch(
+def build_batch(  # nosec B107 - an empty form field's default, not a password
     request: Request,
     session: SessionDep,
     signed_in: Biller,
@@ -225,11 +235,15 @@ def batches_page(
 @router.get("/batches/{batch_id}")
 def batch_page(request: Request, session: SessionDep, signed_in: Reader, batch_id: str) -> Response:
     actor = signed_in.principal
+    try:
+        detail = billing_flow.batch_detail(session, actor, batch_id)
+    except DomainError as refused:
+        return _missing(request, signed_in, refused)
     return render(
         request,
         "billing_batch.html",
         signed_in=signed_in,
-        detail=billing_flow.batch_detail(session, actor, batch_id),
+        detail=detail,
         may_download=bool(actor.roles & claim_fixes.CLAIM_WRITERS),
     )
 
@@ -237,10 +251,13 @@ def batch_page(request: Request, session: SessionDep, signed_in: Reader, batch_i
 @router.get("/batches/{batch_id}/file")
 def download_batch(
     request: Request, session: SessionDep, signed_in: Biller, batch_id: str
-) -> StreamingResponse:
+) -> Response:
     """The 837 as an attachment, audited as GET /api/v1/claim-batches/{id}/file is."""
     actor = signed_in.principal
-    batch = claim_verbs.get_batch(session, actor, batch_id)
+    try:
+        batch = claim_verbs.get_batch(session, actor, batch_id)
+    except DomainError as refused:
+        return _missing(request, signed_in, refused)
     claim_verbs.record_download(session, actor, batch)
     return StreamingResponse(
         blobs.stream(request.app.state.session_factory, ClaimBatchChunk, "batch_id", batch.id),
@@ -335,7 +352,7 @@ def _posted_before(
 
 
 @router.post("/remittances/post")
-def post_remittance(
+def post_remittance(  # nosec B107 - an empty form field's default, not a password
     request: Request,
     session: SessionDep,
     signed_in: Biller,
@@ -367,7 +384,10 @@ def remittance_page(
     request: Request, session: SessionDep, signed_in: Reader, file_id: str
 ) -> Response:
     actor = signed_in.principal
-    found = files.get_file(session, actor, file_id)
+    try:
+        found = files.get_file(session, actor, file_id)
+    except DomainError as refused:
+        return _missing(request, signed_in, refused)
     billing_flow.audit_postings_shown(session, actor, found.id, dry_run=False)
     return render(
         request,

@@ -29,6 +29,13 @@ demo_org = test_billing.demo_org
 _DIGEST = re.compile(r'name="digest" value="([0-9a-f]{64})"')
 
 
+def _fresh(db: Session) -> None:
+    """Ends the test session's transaction (on SQLite an open read would keep the pages'
+    writer waiting, and hold an old snapshot) and forgets what it read."""
+    db.commit()
+    db.expire_all()
+
+
 def _token(client: TestClient) -> str:
     return csrf_of(client.get("/app/").text)
 
@@ -42,7 +49,7 @@ def _acme(db: Session, result: DemoResult) -> str:
         )
     ).first()
     assert claim is not None
-    db.rollback()  # no read transaction left open: SQLite's writer would wait for it
+    _fresh(db)
     return claim.payer_id
 
 
@@ -74,7 +81,7 @@ def test_a_clerk_fixes_the_field_a_finding_names_and_the_claim_turns_ready(
     refused = client.post(f"/app/billing/claims/{claim.id}/fix", data=_fix_form("6270", token))
     assert refused.status_code == 422
     assert 'role="alert"' in refused.text
-    db.rollback()  # a new snapshot: the page's transaction committed
+    _fresh(db)
     assert db.get(Claim, claim.id).status == "draft"  # type: ignore[union-attr]
 
     fixed = client.post(
@@ -83,7 +90,7 @@ def test_a_clerk_fixes_the_field_a_finding_names_and_the_claim_turns_ready(
         follow_redirects=False,
     )
     assert fixed.status_code == 303, fixed.text
-    db.rollback()  # a new snapshot: the page's transaction committed
+    _fresh(db)
     assert db.get(Claim, claim.id).status == "ready"  # type: ignore[union-attr]
     billing = db.exec(
         select(Provider).where(
@@ -109,7 +116,7 @@ def test_fixing_needs_the_csrf_token_and_a_role_that_may_write(
     assert no_token.status_code == 403
     scrub = client.post(f"/app/billing/claims/{claim.id}/scrub", data={"csrf_token": "x"})
     assert scrub.status_code == 403
-    db.rollback()  # a new snapshot: the page's transaction committed
+    _fresh(db)
     assert db.get(Claim, claim.id).status == "draft"  # type: ignore[union-attr]
 
     with TestClient(app, raise_server_exceptions=False) as other:
@@ -132,7 +139,7 @@ def test_scrub_again_keeps_a_claim_whose_finding_stands_in_the_queue(
         follow_redirects=False,
     )
     assert scrubbed.status_code == 303
-    db.rollback()  # a new snapshot: the page's transaction committed
+    _fresh(db)
     assert db.get(Claim, claim.id).status == "draft"  # type: ignore[union-attr]
 
 
@@ -165,14 +172,14 @@ def test_ready_claims_by_payer_make_a_batch_whose_837_downloads_and_passes_pyx12
     assert page.status_code == 200
     assert "Acme Health Plan" in page.text
     assert "no acknowledgement yet" in page.text
-    db.rollback()
+    _fresh(db)
     batch = db.exec(
         select(ClaimBatch).where(ClaimBatch.organization_id == demo_org.organization_id)
     ).all()
     # Acme has professional and dental claims: an 837P and an 837D.
     assert sorted(b.claim_type for b in batch) == ["dental", "professional"]
     professional = next(b for b in batch if b.claim_type == "professional")
-    db.rollback()
+    _fresh(db)
     download = client.get(f"/app/billing/batches/{professional.id}/file")
     assert download.status_code == 200
     assert download.headers["content-disposition"] == (
@@ -185,7 +192,7 @@ def test_ready_claims_by_payer_make_a_batch_whose_837_downloads_and_passes_pyx12
     zone = org_clock.zone(db, demo_org.organization_id)
     created = professional.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
     assert created in listed  # the organization's wall clock
-    db.rollback()  # a new snapshot: the page's transaction committed
+    _fresh(db)
     assert db.get(ClaimBatch, professional.id).status == "downloaded"  # type: ignore[union-attr]
 
 
@@ -206,7 +213,7 @@ def test_building_a_batch_is_refused_to_an_auditor_and_without_claims(
 
 
 def _demo_files(db: Session, result: DemoResult, folder: Path, app: FastAPI) -> list[Path]:
-    db.rollback()  # see the batches the pages built
+    _fresh(db)
     paths, _ = remittance_demo.write_demo_remittances(
         db,
         result.organization_id,
@@ -244,7 +251,7 @@ def test_an_835_is_dry_run_then_posted_from_the_kept_file_and_never_twice(
     assert "Matched to our claims" in text
     assert "CO 45" in text  # the adjustments, per claim
     assert db.exec(select(func.count()).select_from(RemittanceFile)).one() == 0
-    db.rollback()
+    _fresh(db)
 
     digest = _DIGEST.search(text)
     assert digest is not None
@@ -261,7 +268,7 @@ def test_an_835_is_dry_run_then_posted_from_the_kept_file_and_never_twice(
     stored = db.exec(select(RemittanceFile)).one()
     assert stored.result is not None
     assert stored.result["claims_matched"] >= 1
-    db.rollback()
+    _fresh(db)
 
     again = _dry_run(client, remit, token)
     assert again.status_code == 409  # type: ignore[attr-defined]
@@ -284,7 +291,7 @@ def test_a_999_and_277ca_show_on_the_batch(
     batch = db.get(ClaimBatch, batch_id)
     assert batch is not None
     icn = f"{batch.interchange_control_number:09d}"
-    db.rollback()
+    _fresh(db)
     for prefix in ("999-", "277ca-"):
         path = next(p for p in paths if p.name.startswith(prefix + icn))
         digest = _DIGEST.search(_dry_run(client, path, token).text)  # type: ignore[attr-defined]
@@ -340,7 +347,7 @@ def test_the_unmatched_page_lists_a_claim_the_835_did_not_match(
     pcn = next(
         c.patient_control_number for c in claims if c.patient_control_number in remit.read_text()
     )
-    db.rollback()
+    _fresh(db)
     changed = remit.with_name("changed.835")
     changed.write_text(remit.read_text().replace(f"CLP*{pcn}*", "CLP*NOSUCHCLAIM*"))
     token = _token(client)
@@ -362,6 +369,10 @@ def test_an_auditor_reads_the_pages_but_may_not_batch_or_upload(
     for path in ("/app/billing/ready", "/app/billing/batches", "/app/billing/unmatched"):
         assert client.get(path).status_code == 200, path
     assert client.get("/app/billing/remittances").status_code == 403
+    for path in ("claims", "batches", "remittances"):  # another organization's is not found
+        missing = client.get(f"/app/billing/{path}/{'0' * 32}")
+        assert missing.status_code == 404, path
+        assert 'role="alert"' in missing.text
     refused = client.post("/app/billing/batches", data={"csrf_token": token, "all_of_payer": "x"})
     assert refused.status_code == 403
     assert "Allowed: admin, biller" in refused.text
