@@ -1,4 +1,4 @@
-"""admin two-step sign-in: app_user TOTP secret, enabled time and last used step; web_session awaiting_code
+"""admin two-step sign-in: app_user TOTP secret, enabled time and last used step; web_session awaiting_code; claim work-queue index (organization, status, id)
 
 Revision ID: 3b8d0e6f1a27
 Revises: 7c1e5a9b3d26
@@ -29,8 +29,14 @@ def upgrade() -> None:
     with op.batch_alter_table('web_session', schema=None) as batch_op:
         batch_op.add_column(sa.Column('awaiting_code', sa.Boolean(), nullable=False, server_default=sa.false()))
 
+    with op.batch_alter_table('claim', schema=None) as batch_op:
+        batch_op.create_index('ix_claim_org_status_id', ['organization_id', 'status', 'id'], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table('claim', schema=None) as batch_op:
+        batch_op.drop_index('ix_claim_org_status_id')
+
     with op.batch_alter_table('web_session', schema=None) as batch_op:
         batch_op.drop_column('awaiting_code')
 

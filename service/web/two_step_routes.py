@@ -71,7 +71,7 @@ def code_page(request: Request, session: SessionDep) -> Response:
 
 
 @router.post("/sign-in/code")
-def submit_code(
+def submit_code(  # nosec B107 - an empty form field's default, not a password
     request: Request, session: SessionDep, code: FormText = "", csrf_token: FormText = ""
 ) -> Response:
     half = _half(request, session)

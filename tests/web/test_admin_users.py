@@ -154,7 +154,11 @@ def test_the_last_admin_cannot_be_deactivated_or_demoted_here_either(
     user = db.get(AppUser, lab)
     assert user is not None
     db.refresh(user)
-    assert (user.name, user.active, user.role_set) == ("Lab Two", False, {"lab", "coder"})
+    assert (user.name, user.active, user.role_set) == (
+        "Lab Two",
+        False,
+        frozenset({"lab", "coder"}),
+    )
 
 
 def test_staff_accounts_are_for_admins_and_need_the_csrf_token(
