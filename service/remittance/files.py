@@ -49,6 +49,15 @@ KEEP_CLAIMS_BYTES = 4 * 2**20
 
 
 @dataclass(frozen=True)
+class Holding:
+    """What posting an 835 holds in memory, from the settings (remittance_keep_claims_bytes,
+    remittance_claims_per_page): a deployment with little memory lowers them, at some speed."""
+
+    keep_claims_bytes: int = KEEP_CLAIMS_BYTES
+    claims_per_page: int = posting.CLAIM_PAGE
+
+
+@dataclass(frozen=True)
 class Upload:
     file: RemittanceFile
     created: bool  # False: the same bytes were uploaded before; that earlier result stands
@@ -58,7 +67,7 @@ class Upload:
 Parsed = Ack999 | Ack277CA | Remittance835
 
 
-def parse(upload: UploadedFile) -> tuple[Kind, Parsed]:
+def parse(upload: UploadedFile, holding: Holding = Holding()) -> tuple[Kind, Parsed]:
     """The kind from the envelope, then the strict parse (and 835 balancing), reading the
     upload back a chunk at a time."""
     try:
@@ -69,23 +78,22 @@ def parse(upload: UploadedFile) -> tuple[Kind, Parsed]:
         elif kind is Kind.ACK_277CA:
             parsed = parse_277ca(upload.text_chunks("file"))
         else:
-            parsed = _check_835(upload)
+            parsed = _check_835(upload, _keeps_claims(upload, holding))
     except X12ParseError as error:
         raise RemittanceFileMalformed.from_parse_error(error) from None
     return kind, parsed
 
 
-def _keeps_claims(upload: UploadedFile) -> bool:
-    return upload.size <= KEEP_CLAIMS_BYTES
+def _keeps_claims(upload: UploadedFile, holding: Holding) -> bool:
+    return upload.size <= holding.keep_claims_bytes
 
 
-def _check_835(upload: UploadedFile) -> Remittance835:
+def _check_835(upload: UploadedFile, keep: bool) -> Remittance835:
     """Reads the whole 835 and balances each claim as it comes, keeping the payments, and
     their claims when the file is small enough (else they are read again, a page at a time,
     when posting)."""
     warnings: list[Problem] = []
     envelope, items = read_835(upload.text_chunks("file"), warnings)
-    keep = _keeps_claims(upload)
     payments: list[Payment] = []
     errors: list[BalanceError] = []  # the first SHOWN_ERRORS; a file of errors is counted
     broken = 0
@@ -120,11 +128,14 @@ def upload(
     filename: str | None,
     at: datetime,
     dry_run: bool = False,
+    holding: Holding = Holding(),
 ) -> Upload:
     """Stores and applies a 999, 277CA or 835; the same bytes again return the first result.
     dry_run: applies it in a savepoint rolled back afterwards (see the module)."""
-    with _cycle_collection_paused(_keeps_claims(upload)):
-        return _upload(session, actor, upload, filename=filename, at=at, dry_run=dry_run)
+    with _cycle_collection_paused(_keeps_claims(upload, holding)):
+        return _upload(
+            session, actor, upload, filename=filename, at=at, dry_run=dry_run, holding=holding
+        )
 
 
 @contextmanager
@@ -152,6 +163,7 @@ def _upload(
     filename: str | None,
     at: datetime,
     dry_run: bool,
+    holding: Holding,
 ) -> Upload:
     if upload.is_blank():
         raise InvalidInput("The request body is empty; send the X12 file as the body.")
@@ -159,9 +171,9 @@ def _upload(
     earlier = find_by_digest(session, actor.organization_id, digest)
     if earlier is not None:
         return _duplicate(session, actor, earlier, at=at)
-    kind, parsed = parse(upload)
+    kind, parsed = parse(upload, holding)
     if dry_run:
-        return _dry_run(session, actor, upload, digest, filename, kind, parsed, at=at)
+        return _dry_run(session, actor, upload, digest, filename, kind, parsed, holding, at=at)
     envelope = parsed.envelope
     stored = RemittanceFile(
         organization_id=actor.organization_id,
@@ -185,7 +197,7 @@ def _upload(
     elif isinstance(parsed, Ack277CA):
         result = acks.apply_277ca(session, actor, stored.id, parsed, at=at)
     else:
-        result = _post(session, actor, stored.id, upload, parsed, at=at)
+        result = _post(session, actor, stored.id, upload, parsed, holding, at=at)
     stored.result = result
     session.add(stored)
     session.flush()
@@ -207,18 +219,21 @@ def _post(
     file_id: str,
     upload: UploadedFile,
     parsed: Remittance835,
+    holding: Holding,
     *,
     at: datetime,
 ) -> dict[str, Any]:
     """Posts the 835's claims, those parse kept or else read from the upload again as a
     stream, and lists its non-financial defects."""
     claims: Iterable[tuple[int, ClaimPayment]]
-    if _keeps_claims(upload):
+    if _keeps_claims(upload, holding):
         claims = ((i, claim) for i, pay in enumerate(parsed.payments) for claim in pay.claims)
     else:
         _, items = read_835(upload.text_chunks("file"))
         claims = ((index, claim) for index, _, claim in items if claim is not None)
-    result = posting.post_835(session, actor, file_id, parsed.payments, claims, at=at)
+    result = posting.post_835(
+        session, actor, file_id, parsed.payments, claims, at=at, page=holding.claims_per_page
+    )
     result["warnings"] = [str(p) for p in parsed.warnings[:SHOWN_ERRORS]]
     return result
 
@@ -231,6 +246,7 @@ def _dry_run(
     filename: str | None,
     kind: Kind,
     parsed: Parsed,
+    holding: Holding,
     *,
     at: datetime,
 ) -> Upload:
@@ -254,7 +270,7 @@ def _dry_run(
         elif isinstance(parsed, Ack277CA):
             result = acks.apply_277ca(session, actor, stored.id, parsed, at=at)
         else:
-            result = _post(session, actor, stored.id, upload, parsed, at=at)
+            result = _post(session, actor, stored.id, upload, parsed, holding, at=at)
         shown = RemittanceFile.model_validate({**stored.model_dump(), "result": result})
     finally:
         savepoint.rollback()

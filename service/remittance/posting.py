@@ -53,7 +53,7 @@ from service.schemas_common import money_text
 
 PAGE = 500
 INSERT_PAGE = 1000
-CLAIM_PAGE = 2000  # claims posted at a time: memory holds one page of them
+CLAIM_PAGE = 2000  # claims posted at a time by default: memory holds one page of them
 _CLAIM_POSTING: sa.Table = ClaimPosting.__table__  # type: ignore[attr-defined]
 _LINE_POSTING: sa.Table = LinePosting.__table__  # type: ignore[attr-defined]
 _ADJUSTMENT: sa.Table = PostedAdjustment.__table__  # type: ignore[attr-defined]
@@ -158,10 +158,13 @@ def post_835(
     claims: Iterable[tuple[int, ClaimPayment]],
     *,
     at: datetime,
+    page: int = CLAIM_PAGE,
 ) -> dict[str, Any]:
     """Posts the payments (their headers, PLB) and then their claims, given as (index of the
-    payment, claim) in file order: a page of CLAIM_PAGE claims is matched, posted and applied
-    at a time, so a file of any size is never in memory (read_835 streams the claims)."""
+    payment, claim) in file order: a page of `page` claims is matched, posted and applied at
+    a time, so a file of any size is never in memory (read_835 streams the claims)."""
+    if page < 1:
+        raise ValueError("page must be at least 1 claim")
     organization_id = actor.organization_id
     for payment in payments:
         _refuse_posted_twice(session, organization_id, payment)
@@ -199,9 +202,9 @@ def post_835(
         )
     touched: set[str] = set()  # claim ids, for the secondaries waiting on them
     stream = iter(claims)
-    while page := list(itertools.islice(stream, CLAIM_PAGE)):
+    while claim_page := list(itertools.islice(stream, page)):
         _post_page(
-            session, actor, summary, touched, page, payments, payment_ids, file_id, at, today
+            session, actor, summary, touched, claim_page, payments, payment_ids, file_id, at, today
         )
     claim_verbs.rescrub_waiting_secondaries(session, actor, sorted(touched), today=today)
     outbox.emit(session, organization_id, "remittance.posted", file_id, claims=len(touched))
