@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from service import org_clock
+from service import bulk, org_clock
 from service.audit import logic as audit
 from service.auth.logic import Principal
 from service.claims import repository as claim_repository
@@ -52,7 +52,6 @@ from service.remittance.x12.advice835 import (
 from service.schemas_common import money_text
 
 PAGE = 500
-INSERT_PAGE = 1000
 CLAIM_PAGE = 2000  # claims posted at a time by default: memory holds one page of them
 _CLAIM_POSTING: sa.Table = ClaimPosting.__table__  # type: ignore[attr-defined]
 _LINE_POSTING: sa.Table = LinePosting.__table__  # type: ignore[attr-defined]
@@ -561,15 +560,13 @@ def _undo(
 
 
 def _write(session: Session, rows: _Rows) -> None:
-    # Table inserts: the rows are complete dicts, so the ORM's bulk path (a per-row pass
-    # mapping attributes to columns) would only add time.
+    # The rows are complete dicts: the driver's executemany takes them (service/bulk.py).
     for table, values in (
         (_CLAIM_POSTING, rows.claims),
         (_LINE_POSTING, rows.lines),
         (_ADJUSTMENT, rows.adjustments),
     ):
-        for start in range(0, len(values), INSERT_PAGE):
-            session.execute(sa.insert(table), values[start : start + INSERT_PAGE])
+        bulk.insert_rows(session, table, values)
     for posting_id, reversal_id in rows.reversed_stored.items():
         session.execute(
             sa.update(ClaimPosting)
