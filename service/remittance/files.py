@@ -11,6 +11,7 @@ what would post, and nothing is stored, not even the file.
 """
 
 import gc
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -138,21 +139,38 @@ def upload(
         )
 
 
+_paused_lock = threading.Lock()
+_pausers = 0  # uploads in this process that paused the collector and have not ended
+
+
 @contextmanager
 def _cycle_collection_paused(pause: bool) -> Iterator[None]:
-    """Python's cycle collector off while a file of bounded size (KEEP_CLAIMS_BYTES) is
+    """Python's cycle collector off while a file of bounded size (keep_claims_bytes) is
     applied: the claims it keeps and the rows it builds all live until the end, and every
     full collection they trigger walks the whole heap again (a third of the CPU of posting a
     3,000-claim 835 went there). Reference counting still frees what is not a cycle; the
-    collector runs again as usual afterwards. Left on for a bigger file, which streams."""
-    if not pause or not gc.isenabled():
+    collector runs again once the last such upload of the process ends (a count, so that one
+    upload ending does not switch it on under another). The switch is process-wide: requests
+    running meanwhile keep reference counting, and their cycles wait for the collector for at
+    most the length of one bounded upload. Left on for a bigger file, which streams."""
+    global _pausers
+    if not pause:
         yield
         return
-    gc.disable()
+    with _paused_lock:
+        if _pausers == 0 and not gc.isenabled():  # switched off by someone else: theirs
+            pause = False
+        else:
+            _pausers += 1
+            gc.disable()
     try:
         yield
     finally:
-        gc.enable()
+        if pause:
+            with _paused_lock:
+                _pausers -= 1
+                if _pausers == 0:
+                    gc.enable()
 
 
 def _upload(

@@ -255,3 +255,18 @@ def test_a_small_835_is_read_once_a_larger_one_streams_twice_and_both_post_the_s
     ).all()
     assert [tuple(s) for s in statuses] == [("1", "paid"), ("22", "submitted"),
                                             ("1", "partially_paid")]  # fmt: skip
+
+
+def test_the_collector_stays_paused_until_the_last_of_overlapping_uploads_ends() -> None:
+    """Two bounded uploads in two threads of one process: the first to end must not switch
+    the collector on under the other (the pause is process-wide)."""
+    first, second = files._cycle_collection_paused(True), files._cycle_collection_paused(True)
+    assert gc.isenabled()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)  # the first upload ends, the second still runs
+    assert not gc.isenabled()
+    second.__exit__(None, None, None)
+    assert gc.isenabled()
+    with files._cycle_collection_paused(False):  # a streamed (bigger) file leaves it on
+        assert gc.isenabled()
