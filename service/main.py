@@ -30,6 +30,7 @@ from service.orders import routes as order_routes
 from service.outbox import routes as outbox_routes
 from service.outbox.worker import DeliveryWorker
 from service.patients import routes as patient_routes
+from service.remittance import files as remittance_files
 from service.remittance import routes as remittance_routes
 from service.results import routes as result_routes
 from service.settings import Settings, get_settings
@@ -116,6 +117,9 @@ def create_app(
     app.state.upload_limits = uploads.Limits(
         x12=min(settings.max_x12_upload_bytes, ceiling),
         csv=min(settings.max_csv_upload_bytes, ceiling),
+    )
+    app.state.remittance_holding = remittance_files.Holding(
+        settings.remittance_keep_claims_bytes, settings.remittance_claims_per_page
     )
     app.state.code_versions = VersionCache()
     app.state.migration_head = migrate.head_revision()

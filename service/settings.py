@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     # about 46 MiB; a result CSV is at most 5,000 rows of a few short columns.
     max_x12_upload_bytes: int = 100 * 1024 * 1024
     max_csv_upload_bytes: int = 10 * 1024 * 1024
+    # Posting an 835: a file up to this size keeps its parsed claims (about 17 times its bytes)
+    # from the check to posting; a larger one is read a second time, as a stream. Claims are
+    # then posted this many at a time, one page in memory. Lower both where memory is tight.
+    remittance_keep_claims_bytes: int = Field(default=4 * 1024 * 1024, ge=0)
+    remittance_claims_per_page: int = Field(default=2000, ge=1)
     log_level: str = "INFO"
     # Failed authentications before a key id or a client address is refused (429) for a while.
     login_failures_per_key: int = 10

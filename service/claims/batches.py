@@ -109,7 +109,8 @@ def build_claim_batch(
     if not claim_ids:
         raise NoClaimsReady(f"No {request.claim_type} claims are ready to batch.")
     kind = KINDS[request.claim_type]
-    per_st = MAX_CLAIMS_PER_ST
+    # A receiver may take fewer CLMs per ST than the guide's 5,000 (its companion guide).
+    per_st = partner.max_claims_per_transaction_set or MAX_CLAIMS_PER_ST
     numbers = control_numbers.take(
         session,
         numbers_factory,

@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from service import org_clock
+from service import bulk, org_clock
 from service.audit import logic as audit
 from service.auth.logic import Principal
 from service.claims import logic, repository, states
@@ -434,8 +434,7 @@ def record_adjudications(
         if moves and target is not None:
             current[event.claim_id] = target
         results.append(Moved(before, current[event.claim_id], moves))
-    for start in range(0, len(rows), 1000):
-        session.execute(sa.insert(_ADJUDICATION), rows[start : start + 1000])
+    bulk.insert_rows(session, _ADJUDICATION, rows)  # complete rows: the driver's executemany
     for source_id, reversal_id in cleared.items():
         session.execute(
             sa.update(PayerAdjudication)

@@ -77,3 +77,4 @@ class TradingPartner(SoftDeletable, table=True):
     gs_receiver_code: str = Field(max_length=15)  # GS03
     usage_indicator: str = Field(default="T", max_length=1)  # ISA15 T test / P production
     max_claims_per_file: int | None = None
+    max_claims_per_transaction_set: int | None = None  # CLMs per ST; None: the guide's 5,000

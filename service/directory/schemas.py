@@ -189,6 +189,8 @@ class TradingPartnerCreate(BaseModel):
     gs_receiver_code: str = Field(min_length=2, max_length=15, pattern=r"^[A-Za-z0-9]+$")
     usage_indicator: Literal["T", "P"] = "T"
     max_claims_per_file: int | None = Field(default=None, ge=1, le=100_000)
+    # What the receiver's companion guide allows per ST (the 837 guides: at most 5,000 CLM).
+    max_claims_per_transaction_set: int | None = Field(default=None, ge=1, le=5000)
 
     @model_validator(mode="after")
     def _contact(self) -> "TradingPartnerCreate":

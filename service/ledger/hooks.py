@@ -25,6 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from service import bulk
 from service.claims.models import Claim
 from service.coding.models import Encounter, ServiceLine
 from service.ids import new_id
@@ -70,12 +71,10 @@ def _row(
 
 
 def _insert(session: Session, rows: list[dict[str, Any]]) -> None:
-    # The table, not the ORM's bulk path: every row has every column, None included (the ORM
-    # left None values out, and rows whose None columns differ could not share one
-    # executemany: an 835's entries went in one row per statement), and no per-row mapping.
-    insert = sa.insert(LedgerEntry.__table__)  # type: ignore[attr-defined]
-    for start in range(0, len(rows), 1000):
-        session.execute(insert, rows[start : start + 1000])
+    # Not the ORM's bulk path: every row has every column, None included (the ORM left None
+    # values out, and rows whose None columns differ could not share one executemany: an
+    # 835's entries went in one row per statement); the driver's executemany (service/bulk.py).
+    bulk.insert_rows(session, LedgerEntry.__table__, rows)  # type: ignore[attr-defined]
 
 
 def sync_charges(

@@ -11,6 +11,7 @@ what would post, and nothing is stored, not even the file.
 """
 
 import gc
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -49,6 +50,15 @@ KEEP_CLAIMS_BYTES = 4 * 2**20
 
 
 @dataclass(frozen=True)
+class Holding:
+    """What posting an 835 holds in memory, from the settings (remittance_keep_claims_bytes,
+    remittance_claims_per_page): a deployment with little memory lowers them, at some speed."""
+
+    keep_claims_bytes: int = KEEP_CLAIMS_BYTES
+    claims_per_page: int = posting.CLAIM_PAGE
+
+
+@dataclass(frozen=True)
 class Upload:
     file: RemittanceFile
     created: bool  # False: the same bytes were uploaded before; that earlier result stands
@@ -59,7 +69,7 @@ class Upload:
 Parsed = Ack999 | Ack277CA | Remittance835
 
 
-def parse(upload: UploadedFile) -> tuple[Kind, Parsed]:
+def parse(upload: UploadedFile, holding: Holding = Holding()) -> tuple[Kind, Parsed]:
     """The kind from the envelope, then the strict parse (and 835 balancing), reading the
     upload back a chunk at a time."""
     try:
@@ -70,23 +80,22 @@ def parse(upload: UploadedFile) -> tuple[Kind, Parsed]:
         elif kind is Kind.ACK_277CA:
             parsed = parse_277ca(upload.text_chunks("file"))
         else:
-            parsed = _check_835(upload)
+            parsed = _check_835(upload, _keeps_claims(upload, holding))
     except X12ParseError as error:
         raise RemittanceFileMalformed.from_parse_error(error) from None
     return kind, parsed
 
 
-def _keeps_claims(upload: UploadedFile) -> bool:
-    return upload.size <= KEEP_CLAIMS_BYTES
+def _keeps_claims(upload: UploadedFile, holding: Holding) -> bool:
+    return upload.size <= holding.keep_claims_bytes
 
 
-def _check_835(upload: UploadedFile) -> Remittance835:
+def _check_835(upload: UploadedFile, keep: bool) -> Remittance835:
     """Reads the whole 835 and balances each claim as it comes, keeping the payments, and
     their claims when the file is small enough (else they are read again, a page at a time,
     when posting)."""
     warnings: list[Problem] = []
     envelope, items = read_835(upload.text_chunks("file"), warnings)
-    keep = _keeps_claims(upload)
     payments: list[Payment] = []
     errors: list[BalanceError] = []  # the first SHOWN_ERRORS; a file of errors is counted
     broken = 0
@@ -121,30 +130,57 @@ def upload(
     filename: str | None,
     at: datetime,
     dry_run: bool = False,
+    holding: Holding = Holding(),
     peek: Callable[[Session, str], Any] | None = None,
 ) -> Upload:
     """Stores and applies a 999, 277CA or 835; the same bytes again return the first result.
     dry_run: applies it in a savepoint rolled back afterwards (see the module); `peek(session,
     file_id)` may read the rows it would write (a page's per-claim preview) before that."""
-    with _cycle_collection_paused(_keeps_claims(upload)):
-        return _upload(session, actor, upload, filename=filename, at=at, dry_run=dry_run, peek=peek)
+    with _cycle_collection_paused(_keeps_claims(upload, holding)):
+        return _upload(
+            session,
+            actor,
+            upload,
+            filename=filename,
+            at=at,
+            dry_run=dry_run,
+            holding=holding,
+            peek=peek,
+        )
+
+
+_paused_lock = threading.Lock()
+_pausers = 0  # uploads in this process that paused the collector and have not ended
 
 
 @contextmanager
 def _cycle_collection_paused(pause: bool) -> Iterator[None]:
-    """Python's cycle collector off while a file of bounded size (KEEP_CLAIMS_BYTES) is
+    """Python's cycle collector off while a file of bounded size (keep_claims_bytes) is
     applied: the claims it keeps and the rows it builds all live until the end, and every
     full collection they trigger walks the whole heap again (a third of the CPU of posting a
     3,000-claim 835 went there). Reference counting still frees what is not a cycle; the
-    collector runs again as usual afterwards. Left on for a bigger file, which streams."""
-    if not pause or not gc.isenabled():
+    collector runs again once the last such upload of the process ends (a count, so that one
+    upload ending does not switch it on under another). The switch is process-wide: requests
+    running meanwhile keep reference counting, and their cycles wait for the collector for at
+    most the length of one bounded upload. Left on for a bigger file, which streams."""
+    global _pausers
+    if not pause:
         yield
         return
-    gc.disable()
+    with _paused_lock:
+        if _pausers == 0 and not gc.isenabled():  # switched off by someone else: theirs
+            pause = False
+        else:
+            _pausers += 1
+            gc.disable()
     try:
         yield
     finally:
-        gc.enable()
+        if pause:
+            with _paused_lock:
+                _pausers -= 1
+                if _pausers == 0:
+                    gc.enable()
 
 
 def _upload(
@@ -155,6 +191,7 @@ def _upload(
     filename: str | None,
     at: datetime,
     dry_run: bool,
+    holding: Holding,
     peek: Callable[[Session, str], Any] | None,
 ) -> Upload:
     if upload.is_blank():
@@ -163,9 +200,11 @@ def _upload(
     earlier = find_by_digest(session, actor.organization_id, digest)
     if earlier is not None:
         return _duplicate(session, actor, earlier, at=at)
-    kind, parsed = parse(upload)
+    kind, parsed = parse(upload, holding)
     if dry_run:
-        return _dry_run(session, actor, upload, digest, filename, kind, parsed, at=at, peek=peek)
+        return _dry_run(
+            session, actor, upload, digest, filename, kind, parsed, holding, at=at, peek=peek
+        )
     envelope = parsed.envelope
     stored = RemittanceFile(
         organization_id=actor.organization_id,
@@ -189,7 +228,7 @@ def _upload(
     elif isinstance(parsed, Ack277CA):
         result = acks.apply_277ca(session, actor, stored.id, parsed, at=at)
     else:
-        result = _post(session, actor, stored.id, upload, parsed, at=at)
+        result = _post(session, actor, stored.id, upload, parsed, holding, at=at)
     stored.result = result
     session.add(stored)
     session.flush()
@@ -211,18 +250,21 @@ def _post(
     file_id: str,
     upload: UploadedFile,
     parsed: Remittance835,
+    holding: Holding,
     *,
     at: datetime,
 ) -> dict[str, Any]:
     """Posts the 835's claims, those parse kept or else read from the upload again as a
     stream, and lists its non-financial defects."""
     claims: Iterable[tuple[int, ClaimPayment]]
-    if _keeps_claims(upload):
+    if _keeps_claims(upload, holding):
         claims = ((i, claim) for i, pay in enumerate(parsed.payments) for claim in pay.claims)
     else:
         _, items = read_835(upload.text_chunks("file"))
         claims = ((index, claim) for index, _, claim in items if claim is not None)
-    result = posting.post_835(session, actor, file_id, parsed.payments, claims, at=at)
+    result = posting.post_835(
+        session, actor, file_id, parsed.payments, claims, at=at, page=holding.claims_per_page
+    )
     result["warnings"] = [str(p) for p in parsed.warnings[:SHOWN_ERRORS]]
     return result
 
@@ -235,6 +277,7 @@ def _dry_run(
     filename: str | None,
     kind: Kind,
     parsed: Parsed,
+    holding: Holding,
     *,
     at: datetime,
     peek: Callable[[Session, str], Any] | None,
@@ -259,7 +302,7 @@ def _dry_run(
         elif isinstance(parsed, Ack277CA):
             result = acks.apply_277ca(session, actor, stored.id, parsed, at=at)
         else:
-            result = _post(session, actor, stored.id, upload, parsed, at=at)
+            result = _post(session, actor, stored.id, upload, parsed, holding, at=at)
         shown = RemittanceFile.model_validate({**stored.model_dump(), "result": result})
         session.flush()
         peeked = peek(session, stored.id) if peek is not None else None

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from service import org_clock
+from service import bulk, org_clock
 from service.audit import logic as audit
 from service.auth.logic import Principal
 from service.claims import repository as claim_repository
@@ -52,8 +52,7 @@ from service.remittance.x12.advice835 import (
 from service.schemas_common import money_text
 
 PAGE = 500
-INSERT_PAGE = 1000
-CLAIM_PAGE = 2000  # claims posted at a time: memory holds one page of them
+CLAIM_PAGE = 2000  # claims posted at a time by default: memory holds one page of them
 _CLAIM_POSTING: sa.Table = ClaimPosting.__table__  # type: ignore[attr-defined]
 _LINE_POSTING: sa.Table = LinePosting.__table__  # type: ignore[attr-defined]
 _ADJUSTMENT: sa.Table = PostedAdjustment.__table__  # type: ignore[attr-defined]
@@ -158,10 +157,13 @@ def post_835(
     claims: Iterable[tuple[int, ClaimPayment]],
     *,
     at: datetime,
+    page: int = CLAIM_PAGE,
 ) -> dict[str, Any]:
     """Posts the payments (their headers, PLB) and then their claims, given as (index of the
-    payment, claim) in file order: a page of CLAIM_PAGE claims is matched, posted and applied
-    at a time, so a file of any size is never in memory (read_835 streams the claims)."""
+    payment, claim) in file order: a page of `page` claims is matched, posted and applied at
+    a time, so a file of any size is never in memory (read_835 streams the claims)."""
+    if page < 1:
+        raise ValueError("page must be at least 1 claim")
     organization_id = actor.organization_id
     for payment in payments:
         _refuse_posted_twice(session, organization_id, payment)
@@ -199,9 +201,9 @@ def post_835(
         )
     touched: set[str] = set()  # claim ids, for the secondaries waiting on them
     stream = iter(claims)
-    while page := list(itertools.islice(stream, CLAIM_PAGE)):
+    while claim_page := list(itertools.islice(stream, page)):
         _post_page(
-            session, actor, summary, touched, page, payments, payment_ids, file_id, at, today
+            session, actor, summary, touched, claim_page, payments, payment_ids, file_id, at, today
         )
     claim_verbs.rescrub_waiting_secondaries(session, actor, sorted(touched), today=today)
     outbox.emit(session, organization_id, "remittance.posted", file_id, claims=len(touched))
@@ -558,15 +560,13 @@ def _undo(
 
 
 def _write(session: Session, rows: _Rows) -> None:
-    # Table inserts: the rows are complete dicts, so the ORM's bulk path (a per-row pass
-    # mapping attributes to columns) would only add time.
+    # The rows are complete dicts: the driver's executemany takes them (service/bulk.py).
     for table, values in (
         (_CLAIM_POSTING, rows.claims),
         (_LINE_POSTING, rows.lines),
         (_ADJUSTMENT, rows.adjustments),
     ):
-        for start in range(0, len(values), INSERT_PAGE):
-            session.execute(sa.insert(table), values[start : start + INSERT_PAGE])
+        bulk.insert_rows(session, table, values)
     for posting_id, reversal_id in rows.reversed_stored.items():
         session.execute(
             sa.update(ClaimPosting)

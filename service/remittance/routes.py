@@ -125,6 +125,7 @@ async def upload_file(
             filename=filename or received.filename,
             at=datetime.now(UTC),
             dry_run=dry_run,
+            holding=request.app.state.remittance_holding,
         )
     finally:
         received.close()

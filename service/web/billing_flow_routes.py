@@ -313,6 +313,7 @@ def _dry_run(
                 filename=received.filename,
                 at=datetime.now(UTC),
                 dry_run=True,
+                holding=request.app.state.remittance_holding,
                 peek=lambda s, file_id: billing_flow.postings_of(s, actor.organization_id, file_id),
             ),
         )
@@ -369,7 +370,14 @@ def post_remittance(  # nosec B107 - an empty form field's default, not a passwo
         try:
             upload = _in_savepoint(
                 session,
-                lambda: files.upload(session, actor, staged, filename=None, at=datetime.now(UTC)),
+                lambda: files.upload(
+                    session,
+                    actor,
+                    staged,
+                    filename=None,
+                    at=datetime.now(UTC),
+                    holding=request.app.state.remittance_holding,
+                ),
             )
         except DomainError as refused:
             return _upload_refused(request, signed_in, refused.status, refused.detail)

@@ -2,16 +2,14 @@
 
 from decimal import Decimal
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
 from service.audit.models import AuditEvent
-from service.claims import batches as claim_batches
 from service.claims.models import Claim, ClaimBatch, ClaimBatchMember
 from service.demo.x12_files import ElementErrorInput, SegmentErrorInput, StatusInput
-from service.remittance import posting
-from service.remittance.models import ClaimPosting, RemittanceFile, RemittancePayment
+from service.directory.models import TradingPartner
+from service.remittance.models import ClaimPosting, RemittanceFile
 from tests.claims.conftest import Demo
 from tests.remittance.helpers import (
     X12,
@@ -155,9 +153,18 @@ def test_a_999_that_rejects_the_group_rejects_every_claim_with_its_errors_in_wor
 
 
 def test_a_partial_999_rejects_only_the_claims_of_the_refused_transaction_set(
-    client: TestClient, demo_org: Demo, db: Session, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, demo_org: Demo, db: Session
 ) -> None:
-    monkeypatch.setattr(claim_batches, "MAX_CLAIMS_PER_ST", 2)
+    # The receiver takes two CLMs per ST: the demo's five claims go out in three.
+    partner = db.exec(
+        select(TradingPartner.id).where(TradingPartner.organization_id == demo_org.organization_id)
+    ).one()
+    patched = client.patch(
+        f"/api/v1/trading-partners/{partner}",
+        json={"max_claims_per_transaction_set": 2},
+        headers=demo_org.headers(),
+    )
+    assert patched.status_code == 200, patched.text
     batch = make_batch(client, demo_org, db)
     sts = sorted({c.st for c in batch.claims})
     assert len(sts) == 3
@@ -202,29 +209,6 @@ def test_the_same_payment_in_another_envelope_is_refused(
 
     assert response.status_code == 409
     assert "EFT1001" in response.json()["detail"]
-
-
-def test_the_same_payment_past_the_check_is_stopped_by_the_unique_index(
-    client: TestClient, demo_org: Demo, db: Session, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Two files with one payment uploaded at the same instant both pass the lookup; the
-    unique (organization, TRN02, TRN03) index refuses the second: 409, nothing posted twice."""
-    batch = make_batch(client, demo_org, db)
-    claims = [paid_in_full(c) for c in batch.claims]
-    upload(client, demo_org, remit_835(claims, control=7201))
-    monkeypatch.setattr(posting, "_refuse_posted_twice", lambda *_args: None)
-
-    response = client.post(
-        "/api/v1/remittance-files",
-        content=remit_835(claims, control=7202).encode(),
-        headers={**demo_org.headers(), **X12},
-    )
-
-    assert response.status_code == 409, response.text
-    assert "EFT1001" in response.json()["detail"]
-    db.commit()  # a fresh snapshot
-    assert len(db.exec(select(RemittancePayment)).all()) == 1
-    assert len(db.exec(select(RemittanceFile)).all()) == 1
 
 
 def test_a_reversal_undoes_a_posting_and_a_corrected_payment_posts_again(

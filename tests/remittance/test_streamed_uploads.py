@@ -2,17 +2,24 @@
 keep nothing; claims are posted a page at a time, across pages as within one."""
 
 import gc
+import hashlib
+import tempfile
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, func, select
 
-from service.remittance import files, posting
+from service import uploads
+from service.auth.logic import Principal
+from service.auth.models import ApiKey
+from service.auth.roles import Role
+from service.db import SessionFactory
+from service.remittance import files
 from service.remittance.models import ClaimPosting, RemittanceFile, RemittanceFileChunk
-from service.remittance.x12.remit835 import read_835
 from service.settings import Settings
 from tests.claims.conftest import Demo
 from tests.remittance.helpers import (
@@ -32,8 +39,10 @@ CSV_LIMIT = 16 * 1024
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
+    # remittance_claims_per_page=1: every claim of an 835 posted on a page of its own.
     return Settings(database_url="sqlite://", data_dir=tmp_path, max_body_bytes=64 * 1024,
-                    max_x12_upload_bytes=X12_LIMIT, max_csv_upload_bytes=CSV_LIMIT)  # fmt: skip
+                    max_x12_upload_bytes=X12_LIMIT, max_csv_upload_bytes=CSV_LIMIT,
+                    remittance_claims_per_page=1)  # fmt: skip
 
 
 def _stored_files(db: Session) -> tuple[int, int]:
@@ -103,9 +112,9 @@ def test_a_nul_byte_in_an_upload_is_refused_like_everywhere_else(
 
 
 def test_claims_post_a_page_at_a_time_and_a_reversal_finds_a_posting_of_an_earlier_page(
-    client: TestClient, demo_org: Demo, db: Session, monkeypatch: pytest.MonkeyPatch
+    app: FastAPI, client: TestClient, demo_org: Demo, db: Session
 ) -> None:
-    monkeypatch.setattr(posting, "CLAIM_PAGE", 1)  # every claim its own page
+    assert app.state.remittance_holding == files.Holding(claims_per_page=1)  # the settings'
     batch = make_batch(client, demo_org, db)
     upload(client, demo_org, ack_999(batch))
     target, *_, largest = sorted(batch.claims, key=lambda c: c.charge)
@@ -178,32 +187,62 @@ def test_the_upload_routes_document_a_file_picker(client: TestClient) -> None:
         assert form["schema"]["properties"]["file"] == {"type": "string", "format": "binary"}
 
 
+class _CountedReads(uploads.UploadedFile):
+    """A received file that counts how often it is read through as text."""
+
+    reads = 0
+
+    def text_chunks(self, what: str) -> Iterator[str]:
+        self.reads += 1
+        return super().text_chunks(what)
+
+
+def _received(raw: bytes) -> _CountedReads:
+    spool = tempfile.SpooledTemporaryFile(max_size=uploads.SPOOL_BYTES)  # noqa: SIM115 - returned open
+    spool.write(raw)
+    return _CountedReads(spool, len(raw), hashlib.sha256(raw).hexdigest())
+
+
+def _admin(db: Session, demo: Demo) -> Principal:
+    """The caller the demo's admin key stands for (the upload's logic, called as a job would)."""
+    user_id, key_id = db.exec(
+        select(ApiKey.user_id, ApiKey.key_id).where(ApiKey.organization_id == demo.organization_id)
+    ).first() or ("", "")
+    assert user_id
+    return Principal(user_id, demo.organization_id, frozenset({Role.ADMIN}), key_id)
+
+
 @pytest.mark.parametrize("keep_bytes", [files.KEEP_CLAIMS_BYTES, 0])
 def test_a_small_835_is_read_once_a_larger_one_streams_twice_and_both_post_the_same(
     client: TestClient,
     demo_org: Demo,
     db: Session,
-    monkeypatch: pytest.MonkeyPatch,
+    session_factory: SessionFactory,
     keep_bytes: int,
 ) -> None:
-    monkeypatch.setattr(files, "KEEP_CLAIMS_BYTES", keep_bytes)  # 0: every file "too big"
-    monkeypatch.setattr(posting, "CLAIM_PAGE", 2)
-    reads = []
-
-    def counted(*args: Any, **kwargs: Any) -> Any:
-        reads.append(1)
-        return read_835(*args, **kwargs)
-
-    monkeypatch.setattr(files, "read_835", counted)
+    # Settings remittance_keep_claims_bytes (0: every file "too big") and _claims_per_page.
+    holding = files.Holding(keep_claims_bytes=keep_bytes, claims_per_page=2)
     batch = make_batch(client, demo_org, db)
     upload(client, demo_org, ack_999(batch))
     target, *_, largest = sorted(batch.claims, key=lambda c: c.charge)
     steps = [paid_in_full(target), paid_in_full(target, status="22"), partially_paid(target),
              paid_in_full(largest)]  # fmt: skip
     assert gc.isenabled()
-    result = upload(client, demo_org, remit_835(steps, trace="EFT8"))["result"]
+    actor = _admin(db, demo_org)
+    db.commit()  # its snapshot ends: the upload below writes from a session of its own
+    received = _received(remit_835(steps, trace="EFT8").encode())
+    with session_factory() as session, received:
+        if session.get_bind().dialect.name == "sqlite":  # as a request does (service/db.py)
+            session.connection(execution_options={"sqlite_immediate": True})
+        stored = files.upload(
+            session, actor, received, filename=None, at=datetime.now(UTC), holding=holding
+        )
+        session.commit()
+    result = stored.file.result
+    assert result is not None
 
-    assert len(reads) == (1 if keep_bytes else 2)
+    # Read through as text: the envelope's kind, the check, and (streamed) the posting.
+    assert received.reads == (2 if keep_bytes else 3)
     assert gc.isenabled()  # paused while a kept file is applied, on again afterwards
     assert (result["claims"], result["claims_matched"], result["reversals"]) == (4, 4, 1)
     assert result["reversals_without_posting"] == []
@@ -216,3 +255,18 @@ def test_a_small_835_is_read_once_a_larger_one_streams_twice_and_both_post_the_s
     ).all()
     assert [tuple(s) for s in statuses] == [("1", "paid"), ("22", "submitted"),
                                             ("1", "partially_paid")]  # fmt: skip
+
+
+def test_the_collector_stays_paused_until_the_last_of_overlapping_uploads_ends() -> None:
+    """Two bounded uploads in two threads of one process: the first to end must not switch
+    the collector on under the other (the pause is process-wide)."""
+    first, second = files._cycle_collection_paused(True), files._cycle_collection_paused(True)
+    assert gc.isenabled()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)  # the first upload ends, the second still runs
+    assert not gc.isenabled()
+    second.__exit__(None, None, None)
+    assert gc.isenabled()
+    with files._cycle_collection_paused(False):  # a streamed (bigger) file leaves it on
+        assert gc.isenabled()
