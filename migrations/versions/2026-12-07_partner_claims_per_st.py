@@ -1,7 +1,7 @@
 """trading partner: max_claims_per_transaction_set (a receiver's CLM limit per ST)
 
 Revision ID: 3b9d4f1a7e52
-Revises: 7c1e5a9b3d26
+Revises: 3b8d0e6f1a27
 Create Date: 2026-12-07 00:00:00.000000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision: str = '3b9d4f1a7e52'
-down_revision: str | None = '7c1e5a9b3d26'
+down_revision: str | None = '3b8d0e6f1a27'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
