@@ -18,6 +18,7 @@ from service.auth import routes as auth_routes
 from service.auth import throttle
 from service.claims import routes as claim_routes
 from service.codesets import routes as codeset_routes
+from service.codesets import typeahead_routes
 from service.codesets.warming import VersionCache
 from service.coding import routes as coding_routes
 from service.db import SessionFactory, engine_for, session_factory_for
@@ -127,6 +128,8 @@ def create_app(
             app.include_router(router)
         else:
             app.include_router(router, dependencies=[Depends(query_params.refuse_unknown_query)])
+    # Innermost middleware (added first): the typeahead answered from memory, inside the guards.
+    typeahead_routes.install(app)
     web_routes.install(app, settings)  # the /app pages, outside the OpenAPI schema
     app.openapi = openapi.documented(app)  # type: ignore[method-assign]
     app.add_middleware(

@@ -19,7 +19,7 @@ from service.api.deps import CallerGuard, allow
 from service.api.problems import problem_responses
 from service.auth.logic import Caller, Principal
 from service.auth.roles import Role
-from service.codesets import logic
+from service.codesets import logic, typeahead_routes
 from service.codesets.schemas import (
     CodeRead,
     CodeSearchRead,
@@ -65,9 +65,13 @@ async def warm_code_indexes(app: FastAPI) -> AsyncIterator[None]:
     except Exception:  # no database yet: the warmer's next pass, or the first search, builds
         log.warning("code search indexes not built at start-up", exc_info=True)
     warmer.start()
+    # Keys verified a moment ago answer the typeahead without a database read (rechecked every
+    # second, trusted for at most five: service/auth/verified_keys.py).
+    app.state.verified_keys.start(app.state.session_factory)
     try:
         yield
     finally:
+        app.state.verified_keys.stop()
         warmer.stop()
 
 
@@ -130,17 +134,17 @@ async def search(
     """Typeahead: a code (with or without the dot) and the codes below it; else titles with
     every word (abbreviations, synonyms and one-letter typos included), the billable code
     that the words explain best first, "unspecified" before rarer specific codes."""
-    # The hot path (issue 21): the caller was checked in one statement; the versions in force
-    # and their index are in memory, so the search runs here, on the event loop (tens of
-    # microseconds, less than a worker-thread hop), and the answer is encoded once.
+    # The versions in force and their index are in memory: the search runs here, on the event
+    # loop (tens of microseconds, less than a worker-thread hop), and is encoded once.
+    # The plain case is answered before routing (service/codesets/typeahead_routes.py); here
+    # the rest: a key not verified a moment ago, parameters it leaves to FastAPI, errors.
     versions: VersionCache = request.app.state.code_versions
-    day = on or org_clock.local_date_in(caller.time_zone, datetime.now(UTC))
-    known = versions.cached(system)
-    found = None if known is None else logic.search_built(system, q, day, limit, known)
-    if found is None:  # no fresh versions or no index yet: read them (and build it) now
+    answered = typeahead_routes.answer(versions, caller, system, q, on, limit)
+    if answered is None:  # no fresh versions or no index yet: read them (and build it) now
+        day = on or org_clock.local_date_in(caller.time_zone, datetime.now(UTC))
         session = open_read_session(request)
         return await run_read(session, _search, versions, system, q, day, limit)
-    return Response(search_read(found).model_dump_json(), media_type=JSON)
+    return answered
 
 
 @router.get(
