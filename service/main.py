@@ -18,7 +18,6 @@ from service.auth import routes as auth_routes
 from service.auth import throttle
 from service.claims import routes as claim_routes
 from service.codesets import routes as codeset_routes
-from service.codesets import typeahead_routes
 from service.codesets.warming import VersionCache
 from service.coding import routes as coding_routes
 from service.db import SessionFactory, engine_for, session_factory_for
@@ -129,7 +128,7 @@ def create_app(
         else:
             app.include_router(router, dependencies=[Depends(query_params.refuse_unknown_query)])
     # Innermost middleware (added first): the typeahead answered from memory, inside the guards.
-    typeahead_routes.install(app)
+    codeset_routes.install_fast_path(app)
     web_routes.install(app, settings)  # the /app pages, outside the OpenAPI schema
     app.openapi = openapi.documented(app)  # type: ignore[method-assign]
     app.add_middleware(

@@ -14,7 +14,7 @@ from service.auth.models import ApiKey
 from service.auth.roles import Role
 from service.auth.verified_keys import TTL_SECONDS, VerifiedKeys
 from service.codesets import logic
-from service.codesets.typeahead_routes import TypeaheadFastPath
+from service.codesets.routes import TypeaheadFastPath
 from service.codesets.warming import VersionCache
 from service.db import SessionFactory
 from service.main import create_app
