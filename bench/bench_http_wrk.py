@@ -1,7 +1,7 @@
 """HTTP load with wrk: service routes beside a bare FastAPI route measured in the same run.
 
     .venv/bin/python bench/bench_http_wrk.py [--duration 8] [--connections 16] [--threads 2]
-        [--route NAME=PATH ...] [--postgres URL] [--no-sqlite]
+        [--route NAME=PATH ...] [--only NAME ...] [--postgres URL] [--no-sqlite]
 
 For SQLite (a file in a temporary directory) and, with --postgres, a scratch PostgreSQL
 database made beside the given one: migrates with the bundled code sets, runs `backoffice demo`
@@ -34,7 +34,7 @@ import time
 import urllib.parse
 import uuid
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -297,6 +297,7 @@ def run_database(label: str, url: str, bench: Bench, routes: list[Route]) -> lis
     prepared = time.perf_counter() - started
     load_before = os.getloadavg()
     rows: list[Row] = []
+    worker_routes = [r for r in routes if r.name in WORKER_ROUTES]
 
     bare_port = free_port()
     # The same uvicorn defaults as `backoffice serve` picks, so only the application differs.
@@ -319,13 +320,17 @@ def run_database(label: str, url: str, bench: Bench, routes: list[Route]) -> lis
                 rows.append((f"{route.name}: {route.method} {route.path.split('?')[0]}", result,
                              route.kind, top))  # fmt: skip
         port = free_port()
-        with serve(env, port, workers=2):
-            for route in routes:
-                if route.name in WORKER_ROUTES:
-                    top = ceiling()
-                    result = bench.wrk(f"http://127.0.0.1:{port}", route)
-                    rows.append((f"{route.name}, --workers 2", result, route.kind, top))
-        two = two_processes(env, url, bench, routes, ceiling()) if label == "PostgreSQL" else []
+        with serve(env, port, workers=2) if worker_routes else nullcontext():
+            for route in worker_routes:
+                top = ceiling()
+                result = bench.wrk(f"http://127.0.0.1:{port}", route)
+                rows.append((f"{route.name}, --workers 2", result, route.kind, top))
+        reads = any(r.name == "patient read" for r in routes)
+        two = (
+            two_processes(env, url, bench, routes, ceiling())
+            if label == "PostgreSQL" and reads
+            else []
+        )
     tops = [top.requests_per_second for *_, top in rows]
     lines = [
         f"### {label}",
@@ -405,6 +410,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--route", action="append", help="NAME=PATH (GET); {query} cycles queries")
+    parser.add_argument(
+        "--only", action="append", help="a default route by name (typeahead, health, ...)"
+    )
     parser.add_argument("--postgres", help="a PostgreSQL URL; a scratch database is made beside it")
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     args = parser.parse_args(argv)
@@ -413,6 +421,10 @@ def main(argv: list[str] | None = None) -> int:
     routes = DEFAULT_ROUTES
     if args.route:
         routes = [Route(*r.split("=", 1)) for r in args.route]
+    if args.only:
+        routes = [r for r in routes if r.name in args.only]
+        if not routes:
+            raise SystemExit(f"no route named {args.only}: {[r.name for r in DEFAULT_ROUTES]}")
 
     output: list[str] = []
     with tempfile.TemporaryDirectory(prefix="bench-wrk-") as tmp:

@@ -131,6 +131,8 @@ def create_app(
             app.include_router(router)
         else:
             app.include_router(router, dependencies=[Depends(query_params.refuse_unknown_query)])
+    # Innermost middleware (added first): the typeahead answered from memory, inside the guards.
+    codeset_routes.install_fast_path(app)
     web_routes.install(app, settings)  # the /app pages, outside the OpenAPI schema
     app.openapi = openapi.documented(app)  # type: ignore[method-assign]
     app.add_middleware(

@@ -13,6 +13,7 @@ from service import org_clock
 from service.auth import logic as auth_logic
 from service.auth import throttle
 from service.auth.logic import Caller, Principal
+from service.auth.verified_keys import VerifiedKeys
 from service.db import AuditedReadSessionDep, ReadSessionDep, SessionDep
 from service.errors import InvalidInput, PermissionDenied
 from service.paging import DEFAULT_LIMIT, MAX_LIMIT
@@ -120,7 +121,19 @@ class CallerGuard(RoleGuard):
         request: Request,
         _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer_scheme)],
     ) -> Caller:
-        return await run_in_threadpool(self.caller, request)
+        verified: VerifiedKeys = request.app.state.verified_keys
+        header = request.headers.get("authorization")
+        address = request.client.host if request.client else ""
+        cached = verified.get(header, address)
+        if cached is None:
+            caller = await run_in_threadpool(self.caller, request)
+            if caller.principal.scopes is None:  # an API key (a SMART token is not kept)
+                verified.put(header, address, caller)
+            return caller
+        principal = replace(cached.principal, request_id=request_id_var.get())
+        request.state.principal = principal
+        self.refuse_other_roles(principal)
+        return replace(cached, principal=principal)
 
     def caller(self, request: Request) -> Caller:
         factory = request.app.state.session_factory
