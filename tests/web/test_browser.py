@@ -22,6 +22,9 @@ from service.settings import REPO_ROOT
 from tests.conftest import ON_POSTGRES, _worker, create_pg_database
 from tests.hardening.servers import BIN, migrate, running, service_env
 
+# A loaded CI machine can take longer than Playwright's 5 s to finish a navigation.
+expect.set_options(timeout=15_000)
+
 pytestmark = pytest.mark.browser
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
