@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Form, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from sqlmodel import Session
 
+from service.audit import logic as audit
 from service.auth import people
 from service.auth.logic import LoginDenied
 from service.auth.people import SignedIn
@@ -145,3 +147,36 @@ def set_cookie(request: Request, response: Response, name: str, value: str) -> N
     response.set_cookie(
         name, value, path=COOKIE_PATH, httponly=True, samesite="strict", secure=secure
     )
+
+
+def signed_in_response(
+    request: Request,
+    session: Session,
+    token: str,
+    *,
+    must_change_password: bool,
+    step_cookie: str,
+    detail: str,
+) -> Response:
+    """The end of a sign-in (password alone, or password and code): the new session audited
+    as a login, its cookie set, the step's cookie dropped, then the password page or home."""
+    at = utcnow()
+    signed_in = people.resume_session(session, token, at=at, idle=request.app.state.web_idle)
+    assert signed_in is not None  # just started
+    audit.record(
+        session,
+        replace(
+            signed_in.principal,
+            client_address=client_address(request),
+            request_id=request_id_var.get(),
+        ),
+        action="login",
+        resource_type="web_session",
+        resource_id=signed_in.session_id,
+        detail=detail,
+    )
+    target = "/app/password" if must_change_password else "/app/"
+    response = RedirectResponse(target, status_code=303)
+    set_cookie(request, response, SESSION_COOKIE, token)
+    response.delete_cookie(step_cookie, path=COOKIE_PATH)
+    return response

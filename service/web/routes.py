@@ -53,6 +53,7 @@ from service.web.page_routes import (
     client_address,
     render,
     set_cookie,
+    signed_in_response,
 )
 
 router = APIRouter(prefix="/app", include_in_schema=False)
@@ -113,21 +114,14 @@ def sign_in(  # nosec B107 - an empty form field's default, not a password
         response.delete_cookie(SIGN_IN_COOKIE, path=COOKIE_PATH)
         return response
     token = people.start_session(session, user, address=address, at=at)
-    signed_in = people.resume_session(session, token, at=at, idle=request.app.state.web_idle)
-    assert signed_in is not None  # just started
-    audit.record(
+    return signed_in_response(
+        request,
         session,
-        replace(signed_in.principal, client_address=address, request_id=request_id_var.get()),
-        action="login",
-        resource_type="web_session",
-        resource_id=signed_in.session_id,
+        token,
+        must_change_password=user.password_must_change,
+        step_cookie=SIGN_IN_COOKIE,
         detail="signed in to the web pages",
     )
-    target = "/app/password" if user.password_must_change else "/app/"
-    response = RedirectResponse(target, status_code=303)
-    set_cookie(request, response, SESSION_COOKIE, token)
-    response.delete_cookie(SIGN_IN_COOKIE, path=COOKIE_PATH)
-    return response
 
 
 async def _sign_in_failed(request: Request, exc: Exception) -> Response:

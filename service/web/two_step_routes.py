@@ -7,7 +7,6 @@ same throttle on the username and the address), and a blocked username gets no c
 
 import secrets
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -21,11 +20,8 @@ from service.auth.roles import Role
 from service.db import SessionDep
 from service.errors import DomainError
 from service.records import utcnow
-from service.request_context import request_id_var
 from service.web.page_routes import (
-    COOKIE_PATH,
     SECOND_STEP_COOKIE,
-    SESSION_COOKIE,
     FormText,
     PageGuard,
     PageRefused,
@@ -33,7 +29,7 @@ from service.web.page_routes import (
     check_csrf,
     client_address,
     render,
-    set_cookie,
+    signed_in_response,
 )
 
 router = APIRouter(prefix="/app", include_in_schema=False)
@@ -93,21 +89,14 @@ def submit_code(  # nosec B107 - an empty form field's default, not a password
         )
         raise SignInFailed(denied, user.username or "", _code_form(half.csrf_token))
     token = people.complete_session(session, half, at=at)
-    signed_in = people.resume_session(session, token, at=at, idle=request.app.state.web_idle)
-    assert signed_in is not None  # just completed
-    audit.record(
+    return signed_in_response(
+        request,
         session,
-        replace(signed_in.principal, client_address=address, request_id=request_id_var.get()),
-        action="login",
-        resource_type="web_session",
-        resource_id=signed_in.session_id,
+        token,
+        must_change_password=user.password_must_change,
+        step_cookie=SECOND_STEP_COOKIE,
         detail="signed in to the web pages (password and two-step code)",
     )
-    target = "/app/password" if user.password_must_change else "/app/"
-    response = RedirectResponse(target, status_code=303)
-    set_cookie(request, response, SESSION_COOKIE, token)
-    response.delete_cookie(SECOND_STEP_COOKIE, path=COOKIE_PATH)
-    return response
 
 
 def _two_step_page(
