@@ -2,13 +2,15 @@
 batches and their acknowledgements, an uploaded remittance's postings, the unmatched lines.
 Every read and change goes through the claims and remittance capabilities' own logic."""
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from service import display_names, org_clock
@@ -38,6 +40,7 @@ from service.remittance.x12 import codes
 READY_SHOWN = 500
 BATCHES_PER_PAGE = 25
 UNMATCHED_FILES = 20  # the most recent 835s whose unmatched claims and lines are listed
+UNMATCHED_SHOWN = 100  # of each kind (claims, lines), newest first: a day's work, bounded
 
 
 def local_time(session: Session, organization_id: str, at: datetime | None) -> str:
@@ -224,8 +227,52 @@ def _acks(session: Session, organization_id: str, claim_ids: Sequence[str]) -> l
     )
 
 
+def _batch_payers(session: Session, batch_ids: Sequence[str]) -> dict[str, set[str]]:
+    """Batch id -> the payers of its claims (one row per batch and payer, not per claim)."""
+    found: dict[str, set[str]] = defaultdict(set)
+    if batch_ids:
+        for batch_id, payer_id in session.execute(
+            sa.select(col(ClaimBatchMember.batch_id), col(Claim.payer_id))
+            .join(Claim, col(Claim.id) == col(ClaimBatchMember.claim_id))
+            .where(col(ClaimBatchMember.batch_id).in_(batch_ids))
+            .distinct()
+        ):
+            found[batch_id].add(payer_id)
+    return found
+
+
+def _latest_outcomes(
+    session: Session, organization_id: str, batch_ids: Sequence[str]
+) -> dict[str, Counter[str]]:
+    """Batch id -> how many of its claims have each outcome as their latest acknowledgement
+    (in (created_at, id) order), counted by the database rather than read claim by claim."""
+    found: dict[str, Counter[str]] = defaultdict(Counter)
+    if not batch_ids:
+        return found
+    ack, later = Acknowledgement, aliased(Acknowledgement)
+    newer = sa.exists().where(
+        later.organization_id == ack.organization_id,
+        later.claim_id == ack.claim_id,
+        (col(later.created_at) > col(ack.created_at))
+        | ((col(later.created_at) == col(ack.created_at)) & (col(later.id) > col(ack.id))),
+    )
+    for batch_id, outcome, count in session.execute(
+        sa.select(col(ClaimBatchMember.batch_id), col(ack.outcome), sa.func.count())
+        .join(ack, col(ack.claim_id) == col(ClaimBatchMember.claim_id))
+        .where(
+            col(ClaimBatchMember.batch_id).in_(batch_ids),
+            ack.organization_id == organization_id,
+            ~newer,
+        )
+        .group_by(col(ClaimBatchMember.batch_id), col(ack.outcome))
+    ):
+        found[batch_id][outcome] = count
+    return found
+
+
 def list_batches(session: Session, actor: Principal, cursor: str | None) -> Page[BatchRow]:
-    """Newest first; names payers and counts acknowledgements, no patient shown."""
+    """Newest first; names payers and counts acknowledgements, no patient shown. A batch may
+    hold thousands of claims: their payers and answers are grouped by the database."""
     page = claim_repository.list_batches(
         session,
         actor.organization_id,
@@ -236,13 +283,13 @@ def list_batches(session: Session, actor: Principal, cursor: str | None) -> Page
         sort=by_creation(None, "-created_at"),
     )
     batch_list: list[ClaimBatch] = list(page.items)
-    members = _members(session, [b.id for b in batch_list])
-    payers = display_names.payers(session, (c.payer_id for cs in members.values() for c in cs))
-    acks = _acks(session, actor.organization_id, [c.id for cs in members.values() for c in cs])
-    outcomes: dict[str, list[str]] = defaultdict(list)
-    for ack in acks:
-        outcomes[ack.claim_id].append(ack.outcome)
-    rows = _batch_rows(session, actor, batch_list, members, payers, outcomes)
+    ids = [b.id for b in batch_list]
+    payer_ids = _batch_payers(session, ids)
+    names = display_names.payers(session, (p for ps in payer_ids.values() for p in ps))
+    payers = {b: {names.get(p, "") for p in ps} for b, ps in payer_ids.items()}
+    rows = _batch_rows(
+        session, actor, batch_list, payers, _latest_outcomes(session, actor.organization_id, ids)
+    )
     return Page(items=rows, next_cursor=page.next_cursor)
 
 
@@ -318,8 +365,9 @@ def batch_detail(session: Session, actor: Principal, batch_id: str) -> BatchDeta
                 by_claim[claim.id],
             )
         )
-    outcomes = {c.id: [a.outcome for a in by_claim[c.id]] for c in claims}
-    [row] = _batch_rows(session, actor, [batch], {batch.id: claims}, payers, outcomes)
+    latest = Counter(by_claim[c.id][-1].outcome for c in claims if by_claim[c.id])
+    names = {payers.get(c.payer_id, "") for c in claims}
+    [row] = _batch_rows(session, actor, [batch], {batch.id: names}, {batch.id: latest})
     return BatchDetail(row, rows, set_acks)
 
 
@@ -327,28 +375,26 @@ def _batch_rows(
     session: Session,
     actor: Principal,
     batch_list: list[ClaimBatch],
-    members: dict[str, list[Claim]],
-    payers: dict[str, str],
-    outcomes: dict[str, list[str]],
+    payers: dict[str, set[str]],
+    latest: dict[str, Counter[str]],
 ) -> list[BatchRow]:
     """The batches' rows; a claim counts by its latest acknowledgement (a 277CA after the
-    999 that accepted its transaction set)."""
+    999 that accepted its transaction set): `latest` counts those outcomes per batch."""
     rows = []
     for batch in batch_list:
-        claims = members[batch.id]
-        latest = [outcomes[c.id][-1] for c in claims if outcomes.get(c.id)]
+        counts = latest.get(batch.id, Counter())
         rows.append(
             BatchRow(
                 batch.id,
                 _kind(batch),
                 batch.status,
-                ", ".join(sorted({payers.get(c.payer_id, "") for c in claims})),
+                ", ".join(sorted(payers.get(batch.id, set()))),
                 batch.claim_count,
                 money(batch.total_charge),
                 local_time(session, actor.organization_id, batch.created_at),
                 batch.filename,
-                f"{latest.count('accepted')} accepted, {latest.count('rejected')} rejected"
-                if latest
+                f"{counts['accepted']} accepted, {counts['rejected']} rejected"
+                if counts.total()
                 else "no acknowledgement yet",
             )
         )
@@ -461,41 +507,54 @@ class UnmatchedRow:
     paid: str
 
 
-def unmatched(session: Session, actor: Principal) -> list[UnmatchedRow]:
+@dataclass(frozen=True)
+class Unmatched:
+    rows: list[UnmatchedRow]
+    more: bool  # more than UNMATCHED_SHOWN claims or lines: the newest are shown
+
+
+def unmatched(session: Session, actor: Principal) -> Unmatched:
     """Claims and lines of the organization's most recent 835s that matched nothing of ours:
     what a clerk needs to find the claim (the PCN as the payer echoed it, the payer's claim
-    number, procedure, date and amounts)."""
+    number, procedure, date and amounts). The database picks them out of the files' postings
+    (an 835 answers thousands of claims, nearly all matched)."""
     org = actor.organization_id
     files = list(
         session.exec(
-            select(RemittanceFile)
+            select(RemittanceFile.id, RemittanceFile.created_at)
             .where(RemittanceFile.organization_id == org, RemittanceFile.kind == "835")
             .order_by(col(RemittanceFile.id).desc())
             .limit(UNMATCHED_FILES)
         ).all()
     )
-    received = {f.id: local_time(session, org, f.created_at) for f in files}
+    received = {file_id: local_time(session, org, at) for file_id, at in files}
     postings = list(
         session.exec(
             select(ClaimPosting)
             .where(
                 ClaimPosting.organization_id == org,
+                col(ClaimPosting.matched).is_(False),
                 col(ClaimPosting.file_id).in_(list(received)),
             )
             .order_by(col(ClaimPosting.id).desc())
+            .limit(UNMATCHED_SHOWN + 1)
         ).all()
     )
-    by_id = {p.id: p for p in postings}
-    lines = list(
-        session.exec(
-            select(LinePosting)
-            .where(
-                col(LinePosting.claim_posting_id).in_(list(by_id)),
-                col(LinePosting.claim_line_id).is_(None),
-            )
-            .order_by(col(LinePosting.id))
-        ).all()
-    )
+    line_rows = session.exec(
+        select(LinePosting, ClaimPosting)
+        .join(ClaimPosting, col(ClaimPosting.id) == col(LinePosting.claim_posting_id))
+        .where(
+            ClaimPosting.organization_id == org,
+            col(ClaimPosting.matched).is_(True),  # an unmatched claim is listed with its lines
+            col(ClaimPosting.file_id).in_(list(received)),
+            col(LinePosting.claim_line_id).is_(None),
+        )
+        .order_by(col(LinePosting.id).desc())
+        .limit(UNMATCHED_SHOWN + 1)
+    ).all()
+    more = len(postings) > UNMATCHED_SHOWN or len(line_rows) > UNMATCHED_SHOWN
+    postings = postings[:UNMATCHED_SHOWN]
+    lines = list(reversed(line_rows[:UNMATCHED_SHOWN]))  # oldest first, as before
     rows = [
         UnmatchedRow(
             p.file_id,
@@ -510,12 +569,8 @@ def unmatched(session: Session, actor: Principal) -> list[UnmatchedRow]:
             money(p.paid),
         )
         for p in postings
-        if not p.matched
     ]
-    for line in lines:
-        posting = by_id[line.claim_posting_id]
-        if not posting.matched:
-            continue  # listed with its claim above
+    for line, posting in lines:
         rows.append(
             UnmatchedRow(
                 posting.file_id,
@@ -548,4 +603,4 @@ def unmatched(session: Session, actor: Principal) -> list[UnmatchedRow]:
             resource_id=file_id,
             detail="web page: unmatched queue",
         )
-    return rows
+    return Unmatched(rows, more)

@@ -413,9 +413,12 @@ def remittance_page(
 
 @router.get("/unmatched")
 def unmatched_page(request: Request, session: SessionDep, signed_in: Reader) -> Response:
+    found = billing_flow.unmatched(session, signed_in.principal)
     return render(
         request,
         "billing_unmatched.html",
         signed_in=signed_in,
-        rows=billing_flow.unmatched(session, signed_in.principal),
+        rows=found.rows,
+        more=found.more,
+        shown=billing_flow.UNMATCHED_SHOWN,
     )

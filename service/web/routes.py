@@ -235,17 +235,14 @@ def claims_needing_attention(
     rejected_after: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
     actor = signed_in.principal
+    drafts, rejected = billing.claims_needing_attention(
+        session,
+        actor,
+        [(ClaimStatus.DRAFT, drafts_after), (ClaimStatus.REJECTED, rejected_after)],
+    )
     sections = [
-        (
-            "Held by the scrubber",
-            "drafts_after",
-            billing.claims_needing_attention(session, actor, ClaimStatus.DRAFT, drafts_after),
-        ),
-        (
-            "Rejected by the clearinghouse or payer",
-            "rejected_after",
-            billing.claims_needing_attention(session, actor, ClaimStatus.REJECTED, rejected_after),
-        ),
+        ("Held by the scrubber", "drafts_after", drafts),
+        ("Rejected by the clearinghouse or payer", "rejected_after", rejected),
     ]
     return render(
         request,
