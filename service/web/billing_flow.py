@@ -24,7 +24,7 @@ from service.claims.states import ClaimStatus
 from service.db import SessionFactory
 from service.directory.models import TradingPartner
 from service.errors import InvalidInput
-from service.paging import Page, by_creation
+from service.paging import Page, by_creation, fetch_page
 from service.remittance import repository as remittance_repository
 from service.remittance.models import (
     Acknowledgement,
@@ -35,9 +35,11 @@ from service.remittance.models import (
 )
 from service.remittance.x12 import codes
 
-# The ready queue shows this many claims at most (oldest first); a clerk batches them and the
-# next ones appear. Enough for a clinic's day, bounded for the page's time.
-READY_SHOWN = 500
+# The ready queue shows this many claims a page (oldest first, a "next" link to the rest);
+# its payers' counts and totals are of all their ready claims. "Batch all of a payer" takes
+# the payer's oldest READY_BATCH_MAX (a batch a request builds in reasonable time).
+READY_PAGE = 50
+READY_BATCH_MAX = 500
 BATCHES_PER_PAGE = 25
 UNMATCHED_FILES = 20  # the most recent 835s whose unmatched claims and lines are listed
 UNMATCHED_SHOWN = 100  # of each kind (claims, lines), newest first: a day's work, bounded
@@ -70,37 +72,57 @@ class ReadyClaim:
 class PayerGroup:
     payer_id: str
     payer: str
-    claims: list[ReadyClaim] = field(default_factory=list)
-    total: Decimal = Decimal(0)
+    count: int  # all the payer's ready claims, not only this page's
+    total: Decimal
+    claims: list[ReadyClaim] = field(default_factory=list)  # those on this page
 
     @property
     def total_text(self) -> str:
         return money(self.total)
 
 
-def _ready(actor: Principal) -> Any:
-    return (
-        select(Claim)
-        .where(
-            Claim.organization_id == actor.organization_id,
-            Claim.status == ClaimStatus.READY,
-        )
-        .order_by(col(Claim.id))
-        .limit(READY_SHOWN + 1)
+def _ready_where(actor: Principal) -> Any:
+    return sa.and_(
+        col(Claim.organization_id) == actor.organization_id,
+        col(Claim.status) == ClaimStatus.READY,
     )
 
 
 def ready_claim_ids(session: Session, actor: Principal, payer_id: str) -> list[str]:
-    """The payer's ready claims among those the page shows (its "all of this payer")."""
-    return [c.id for c in session.exec(_ready(actor)).all()[:READY_SHOWN] if c.payer_id == payer_id]
+    """The payer's oldest ready claims, READY_BATCH_MAX at most (its "batch all" button)."""
+    return list(
+        session.exec(
+            select(Claim.id)
+            .where(_ready_where(actor), Claim.payer_id == payer_id)
+            .order_by(col(Claim.id))
+            .limit(READY_BATCH_MAX)
+        ).all()
+    )
 
 
-def ready_by_payer(session: Session, actor: Principal) -> tuple[list[PayerGroup], bool]:
-    """Ready claims (oldest first, READY_SHOWN at most) grouped by payer; True when there are
-    more. Showing them is a read of their patients: audited like GET /api/v1/claims."""
-    claims = list(session.exec(_ready(actor)).all())
-    more = len(claims) > READY_SHOWN
-    claims = claims[:READY_SHOWN]
+def ready_by_payer(
+    session: Session, actor: Principal, cursor: str | None
+) -> tuple[list[PayerGroup], str | None]:
+    """Every payer with ready claims (their count and total, grouped by the database), and one
+    page of ready claims (oldest first) under their payers; the next page's cursor. Showing
+    claims is a read of their patients: audited like GET /api/v1/claims."""
+    summary = session.execute(
+        sa.select(col(Claim.payer_id), sa.func.count(), sa.func.sum(Claim.total_charge))
+        .where(_ready_where(actor))
+        .group_by(col(Claim.payer_id))
+    ).all()
+    columns = (
+        Claim.id,
+        Claim.patient_control_number,
+        Claim.patient_id,
+        Claim.payer_id,
+        Claim.claim_type,
+        Claim.date_of_service,
+        Claim.total_charge,
+    )
+    query: Any = sa.select(*(col(c) for c in columns)).where(_ready_where(actor))
+    page: Page[Any] = fetch_page(session, query, Claim.id, limit=READY_PAGE, cursor=cursor)
+    claims = list(page.items)
     audit.record_many(
         session,
         actor,
@@ -110,14 +132,14 @@ def ready_by_payer(session: Session, actor: Principal) -> tuple[list[PayerGroup]
         detail="web page: ready claims",
     )
     patients = display_names.patients(session, (c.patient_id for c in claims))
-    payers = display_names.payers(session, (c.payer_id for c in claims))
-    groups: dict[str, PayerGroup] = {}
+    payers = display_names.payers(session, (p for p, _, _ in summary))
+    groups = {
+        payer_id: PayerGroup(payer_id, payers.get(payer_id, ""), count, Decimal(total or 0))
+        for payer_id, count, total in summary
+    }
     for claim in claims:
-        group = groups.setdefault(
-            claim.payer_id, PayerGroup(claim.payer_id, payers.get(claim.payer_id, ""))
-        )
         patient = patients.get(claim.patient_id)
-        group.claims.append(
+        groups[claim.payer_id].claims.append(
             ReadyClaim(
                 claim.id,
                 claim.patient_control_number,
@@ -127,8 +149,7 @@ def ready_by_payer(session: Session, actor: Principal) -> tuple[list[PayerGroup]
                 money(claim.total_charge),
             )
         )
-        group.total += claim.total_charge
-    return sorted(groups.values(), key=lambda g: (g.payer, g.payer_id)), more
+    return sorted(groups.values(), key=lambda g: (g.payer, g.payer_id)), page.next_cursor
 
 
 def trading_partners(session: Session, actor: Principal) -> list[TradingPartner]:

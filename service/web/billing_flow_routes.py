@@ -158,16 +158,20 @@ def _ready_page(
     *,
     status: int = 200,
     error: str | None = None,
+    after: str | None = None,
 ) -> Response:
     actor = signed_in.principal
-    groups, more = billing_flow.ready_by_payer(session, actor)
+    groups, next_cursor = billing_flow.ready_by_payer(session, actor, after)
     return render(
         request,
         "billing_ready.html",
         status,
         signed_in=signed_in,
         groups=groups,
-        more=more,
+        next_cursor=next_cursor,
+        first_page=after is None,
+        batch_max=billing_flow.READY_BATCH_MAX,
+        page_size=billing_flow.READY_PAGE,
         partners=billing_flow.trading_partners(session, actor),
         may_batch=bool(actor.roles & claim_fixes.CLAIM_WRITERS),
         error=error,
@@ -175,8 +179,13 @@ def _ready_page(
 
 
 @router.get("/ready")
-def ready_claims(request: Request, session: SessionDep, signed_in: Reader) -> Response:
-    return _ready_page(request, session, signed_in)
+def ready_claims(
+    request: Request,
+    session: SessionDep,
+    signed_in: Reader,
+    after: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
+    return _ready_page(request, session, signed_in, after=after)
 
 
 @router.post("/batches")
@@ -189,7 +198,8 @@ def build_batch(  # nosec B107 - an empty form field's default, not a password
     claim_id: Annotated[list[str] | None, Form(max_length=32)] = None,
     all_of_payer: Annotated[str, Form(max_length=32)] = "",
 ) -> Response:
-    """The ticked claims, or (the payer's own button) all the payer's ready claims shown."""
+    """The ticked claims, or (the payer's own button) the payer's ready claims, oldest first
+    (READY_BATCH_MAX at most)."""
     check_csrf(signed_in, csrf_token)
     actor = signed_in.principal
     if all_of_payer:

@@ -204,12 +204,9 @@ def balances(
     the ledger as GET /api/v1/patients/{id}/balance sums it; biggest or oldest first. Each
     patient shown is an audited read of their balance."""
     today = org_clock.local_date(session, actor.organization_id, datetime.now(UTC))
-    rows = ledger_repository.balances_by_encounter(session, actor.organization_id)
-    dates = ledger_repository.dates_of_service(
-        session, [e for _, e, i, o in rows if e and (i or o)]
-    )
+    rows = ledger_repository.balances_with_service_dates(session, actor.organization_id)
     per: dict[str, dict[str, Any]] = {}
-    for patient_id, encounter_id, insurance, own in rows:
+    for patient_id, encounter_id, served, insurance, own in rows:
         if not (insurance or own):
             continue
         found = per.setdefault(
@@ -220,7 +217,6 @@ def balances(
             continue
         found["insurance"] += insurance
         found["patient"] += own
-        served = dates.get(encounter_id)
         if served is not None and (found["oldest"] is None or served < found["oldest"]):
             found["oldest"] = served
     keyed = [
