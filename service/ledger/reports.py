@@ -216,6 +216,38 @@ def aging(session: Session, organization_id: str, *, by: str, as_of: date) -> Ta
     )
 
 
+def aging_totals(
+    session: Session, organization_id: str, *, by: str, as_of: date
+) -> dict[str, Decimal] | None:
+    """The totals row of `aging(by=...)` (each bucket, credit, total) without its rows: the
+    database sums by date of service, so no row per patient or encounter is read. None when
+    nothing is owed on that side."""
+    amount = LedgerEntry.insurance_amount if by == "payer" else LedgerEntry.patient_amount
+    credit = col(LedgerEntry.encounter_id).is_(None)
+    query = (
+        sa.select(col(Encounter.date_of_service), credit, sa.func.sum(amount))
+        .outerjoin(Encounter, col(Encounter.id) == col(LedgerEntry.encounter_id))
+        .where(
+            col(LedgerEntry.organization_id) == organization_id,
+            col(LedgerEntry.entry_date) <= as_of,
+        )
+        .group_by(col(Encounter.date_of_service), credit)
+    )
+    totals = dict.fromkeys([*BUCKETS, "credit", "total"], ZERO)
+    owed = False
+    for served, is_credit, summed in session.execute(query):
+        value = Decimal(summed or ZERO)
+        if not value:
+            continue
+        owed = True
+        if is_credit:
+            totals["credit"] -= value
+        else:
+            totals[bucket(max((as_of - (served or as_of)).days, 0))] += value
+        totals["total"] += value
+    return totals if owed else None
+
+
 def _entries_between(
     session: Session, organization_id: str, date_from: date | None, date_to: date | None
 ) -> list[LedgerEntry]:

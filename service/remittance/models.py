@@ -158,6 +158,16 @@ class LinePosting(SQLModel, table=True):
     """One 835 SVC, matched to our line by REF*6R, else by code + date + charge, else unmatched."""
 
     __tablename__ = "line_posting"
+    __table_args__ = (
+        # The lines that matched none of ours, by their claim posting: the billing desk's
+        # unmatched queue finds them without reading every matched line of an 835.
+        sa.Index(
+            "ix_line_posting_unmatched",
+            "claim_posting_id",
+            sqlite_where=sa.text("claim_line_id IS NULL"),
+            postgresql_where=sa.text("claim_line_id IS NULL"),
+        ),
+    )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     organization_id: str = Field(foreign_key="organization.id", max_length=32)

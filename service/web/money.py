@@ -417,7 +417,8 @@ def aging(session: Session, actor: Principal, as_of: date) -> Aging:
     """The ledger's A/R aging (GET /api/v1/ledger-reports/aging) by payer, with what patients
     owe as one more row, and the chart's geometry. Audited as the report's query."""
     by_payer = reports.aging(session, actor.organization_id, by="payer", as_of=as_of)
-    by_patient = reports.aging(session, actor.organization_id, by="patient", as_of=as_of)
+    # What patients owe is one row of the chart: its totals, not a row per patient.
+    patients = reports.aging_totals(session, actor.organization_id, by="patient", as_of=as_of)
     audit.record(
         session,
         actor,
@@ -430,8 +431,7 @@ def aging(session: Session, actor: Principal, as_of: date) -> Aging:
         {"label": r["payer_name"] or "No payer named"} | {c: r[c] for c in money_columns}
         for r in by_payer.rows
     ]
-    if by_patient.rows:
-        patients = by_patient.totals
+    if patients is not None:
         rows.append({"label": "Patient responsibility"} | {c: patients[c] for c in money_columns})
     totals = {c: sum((Decimal(r[c]) for r in rows), ZERO) for c in money_columns}
     bars, height = _bars(rows)

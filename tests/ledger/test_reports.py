@@ -14,7 +14,7 @@ from sqlmodel import Session
 from service import org_clock
 from service.auth.logic import Principal
 from service.db import SessionFactory
-from service.ledger import logic
+from service.ledger import logic, reports
 from service.remittance import export
 from tests.ledger.conftest import Staff
 from tests.ledger.helpers import encounter_of, post
@@ -171,6 +171,14 @@ def test_the_month_end_adds_up_and_its_end_is_the_ledger_aging_total(
         for by in ("payer", "patient")
     ]
     assert _total(aging[0]) + _total(aging[1]) == this["ar_end"]
+    # The totals alone (the billing desk's chart) equal the full report's totals row.
+    with session_factory() as session:
+        for by, table in zip(("payer", "patient"), aging, strict=True):
+            summed = reports.aging_totals(
+                session, staff.demo.organization_id, by=by, as_of=last_day
+            )
+            assert summed is not None
+            assert summed == {column: Decimal(table["totals"][column]) for column in summed}
     receivables = _report(
         client, staff, "ledger-reports/receivables", by="patient", as_of=last_day.isoformat()
     )
