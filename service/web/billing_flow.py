@@ -272,8 +272,8 @@ def _latest_outcomes(
         return found
     ack, later = Acknowledgement, aliased(Acknowledgement)
     newer = sa.exists().where(
-        later.organization_id == ack.organization_id,
-        later.claim_id == ack.claim_id,
+        col(later.organization_id) == col(ack.organization_id),
+        col(later.claim_id) == col(ack.claim_id),
         (col(later.created_at) > col(ack.created_at))
         | ((col(later.created_at) == col(ack.created_at)) & (col(later.id) > col(ack.id))),
     )
@@ -282,7 +282,7 @@ def _latest_outcomes(
         .join(ack, col(ack.claim_id) == col(ClaimBatchMember.claim_id))
         .where(
             col(ClaimBatchMember.batch_id).in_(batch_ids),
-            ack.organization_id == organization_id,
+            col(ack.organization_id) == organization_id,
             ~newer,
         )
         .group_by(col(ClaimBatchMember.batch_id), col(ack.outcome))
