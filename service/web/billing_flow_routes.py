@@ -23,7 +23,7 @@ from service.claims.models import ClaimBatchChunk
 from service.db import SessionDep
 from service.errors import DomainError
 from service.remittance import files
-from service.web import billing, billing_flow, claim_fixes, staged_uploads
+from service.web import billing, billing_flow, claim_fixes, staged_uploads, unmatched_lines
 from service.web.page_routes import FormText, PageGuard, check_csrf, render
 
 router = APIRouter(prefix="/app/billing", include_in_schema=False)
@@ -423,12 +423,12 @@ def remittance_page(
 
 @router.get("/unmatched")
 def unmatched_page(request: Request, session: SessionDep, signed_in: Reader) -> Response:
-    found = billing_flow.unmatched(session, signed_in.principal)
+    found = unmatched_lines.unmatched(session, signed_in.principal)
     return render(
         request,
         "billing_unmatched.html",
         signed_in=signed_in,
         rows=found.rows,
         more=found.more,
-        shown=billing_flow.UNMATCHED_SHOWN,
+        shown=unmatched_lines.UNMATCHED_SHOWN,
     )

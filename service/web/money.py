@@ -204,32 +204,18 @@ def balances(
     the ledger as GET /api/v1/patients/{id}/balance sums it; biggest or oldest first. Each
     patient shown is an audited read of their balance."""
     today = org_clock.local_date(session, actor.organization_id, datetime.now(UTC))
-    rows = ledger_repository.balances_with_service_dates(session, actor.organization_id)
-    per: dict[str, dict[str, Any]] = {}
-    for patient_id, encounter_id, served, insurance, own in rows:
-        if not (insurance or own):
-            continue
-        found = per.setdefault(
-            patient_id, {"insurance": ZERO, "patient": ZERO, "credit": ZERO, "oldest": None}
-        )
-        if encounter_id is None:
-            found["credit"] -= insurance + own
-            continue
-        found["insurance"] += insurance
-        found["patient"] += own
-        if served is not None and (found["oldest"] is None or served < found["oldest"]):
-            found["oldest"] = served
-    keyed = [
-        (pid, f, f["insurance"] + f["patient"] - f["credit"])
-        for pid, f in per.items()
-        if f["insurance"] or f["patient"] or f["credit"]
+    found = ledger_repository.owed_by_patient(
+        session,
+        actor.organization_id,
+        by_age=sort == "age",
+        offset=page * PAGE_SIZE,
+        limit=PAGE_SIZE + 1,
+    )
+    more = len(found) > PAGE_SIZE
+    shown: list[tuple[str, dict[str, Any], Decimal]] = [
+        (pid, {"insurance": i, "patient": o, "credit": c, "oldest": d}, i + o - c)
+        for pid, i, o, c, d in found[:PAGE_SIZE]
     ]
-    if sort == "age":
-        keyed.sort(key=lambda r: (r[1]["oldest"] or date.max, r[0]))
-    else:
-        keyed.sort(key=lambda r: (-r[2], r[0]))
-    start = page * PAGE_SIZE
-    shown = keyed[start : start + PAGE_SIZE]
     names = display_names.patients(session, (pid for pid, _, _ in shown))
     audit.record_many(
         session,
@@ -255,7 +241,7 @@ def balances(
                 age_days=(today - f["oldest"]).days if f["oldest"] else None,
             )
         )
-    return out, len(keyed) > start + PAGE_SIZE
+    return out, more
 
 
 @dataclass
