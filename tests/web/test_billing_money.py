@@ -14,11 +14,13 @@ from sqlmodel import Session, col, select
 from service import org_clock
 from service.audit.models import AuditEvent
 from service.auth import logic as auth_logic
+from service.auth.logic import Principal
 from service.auth.roles import Role
 from service.auth.schemas import UserCreate
 from service.claims.models import Claim
 from service.demo import clinic as demo
 from service.demo.clinic import DemoResult
+from service.ledger import logic as ledger_logic
 from service.ledger.models import LedgerEntry
 from service.remittance.models import DenialItem
 from service.remittance.reports import bucket
@@ -370,6 +372,32 @@ def test_balances_list_patients_who_owe_and_the_lines_behind_a_balance(
         )
     ).all()
     assert partial.patient_id in {e.patient_id for e in listed}
+
+
+def test_each_balance_row_is_the_ledgers_balance_of_that_patient_in_both_orders(
+    db: Session, desk: Desk
+) -> None:
+    """The page's rows are summed, sorted and paged by the database: each equals the patient's
+    balance as GET /api/v1/patients/{id}/balance sums it, biggest (or oldest) first."""
+    actor = Principal(
+        _clerk_id(db, desk), desk.result.organization_id, frozenset({"biller"}), "test"
+    )
+    by_amount, more = money.balances(db, actor, sort="amount", page=0)
+    assert not more
+    assert by_amount
+    for row in by_amount:
+        found = ledger_logic.balance(db, actor, row.patient_id)
+        assert (row.insurance, row.patient, row.credit, row.total) == (
+            found["insurance"],
+            found["patient"],
+            found["credit"],
+            found["total"],
+        )
+    assert [r.total for r in by_amount] == sorted((r.total for r in by_amount), reverse=True)
+    by_age, _ = money.balances(db, actor, sort="age", page=0)
+    assert {r.patient_id for r in by_age} == {r.patient_id for r in by_amount}
+    oldest = [r.oldest or date.max for r in by_age]
+    assert oldest == sorted(oldest)
 
 
 def test_another_clinics_patient_is_a_404_page(client: TestClient, desk: Desk) -> None:
