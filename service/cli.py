@@ -9,7 +9,7 @@ import typer
 import uvicorn
 
 from service import migrate as migrations
-from service import org_clock
+from service import org_clock, secret_box
 from service.audit import logic as audit_logic
 from service.auth import logic as auth_logic
 from service.auth import repository as auth_repository
@@ -150,6 +150,13 @@ def create_admin(
     typer.echo(f"admin user {admin.id} of {org}")
     typer.echo("API key for the admin (shown once, store it now):")
     typer.echo(key)
+
+
+@app.command("secrets-key")
+def secrets_key() -> None:
+    """Print a new secrets key (a Fernet key) for BACKOFFICE_SECRETS_KEY or the key file. To
+    rotate, set `new,old`: secrets are sealed again under the new key as they are used."""
+    typer.echo(secret_box.new_key())
 
 
 @audit_app.command("system-log")
