@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
+from typer.testing import CliRunner
 
 from service import secret_box
+from service.cli import app as cli
 from service.main import create_app
 from service.secret_box import SecretsKeyError, SecretUnreadable
 from service.settings import Settings
@@ -104,3 +106,14 @@ def test_a_wrong_key_or_an_altered_secret_is_refused_without_a_key_in_sight() ->
             refused_by.reseal(value)
     assert key not in repr(box)
     assert key not in repr(_settings(Path("."), key))
+
+
+def test_backoffice_secrets_key_prints_a_new_key_each_time() -> None:
+    runner = CliRunner()
+    printed = [runner.invoke(cli, ["secrets-key"]) for _ in range(2)]
+    assert [p.exit_code for p in printed] == [0, 0]
+    keys = [p.output.strip() for p in printed]
+    assert keys[0] != keys[1]
+    for key in keys:
+        box = secret_box.box_of(key, "printed")
+        assert box.open(box.seal(PLAIN)) == PLAIN

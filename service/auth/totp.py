@@ -18,13 +18,21 @@ import pyotp
 import qrcode
 import qrcode.image.svg
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from service.audit.models import AuditEvent
 from service.auth.logic import Principal, get_user
 from service.auth.models import AppUser
+from service.auth.people import normalize_username
 from service.auth.roles import Role
-from service.errors import Conflict, DomainError, FieldError, InvalidInput, PermissionDenied
+from service.errors import (
+    Conflict,
+    DomainError,
+    FieldError,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+)
 from service.secret_box import SecretBox, SecretUnreadable
 
 log = logging.getLogger(__name__)
@@ -250,3 +258,20 @@ def report_unopened(session: Session, box: SecretBox) -> int:
             ", ".join(unopened[:10]),
         )
     return len(unopened)
+
+
+def reset(session: Session, username: str, *, at: datetime) -> AppUser:
+    """`backoffice users reset-two-step`: two-step sign-in off for a person who cannot finish
+    signing in (the secrets key lost, or the authenticator); the password alone signs them in
+    again and they may turn it on anew. Local access to the deployment is the authority."""
+    user = session.exec(select(AppUser).where(AppUser.username == normalize_username(username)))
+    found = user.first()
+    if found is None:
+        raise NotFound(f"No person signs in as {username!r}.")
+    found.totp_secret = None
+    found.totp_enabled_at = None
+    found.totp_last_step = None
+    found.updated_at = at
+    session.add(found)
+    session.flush()
+    return found
