@@ -9,16 +9,18 @@ import typer
 import uvicorn
 
 from service import migrate as migrations
-from service import org_clock
+from service import org_clock, secret_box
 from service.audit import logic as audit_logic
 from service.auth import logic as auth_logic
 from service.auth import repository as auth_repository
+from service.auth import totp
 from service.claims import cli as claims_cli
 from service.codesets import cli as codesets_cli
 from service.codesets import loader as codeset_loader
 from service.db import engine_for, session_factory_for, session_scope
 from service.demo import clinic as demo_data
 from service.demo import remittances as remittance_demo
+from service.errors import NotFound
 from service.settings import get_settings
 
 app = typer.Typer(help="Back office service for medical and dental clinics.", no_args_is_help=True)
@@ -150,6 +152,40 @@ def create_admin(
     typer.echo(f"admin user {admin.id} of {org}")
     typer.echo("API key for the admin (shown once, store it now):")
     typer.echo(key)
+
+
+@app.command("secrets-key")
+def secrets_key() -> None:
+    """Print a new secrets key (a Fernet key) for BACKOFFICE_SECRETS_KEY or the key file. To
+    rotate, set `new,old`: secrets are sealed again under the new key as they are used."""
+    typer.echo(secret_box.new_key())
+
+
+@users_app.command("reset-two-step")
+def reset_two_step(
+    username: Annotated[str, typer.Option("--username", help="Who signs in with it.")],
+) -> None:
+    """Turn two-step sign-in off for a person who cannot finish signing in (the secrets key or
+    their authenticator lost): the password alone signs them in again. Audited."""
+    engine = engine_for(get_settings())
+    try:
+        with session_scope(session_factory_for(engine)) as session:
+            try:
+                user = totp.reset(session, username, at=datetime.now(UTC))
+            except NotFound as exc:
+                typer.echo(exc.detail, err=True)
+                raise typer.Exit(1) from None
+            audit_logic.record_system(
+                session,
+                organization_id=user.organization_id,
+                action="update",
+                resource_type="user",
+                resource_id=user.id,
+                detail="two-step sign-in turned off by backoffice users reset-two-step",
+            )
+    finally:
+        engine.dispose()
+    typer.echo(f"two-step sign-in is off for user {user.id}; the password alone signs in")
 
 
 @audit_app.command("system-log")

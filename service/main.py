@@ -1,5 +1,6 @@
 """create_app(): routers, exception handlers, middleware."""
 
+import contextlib
 import logging
 from datetime import timedelta
 from typing import Any
@@ -8,14 +9,15 @@ import sqlalchemy as sa
 from fastapi import Depends, FastAPI
 from fastapi_offline import FastAPIOffline
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
-from service import migrate, uploads
+from service import migrate, secret_box, uploads
 from service.api import openapi, ops, problems, query_params, tags
 from service.api.middleware import RequestGuards, RequestIdFilter
 from service.audit import routes as audit_routes
 from service.audit.logic import ReadAuditWriter, SessionAuditWriter
 from service.auth import routes as auth_routes
-from service.auth import throttle
+from service.auth import throttle, totp
 from service.claims import routes as claim_routes
 from service.codesets import routes as codeset_routes
 from service.codesets.warming import VersionCache
@@ -122,6 +124,7 @@ def create_app(
         settings.remittance_keep_claims_bytes, settings.remittance_claims_per_page
     )
     app.state.code_versions = VersionCache()
+    app.state.secret_box = secret_box.load(settings)  # SecretsKeyError: the start stops here
     app.state.migration_head = migrate.head_revision()
     problems.install(app)
     fhir_http.install(app)  # routing errors under /fhir as OperationOutcome
@@ -168,6 +171,8 @@ def app_factory() -> FastAPI:
     configure_logging(settings.log_level)
     app = create_app(settings, warm_code_indexes=True)
     build_route_handlers(app)
+    with contextlib.suppress(SQLAlchemyError), app.state.session_factory() as session:
+        totp.report_unopened(session, app.state.secret_box)  # a lost key, told now
     if settings.outbox_worker:  # webhooks and FHIR notifications are sent from every replica
         app.state.delivery_worker = DeliveryWorker(
             app.state.session_factory,

@@ -3,7 +3,7 @@
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -56,6 +56,13 @@ class Settings(BaseSettings):
     # The session cookie is Secure on HTTPS requests; force it behind a TLS-terminating proxy
     # that forwards plain HTTP.
     web_cookie_secure: bool = False
+    # Secrets kept encrypted in the database (admins' two-step secrets; service/secret_box.py):
+    # a Fernet key (`backoffice secrets-key` prints one), or several separated by commas while
+    # rotating (the first seals, all open). Unset: the key file, by default <data_dir>/secrets.key,
+    # created (mode 0600) on first start. Set the key where `migrate` and `serve` do not share a
+    # disk (containers); back it up apart from the database.
+    secrets_key: SecretStr | None = None
+    secrets_key_file: Path | None = None
 
     @field_validator("database_url")
     @classmethod

@@ -37,9 +37,10 @@ class AppUser(TenantRecord, table=True):
     # Set by a one-time password (an admin's reset): the next sign-in must choose a new one.
     password_must_change: bool = Field(default=False)
     # Two-step sign-in (RFC 6238 TOTP, admins): the shared secret (set at enrolment, turned on
-    # once a first code confirms it; never shown again nor logged), and the time step of the
-    # last code used, so that a code cannot be used twice.
-    totp_secret: str | None = Field(default=None, max_length=64)
+    # once a first code confirms it; never shown again nor logged; stored sealed under the
+    # secrets key, service/secret_box.py: about 140 characters), and the time step of the last
+    # code used, so that a code cannot be used twice.
+    totp_secret: str | None = Field(default=None, max_length=255)
     totp_enabled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     totp_last_step: int | None = Field(default=None, sa_type=sa.BigInteger)
 

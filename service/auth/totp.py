@@ -2,12 +2,15 @@
 a first code, the code asked for after the password, and turning it off with a code.
 
 The secret is shown once, while enrolment waits for its first code, and never again; it is not
-logged. A code is good for its 30-second step and one step either side (clock drift), and only
-once: the step of the last code used is kept, and a code of that step or an earlier one is
-refused, with one conditional UPDATE so that two requests cannot both use the same code."""
+logged, and it is stored sealed under the secrets key (service/secret_box.py). A key that does
+not open it refuses the sign-in with TwoStepUnavailable (503): the step is never skipped. A
+code is good for its 30-second step and one step either side (clock drift), and only once: the
+step of the last code used is kept, and a code of that step or an earlier one is refused, with
+one conditional UPDATE so that two requests cannot both use the same code."""
 
 import hmac
 import io
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,12 +18,24 @@ import pyotp
 import qrcode
 import qrcode.image.svg
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, select
 
+from service.audit.models import AuditEvent
 from service.auth.logic import Principal, get_user
 from service.auth.models import AppUser
+from service.auth.people import normalize_username
 from service.auth.roles import Role
-from service.errors import Conflict, FieldError, InvalidInput, PermissionDenied
+from service.errors import (
+    Conflict,
+    DomainError,
+    FieldError,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+)
+from service.secret_box import SecretBox, SecretUnreadable
+
+log = logging.getLogger(__name__)
 
 ISSUER = "Back office"
 DRIFT_STEPS = 1  # codes of the step before and after the current one are accepted
@@ -40,6 +55,21 @@ class CodeRefused(InvalidInput):
 
 class TwoStepState(Conflict):
     code = "two-step-state"
+
+
+class TwoStepUnavailable(DomainError):
+    """The secrets key does not open the admin's secret (lost or changed key): no code can be
+    checked, so none is accepted. The operator restores the key; the account is not at fault."""
+
+    code = "two-step-unavailable"
+    status = 503
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Two-step sign-in cannot be checked on this server now: its secrets key does not "
+            "open this account's two-step secret. Ask whoever runs the server to restore the "
+            "key it was set up with (BACKOFFICE_SECRETS_KEY or the secrets key file)."
+        )
 
 
 @dataclass(frozen=True)
@@ -80,25 +110,62 @@ class TwoStep:
     username: str
 
 
-def status(session: Session, actor: Principal) -> TwoStep:
+def _opened(user: AppUser, sealed: str, box: SecretBox) -> str:
+    try:
+        return box.open(sealed)
+    except SecretUnreadable:
+        log.error(
+            "the two-step secret of user %s does not open with the secrets key from %s",
+            user.id,
+            box.source,
+        )
+        raise TwoStepUnavailable() from None
+
+
+def record_unavailable(
+    session: Session, user: AppUser, client_address: str, *, request_id: str
+) -> None:
+    """The refused sign-in, audited in the request's own transaction (it commits: the answer is
+    a page). Not counted as a failure: no code was checked."""
+    session.add(
+        AuditEvent(
+            organization_id=user.organization_id,
+            user_id=user.id,
+            action="login-denied",
+            resource_type="web_session",
+            outcome="failed",
+            client_address=client_address,
+            request_id=request_id,
+            detail="503 sign-in refused: the secrets key does not open the two-step secret",
+        )
+    )
+
+
+def status(session: Session, actor: Principal, *, box: SecretBox) -> TwoStep:
     user = _admin(session, actor)
     pending = None
     if user.totp_secret is not None and user.totp_enabled_at is None:
-        pending = _enrolment(user, user.totp_secret)
+        try:
+            pending = _enrolment(user, box.open(user.totp_secret))
+        except SecretUnreadable:  # an enrolment sealed under another key: start a new one
+            pending = None
     return TwoStep(user.totp_enabled_at, pending, user.username or "")
 
 
-def start_enrolment(session: Session, actor: Principal, *, at: datetime) -> Enrolment:
+def start_enrolment(
+    session: Session, actor: Principal, *, at: datetime, box: SecretBox
+) -> Enrolment:
     """A new secret for the admin, not in force until a first code confirms it."""
     user = _admin(session, actor)
     if is_on(user):
         raise TwoStepState("Two-step sign-in is on already; turn it off first.")
-    user.totp_secret = pyotp.random_base32()  # 160 bits
+    secret = pyotp.random_base32()  # 160 bits
+    user.totp_secret = box.seal(secret)
     user.totp_last_step = None
     user.updated_at = at
     session.add(user)
     session.flush()
-    return _enrolment(user, user.totp_secret)
+    return _enrolment(user, secret)
 
 
 def _matching_step(secret: str, code: str, at: datetime) -> int | None:
@@ -113,11 +180,13 @@ def _matching_step(secret: str, code: str, at: datetime) -> int | None:
     return None
 
 
-def use_code(session: Session, user: AppUser, code: str, *, at: datetime) -> bool:
-    """True if `code` is the user's for now and was not used before; it is then spent."""
+def use_code(session: Session, user: AppUser, code: str, *, at: datetime, box: SecretBox) -> bool:
+    """True if `code` is the user's for now and was not used before; it is then spent (and the
+    secret sealed again under the first key, which is how a key rotation reaches every row).
+    TwoStepUnavailable when the secrets key does not open the secret."""
     if user.totp_secret is None:
         return False
-    step = _matching_step(user.totp_secret, code, at)
+    step = _matching_step(_opened(user, user.totp_secret, box), code, at)
     if step is None:
         return False
     spent = session.execute(
@@ -126,16 +195,18 @@ def use_code(session: Session, user: AppUser, code: str, *, at: datetime) -> boo
             _USER.c.id == user.id,
             sa.or_(_USER.c.totp_last_step.is_(None), _USER.c.totp_last_step < step),
         )
-        .values(totp_last_step=step)
+        .values(totp_last_step=step, totp_secret=box.reseal(user.totp_secret))
     )
     return bool(spent.rowcount == 1)  # type: ignore[attr-defined]
 
 
-def confirm_enrolment(session: Session, actor: Principal, code: str, *, at: datetime) -> None:
+def confirm_enrolment(
+    session: Session, actor: Principal, code: str, *, at: datetime, box: SecretBox
+) -> None:
     user = _admin(session, actor)
     if user.totp_secret is None or user.totp_enabled_at is not None:
         raise TwoStepState("There is no enrolment waiting for its first code.")
-    if not use_code(session, user, code, at=at):
+    if not use_code(session, user, code, at=at, box=box):
         raise CodeRefused()
     user.totp_enabled_at = at
     user.updated_at = at
@@ -143,12 +214,14 @@ def confirm_enrolment(session: Session, actor: Principal, code: str, *, at: date
     session.flush()
 
 
-def turn_off(session: Session, actor: Principal, code: str, *, at: datetime) -> None:
+def turn_off(
+    session: Session, actor: Principal, code: str, *, at: datetime, box: SecretBox
+) -> None:
     """Only with a current code: a stolen session alone cannot weaken the account."""
     user = _admin(session, actor)
     if not is_on(user):
         raise TwoStepState("Two-step sign-in is not on.")
-    if not use_code(session, user, code, at=at):
+    if not use_code(session, user, code, at=at, box=box):
         raise CodeRefused()
     user.totp_secret = None
     user.totp_enabled_at = None
@@ -156,3 +229,49 @@ def turn_off(session: Session, actor: Principal, code: str, *, at: datetime) -> 
     user.updated_at = at
     session.add(user)
     session.flush()
+
+
+def unopened_secrets(session: Session, box: SecretBox) -> list[str]:
+    """The users whose stored secret the key does not open (checked at start: a lost or
+    changed key is told to the operator before an admin meets it at sign-in)."""
+    rows = session.execute(
+        sa.select(_USER.c.id, _USER.c.totp_secret).where(_USER.c.totp_secret.is_not(None))
+    )
+    unopened = []
+    for user_id, sealed in rows:
+        try:
+            box.open(sealed)
+        except SecretUnreadable:
+            unopened.append(user_id)
+    return unopened
+
+
+def report_unopened(session: Session, box: SecretBox) -> int:
+    """Logs, at start, the admins whose two-step sign-in the key cannot check; answers how many."""
+    unopened = unopened_secrets(session, box)
+    if unopened:
+        log.error(
+            "the secrets key from %s does not open the two-step secret of %d user(s) (%s): "
+            "they cannot finish signing in until the key they enrolled under is restored",
+            box.source,
+            len(unopened),
+            ", ".join(unopened[:10]),
+        )
+    return len(unopened)
+
+
+def reset(session: Session, username: str, *, at: datetime) -> AppUser:
+    """`backoffice users reset-two-step`: two-step sign-in off for a person who cannot finish
+    signing in (the secrets key lost, or the authenticator); the password alone signs them in
+    again and they may turn it on anew. Local access to the deployment is the authority."""
+    user = session.exec(select(AppUser).where(AppUser.username == normalize_username(username)))
+    found = user.first()
+    if found is None:
+        raise NotFound(f"No person signs in as {username!r}.")
+    found.totp_secret = None
+    found.totp_enabled_at = None
+    found.totp_last_step = None
+    found.updated_at = at
+    session.add(found)
+    session.flush()
+    return found

@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from service import blobs, org_clock
 from service.api import tags
-from service.api.deps import allow
+from service.api.deps import Paging, allow
 from service.api.problems import problem_responses
 from service.audit import logic as audit
 from service.auth.logic import Principal
@@ -31,7 +31,10 @@ from service.ledger.schemas import (
     ReversalCreate,
     StatementRead,
     StatementRunCreate,
+    StatementRunFilters,
+    StatementRunPage,
     StatementRunRead,
+    StatementRunSummary,
     TransferCreate,
 )
 from service.remittance import export
@@ -325,10 +328,33 @@ def _statement(s: Statement) -> StatementRead:
     )
 
 
-def _run(session: Session, run: StatementRun, *, duplicate: bool) -> StatementRunRead:
+def _run_links(run: StatementRun) -> dict[str, str]:
+    base = f"{statement_runs.prefix}/{run.id}"
+    return {"self": base, "csv": f"{base}/csv"}
+
+
+def _run(
+    session: Session, run: StatementRun, *, duplicate: bool, user: Principal | None = None
+) -> StatementRunRead:
+    """The run with its statements; with `user`, each statement shown is audited under its
+    patient (a read; a run just made has its statements audited as created)."""
     issued = statements.statements_of(session, run.organization_id, run_id=run.id)
+    if user is not None:
+        audit.record_many(
+            session,
+            user,
+            action="query",
+            resource_type="statement",
+            rows=[(s.id, s.patient_id) for s in issued],
+            detail=f"statement run {run.id}",
+        )
     return StatementRunRead.model_validate(
-        {**run.model_dump(), "duplicate": duplicate, "statements": [_statement(s) for s in issued]}
+        {
+            **run.model_dump(),
+            "links": _run_links(run),
+            "duplicate": duplicate,
+            "statements": [_statement(s) for s in issued],
+        }
     )
 
 
@@ -425,16 +451,50 @@ def run_statements(
     )
     if not created:
         response.status_code = 200
-    return _run(session, run, duplicate=not created)
+    # A run asked again shows the statements made before: read again, so audited.
+    return _run(session, run, duplicate=not created, user=None if created else user)
+
+
+@statement_runs.get("", summary="List statement runs", responses=problem_responses(401, 403, 422))
+def list_runs(
+    session: SessionDep,
+    user: Accountant,
+    paging: Paging,
+    filters: Annotated[StatementRunFilters, Query()],
+) -> StatementRunPage:
+    """Newest first by default; `sort` by created_at, run_date or total_due (`-` for
+    descending). Each run's terms and totals without its statements: read a run for those."""
+    page = statements.runs_page(
+        session,
+        user.organization_id,
+        **filters.model_dump(),
+        limit=paging.limit,
+        cursor=paging.cursor,
+        sort=paging.sort,
+    )
+    audit.record_many(
+        session,
+        user,
+        action="query",
+        resource_type="statement_run",
+        rows=[(run.id, None) for run in page.items],
+    )
+    items = [
+        StatementRunSummary.model_validate({**run.model_dump(), "links": _run_links(run)})
+        for run in page.items
+    ]
+    return StatementRunPage(items=items, next_cursor=page.next_cursor)
 
 
 @statement_runs.get(
     "/{run_id}", summary="Read a statement run", responses=problem_responses(401, 403, 404)
 )
 def read_run(run_id: str, session: SessionDep, user: Accountant) -> StatementRunRead:
+    """The run's terms and totals and every statement it issued (each audited under its
+    patient)."""
     run = statements.get_run(session, user, run_id)
     audit.record(session, user, action="read", resource_type="statement_run", resource_id=run.id)
-    return _run(session, run, duplicate=False)
+    return _run(session, run, duplicate=False, user=user)
 
 
 @statement_runs.get(

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from service.ledger.logic import METHODS, REASONS
-from service.schemas_common import MoneyText, WholeNumber
+from service.schemas_common import IsoDate, MoneyText, WholeNumber
 
 # Money in: positive, cents at most (the ledger keeps Numeric(12, 2)).
 Amount = Annotated[Decimal, Field(gt=0, max_digits=10, decimal_places=2)]
@@ -149,7 +149,9 @@ class StatementRunCreate(_In):
     quiet_days: Annotated[WholeNumber, Field(ge=0, le=365)] = 30
 
 
-class StatementRunRead(BaseModel):
+class StatementRunSummary(BaseModel):
+    """A run as the list shows it: its terms and totals, without its statements."""
+
     model_config = ConfigDict(from_attributes=True)
 
     id: str
@@ -159,7 +161,23 @@ class StatementRunRead(BaseModel):
     statement_count: int
     total_due: MoneyText
     csv_sha256: str
+    created_by: str = Field(description="the user who ran it")
     created_at: datetime
+    links: dict[str, str] = Field(default_factory=dict)
+
+
+class StatementRunPage(BaseModel):
+    items: list[StatementRunSummary]
+    next_cursor: str | None
+
+
+class StatementRunFilters(BaseModel):
+    date_from: IsoDate | None = Field(default=None, description="runs on or after this day")
+    date_to: IsoDate | None = Field(default=None, description="runs on or before this day")
+    created_by: Id | None = Field(default=None, description="runs made by this user (an id)")
+
+
+class StatementRunRead(StatementRunSummary):
     duplicate: bool = Field(
         default=False, description="true: today's run with these terms, made before"
     )

@@ -25,6 +25,7 @@ from service.filters import Filter, apply_filters
 from service.ledger import repository
 from service.ledger.models import LedgerEntry, Statement, StatementFileChunk, StatementRun
 from service.ledger.statement_pdf import StatementData, StatementLine, render_csv, render_pdf
+from service.paging import CREATED, Page, SortKey, fetch_page, parse_sort
 from service.patients.logic import PATIENTS
 from service.patients.models import Patient
 from service.remittance.reports import BUCKETS, bucket
@@ -356,6 +357,45 @@ def get_run(session: Session, actor: Principal, run_id: str) -> StatementRun:
     if found is None or found.organization_id != actor.organization_id:
         raise StatementRunNotFound(f"No statement run {run_id}.")
     return found
+
+
+RUN_SORTS = {
+    "created_at": CREATED,
+    "run_date": SortKey(col(StatementRun.run_date), date.fromisoformat, date.isoformat),
+    "total_due": SortKey(col(StatementRun.total_due), Decimal),
+}
+RUN_FILTERS = (
+    Filter("date_from", StatementRun.run_date, "ge"),
+    Filter("date_to", StatementRun.run_date, "le"),
+    Filter("created_by", StatementRun.created_by),
+)
+
+
+def runs_page(
+    session: Session,
+    organization_id: str,
+    *,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    created_by: str | None = None,
+    limit: int,
+    cursor: str | None,
+    sort: str | None,
+) -> Page[StatementRun]:
+    """The organization's statement runs a page at a time, newest first unless `sort` says
+    otherwise; `date_from`/`date_to` bound the run date (the organization's day)."""
+    if date_from and date_to and date_from > date_to:
+        raise InvalidInput("date_from is after date_to.")
+    query = select(StatementRun).where(StatementRun.organization_id == organization_id)
+    given = {"date_from": date_from, "date_to": date_to, "created_by": created_by}
+    return fetch_page(
+        session,
+        apply_filters(query, given, RUN_FILTERS),
+        StatementRun.id,
+        limit=limit,
+        cursor=cursor,
+        sort=parse_sort(sort, RUN_SORTS, "-created_at"),
+    )
 
 
 def list_runs(session: Session, organization_id: str, *, limit: int) -> list[StatementRun]:

@@ -3,7 +3,9 @@ the admin's own page to turn it on (secret, otpauth:// URI and QR code, confirme
 code) and off (with a code). The codes' logic is service/auth/totp.py.
 
 A wrong code is audited and counted like a wrong password (SignInFailed: the same handler, the
-same throttle on the username and the address), and a blocked username gets no code checked."""
+same throttle on the username and the address), and a blocked username gets no code checked.
+A secrets key that does not open the admin's secret (service/secret_box.py) is a 503 page that
+says so, audited as a refused sign-in but not counted: no code is accepted without it."""
 
 import secrets
 from collections.abc import Callable
@@ -20,6 +22,8 @@ from service.auth.roles import Role
 from service.db import SessionDep
 from service.errors import DomainError
 from service.records import utcnow
+from service.request_context import request_id_var
+from service.secret_box import SecretBox
 from service.web.page_routes import (
     SECOND_STEP_COOKIE,
     FormText,
@@ -51,6 +55,11 @@ def _half(request: Request, session: SessionDep) -> HalfSignedIn | None:
     )
 
 
+def _box(request: Request) -> SecretBox:
+    box: SecretBox = request.app.state.secret_box
+    return box
+
+
 def _code_form(csrf_token: str) -> Callable[[Request, str, int], Response]:
     def again(request: Request, error: str, status: int) -> Response:
         return render(request, "sign_in_code.html", status, csrf_token=csrf_token, error=error)
@@ -80,7 +89,14 @@ def submit_code(  # nosec B107 - an empty form field's default, not a password
     wait = throttle.retry_after(session, None, address, at, username=user.username)
     if wait > 0:
         return _code_form(half.csrf_token)(request, _blocked_message(wait), 429)
-    if not totp.use_code(session, user, code[:20], at=at):
+    try:
+        right = totp.use_code(session, user, code[:20], at=at, box=_box(request))
+    except totp.TwoStepUnavailable as unavailable:
+        totp.record_unavailable(
+            session, user, client_address(request), request_id=request_id_var.get()
+        )
+        return _code_form(half.csrf_token)(request, unavailable.detail, unavailable.status)
+    if not right:
         denied = LoginDenied(
             CODE_REFUSED,
             organization_id=user.organization_id,
@@ -107,7 +123,7 @@ def _two_step_page(
     error: str | None = None,
     enrolment: totp.Enrolment | None = None,
 ) -> Response:
-    state = totp.status(session, signed_in.principal)
+    state = totp.status(session, signed_in.principal, box=_box(request))
     return render(
         request,
         "two_step.html",
@@ -130,9 +146,11 @@ def start(  # nosec B107 - an empty form field's default, not a password
 ) -> Response:
     check_csrf(signed_in, csrf_token)
     try:
-        enrolment = totp.start_enrolment(session, signed_in.principal, at=utcnow())
+        enrolment = totp.start_enrolment(
+            session, signed_in.principal, at=utcnow(), box=_box(request)
+        )
     except DomainError as refused:
-        return _two_step_page(request, session, signed_in, 409, refused.detail)
+        return _two_step_page(request, session, signed_in, refused.status, refused.detail)
     audit.record(
         session,
         signed_in.principal,
@@ -150,15 +168,16 @@ def _with_code(
     """Confirms an enrolment or turns two-step sign-in off; a wrong code counts as a failed
     sign-in (a stolen session must not be a way to guess codes)."""
     actor, at, address = signed_in.principal, utcnow(), client_address(request)
-    state = totp.status(session, actor)
+    box = _box(request)
+    state = totp.status(session, actor, box=box)
     wait = throttle.retry_after(session, None, address, at, username=state.username or None)
     if wait > 0:
         return _two_step_page(request, session, signed_in, 429, _blocked_message(wait))
     try:
         if turning_on:
-            totp.confirm_enrolment(session, actor, code[:20], at=at)
+            totp.confirm_enrolment(session, actor, code[:20], at=at, box=box)
         else:
-            totp.turn_off(session, actor, code[:20], at=at)
+            totp.turn_off(session, actor, code[:20], at=at, box=box)
     except totp.CodeRefused:
         pending = state.pending
 
@@ -181,7 +200,7 @@ def _with_code(
         )
         raise SignInFailed(denied, state.username, again) from None
     except DomainError as refused:
-        return _two_step_page(request, session, signed_in, 409, refused.detail)
+        return _two_step_page(request, session, signed_in, refused.status, refused.detail)
     audit.record(
         session,
         actor,

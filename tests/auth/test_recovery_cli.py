@@ -1,16 +1,22 @@
-"""`backoffice users create-admin` and `backoffice audit system-log`: what the deployment's admin
-does from the machine itself."""
+"""`backoffice users create-admin` and `reset-two-step`, and `backoffice audit system-log`: what
+the deployment's admin does from the machine itself."""
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlmodel import select
 from typer.testing import CliRunner
 
+from service import secret_box
+from service.audit.models import AuditEvent
+from service.auth.models import AppUser
 from service.cli import app as cli
-from service.db import make_engine
+from service.db import make_engine, session_factory_for
 from service.main import create_app
 from service.settings import Settings, get_settings
+from tests.factories import make_tenant
 
 
 @pytest.fixture
@@ -68,3 +74,44 @@ def test_the_system_log_shows_refused_keys_that_name_no_organization(database_ur
     assert "login-denied denied" in line
     assert "request_id=r-1" in line
     assert "feedfeedfeedfeed" in line
+
+
+def test_reset_two_step_lets_a_person_locked_out_by_a_lost_key_sign_in_again(
+    database_url: str,
+) -> None:
+    engine = make_engine(database_url)
+    try:
+        with session_factory_for(engine)() as session:
+            tenant = make_tenant(session, "Lost Key Clinic")
+            admin = session.get(AppUser, tenant.user_ids["admin"])
+            assert admin is not None
+            admin.username = "locked-admin"
+            # Sealed under a key nobody has any more.
+            lost = secret_box.box_of(secret_box.new_key(), "a lost key")
+            admin.totp_secret = lost.seal("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
+            admin.totp_enabled_at = datetime.now(UTC)
+            admin.totp_last_step = 1
+            session.add(admin)
+            session.commit()
+        runner = CliRunner()
+        result = runner.invoke(cli, ["users", "reset-two-step", "--username", "Locked-Admin"])
+        assert result.exit_code == 0, result.output
+        assert admin.id in result.stdout
+        with session_factory_for(engine)() as session:
+            reset = session.get(AppUser, admin.id)
+            assert reset is not None
+            assert (reset.totp_secret, reset.totp_enabled_at, reset.totp_last_step) == (
+                None,
+                None,
+                None,
+            )
+            [event] = session.exec(
+                select(AuditEvent).where(
+                    AuditEvent.resource_id == admin.id, AuditEvent.role == "system"
+                )
+            ).all()
+            assert event.detail.endswith("by backoffice users reset-two-step")
+        unknown = runner.invoke(cli, ["users", "reset-two-step", "--username", "nobody"])
+        assert unknown.exit_code == 1
+    finally:
+        engine.dispose()

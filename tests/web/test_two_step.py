@@ -9,9 +9,11 @@ import pyotp
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from service import secret_box
 from service.audit.models import AuditEvent
 from service.auth import totp
 from service.auth.models import AppUser, WebSession
@@ -231,3 +233,105 @@ def test_no_code_page_without_a_right_password(client: TestClient) -> None:
     page = client.get("/app/sign-in/code", follow_redirects=False)
     assert page.status_code == 303
     assert page.headers["location"] == "/app/sign-in"
+
+
+def _stored_secret(db: Session, user_id: str) -> str:
+    db.commit()
+    admin = db.get(AppUser, user_id)
+    assert admin is not None
+    db.refresh(admin)
+    assert admin.totp_secret is not None
+    return admin.totp_secret
+
+
+def test_the_secret_is_stored_sealed_under_the_secrets_key(
+    app: FastAPI, client: TestClient, tenant: Tenant, db: Session
+) -> None:
+    token = signed_in(client, tenant, "admin", "sealed-admin")
+    secret = _enrol(client, token)
+    stored = _stored_secret(db, tenant.user_ids["admin"])
+    assert secret not in stored
+    assert app.state.secret_box.open(stored) == secret
+    assert totp.unopened_secrets(db, app.state.secret_box) == []
+
+
+def _app_with_key(
+    settings: Settings, engine: Engine, session_factory: SessionFactory, key: str
+) -> FastAPI:
+    # Strict throttling (the enrolment's check was one failure): a counted refusal would show.
+    keyed = settings.model_copy(update={"secrets_key": SecretStr(key), "login_failures_per_key": 2})
+    return create_app(keyed, engine=engine, session_factory=session_factory)
+
+
+def test_a_key_that_does_not_open_the_secret_refuses_the_sign_in_and_says_why(
+    client: TestClient,
+    tenant: Tenant,
+    db: Session,
+    settings: Settings,
+    engine: Engine,
+    session_factory: SessionFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    token = signed_in(client, tenant, "admin", "rekeyed-admin")
+    secret = _enrol(client, token)
+    _sign_out(client)
+    # The key file lost, or another key set: the same database under a new key.
+    key = secret_box.new_key()
+    other = _app_with_key(settings, engine, session_factory, key)
+    assert totp.report_unopened(db, other.state.secret_box) == 1
+    assert tenant.user_ids["admin"] in caplog.text
+    with TestClient(other, raise_server_exceptions=False) as rekeyed:
+        form = _password_step(rekeyed, "rekeyed-admin")
+        for steps_ahead in (0, 1, 0):  # the right codes, again and again: never let through
+            refused = rekeyed.post(
+                "/app/sign-in/code",
+                data={"csrf_token": form, "code": _code(secret, steps_ahead)},
+                follow_redirects=False,
+            )
+            assert refused.status_code == 503
+            assert "secrets key does not open" in refused.text
+            assert "bo_session=" not in refused.headers.get("set-cookie", "")
+            assert rekeyed.get("/app/", follow_redirects=False).status_code == 303
+    denied = _events(db, "login-denied")[-3:]
+    assert [e.user_id for e in denied] == [tenant.user_ids["admin"]] * 3
+    assert denied[-1].detail.startswith("503 sign-in refused: the secrets key does not open")
+    assert _events(db, "login-throttled") == []  # the key's fault, not the admin's: not counted
+    assert key not in caplog.text
+    assert "does not open the two-step secret of 1 user(s)" in caplog.text
+    # The key restored: the admin signs in again.
+    form = _password_step(client, "rekeyed-admin")
+    right = client.post(
+        "/app/sign-in/code",
+        data={"csrf_token": form, "code": _code(secret, 1)},
+        follow_redirects=False,
+    )
+    assert right.status_code == 303, right.text
+    assert right.headers["location"] == "/app/"
+
+
+def test_a_rotated_key_opens_the_old_secret_and_seals_it_again_under_the_new(
+    client: TestClient,
+    tenant: Tenant,
+    db: Session,
+    settings: Settings,
+    engine: Engine,
+    session_factory: SessionFactory,
+    app: FastAPI,
+) -> None:
+    token = signed_in(client, tenant, "admin", "rotating-admin")
+    secret = _enrol(client, token)
+    _sign_out(client)
+    old = (settings.data_dir / "secrets.key").read_text().strip()
+    new = secret_box.new_key()
+    rotated = _app_with_key(settings, engine, session_factory, f"{new},{old}")
+    with TestClient(rotated, raise_server_exceptions=False) as rotating:
+        form = _password_step(rotating, "rotating-admin")
+        right = rotating.post(
+            "/app/sign-in/code",
+            data={"csrf_token": form, "code": _code(secret, 1)},
+            follow_redirects=False,
+        )
+        assert right.status_code == 303, right.text
+    stored = _stored_secret(db, tenant.user_ids["admin"])
+    assert secret_box.box_of(new, "new key").open(stored) == secret
+    assert totp.unopened_secrets(db, app.state.secret_box) == [tenant.user_ids["admin"]]
