@@ -4,7 +4,8 @@ WORKDIR /app
 COPY requirements.lock pyproject.toml ./
 RUN pip install --no-cache-dir -r requirements.lock
 COPY . .
-RUN pip install --no-cache-dir --no-deps --no-build-isolation -e . \
+# var/ holds uploaded files and the secrets key file: a volume in docker-compose.yml keeps it.
+RUN mkdir -p /app/var && pip install --no-cache-dir --no-deps --no-build-isolation -e . \
     && useradd --system --home /app backoffice && chown -R backoffice /app
 USER backoffice
 EXPOSE 8000

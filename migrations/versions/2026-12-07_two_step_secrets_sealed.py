@@ -21,7 +21,7 @@ from service.settings import get_settings
 
 
 revision: str = 'd0b597877bf3'
-down_revision: str | None = '3b9d4f1a7e52'
+down_revision: str | None = '4c1e7a9d2b63'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
