@@ -12,7 +12,9 @@ every column: no defaults are filled in here.
 """
 
 import operator
+import types
 from collections.abc import Callable, Iterator, Sequence
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,11 +27,47 @@ def _processors(table: sa.Table, dialect: sa.Dialect) -> list[Callable[[Any], An
     return [column.type.dialect_impl(dialect).bind_processor(dialect) for column in table.columns]
 
 
+# Values of these types are remembered by value: equal values are the same text to every
+# processor (a date is never equal to a datetime, nor a str to anything but a str).
+_BY_VALUE = frozenset({str, date})
+_UNSEEN = object()
+
+
+def _remembering(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`process`, answering again without running it for a value seen before in these rows:
+    by value for a str or a date, else by identity (the same object in many rows: the file's
+    instant and day, a payment's date, a shared empty tuple). A processor written in Python
+    (a UTC datetime formatted for SQLite, JSON, a date) costs several microseconds a value;
+    the rows of an 835 repeat the same few values thousands of times."""
+    by_value: dict[Any, Any] = {}
+    by_identity: dict[int, tuple[Any, Any]] = {}  # id -> (the object, kept alive; its result)
+
+    def remembered(value: Any) -> Any:
+        if value.__class__ in _BY_VALUE:
+            result = by_value.get(value, _UNSEEN)
+            if result is _UNSEEN:
+                result = by_value[value] = process(value)
+            return result
+        seen = by_identity.get(id(value))
+        if seen is not None and seen[0] is value:
+            return seen[1]
+        result = process(value)
+        by_identity[id(value)] = (value, result)
+        return result
+
+    return remembered
+
+
 def _tuples(
     table: sa.Table, dialect: sa.Dialect, rows: Sequence[dict[str, Any]]
 ) -> Iterator[tuple[Any, ...]]:
     row_values = operator.itemgetter(*[column.key for column in table.columns])  # in C
-    processed = [(i, p) for i, p in enumerate(_processors(table, dialect)) if p is not None]
+    processed = [
+        # One compiled to C (Decimal to float on SQLite) is quicker than a lookup: run as is.
+        (i, _remembering(p) if isinstance(p, types.FunctionType | types.MethodType) else p)
+        for i, p in enumerate(_processors(table, dialect))
+        if p is not None
+    ]
     for row in rows:
         value = list(row_values(row))
         for i, process in processed:

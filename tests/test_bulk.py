@@ -1,9 +1,9 @@
 """service/bulk.py: rows written through COPY / the driver's executemany read back exactly as
 a Core insert of the same rows does (the same bind processing), on both databases."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import sqlalchemy as sa
@@ -70,3 +70,61 @@ def test_rows_that_lack_a_column_are_refused_before_anything_is_written(db: Sess
     with pytest.raises(ValueError, match=r"lack \['note'\]"):
         bulk.insert_rows(db, _BULK, rows)
     assert _read(db, _BULK) == []
+
+
+class _Counted(sa.types.TypeDecorator[str]):
+    """A text column whose bind processing (written in Python) is counted."""
+
+    impl = sa.String(40)
+    cache_ok = True
+    calls: ClassVar[list[Any]] = []
+
+    def process_bind_param(self, value: Any, dialect: sa.Dialect) -> str | None:
+        _Counted.calls.append(value)
+        return None if value is None else f"<{value}>"
+
+
+_COUNTED = sa.Table(
+    "bulk_probe_counted",
+    _METADATA,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("day", sa.Date),
+    sa.Column("tag", _Counted),
+    sa.Column("codes", sa.JSON, nullable=False),
+)
+
+
+def test_a_python_bind_processor_runs_once_per_value_the_rows_repeat(db: Session) -> None:
+    """Equal strings and dates are processed once; any other value once per object, so equal
+    values that are written differently (the same instant in two zones, 1 and 1.0) each get
+    their own answer."""
+    _METADATA.create_all(db.connection())
+    at = datetime(2026, 12, 7, 3, 0, tzinfo=UTC)
+    same_instant = datetime(2026, 12, 6, 21, 0, tzinfo=timezone(timedelta(hours=-6)))
+    none: tuple[str, ...] = ()
+    rows = [
+        {
+            "id": f"row{i:03d}",
+            "at": same_instant if i == 7 else at,
+            "day": date(2026, 12, 1 + i % 2),  # a new object every row: equal by value
+            "tag": ["a", "b", None][i % 3],
+            "codes": none if i % 2 else [i, 1.0 if i == 4 else 1, True],
+        }
+        for i in range(2 * bulk.PAGE + 3)
+    ]
+    _Counted.calls.clear()
+
+    bulk.insert_rows(db, _COUNTED, rows)
+
+    assert sorted(_Counted.calls, key=str) == [None, "a", "b"]
+    read = {r.id: r for r in db.execute(sa.select(_COUNTED))}
+    assert len(read) == len(rows)
+    assert {r.at for r in read.values()} == {at}  # both zones: the same UTC instant
+    assert read["row000"].tag == "<a>"
+    assert read["row002"].tag is None
+    assert read["row001"].day == date(2026, 12, 2)
+    assert read["row002"].day == date(2026, 12, 1)
+    assert read["row001"].codes == []
+    assert read["row004"].codes == [4, 1.0, True]
+    assert read["row006"].codes == [6, 1, True]

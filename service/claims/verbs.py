@@ -307,8 +307,8 @@ class Adjudicated:
     payment_date: date | None
     # [{group, reason, amount, quantity}] and [{claim_line_id, procedure_code, modifiers,
     # paid, units, adjustments}] (amounts as strings: JSON keeps them exact).
-    adjustments: list[dict[str, Any]] = field(default_factory=list)
-    lines: list[dict[str, Any]] = field(default_factory=list)
+    adjustments: Sequence[dict[str, Any]] = field(default_factory=list)
+    lines: Sequence[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -338,16 +338,17 @@ def _decision(
     adjustments: Sequence[dict[str, Any]],
     lines: Sequence[dict[str, Any]],
 ) -> states.Decision:
-    every = [*adjustments, *(a for line in lines for a in line.get("adjustments") or ())]
-    patient = sum((Decimal(a["amount"]) for a in every if a["group"] == "PR"), Decimal(0))
-    written_off = sum(
-        (Decimal(a["amount"]) for a in every if (a["group"], a["reason"]) in WRITE_OFF),
-        Decimal(0),
-    )
-    prior = sum(
-        (Decimal(a["amount"]) for a in every if (a["group"], a["reason"]) == ("OA", "23")),
-        Decimal(0),
-    )
+    patient = written_off = prior = Decimal(0)
+    # One pass over the claim's and its lines' CAS (an 835 page decides thousands of claims).
+    for group in (adjustments, *(line.get("adjustments") or () for line in lines)):
+        for a in group:
+            key = (a["group"], a["reason"])
+            if key[0] == "PR":
+                patient += Decimal(a["amount"])
+            elif key in WRITE_OFF:
+                written_off += Decimal(a["amount"])
+            elif key == ("OA", "23"):
+                prior += Decimal(a["amount"])
     return states.Decision(status_code, Decimal(charge), Decimal(paid), patient, written_off, prior)
 
 
@@ -452,18 +453,13 @@ def remember_payer_claim_numbers(session: Session, events: Sequence[Adjudicated]
     sends in REF*F8; the last CLP wins). A replacement or void keeps the number it was sent
     with: its own CLP07 is read from its adjudication when it is corrected in turn."""
     latest = {e.claim_id: e.payer_claim_number for e in events if e.payer_claim_number}
-    originals: list[str] = []
-    for page in _pages(sorted(latest)):
-        originals += session.exec(
-            select(Claim.id).where(col(Claim.id).in_(page), Claim.frequency == "1")
-        ).all()
-    if originals:
+    if latest:
         table = Claim.__table__  # type: ignore[attr-defined]
         session.execute(  # by primary key: one executemany, without the ORM's per-row pass
             sa.update(table)
-            .where(table.c.id == sa.bindparam("claim_id"))
+            .where(table.c.id == sa.bindparam("claim_id"), table.c.frequency == "1")
             .values(payer_claim_number=sa.bindparam("number")),
-            [{"claim_id": i, "number": latest[i]} for i in originals],
+            [{"claim_id": i, "number": n} for i, n in sorted(latest.items())],
         )
 
 

@@ -250,7 +250,8 @@ def _claim_refs(session: Session, claim_ids: Sequence[str]) -> dict[str, _ClaimR
 
 
 def _money(values: dict[str, Any], key: str) -> Decimal:
-    return Decimal(str(values[key]))
+    value = values[key]  # a Decimal as posting.py builds its rows; else exactly as written
+    return value if value.__class__ is Decimal else Decimal(str(value))
 
 
 def post_remittance(

@@ -303,9 +303,10 @@ def _post_page(
     database already: their postings load as stored ones, which a reversal here can undo."""
     organization_id = actor.organization_id
     pcns = sorted({clp.patient_control_number for _, clp in page})
-    claims = claim_repository.claims_by_control_number(session, organization_id, pcns)
-    claim_ids = sorted({c.id for c in claims.values()})
-    lines = claim_repository.lines_by_claim(session, claim_ids)
+    claims, lines = claim_repository.claims_and_lines_by_control_number(
+        session, organization_id, pcns
+    )
+    claim_ids = sorted(lines)
     active = _load_active(session, claim_ids)
     rows = _Rows()
     audited: dict[str, str | None] = {}
@@ -400,8 +401,9 @@ def _money(value: Decimal) -> str:
     return str(value)
 
 
-def _adjustment_values(adjustments: list[Adjustment]) -> list[dict[str, Any]]:
-    return [
+def _adjustment_values(adjustments: list[Adjustment]) -> tuple[dict[str, Any], ...]:
+    # A tuple: none is the one empty tuple, whose JSON bulk.py writes once for every row.
+    return tuple(
         {
             "group": a.group,
             "reason": a.reason[:5],
@@ -409,7 +411,7 @@ def _adjustment_values(adjustments: list[Adjustment]) -> list[dict[str, Any]]:
             "quantity": None if a.quantity is None else str(a.quantity),
         }
         for a in adjustments
-    ]
+    )
 
 
 def _post_claim(
@@ -467,7 +469,7 @@ def _post_claim(
         "reversed_by": None,
         "reverses": reverses,
         "posted_at": at,
-        "remark_codes": list(clp.remark_codes),
+        "remark_codes": tuple(clp.remark_codes),
     }
     rows.claims.append(posting)
     rows.adjustments += _adjustment_rows(organization_id, posting_id, None, clp.adjustments)
@@ -500,12 +502,12 @@ def _post_claim(
                 "match_method": method,
                 "line_control_number": service.line_item_control_number[:50] or None,
                 "procedure_code": service.procedure.code[:48],
-                "modifiers": list(service.procedure.modifiers),
+                "modifiers": service.procedure.modifiers,
                 "service_date": service.service_date_from,
                 "charge": service.charge,
                 "paid": service.paid,
                 "units": service.units,
-                "remark_codes": list(service.remark_codes),
+                "remark_codes": tuple(service.remark_codes),
             }
         )
         rows.adjustments += _adjustment_rows(

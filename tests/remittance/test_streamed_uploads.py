@@ -7,10 +7,12 @@ import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 from sqlmodel import Session, col, func, select
 
 from service import uploads
@@ -18,7 +20,7 @@ from service.auth.logic import Principal
 from service.auth.models import ApiKey
 from service.auth.roles import Role
 from service.db import SessionFactory
-from service.remittance import files
+from service.remittance import files, posting
 from service.remittance.models import ClaimPosting, RemittanceFile, RemittanceFileChunk
 from service.settings import Settings
 from tests.claims.conftest import Demo
@@ -219,9 +221,19 @@ def test_a_small_835_is_read_once_a_larger_one_streams_twice_and_both_post_the_s
     db: Session,
     session_factory: SessionFactory,
     keep_bytes: int,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Settings remittance_keep_claims_bytes (0: every file "too big") and _claims_per_page.
     holding = files.Holding(keep_claims_bytes=keep_bytes, claims_per_page=2)
+    caches: list[int] = []  # SQLite's page cache setting while the claims are posted
+    post_835 = posting.post_835
+
+    def posting_835(session: Session, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        if session.get_bind().dialect.name == "sqlite":
+            caches.append(session.execute(text("PRAGMA cache_size")).scalar_one())
+        return post_835(session, *args, **kwargs)
+
+    monkeypatch.setattr(posting, "post_835", posting_835)
     batch = make_batch(client, demo_org, db)
     upload(client, demo_org, ack_999(batch))
     target, *_, largest = sorted(batch.claims, key=lambda c: c.charge)
@@ -232,11 +244,17 @@ def test_a_small_835_is_read_once_a_larger_one_streams_twice_and_both_post_the_s
     db.commit()  # its snapshot ends: the upload below writes from a session of its own
     received = _received(remit_835(steps, trace="EFT8").encode())
     with session_factory() as session, received:
-        if session.get_bind().dialect.name == "sqlite":  # as a request does (service/db.py)
+        sqlite = session.get_bind().dialect.name == "sqlite"
+        if sqlite:  # as a request does (service/db.py)
             session.connection(execution_options={"sqlite_immediate": True})
+            before = session.execute(text("PRAGMA cache_size")).scalar_one()
         stored = files.upload(
             session, actor, received, filename=None, at=datetime.now(UTC), holding=holding
         )
+        if sqlite:  # a bigger page cache while a kept file posts; the connection's own after
+            kept = -files.POSTING_CACHE_KIB
+            assert caches == [kept if keep_bytes else before]
+            assert session.execute(text("PRAGMA cache_size")).scalar_one() == before != kept
         session.commit()
     result = stored.file.result
     assert result is not None
