@@ -13,7 +13,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from service import blobs, org_clock
+from service import blobs, bulk, org_clock
 from service.audit import logic as audit
 from service.auth.logic import Principal
 from service.claims import control_numbers, logic, verbs
@@ -28,6 +28,7 @@ from service.directory.models import TradingPartner
 from service.errors import Conflict, InvalidInput
 
 KINDS = {"professional": "P", "dental": "D"}
+_MEMBER: sa.Table = ClaimBatchMember.__table__  # type: ignore[attr-defined]
 
 
 class NoClaimsReady(Conflict):
@@ -176,7 +177,8 @@ def build_claim_batch(
     sink.close()
     st_numbers = [int(n) for n in summary.st_control_numbers]
     _add_members(session, batch.id, claim_ids, st_numbers, per_st)
-    verbs.batch_claims(session, claim_ids, actor=actor, at=at)
+    # _ready_claim_ids selected them ready (and the re-scrub kept only those still ready).
+    verbs.batch_claims(session, claim_ids, actor=actor, at=at, ready=True)
     batch.transaction_set_count = len(st_numbers)
     batch.claim_count, batch.line_count = summary.claim_count, summary.line_count
     batch.total_charge = summary.total_charge
@@ -197,8 +199,9 @@ def build_claim_batch(
 def _add_members(
     session: Session, batch_id: str, claim_ids: list[str], st_numbers: list[int], per_st: int
 ) -> None:
-    """A thousand rows per INSERT, each thousand built only when it is sent: memory stays flat
-    however many claims the batch has."""
+    """A thousand rows at a time (one COPY on PostgreSQL, an executemany elsewhere:
+    service/bulk.py), each thousand built only when it is sent: memory stays flat however many
+    claims the batch has."""
     for start in range(0, len(claim_ids), 1000):
         members = [
             {
@@ -210,4 +213,4 @@ def _add_members(
             }
             for i, claim_id in enumerate(claim_ids[start : start + 1000], start=start)
         ]
-        session.execute(sa.insert(ClaimBatchMember), members)
+        bulk.insert_rows(session, _MEMBER, members)

@@ -62,7 +62,7 @@ def _write_statuses(session: Session, moves: dict[str, str]) -> None:
         for page in _pages(sorted(ids)):
             session.execute(
                 sa.update(Claim)
-                .where(col(Claim.id).in_(page))
+                .where(one_of(session, Claim.id, page))
                 .values(status=target, updated_at=utcnow(), version=Claim.version + 1)
             )
 
@@ -249,11 +249,19 @@ def batch_claims(
     *,
     actor: Principal | None = None,
     at: datetime | None = None,
+    ready: bool = False,
 ) -> None:
     """Claims written into a batch: batched, and their primary encounters billed. The patient
     ledger is charged for the encounters now billed, and a secondary claim sent takes the
-    primary's patient share back to insurance (ledger/hooks.py)."""
-    move_claims(session, claim_ids, ClaimVerb.BATCH)
+    primary's patient share back to insurance (ledger/hooks.py). `ready`: the caller selected
+    them as ready in this transaction (locked on PostgreSQL), so their statuses are not read
+    again."""
+    if ready:
+        _write_statuses(
+            session, dict.fromkeys(claim_ids, states.claim_target(ClaimVerb.BATCH).value)
+        )
+    else:
+        move_claims(session, claim_ids, ClaimVerb.BATCH)
     encounters = _primary_encounters(session, claim_ids)
     coding.mark_billed(session, encounters)
     if not claim_ids:

@@ -263,11 +263,14 @@ def create(
     if_none_exist: str | None = None,
     refs: Refs | None = None,
     root: str | None = None,
+    absent: bool = False,
 ) -> Written:
+    """`absent`: the caller knows `if_none_exist` matches nothing (under its lock), so it is
+    not searched again (a transaction Bundle searches all of its conditional creates at once)."""
     mapping = mapping_for(type_name)
     require_interaction(mapping, "create")
     resource = _check_body(mapping, body, root)
-    if if_none_exist:
+    if if_none_exist and not absent:
         serialize_conditional(ctx, type_name, if_none_exist)
         found = conditional_matches(ctx, mapping, if_none_exist)
         if len(found) > 1:

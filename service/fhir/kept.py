@@ -16,8 +16,11 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from service.fhir.models import FhirElement, FhirToken
 from service.fhir.outcomes import invalid
+from service.ids import new_id
 
 _MAX = 255
+_TOKEN: sa.Table = FhirToken.__table__  # type: ignore[attr-defined]
+_ELEMENT: sa.Table = FhirElement.__table__  # type: ignore[attr-defined]
 # session.info key: what this session wrote for the resources it created, by (type, id, what),
 # so that answering a create renders it without reading back the rows it just wrote. Only
 # kept.py writes these tables; a rewrite (not `fresh`) drops the entry, a rollback all of them.
@@ -82,16 +85,17 @@ def store_tokens(
         if len(system) > _MAX or len(value) > _MAX:
             raise invalid(f"{root}.{param}[{position}]", f"system and value: at most {_MAX}")
         rows.append(
-            FhirToken(
-                organization_id=organization_id,
-                resource_type=type_name,
-                resource_id=resource_id,
-                param=param,
-                position=position,
-                system=system,
-                value=value,
-                element=element,
-            )
+            {
+                "id": new_id(),
+                "organization_id": organization_id,
+                "resource_type": type_name,
+                "resource_id": resource_id,
+                "param": param,
+                "position": position,
+                "system": system,
+                "value": value,
+                "element": element,
+            }
         )
     if not fresh:
         session.exec(
@@ -101,8 +105,15 @@ def store_tokens(
                 col(FhirToken.param) == param,
             )
         )
-    session.add_all(rows)
-    _remember(session, (type_name, resource_id, param), [r.element for r in rows], fresh)
+    _insert(session, _TOKEN, rows)
+    _remember(session, (type_name, resource_id, param), [r["element"] for r in rows], fresh)
+
+
+def _insert(session: Session, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """Complete rows as one table-level INSERT, at once: no ORM objects to build and flush
+    (a transaction Bundle writes a few per entry)."""
+    if rows:
+        session.execute(sa.insert(table), rows)
 
 
 def identifiers_of(row: Any, type_name: str) -> list[dict[str, Any]]:
@@ -162,18 +173,22 @@ def keep(
                 col(FhirElement.name).in_(list(elements)),
             )
         )
-    session.add_all(
-        FhirElement(
-            organization_id=organization_id,
-            resource_type=type_name,
-            resource_id=resource_id,
-            name=name,
-            value=value,
-        )
-        for name, value in elements.items()
-        if value
-    )
     sent = {name: value for name, value in elements.items() if value}
+    _insert(
+        session,
+        _ELEMENT,
+        [
+            {
+                "id": new_id(),
+                "organization_id": organization_id,
+                "resource_type": type_name,
+                "resource_id": resource_id,
+                "name": name,
+                "value": value,
+            }
+            for name, value in sent.items()
+        ],
+    )
     _remember(session, (type_name, resource_id, "elements"), sent, fresh)
 
 

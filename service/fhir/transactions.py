@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
+import sqlalchemy as sa
+
 from service.audit import logic as audit
 from service.audit.models import AuditEvent
 from service.errors import DomainError, FieldError, InvalidInput
@@ -23,7 +25,8 @@ from service.fhir.interactions import (
     require_interaction,
     require_role,
 )
-from service.fhir.mapping.base import Refs, iso_instant
+from service.fhir.mapping import REGISTRY
+from service.fhir.mapping.base import Refs, TableMapping, iso_instant
 from service.fhir.outcomes import MultipleMatches, NotSupported, invalid, outcome_for
 from service.records import utcnow
 
@@ -177,11 +180,102 @@ def _lookup(ctx: Context, local: dict[str, tuple[str, str]]) -> Any:
     return lookup
 
 
+# Types whose `identifier` search matches only values their own resources carry as identifiers
+# (the MRN, the NPI, identifiers kept as sent): a row written by the Bundle can start matching
+# a criterion only if its entry's resource carries one of the criterion's values.
+_PREFETCHED = frozenset({"Patient", "Coverage", "Encounter", "ServiceRequest", "Practitioner"})
+_UNION = 100  # criteria per prefetch statement
+
+
+def _token_key(value: str) -> str:
+    """Identifier values compared loosely (case, spaces, punctuation): a false likeness only
+    sends an entry back to its own search."""
+    return "".join(c for c in value if c.isalnum()).upper()
+
+
+def _identifier_keys(query: str) -> frozenset[str] | None:
+    """The values of criteria made only of `identifier=[system]|value` (else None)."""
+    pairs = _pairs(query)
+    keys = set()
+    for name, value in pairs:
+        if name != "identifier":
+            return None
+        for token in value.split(","):
+            code = token.partition("|")[2] if "|" in token else token
+            if not code:
+                return None
+            keys.add(_token_key(code))
+    return frozenset(keys) if keys else None
+
+
+class _Absent:
+    """The conditional creates (If-None-Exist) of a transaction Bundle whose criteria matched
+    nothing when it began, found with one query per type (after the conditional locks are
+    held) instead of one search per entry. An entry written since whose resource carries one
+    of a criterion's identifier values voids that answer: that entry then searches itself."""
+
+    def __init__(self, ctx: Context, entries: list[_Entry]) -> None:
+        self._criteria: dict[tuple[str, str], frozenset[str]] = {}
+        self._written: set[str] = set()
+        wanted: dict[str, dict[str, frozenset[str]]] = {}
+        for entry in entries:
+            if entry.method != "POST" or not entry.if_none_exist:
+                continue
+            query = str(entry.if_none_exist)
+            keys = _identifier_keys(query) if entry.type_name in _PREFETCHED else None
+            if keys is not None and not _URN.search(query):
+                wanted.setdefault(entry.type_name, {})[query] = keys
+        for type_name, queries in wanted.items():
+            mapping = REGISTRY.get(type_name)
+            if not isinstance(mapping, TableMapping) or (
+                type(mapping).matches is not TableMapping.matches
+            ):
+                continue
+            for query in _unmatched(ctx, mapping, list(queries)):
+                self._criteria[(type_name, query)] = queries[query]
+
+    def holds(self, entry: _Entry) -> bool:
+        keys = self._criteria.get((entry.type_name, str(entry.if_none_exist)))
+        return keys is not None and not keys & self._written
+
+    def wrote(self, entry: _Entry) -> None:
+        resource = entry.resource if isinstance(entry.resource, dict) else {}
+        self._written.update(
+            _token_key(value)
+            for _, _, value, _ in kept.identifier_tokens(resource.get("identifier"))
+        )
+
+
+def _unmatched(ctx: Context, mapping: TableMapping, queries: list[str]) -> list[str]:
+    """The criteria that match no row, in one statement per _UNION of them: `SELECT k WHERE
+    EXISTS (the search k)` for each, as a UNION ALL. Criteria the search refuses are left out
+    (their entry searches, and fails, on its own)."""
+    searches: list[tuple[str, Any]] = []
+    for query in queries:
+        try:
+            criteria, _ = interactions.parse_search(mapping, _pairs(query))
+            search = mapping.query(ctx.actor, criteria) if criteria else None
+        except DomainError:
+            continue
+        if search is not None:
+            searches.append((query, search))
+    unmatched = []
+    for start in range(0, len(searches), _UNION):
+        page = searches[start : start + _UNION]
+        union = sa.union_all(
+            *(sa.select(sa.literal(k)).where(search.exists()) for k, (_, search) in enumerate(page))
+        )
+        matched = set(ctx.session.execute(union).scalars())
+        unmatched += [query for k, (query, _) in enumerate(page) if k not in matched]
+    return unmatched
+
+
 def _run(
     ctx: Context,
     entry: _Entry,
     local: dict[str, tuple[str, str]],
     rows: list[Any] | None = None,
+    absent: _Absent | None = None,
 ) -> dict[str, Any]:
     if entry.method not in _ACTIONS:
         raise NotSupported(
@@ -213,6 +307,7 @@ def _run(
             if_none_exist=if_none_exist,
             refs=refs,
             root=f"{entry.where}.resource",
+            absent=absent is not None and absent.holds(entry),
         )
     elif entry.method == "PUT" and len(parts) == 1 and entry.query:
         written = interactions.conditional_update(
@@ -247,6 +342,8 @@ def _run(
             _pairs(_resolved(entry.query, local, f"{entry.where}.request.url")),
         )
         return {"resource": bundle, "response": {"status": "200 OK"}}
+    if absent is not None:
+        absent.wrote(entry)
     if entry.full_url:
         local[entry.full_url] = (entry.type_name, written.row.id)
     if rows is not None:
@@ -298,9 +395,10 @@ def process(ctx: Context, body: Any) -> dict[str, Any]:
             history.batched(ctx.session),
             conditional_locks(ctx, _conditionals(ordered)),
         ):
+            absent = _Absent(ctx, ordered)
             for entry in ordered:
                 try:
-                    results[entry.index] = _run(ctx, entry, local, rows)
+                    results[entry.index] = _run(ctx, entry, local, rows, absent)
                 except DomainError as exc:
                     raise _prefixed(exc, entry) from None
     else:

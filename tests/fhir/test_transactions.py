@@ -3,8 +3,9 @@
 import uuid
 from typing import Any
 
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from service.audit.models import AuditEvent
 from service.directory.models import Payer
@@ -177,3 +178,74 @@ def test_only_transaction_and_batch_bundles_are_processed(
     )
     assert expressions(body) == ["Bundle.type"]
     outcome(send(client, "POST", "/fhir", tenant, PATIENT), 422)
+
+
+def _with_mrn(mrn: str) -> dict[str, Any]:
+    patient = example(PATIENT)
+    patient["identifier"] = [{**patient["identifier"][0], "value": mrn}]
+    return patient
+
+
+def _patient_entry(mrn: str, if_none_exist: str | None = None) -> dict[str, Any]:
+    request = {"method": "POST", "url": "Patient"}
+    if if_none_exist is not None:
+        request["ifNoneExist"] = if_none_exist
+    return {"fullUrl": _urn(), "resource": _with_mrn(mrn), "request": request}
+
+
+def test_a_conditional_create_finds_the_patient_an_earlier_entry_of_the_bundle_created(
+    client: TestClient, tenant: Tenant, db: Session
+) -> None:
+    """The Bundle's conditional creates are searched together when it begins; an entry that
+    writes the identifier a later criterion names sends that entry back to its own search."""
+    for mrn, conditional_first in (("T-1", False), ("T-2", True)):
+        criteria = f"identifier={EHR_MRN_SYSTEM}|{mrn}"
+        first = _patient_entry(mrn, criteria if conditional_first else None)
+        bundle = {
+            "resourceType": "Bundle",
+            "type": "transaction",
+            "entry": [
+                first,
+                _patient_entry(mrn, criteria),
+                _patient_entry(mrn, f"identifier=|{mrn}"),
+            ],
+        }
+
+        response = send(client, "POST", "/fhir", tenant, bundle)
+
+        assert response.status_code == 200, response.text
+        entries = response.json()["entry"]
+        assert [e["response"]["status"] for e in entries] == ["201 Created", "200 OK", "200 OK"]
+        assert len({e["resource"]["id"] for e in entries}) == 1
+    stored = db.exec(select(Patient.mrn).where(col(Patient.mrn).in_(["T-1", "T-2"]))).all()
+    assert sorted(stored) == ["T-1", "T-2"]
+
+
+def test_a_bundle_searches_its_conditional_creates_in_one_statement_per_type(
+    client: TestClient, tenant: Tenant, db: Session
+) -> None:
+    mrns = [f"C-{n}" for n in range(5)]
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [_patient_entry(mrn, f"identifier={EHR_MRN_SYSTEM}|{mrn}") for mrn in mrns],
+    }
+    statements: list[str] = []
+    engine = db.get_bind()
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        response = send(client, "POST", "/fhir", tenant, bundle)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+
+    assert response.status_code == 200, response.text
+    assert [e["response"]["status"] for e in response.json()["entry"]] == ["201 Created"] * 5
+    searches = [s for s in statements if "EXISTS" in s.upper() and "FROM patient" in s]
+    assert len(searches) == 1
+    again = send(client, "POST", "/fhir", tenant, bundle)
+    assert [e["response"]["status"] for e in again.json()["entry"]] == ["200 OK"] * 5
+    assert len(db.exec(select(Patient).where(col(Patient.mrn).in_(mrns))).all()) == 5
