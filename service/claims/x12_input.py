@@ -7,17 +7,15 @@ payers, providers and facilities they name are few: a Directory reads each once 
 builds (and so validates) its writer value once.
 """
 
-import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from sqlmodel import Session, SQLModel, col
 
-from service.claims import other_payers, secondary
+from service.claims import json_columns, other_payers, secondary
 from service.claims.models import Claim, ClaimLine
 from service.claims.x12 import model as x12
 from service.coding.dental_edits import x12_oral_area
@@ -25,6 +23,7 @@ from service.coding.models import Encounter
 from service.directory.models import Facility, Payer, Provider
 from service.labtests.models import LabTest
 from service.patients.models import Coverage, Patient
+from service.sql_lists import one_of
 
 PAGE = 500
 
@@ -197,63 +196,16 @@ def _rows(
     postgres = session.get_bind().dialect.name == "postgresql"
     json_at = [i for i, name in enumerate(row._fields) if isinstance(columns[name].type, sa.JSON)]
     selected = [
-        _json_text(columns[name], postgres) if i in json_at else columns[name]
+        json_columns.as_text(columns[name], postgres) if i in json_at else columns[name]
         for i, name in enumerate(row._fields)
     ]
     query = (
         sa.select(*selected)
-        .where(_one_of(session, columns[key]))
+        .where(one_of(session, columns[key], wanted))
         .order_by(*(columns[name] for name in order_by))
     )
-    found = session.execute(query, {"ids": wanted}).all()
-    if not json_at:
-        return [row._make(values) for values in found]
-    decode = _json_decoder()
-    rows = []
-    for values in found:
-        decoded = list(values)
-        for i in json_at:
-            decoded[i] = decode(decoded[i])
-        rows.append(row._make(decoded))
-    return rows
-
-
-def _json_text(column: sa.Column[Any], postgres: bool) -> sa.ColumnElement[Any]:
-    """A JSON column as its stored text (decoded by `_json_decoder`): the driver (psycopg) or
-    the type (SQLite) would decode each value on its own, tens of thousands of short lists
-    ('[]', '[1, 2]', a claim's diagnoses) that mostly repeat."""
-    text = sa.cast(column, sa.Text) if postgres else sa.type_coerce(column, sa.Text)
-    return text.label(column.key)
-
-
-def _json_decoder() -> Callable[[str | None], Any]:
-    """json.loads, remembering the short flat lists it has seen (a fresh copy each time: no
-    two rows share a mutable value). One per query, so memory stays flat."""
-    seen: dict[str, list[Any]] = {}
-
-    def decode(text: str | None) -> Any:
-        if text is None:
-            return None
-        known = seen.get(text)
-        if known is not None:
-            return list(known)
-        value = json.loads(text)
-        if (
-            isinstance(value, list)
-            and len(text) <= 200
-            and not any(isinstance(item, (list, dict)) for item in value)
-        ):
-            seen[text] = value
-            return list(value)
-        return value
-
-    return decode
-
-
-def _one_of(session: Session, column: sa.ColumnElement[str]) -> sa.ColumnElement[bool]:
-    if session.get_bind().dialect.name == "postgresql":
-        return column == sa.any_(sa.bindparam("ids", type_=postgresql.ARRAY(sa.String)))
-    return column.in_(sa.bindparam("ids", expanding=True))
+    found = session.execute(query).all()
+    return [row._make(values) for values in json_columns.decoded(found, json_at)]
 
 
 def _by_id(
