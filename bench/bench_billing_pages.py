@@ -3,11 +3,13 @@ database). The claims are mixed as a clinic's are: drafts held by the scrubber w
 rejected, ready, submitted, and the rest answered by an 835 (paid, or denied with CO 50); a
 statement run then bills the patients the 835 left owing. A biller signs in through the sign-in
 form; then every page of `desks.BILLING_PAGES` (read at run time, so a page added there is
-measured too), and the page of the oldest claim held with a finding, is fetched `--repeat`
-times through an in-process client (the whole app: session check, role guard, queries, audit
-rows, template). Each page's CPU time per request (the whole process's) is printed beside its
-wall times, and the load average: on a shared machine p95 measures the scheduler as much as the
-page. The floor, in the same run: the bare SELECT of the rows the page shows (FLOORS, by page).
+measured too), and the record pages behind them (DETAIL_PAGES: the oldest claim held with a
+finding, the largest batch, the largest 835 posted, the statement run, the patient with the most
+ledger entries), is fetched `--repeat` times through an in-process client (the whole app:
+session check, role guard, queries, audit rows, template). Each page's CPU time per request (the
+whole process's) is printed beside its wall times, and the load average: on a shared machine p95
+measures the scheduler as much as the page. The floor, in the same run: the bare SELECT of the
+rows the page shows (FLOORS, by page).
 
     .venv/bin/python bench/bench_billing_pages.py [--postgres URL] [--claims 10000] [--repeat 40]
         [--page /app/billing/claims ...]
@@ -100,6 +102,25 @@ FLOORS: dict[str, list[str]] = {
     ],
     CLAIM_PAGE: ["SELECT * FROM claim WHERE organization_id = :org AND id = :claim_id"],
 }
+# The pages of one record behind the desk pages, their ids found at run time (_record_ids);
+# a long record shows one page of its rows (a batch 100 claims, an 835 50, a run 100).
+DETAIL_PAGES: dict[str, list[str]] = {
+    CLAIM_PAGE: FLOORS[CLAIM_PAGE],
+    "/app/billing/batches/{batch_id}": [
+        "SELECT claim.* FROM claim_batch_member m JOIN claim ON claim.id = m.claim_id"
+        " WHERE m.batch_id = :batch_id ORDER BY m.claim_id LIMIT 101"
+    ],
+    "/app/billing/remittances/{file_id}": [
+        "SELECT * FROM claim_posting WHERE file_id = :file_id ORDER BY id LIMIT 51"
+    ],
+    "/app/billing/statements/{run_id}": [
+        "SELECT * FROM statement WHERE run_id = :run_id ORDER BY id LIMIT 101"
+    ],
+    "/app/billing/balances/{patient_id}": [
+        "SELECT * FROM ledger_entry WHERE organization_id = :org AND patient_id = :patient_id"
+    ],
+}
+FLOORS.update(DETAIL_PAGES)
 
 
 @dataclass
@@ -207,18 +228,48 @@ def _sign_in(client: TestClient, once: str) -> None:
     assert changed.status_code == 303, changed.text
 
 
-def _held_claim(url: str, org: str) -> str:
-    """The oldest claim held with a finding: the claim page a clerk opens first."""
+def _largest(session: Session, table: str, parent: str, where: str, org: str) -> str:
+    """The `parent` id with the most rows of `table` (its largest record), among `where`."""
+    found = session.execute(
+        sa.text(
+            f"SELECT {parent} FROM {table} WHERE {where} GROUP BY {parent}"  # nosec B608 - ours
+            f" ORDER BY count(*) DESC, {parent} LIMIT 1"
+        ),
+        {"org": org},
+    ).scalar_one()
+    return str(found)
+
+
+def _record_ids(url: str, org: str) -> dict[str, str]:
+    """The records DETAIL_PAGES open: the oldest claim held with a finding (the claim page a
+    clerk opens first), the largest batch and 835, the latest statement run, the patient with
+    the most ledger entries."""
     engine = make_engine(url)
     with session_factory_for(engine)() as session:
-        found = session.exec(
+        claim_id = session.exec(
             select(Claim.id)
             .where(Claim.organization_id == org, Claim.status == "draft")
             .order_by(col(Claim.id))
         ).first()
+        assert claim_id is not None
+        batch_id = _largest(
+            session,
+            "claim_batch_member",
+            "batch_id",
+            "batch_id IN (SELECT id FROM claim_batch WHERE organization_id = :org)",
+            org,
+        )
+        file_id = _largest(session, "claim_posting", "file_id", "organization_id = :org", org)
+        run_id = _largest(session, "statement", "run_id", "organization_id = :org", org)
+        patient_id = _largest(session, "ledger_entry", "patient_id", "organization_id = :org", org)
     engine.dispose()
-    assert found is not None
-    return found
+    return {
+        "claim_id": claim_id,
+        "batch_id": batch_id,
+        "file_id": file_id,
+        "run_id": run_id,
+        "patient_id": patient_id,
+    }
 
 
 def _time_page(client: TestClient, path: str, repeat: int) -> tuple[list[float], list[float]]:
@@ -256,11 +307,11 @@ def run(
     url = fresh(url, "bench_billing_pages")
     org = _populate(url, count)
     once = _biller_password(url, org)
-    params = {"org": org, "claim_id": _held_claim(url, org)}
+    params = {"org": org} | _record_ids(url, org)
     settings = Settings(database_url=url, data_dir=data_dir, outbox_worker=False)
     app = create_app(settings)
     timings = []
-    pages = [page.path for page in desks.BILLING_PAGES] + [CLAIM_PAGE]
+    pages = [page.path for page in desks.BILLING_PAGES] + list(DETAIL_PAGES)
     with TestClient(app) as client:
         _sign_in(client, once)
         for pattern in pages:

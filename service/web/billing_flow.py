@@ -18,7 +18,6 @@ from service.audit import logic as audit
 from service.auth.logic import Principal
 from service.claims import batches as claim_batches
 from service.claims import repository as claim_repository
-from service.claims import verbs as claim_verbs
 from service.claims.models import Claim, ClaimBatch, ClaimBatchMember
 from service.claims.states import ClaimStatus
 from service.db import SessionFactory
@@ -26,8 +25,7 @@ from service.directory.models import TradingPartner
 from service.errors import InvalidInput
 from service.paging import Page, by_creation, fetch_page
 from service.remittance import repository as remittance_repository
-from service.remittance.models import Acknowledgement, LinePosting, PostedAdjustment
-from service.remittance.x12 import codes
+from service.remittance.models import Acknowledgement
 
 # The ready queue shows this many claims a page (oldest first, a "next" link to the rest);
 # its payers' counts and totals are of all their ready claims. "Batch all of a payer" takes
@@ -210,22 +208,7 @@ def _kind(batch: ClaimBatch) -> str:
     return "837" + claim_batches.KINDS.get(batch.claim_type, "?")
 
 
-def _members(session: Session, batch_ids: Sequence[str]) -> dict[str, list[Claim]]:
-    found: dict[str, list[Claim]] = defaultdict(list)
-    if not batch_ids:
-        return found
-    rows = session.exec(
-        select(ClaimBatchMember.batch_id, Claim)
-        .join(Claim, col(Claim.id) == col(ClaimBatchMember.claim_id))
-        .where(col(ClaimBatchMember.batch_id).in_(batch_ids))
-        .order_by(col(Claim.patient_control_number))
-    ).all()
-    for batch_id, claim in rows:
-        found[batch_id].append(claim)
-    return found
-
-
-def _acks(session: Session, organization_id: str, claim_ids: Sequence[str]) -> list[Any]:
+def acks_of(session: Session, organization_id: str, claim_ids: Sequence[str]) -> list[Any]:
     if not claim_ids:
         return []
     return list(
@@ -240,7 +223,7 @@ def _acks(session: Session, organization_id: str, claim_ids: Sequence[str]) -> l
     )
 
 
-def _batch_payers(session: Session, batch_ids: Sequence[str]) -> dict[str, set[str]]:
+def batch_payers(session: Session, batch_ids: Sequence[str]) -> dict[str, set[str]]:
     """Batch id -> the payers of its claims (one row per batch and payer, not per claim)."""
     found: dict[str, set[str]] = defaultdict(set)
     if batch_ids:
@@ -254,7 +237,7 @@ def _batch_payers(session: Session, batch_ids: Sequence[str]) -> dict[str, set[s
     return found
 
 
-def _latest_outcomes(
+def latest_outcomes(
     session: Session, organization_id: str, batch_ids: Sequence[str]
 ) -> dict[str, Counter[str]]:
     """Batch id -> how many of its claims have each outcome as their latest acknowledgement
@@ -297,11 +280,11 @@ def list_batches(session: Session, actor: Principal, cursor: str | None) -> Page
     )
     batch_list: list[ClaimBatch] = list(page.items)
     ids = [b.id for b in batch_list]
-    payer_ids = _batch_payers(session, ids)
+    payer_ids = batch_payers(session, ids)
     names = display_names.payers(session, (p for ps in payer_ids.values() for p in ps))
     payers = {b: {names.get(p, "") for p in ps} for b, ps in payer_ids.items()}
-    rows = _batch_rows(
-        session, actor, batch_list, payers, _latest_outcomes(session, actor.organization_id, ids)
+    rows = batch_rows(
+        session, actor, batch_list, payers, latest_outcomes(session, actor.organization_id, ids)
     )
     return Page(items=rows, next_cursor=page.next_cursor)
 
@@ -315,76 +298,23 @@ class AckRow:
     reasons: list[str]
 
 
-@dataclass(frozen=True)
-class BatchClaim:
-    claim_id: str
-    patient_control_number: str
-    patient: str
-    payer: str
-    status: str
-    total_charge: str
-    acknowledgements: list[AckRow]
-
-
-@dataclass(frozen=True)
-class BatchDetail:
-    batch: BatchRow
-    claims: list[BatchClaim]
-    set_acks: list[AckRow]  # 999 answers for the whole transaction set
-
-
-def batch_detail(session: Session, actor: Principal, batch_id: str) -> BatchDetail:
-    """A batch with each claim's 999 and 277CA answers in words; audited as a read of each
-    claim's patient."""
-    batch = claim_verbs.get_batch(session, actor, batch_id)
-    claims = _members(session, [batch.id])[batch.id]
-    audit.record_many(
-        session,
-        actor,
-        action="query",
-        resource_type="claim",
-        rows=[(c.id, c.patient_id) for c in claims],
-        detail=f"web page: claims of batch {batch.id}",
-    )
-    org = actor.organization_id
-    patients = display_names.patients(session, (c.patient_id for c in claims))
-    payers = display_names.payers(session, (c.payer_id for c in claims))
-    by_claim: dict[str, list[AckRow]] = defaultdict(list)
-    for ack in _acks(session, org, [c.id for c in claims]):
-        by_claim[ack.claim_id].append(_ack_row(session, org, ack))
-    set_acks = [
-        _ack_row(session, org, a)
+def set_acks(session: Session, organization_id: str, batch_id: str) -> list[AckRow]:
+    """The 999 answers for a batch's transaction sets (no claim named)."""
+    return [
+        ack_row(session, organization_id, a)
         for a in session.exec(
             select(Acknowledgement)
             .where(
-                Acknowledgement.organization_id == org,
-                Acknowledgement.batch_id == batch.id,
+                Acknowledgement.organization_id == organization_id,
+                Acknowledgement.batch_id == batch_id,
                 col(Acknowledgement.claim_id).is_(None),
             )
             .order_by(col(Acknowledgement.created_at), col(Acknowledgement.id))
         ).all()
     ]
-    rows = []
-    for claim in claims:
-        patient = patients.get(claim.patient_id)
-        rows.append(
-            BatchClaim(
-                claim.id,
-                claim.patient_control_number,
-                f"{patient.name} (MRN {patient.mrn})" if patient else "",
-                payers.get(claim.payer_id, ""),
-                claim.status,
-                money(claim.total_charge),
-                by_claim[claim.id],
-            )
-        )
-    latest = Counter(by_claim[c.id][-1].outcome for c in claims if by_claim[c.id])
-    names = {payers.get(c.payer_id, "") for c in claims}
-    [row] = _batch_rows(session, actor, [batch], {batch.id: names}, {batch.id: latest})
-    return BatchDetail(row, rows, set_acks)
 
 
-def _batch_rows(
+def batch_rows(
     session: Session,
     actor: Principal,
     batch_list: list[ClaimBatch],
@@ -414,7 +344,7 @@ def _batch_rows(
     return rows
 
 
-def _ack_row(session: Session, organization_id: str, ack: Acknowledgement) -> AckRow:
+def ack_row(session: Session, organization_id: str, ack: Acknowledgement) -> AckRow:
     return AckRow(
         ack.kind,
         ack.outcome,
@@ -424,74 +354,11 @@ def _ack_row(session: Session, organization_id: str, ack: Acknowledgement) -> Ac
     )
 
 
-# --- a remittance's postings, per claim -----------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PostedClaim:
-    patient_control_number: str
-    matched: bool
-    patient: str
-    status: str  # CLP02 in words
-    claim_status: str  # our claim's status after posting ("" when unmatched)
-    charge: str
-    paid: str
-    patient_responsibility: str
-    adjustments: list[str]  # "CO 45 (Contractual obligations): 25.00"
-    lines_unmatched: int
-
-
-def _adjustment_text(a: PostedAdjustment) -> str:
-    words = codes.words(codes.ADJUSTMENT_GROUPS, a.group_code)
-    return f"{a.group_code} {a.reason} ({words}): {money(a.amount)}"
-
-
-def postings_of(session: Session, organization_id: str, file_id: str) -> list[PostedClaim]:
-    """Each claim an 835 posted (or, inside a dry run's savepoint, would post), with its
-    claim- and line-level adjustments."""
-    found = remittance_repository.file_postings(session, file_id)
-    claims: dict[str, Claim] = {
-        c.id: c
-        for c in session.exec(
-            select(Claim).where(
-                Claim.organization_id == organization_id,
-                col(Claim.id).in_([p.claim_id for p in found.postings if p.claim_id]),
-            )
-        ).all()
-    }
-    patients = display_names.patients(session, (c.patient_id for c in claims.values()))
-    lines_of: dict[str, list[LinePosting]] = defaultdict(list)
-    for line in found.lines:
-        lines_of[line.claim_posting_id].append(line)
-    rows = []
-    for posting in found.postings:
-        claim = claims.get(posting.claim_id or "")
-        patient = patients.get(claim.patient_id) if claim else None
-        adjustments = list(found.adjustments[None])
-        adjustments = [a for a in adjustments if a.claim_posting_id == posting.id]
-        for line in lines_of[posting.id]:
-            adjustments += found.adjustments[line.id]
-        rows.append(
-            PostedClaim(
-                posting.patient_control_number,
-                posting.matched,
-                f"{patient.name} (MRN {patient.mrn})" if patient else "",
-                codes.words(codes.CLAIM_PAYMENT_STATUS, posting.status_code),
-                claim.status if claim else "",
-                money(posting.charge),
-                money(posting.paid),
-                money(posting.patient_responsibility),
-                [_adjustment_text(a) for a in adjustments],
-                sum(1 for ln in lines_of[posting.id] if ln.claim_line_id is None),
-            )
-        )
-    return rows
-
-
 def audit_postings_shown(
     session: Session, actor: Principal, file_id: str, *, dry_run: bool
 ) -> None:
-    """The patients of the claims shown, one row each (as the API audits a file's claims)."""
+    """The patients of the claims a 999 or 277CA answered, one row each (as the API audits a
+    file's claims); an 835's page audits the claims of the page it shows (record_pages)."""
     ids = remittance_repository.claim_ids_in_file(session, file_id) if not dry_run else set()
     audit.record_many(
         session,

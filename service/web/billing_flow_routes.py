@@ -21,9 +21,16 @@ from service.claims import logic as claim_logic
 from service.claims import verbs as claim_verbs
 from service.claims.models import ClaimBatchChunk
 from service.db import SessionDep
-from service.errors import DomainError
+from service.errors import DomainError, InvalidInput
 from service.remittance import files
-from service.web import billing, billing_flow, claim_fixes, staged_uploads, unmatched_lines
+from service.web import (
+    billing,
+    billing_flow,
+    claim_fixes,
+    record_pages,
+    staged_uploads,
+    unmatched_lines,
+)
 from service.web.page_routes import FormText, PageGuard, check_csrf, render
 
 router = APIRouter(prefix="/app/billing", include_in_schema=False)
@@ -34,6 +41,8 @@ READERS = frozenset({Role.ADMIN, Role.BILLER, Role.CODER, Role.AUDITOR})
 Reader = Annotated[SignedIn, Depends(PageGuard(READERS))]
 Biller = Annotated[SignedIn, Depends(PageGuard(claim_fixes.CLAIM_WRITERS))]
 X12_TYPES = ("text/plain", "application/edi-x12", "application/x12")
+# A record page's cursor: ?after= (the next page) or ?before= (the previous one).
+Cursor = Annotated[str | None, Query(max_length=200)]
 
 
 def _today(session: Session, actor: Principal) -> date:
@@ -80,7 +89,17 @@ def _claim_page(
 
 
 def _missing(request: Request, signed_in: SignedIn, refused: DomainError) -> Response:
-    """A claim, batch or file not found (another organization's is not found either)."""
+    """A claim, batch or file not found (another organization's is not found either), or a page
+    of one asked for with a cursor this service did not issue."""
+    if isinstance(refused, InvalidInput):
+        return render(
+            request,
+            "billing_error.html",
+            refused.status,
+            signed_in=signed_in,
+            title="No such page",
+            detail=refused.detail,
+        )
     return render(
         request, "billing_missing.html", refused.status, signed_in=signed_in, detail=refused.detail
     )
@@ -243,10 +262,18 @@ def batches_page(
 
 
 @router.get("/batches/{batch_id}")
-def batch_page(request: Request, session: SessionDep, signed_in: Reader, batch_id: str) -> Response:
+def batch_page(
+    request: Request,
+    session: SessionDep,
+    signed_in: Reader,
+    batch_id: str,
+    after: Cursor = None,
+    before: Cursor = None,
+) -> Response:
+    """The batch's figures and 100 of its claims (record_pages.BATCH_CLAIMS) a page."""
     actor = signed_in.principal
     try:
-        detail = billing_flow.batch_detail(session, actor, batch_id)
+        detail = record_pages.batch_detail(session, actor, batch_id, after=after, before=before)
     except DomainError as refused:
         return _missing(request, signed_in, refused)
     return render(
@@ -324,7 +351,7 @@ def _dry_run(
                 at=datetime.now(UTC),
                 dry_run=True,
                 holding=request.app.state.remittance_holding,
-                peek=lambda s, file_id: billing_flow.postings_of(s, actor.organization_id, file_id),
+                peek=lambda s, file_id: record_pages.postings_of(s, actor.organization_id, file_id),
             ),
         )
     except DomainError as refused:
@@ -399,21 +426,33 @@ def post_remittance(  # nosec B107 - an empty form field's default, not a passwo
 
 @router.get("/remittances/{file_id}")
 def remittance_page(
-    request: Request, session: SessionDep, signed_in: Reader, file_id: str
+    request: Request,
+    session: SessionDep,
+    signed_in: Reader,
+    file_id: str,
+    after: Cursor = None,
+    before: Cursor = None,
 ) -> Response:
+    """What a file did; an 835's claims 50 (record_pages.POSTED_CLAIMS) a page, with the whole
+    file's totals."""
     actor = signed_in.principal
     try:
         found = files.get_file(session, actor, file_id)
+        posted = None
+        if found.kind == "835":
+            posted = record_pages.posted_page(session, actor, found.id, after=after, before=before)
     except DomainError as refused:
         return _missing(request, signed_in, refused)
-    billing_flow.audit_postings_shown(session, actor, found.id, dry_run=False)
+    if posted is None:
+        billing_flow.audit_postings_shown(session, actor, found.id, dry_run=False)
     return render(
         request,
         "billing_posted.html",
         signed_in=signed_in,
         file=found,
         result=found.result or {},
-        claims=billing_flow.postings_of(session, actor.organization_id, found.id),
+        posted=posted,
+        claims=posted.claims.rows if posted else [],
         received_at=billing_flow.local_time(session, actor.organization_id, found.created_at),
     )
 

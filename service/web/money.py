@@ -288,38 +288,6 @@ def statement_run_list(session: Session, actor: Principal) -> list[StatementRun]
     return found
 
 
-@dataclass(frozen=True)
-class IssuedStatement:
-    statement: Statement
-    name: str
-    mrn: str
-
-
-def statement_run(
-    session: Session, actor: Principal, run_id: str
-) -> tuple[StatementRun, list[IssuedStatement]]:
-    run = statements.get_run(session, actor, run_id)
-    issued = statements.statements_of(session, actor.organization_id, run_id=run.id)
-    audit.record(session, actor, action="read", resource_type="statement_run", resource_id=run.id)
-    audit.record_many(
-        session,
-        actor,
-        action="query",
-        resource_type="statement",
-        rows=[(s.id, s.patient_id) for s in issued],
-        detail=f"web page: statement run {run.id}",
-    )
-    names = display_names.patients(session, (s.patient_id for s in issued))
-    return run, [
-        IssuedStatement(
-            s,
-            names[s.patient_id].name if s.patient_id in names else "",
-            names[s.patient_id].mrn if s.patient_id in names else "",
-        )
-        for s in issued
-    ]
-
-
 def statement_run_file(session: Session, actor: Principal, run_id: str) -> StatementRun:
     run = statements.get_run(session, actor, run_id)
     audit.record(session, actor, action="export", resource_type="statement_run", resource_id=run.id)

@@ -22,7 +22,7 @@ from service.errors import DomainError
 from service.ledger import statements
 from service.remittance import denials
 from service.remittance.schemas import DenialAppeal, DenialWorkItemUpdate, DenialWriteOff
-from service.web import money
+from service.web import money, record_pages
 from service.web.page_routes import FormText, PageGuard, check_csrf, render
 
 router = APIRouter(prefix="/app", include_in_schema=False)
@@ -414,10 +414,18 @@ def run_statements(  # nosec B107 - an empty form field's default, not a passwor
 
 @router.get("/billing/statements/{run_id}")
 def statement_run(
-    request: Request, run_id: str, session: SessionDep, signed_in: Accountant
+    request: Request,
+    run_id: str,
+    session: SessionDep,
+    signed_in: Accountant,
+    after: Annotated[str | None, Query(max_length=200)] = None,
+    before: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
+    """The run's figures and 100 of its statements (record_pages.RUN_STATEMENTS) a page."""
     try:
-        run, issued = money.statement_run(session, signed_in.principal, run_id)
+        run, page = record_pages.statement_run(
+            session, signed_in.principal, run_id, after=after, before=before
+        )
     except DomainError as refused:
         return _error_page(request, signed_in, "Statement run", refused)
     return render(
@@ -425,7 +433,8 @@ def statement_run(
         "billing_statement_run.html",
         signed_in=signed_in,
         run=run,
-        issued=issued,
+        page=page,
+        issued=page.rows,
         amount=money.money,
         created=money.local_text(session, signed_in.principal.organization_id, run.created_at),
     )
