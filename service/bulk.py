@@ -18,6 +18,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlmodel import Session
 
 PAGE = 1000  # rows per executemany: bounded statements and driver buffers
@@ -100,3 +101,39 @@ def insert_rows(session: Session, table: sa.Table, rows: Sequence[dict[str, Any]
     values = _tuples(table, dialect, rows)
     while page := [value for _, value in zip(range(PAGE), values, strict=False)]:
         connection.exec_driver_sql(statement, page)
+
+
+def set_by_id(
+    session: Session,
+    column: sa.Column[Any],
+    values: dict[str, str],
+    *where: sa.ColumnElement[bool],
+) -> None:
+    """`column = values[id]` for the rows of those ids (and `where`): on PostgreSQL one UPDATE
+    joined to the arrays unnested (10,000 single-row UPDATEs cost the server a second on an
+    835), elsewhere one executemany by primary key."""
+    if not values:
+        return
+    table = column.table
+    pairs = sorted(values.items())
+    if session.get_bind().dialect.name == "postgresql":
+        given = (
+            sa.func.unnest(
+                sa.literal([k for k, _ in pairs], postgresql.ARRAY(sa.String)),
+                sa.literal([v for _, v in pairs], postgresql.ARRAY(sa.String)),
+            )
+            .table_valued("key", "value")
+            .render_derived(name="given")
+        )
+        session.execute(
+            sa.update(table)
+            .where(table.c.id == given.c.key, *where)
+            .values({column.key: given.c.value})
+        )
+        return
+    session.execute(
+        sa.update(table)
+        .where(table.c.id == sa.bindparam("key"), *where)
+        .values({column.key: sa.bindparam("value")}),
+        [{"key": k, "value": v} for k, v in pairs],
+    )

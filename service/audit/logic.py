@@ -12,6 +12,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from service import bulk
 from service.audit.models import AuditEvent
 from service.auth.logic import Principal
 from service.db import DEFERRED_AUDIT, SessionFactory
@@ -73,7 +74,7 @@ def batched(session: Session) -> Iterator[None]:
     finally:
         session.info.pop(_BATCHED, None)
     if rows:
-        session.execute(sa.insert(AuditEvent.__table__), rows)  # type: ignore[attr-defined]
+        bulk.insert_rows(session, AuditEvent.__table__, rows)  # type: ignore[attr-defined]
 
 
 def record_system(
@@ -116,7 +117,7 @@ def record_many(
         for rid, pid in rows
     ]
     if values and not _deferred(session, values):
-        session.execute(sa.insert(AuditEvent.__table__), values)  # type: ignore[attr-defined]
+        bulk.insert_rows(session, AuditEvent.__table__, values)  # type: ignore[attr-defined]
 
 
 def _values(

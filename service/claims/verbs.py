@@ -461,14 +461,8 @@ def remember_payer_claim_numbers(session: Session, events: Sequence[Adjudicated]
     sends in REF*F8; the last CLP wins). A replacement or void keeps the number it was sent
     with: its own CLP07 is read from its adjudication when it is corrected in turn."""
     latest = {e.claim_id: e.payer_claim_number for e in events if e.payer_claim_number}
-    if latest:
-        table = Claim.__table__  # type: ignore[attr-defined]
-        session.execute(  # by primary key: one executemany, without the ORM's per-row pass
-            sa.update(table)
-            .where(table.c.id == sa.bindparam("claim_id"), table.c.frequency == "1")
-            .values(payer_claim_number=sa.bindparam("number")),
-            [{"claim_id": i, "number": n} for i, n in sorted(latest.items())],
-        )
+    table = Claim.__table__  # type: ignore[attr-defined]
+    bulk.set_by_id(session, table.c.payer_claim_number, latest, table.c.frequency == "1")
 
 
 def _waiting_secondaries(
