@@ -129,7 +129,12 @@ def _interchange(control: int, partner: TradingPartner, created: datetime) -> In
 
 
 def _payment(item: _Claim, in_full: bool) -> ClaimPaymentInput:
-    denied = item.patient.mrn == DENIED_MRN and item.claim.payer_responsibility == "P"
+    # The original only (CLM05-3 1): a replacement the clerk resubmits is paid.
+    denied = (
+        item.patient.mrn == DENIED_MRN
+        and item.claim.payer_responsibility == "P"
+        and item.claim.frequency == "1"
+    )
 
     def adjustments(line: ClaimLine) -> tuple[AdjustmentInput, ...]:
         if denied:
