@@ -131,7 +131,7 @@ def test_a_batch_request_names_every_claim_it_skipped_and_why(
     client: TestClient, db: Session, seeded: demo.DemoResult, headers: dict[str, str]
 ) -> None:
     # Ready ones: the demo's held draft (Omar Haddad's) would be skipped for another reason.
-    ready = {"limit": 200, "status": "ready"}
+    ready: dict[str, str | int] = {"limit": 200, "status": "ready"}
     claims = client.get("/api/v1/claims", params=ready, headers=headers).json()["items"]
     professional = [c["id"] for c in claims if c["claim_type"] == "professional"]
     dental = next(c["id"] for c in claims if c["claim_type"] == "dental")
