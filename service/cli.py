@@ -221,15 +221,23 @@ def demo(
     folder: Annotated[
         Path, typer.Option(help="Where --remittances writes its files.")
     ] = remittance_demo.DEFAULT_FOLDER,
+    reset_passwords: Annotated[
+        bool,
+        typer.Option(
+            "--reset-passwords",
+            help="New one-time passwords for every demo person, even those who chose their own.",
+        ),
+    ] = False,
 ) -> None:
     """Seed (or top up) the organization `demo`; prints a fresh admin key on the last line."""
     engine = engine_for(get_settings())
     paths: list[Path] = []
     secondary: str | None = None
+    unbatched = 0
     try:
         factory = session_factory_for(engine)
         with session_scope(factory) as session:
-            result = demo_data.seed(session)
+            result = demo_data.seed(session, reset_passwords=reset_passwords)
         if remittances:
             with session_scope(factory) as session:
                 paths, secondary = remittance_demo.write_demo_remittances(
@@ -242,17 +250,32 @@ def demo(
                         session, result.organization_id, datetime.now(UTC)
                     ),
                 )
+                unbatched = remittance_demo.ready_claims_not_batched(
+                    session, result.organization_id
+                )
     finally:
         engine.dispose()
     made = ", ".join(f"{n} {kind}" for kind, n in sorted(result.created.items())) or "nothing new"
     typer.echo(f"organization demo ({result.organization_id}): created {made}")
-    for path in paths:
-        typer.echo(f"wrote {path}")
+    if paths:
+        typer.echo("Upload in this order (999, then each payer's 277CA and 835):")
+    for n, path in enumerate(paths, start=1):
+        typer.echo(f"{n}. wrote {path}")
+    if remittances:
+        typer.echo(
+            f"{unbatched} ready claim(s) in no batch yet get no files: batch them, then run "
+            "`backoffice demo --remittances` again"
+            if unbatched
+            else "every ready claim is in a batch"
+        )
     if secondary:
         typer.echo(f"secondary claim {secondary} waits for the 835s (ready once they are uploaded)")
     typer.echo("Web pages: sign in at /app/sign-in (one-time passwords, change at first sign-in):")
     for sign_in in result.sign_ins:
-        typer.echo(f"  {sign_in.who}: {sign_in.username} / {sign_in.one_time_password}")
+        password = sign_in.one_time_password or (
+            "keeps the password they chose (--reset-passwords issues a new one)"
+        )
+        typer.echo(f"  {sign_in.who}: {sign_in.username} / {password}")
     typer.echo("API key for the demo admin (shown once; earlier demo keys are revoked):")
     typer.echo(result.admin_key)
 

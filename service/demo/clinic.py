@@ -2,7 +2,7 @@
 
 Idempotent: every record is found by its natural key (NPI, payer id, MRN, name) before it is
 created, so a second run adds nothing (it only issues a fresh admin key, revoking the old one,
-and fresh one-time passwords for the web pages' demo people).
+and fresh one-time passwords for the web pages' demo people who have not chosen their own).
 """
 
 import contextlib
@@ -28,6 +28,7 @@ from service.coding.models import Encounter
 from service.coding.schemas import CodingIn, EncounterCreate, ServiceLineIn
 from service.demo import lab_catalog as labtest_demo
 from service.demo import people as demo_people
+from service.demo import westside as westside_demo
 from service.directory import logic as directory
 from service.directory.models import Facility, FeeSchedule, Payer, Provider, TradingPartner
 from service.directory.schemas import (
@@ -111,7 +112,7 @@ def _fixture_codes(session: Session) -> None:
         )
 
 
-def seed(session: Session) -> DemoResult:
+def seed(session: Session, *, reset_passwords: bool = False) -> DemoResult:
     actor, key = _admin(session)
     _fixture_codes(session)
     s = _Seeder(session, actor)
@@ -304,6 +305,9 @@ def seed(session: Session) -> DemoResult:
     walter_primary = coverage(walter, payers["MB"], "1EG4TE5MK72")
     walter_secondary = coverage(walter, payers["MC"], "IL99887766", priority="secondary")
     siobhan_cov = coverage(siobhan, payers["CI"], "ACM555000111", group_number="GRP-4410")
+    westside, omar, omar_cov = westside_demo.seed_westside(
+        s, _npi, CITY, patient, coverage, payers["CI"]
+    )
 
     Lines = list[tuple[str, str, list[int]]]
     visits: list[tuple[Patient, list[Coverage], str, list[str], Lines]] = [
@@ -326,9 +330,12 @@ def seed(session: Session) -> DemoResult:
         (siobhan, [siobhan_cov], "medical", ["R51.9"], [("CPT", "99213", [1])]),
         (ana, [ana_cov], "dental", [], [("CDT", "D0120", []), ("CDT", "D1110", [])]),
         (sofia, [sofia_cov], "dental", ["K02.52"], [("CDT", "D2391", [1])]),
+        # Billed by Westside, whose 5-digit ZIP holds the claim as a draft (see westside.py).
+        (omar, [omar_cov], "medical", ["I10"], [("CPT", "99213", [1])]),
     ]
     for p, coverages, kind, dx, lines in visits:
-        _visit(session, s, actor, p, coverages, kind, dx, lines, billing, okafor, lindqvist, lab)
+        by = westside if p is omar else billing
+        _visit(session, s, actor, p, coverages, kind, dx, lines, by, okafor, lindqvist, lab)
     s.one(
         directory.TRADING_PARTNERS,
         TradingPartner.name == "demo",
@@ -350,14 +357,17 @@ def seed(session: Session) -> DemoResult:
     added = labtest_demo.seed_catalog(session, actor)
     if added:
         s.created["lab_test"] = len(added)
-    sign_ins, new_users = demo_people.issue_sign_ins(session, actor.organization_id)
+    sign_ins, new_users = demo_people.issue_sign_ins(
+        session, actor.organization_id, reset=reset_passwords
+    )
     if new_users:
         s.created["user"] = new_users
     return DemoResult(actor.organization_id, key, s.created, sign_ins)
 
 
 def _claims(session: Session, s: _Seeder, actor: Principal) -> None:
-    """A primary claim for every ready encounter, so a batch can be made at once."""
+    """A primary claim for every ready encounter, so a batch can be made at once (all but Omar
+    Haddad's, which the scrubber holds as a draft)."""
     ready = session.exec(
         select(Encounter)
         .where(Encounter.organization_id == actor.organization_id, Encounter.status == "ready")

@@ -1,5 +1,7 @@
 """`backoffice demo`'s people for the web pages: an admin, a biller and a lab technologist, each
-with a username and a fresh one-time password on every run (earlier ones stop working)."""
+with a username and a one-time password. A re-run issues a fresh one (the earlier one stops
+working) only to people who have not chosen their own password yet, so a clerk who signed in
+and changed it keeps it; `reset=True` (`--reset-passwords`) issues new ones to everybody."""
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,10 +26,16 @@ PEOPLE = (
 class SignIn:
     who: str
     username: str
-    one_time_password: str
+    one_time_password: str | None  # None: the person keeps the password they chose
 
 
-def issue_sign_ins(session: Session, organization_id: str) -> tuple[list[SignIn], int]:
+def _chose_own_password(user: AppUser) -> bool:
+    return user.password_hash is not None and not user.password_must_change
+
+
+def issue_sign_ins(
+    session: Session, organization_id: str, *, reset: bool = False
+) -> tuple[list[SignIn], int]:
     """The demo people's sign-ins, and how many users this run created."""
     sign_ins: list[SignIn] = []
     created = 0
@@ -41,6 +49,9 @@ def issue_sign_ins(session: Session, organization_id: str) -> tuple[list[SignIn]
                 session, organization_id, UserCreate(name=name, roles=[role])
             )
             created += 1
+        if user.username is not None and _chose_own_password(user) and not reset:
+            sign_ins.append(SignIn(who, user.username, None))
+            continue
         _, password = people.issue_one_time_password(
             session, organization_id, user.id, username=username, at=now
         )

@@ -2,10 +2,11 @@
 
 Batches the demo's ready claims when it has no batch yet, writes for every batch not cancelled
 a 999 accepting it, a 277CA accepting each claim and one 835 per payer (the first claim paid in
-full, the others reduced by contract and a deductible), and builds Walter Whitfield's Medicaid
-claim (secondary to Medicare) so that, once the 835s are uploaded, it goes out carrying
-Medicare's adjudication. The files depend only on the database, so a re-run writes the same
-bytes (and uploading them twice is recognised).
+full, the others reduced by contract and a deductible, Siobhán O'Connor's denied), and builds
+Walter Whitfield's Medicaid claim (secondary to Medicare) so that, once the 835s are uploaded,
+it goes out carrying Medicare's adjudication. The files depend only on the database, so a
+re-run writes the same bytes (and uploading them twice is recognised). Ready claims in no batch
+get no files: the clerk batches them first.
 """
 
 from collections import defaultdict
@@ -42,6 +43,9 @@ from service.patients.models import Coverage, Patient
 from service.x12.envelope import Interchange
 
 DEFAULT_FOLDER = Path("var/demo-remittances")
+# Siobhán O'Connor's original claim comes back denied (CLP02 4, CARC 16 "lacks information",
+# RARC N290 "missing rendering provider primary identifier"), a denial for the clerk to work.
+DENIED_MRN = "D-1004"
 
 
 @dataclass
@@ -125,7 +129,16 @@ def _interchange(control: int, partner: TradingPartner, created: datetime) -> In
 
 
 def _payment(item: _Claim, in_full: bool) -> ClaimPaymentInput:
+    # The original only (CLM05-3 1): a replacement the clerk resubmits is paid.
+    denied = (
+        item.patient.mrn == DENIED_MRN
+        and item.claim.payer_responsibility == "P"
+        and item.claim.frequency == "1"
+    )
+
     def adjustments(line: ClaimLine) -> tuple[AdjustmentInput, ...]:
+        if denied:
+            return (AdjustmentInput("CO", "16", Decimal(line.charge)),)
         if in_full:
             return ()
         charge = Decimal(line.charge)
@@ -139,6 +152,8 @@ def _payment(item: _Claim, in_full: bool) -> ClaimPaymentInput:
         patient_last_name=item.patient.family_name,
         patient_first_name=item.patient.given_name or "",
         member_id=item.member_id,
+        status="4" if denied else "1",
+        remark_codes=("N290",) if denied else (),
         lines=tuple(
             LinePaymentInput(
                 procedure_code=line.code,
@@ -246,6 +261,17 @@ def _secondary_claim(session: Session, actor: Principal, today: date) -> str | N
     return claim.id
 
 
+def ready_claims_not_batched(session: Session, organization_id: str) -> int:
+    """Ready claims no batch carries yet: the files answer batches, so these get none."""
+    return len(
+        session.exec(
+            select(Claim.id).where(
+                Claim.organization_id == organization_id, Claim.status == "ready"
+            )
+        ).all()
+    )
+
+
 def write_demo_remittances(
     session: Session,
     organization_id: str,
@@ -255,7 +281,8 @@ def write_demo_remittances(
     now: datetime,
     local_today: Callable[[], date],
 ) -> tuple[list[Path], str | None]:
-    """Writes the files; returns their paths and the secondary claim's id."""
+    """Writes the files; returns their paths in upload order (per batch the 999, then each
+    payer's 277CA and 835) and the secondary claim's id."""
     actor = _actor(session, organization_id)
     zone = org_clock.zone(session, organization_id)
     today = local_today()

@@ -16,7 +16,7 @@ from service.claims import batches
 from service.claims.models import Claim, ClaimBatch, ClaimBatchMember
 from service.coding.models import Encounter
 from service.directory.models import Payer, TradingPartner
-from tests.claims.conftest import Demo
+from tests.claims.conftest import Demo, held_claim_id
 from tests.claims.x12_check import assert_valid_837, segments
 
 
@@ -100,9 +100,16 @@ def test_the_primary_claims_encounters_are_billed_and_claims_batched(
 ) -> None:
     batch = _batch(client, demo_org, db, "professional")
     db.commit()  # a fresh snapshot: see what the requests committed
-    claims = db.exec(select(Claim).where(Claim.claim_type == "professional")).all()
+    held = db.get(Claim, held_claim_id(db))
+    assert held is not None
+    assert held.status == "draft"  # the scrubber's hold: no batch takes it
+    claims = db.exec(
+        select(Claim).where(Claim.claim_type == "professional", Claim.id != held.id)
+    ).all()
     assert {c.status for c in claims} == {"batched"}
-    encounters = db.exec(select(Encounter).where(Encounter.kind == "medical")).all()
+    encounters = db.exec(
+        select(Encounter).where(Encounter.kind == "medical", Encounter.id != held.encounter_id)
+    ).all()
     assert {e.status for e in encounters} == {"billed"}
     again = client.post(
         "/api/v1/claim-batches",
@@ -121,9 +128,10 @@ def test_a_cancelled_batch_frees_its_claims_and_never_reuses_its_numbers(
     )
     assert cancelled.status_code == 200
     db.commit()  # a fresh snapshot: see what the requests committed
-    assert {c.status for c in db.exec(select(Claim).where(Claim.claim_type == "professional"))} == {
-        "ready"
-    }
+    professional = select(Claim).where(
+        Claim.claim_type == "professional", Claim.id != held_claim_id(db)
+    )
+    assert {c.status for c in db.exec(professional)} == {"ready"}
     second = _batch(client, demo_org, db, "professional")
     assert second["interchange_control_number"] > first["interchange_control_number"]
     assert second["first_st_control_number"] > first["first_st_control_number"]
@@ -183,7 +191,8 @@ def test_a_batch_that_fails_half_way_leaves_nothing_but_burned_numbers(
     db.commit()  # a fresh snapshot: see what the requests committed
     assert db.exec(select(ClaimBatch)).all() == []
     assert db.exec(select(ClaimBatchMember)).all() == []
-    assert {c.status for c in db.exec(select(Claim))} == {"ready"}
+    held = held_claim_id(db)
+    assert {c.status for c in db.exec(select(Claim).where(Claim.id != held))} == {"ready"}
     assert {e.status for e in db.exec(select(Encounter))} == {"ready"}
     assert _batch(client, demo_org, db, "professional")["claim_count"] == 5
     assert calls["n"] == 1

@@ -159,30 +159,31 @@ def test_a_paid_claim_is_replaced_and_another_voided_and_the_batch_carries_7_and
     client: TestClient, app: FastAPI, demo_org: Demo, db: Session, tmp_path: Path
 ) -> None:
     _demo_paid(client, app, demo_org, db, tmp_path)
-    siobhan, ana = _claim_of(db, "D-1004"), _claim_of(db, "D-1001")
-    assert siobhan.status in ("paid", "partially_paid")
-    read = client.get(f"/api/v1/claims/{siobhan.id}", headers=demo_org.headers()).json()
+    # Mateo's claim: the demo 835 denies Siobhán O'Connor's (DENIED_MRN), and this wants a paid one.
+    mateo, ana = _claim_of(db, "D-1005"), _claim_of(db, "D-1001")
+    assert mateo.status in ("paid", "partially_paid")
+    read = client.get(f"/api/v1/claims/{mateo.id}", headers=demo_org.headers()).json()
     number = read["payer_claim_number"]
     assert number  # CLP07 of the demo 835
     headers = demo_org.headers()
 
     # The encounter still billed with its old coding: reopen and correct it first.
-    refused = client.post(f"/api/v1/claims/{siobhan.id}/replacement", headers=headers)
+    refused = client.post(f"/api/v1/claims/{mateo.id}/replacement", headers=headers)
     assert refused.status_code == 409
-    assert claim_status(db, siobhan.id) == siobhan.status  # untouched
-    _recode(client, demo_org, siobhan.encounter_id)
+    assert claim_status(db, mateo.id) == mateo.status  # untouched
+    _recode(client, demo_org, mateo.encounter_id)
 
-    replacement = client.post(f"/api/v1/claims/{siobhan.id}/replacement", headers=headers)
+    replacement = client.post(f"/api/v1/claims/{mateo.id}/replacement", headers=headers)
     assert replacement.status_code == 201, replacement.text
     body = replacement.json()
     assert (body["frequency"], body["payer_claim_number"]) == ("7", number)
-    assert body["replaces_claim_id"] == siobhan.id
+    assert body["replaces_claim_id"] == mateo.id
     assert [line["code"] for line in body["lines"]] == ["99214"]
     assert body["status"] == "ready", body["findings"]
-    again = client.post(f"/api/v1/claims/{siobhan.id}/replacement", headers=headers)
+    again = client.post(f"/api/v1/claims/{mateo.id}/replacement", headers=headers)
     assert again.status_code == 409
     assert "already has a replacement" in again.json()["detail"]
-    linked = client.get(f"/api/v1/claims/{siobhan.id}", headers=headers).json()
+    linked = client.get(f"/api/v1/claims/{mateo.id}", headers=headers).json()
     assert linked["replaced_by_claim_id"] == body["id"]
 
     void = client.post(f"/api/v1/claims/{ana.id}/void", headers=headers)
@@ -207,10 +208,10 @@ def test_a_paid_claim_is_replaced_and_another_voided_and_the_batch_carries_7_and
     )
 
     # Sent: the originals turn replaced and voided.
-    assert claim_status(db, siobhan.id) == siobhan.status
+    assert claim_status(db, mateo.id) == mateo.status
     submitted = client.post(f"/api/v1/claim-batches/{batch.id}/submission", headers=headers)
     assert submitted.status_code == 200, submitted.text
-    assert claim_status(db, siobhan.id) == "replaced"
+    assert claim_status(db, mateo.id) == "replaced"
     assert claim_status(db, ana.id) == "voided"
     gone = client.post(f"/api/v1/claims/{ana.id}/void", headers=headers)
     assert gone.status_code == 409

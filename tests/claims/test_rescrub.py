@@ -38,4 +38,5 @@ def test_rescrubbing_a_page_gives_each_claim_its_own_scrubs_findings_and_status(
 
     assert _outcome(db) == one_by_one
     assert ready == [c.id for c in claims if one_by_one[c.id][0] == "ready"]
-    assert len(ready) == len(claims) - 1
+    # Not ready: the Medicare claim past timely filing and Omar Haddad's (held for its ZIP).
+    assert len(ready) == len(claims) - 2

@@ -5,10 +5,12 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from service.claims.models import Claim
-from service.demo.remittances import write_demo_remittances
+from service.demo.remittances import DENIED_MRN, write_demo_remittances
+from service.demo.westside import HELD_MRN
+from service.patients.models import Patient
 from tests.claims.conftest import Demo
 from tests.claims.x12_check import assert_valid_837
 from tests.remittance.helpers import claim_status, make_batch, upload
@@ -49,11 +51,14 @@ def test_the_demo_remittance_files_close_the_loop_and_the_secondary_claim_passes
 
     db.commit()
     primaries = db.exec(
-        select(Claim).where(
-            Claim.organization_id == demo_org.organization_id, Claim.id != secondary
-        )
+        select(Claim, Patient.mrn)
+        .join(Patient, col(Patient.id) == Claim.patient_id)
+        .where(Claim.organization_id == demo_org.organization_id, Claim.id != secondary)
     ).all()
-    assert {c.status for c in primaries} <= {"paid", "partially_paid"}
+    by_mrn = {mrn: c.status for c, mrn in primaries if mrn in (DENIED_MRN, HELD_MRN)}
+    assert by_mrn == {DENIED_MRN: "denied", HELD_MRN: "draft"}  # held: in no batch, no files
+    paid = {c.status for c, mrn in primaries if mrn not in (DENIED_MRN, HELD_MRN)}
+    assert paid <= {"paid", "partially_paid"}
     assert claim_status(db, secondary) == "ready"  # scrubbed again when the 835 posted
     batch = make_batch(client, demo_org, db)
     assert [c.id for c in batch.claims] == [secondary]

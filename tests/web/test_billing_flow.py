@@ -14,13 +14,14 @@ from service import org_clock
 from service.claims.models import Claim, ClaimBatch
 from service.demo import remittances as remittance_demo
 from service.demo.clinic import DemoResult
-from service.directory.models import Provider
+from service.demo.westside import WESTSIDE_NAME
+from service.directory.models import Payer, Provider
 from service.remittance.models import RemittanceFile
 from tests.claims.x12_check import assert_valid_837
 from tests.factories import Tenant
 from tests.web import test_billing
 from tests.web.signin import csrf_of, signed_in
-from tests.web.test_billing import _break_the_billing_address, _sign_in
+from tests.web.test_billing import _held_claim, _sign_in
 
 # The demo organization on the code sets' database, as the claims page's tests have it.
 engine = test_billing.engine
@@ -41,16 +42,15 @@ def _token(client: TestClient) -> str:
 
 
 def _acme(db: Session, result: DemoResult) -> str:
-    claim = db.exec(
-        select(Claim).where(
-            Claim.organization_id == result.organization_id,
-            Claim.status == "ready",
-            Claim.claim_type == "professional",
+    """Acme's payer id, by its EDI id: the first ready claim of an unordered SELECT may be
+    Medicare's (PostgreSQL returns rows in no promised order)."""
+    payer = db.exec(
+        select(Payer).where(
+            Payer.organization_id == result.organization_id, Payer.edi_payer_id == "ACME01"
         )
-    ).first()
-    assert claim is not None
+    ).one()
     _fresh(db)
-    return claim.payer_id
+    return payer.id
 
 
 def _fix_form(zip_code: str, token: str) -> dict[str, str]:
@@ -68,15 +68,15 @@ def _fix_form(zip_code: str, token: str) -> dict[str, str]:
 def test_a_clerk_fixes_the_field_a_finding_names_and_the_claim_turns_ready(
     client: TestClient, db: Session, demo_org: DemoResult
 ) -> None:
-    claim = _break_the_billing_address(client, db, demo_org)
+    claim = _held_claim(db, demo_org)
     _sign_in(client, demo_org, "billing clerk")
     token = _token(client)
     assert f'href="/app/billing/claims/{claim.id}"' in client.get("/app/billing/claims").text
     page = client.get(f"/app/billing/claims/{claim.id}")
     assert page.status_code == 200
-    assert "Fix: Billing provider: Springfield Family Medicine" in page.text
+    assert f"Fix: Billing provider: {WESTSIDE_NAME}" in page.text
     assert 'for="fix-4-postal_code">ZIP code (9 digits)</label>' in page.text
-    assert 'value="62701"' in page.text  # the field as it is now
+    assert 'value="62704"' in page.text  # the field as it is now
 
     refused = client.post(f"/app/billing/claims/{claim.id}/fix", data=_fix_form("6270", token))
     assert refused.status_code == 422
@@ -95,7 +95,7 @@ def test_a_clerk_fixes_the_field_a_finding_names_and_the_claim_turns_ready(
     billing = db.exec(
         select(Provider).where(
             Provider.organization_id == demo_org.organization_id,
-            Provider.organization_name == "Springfield Family Medicine",
+            Provider.organization_name == WESTSIDE_NAME,
         )
     ).one()
     assert billing.address is not None
@@ -108,7 +108,7 @@ def test_a_clerk_fixes_the_field_a_finding_names_and_the_claim_turns_ready(
 def test_fixing_needs_the_csrf_token_and_a_role_that_may_write(
     app: FastAPI, client: TestClient, db: Session, demo_org: DemoResult
 ) -> None:
-    claim = _break_the_billing_address(client, db, demo_org)
+    claim = _held_claim(db, demo_org)
     _sign_in(client, demo_org, "billing clerk")
     no_token = client.post(
         f"/app/billing/claims/{claim.id}/fix", data=_fix_form("627011111", "forged")
@@ -131,7 +131,7 @@ def test_fixing_needs_the_csrf_token_and_a_role_that_may_write(
 def test_scrub_again_keeps_a_claim_whose_finding_stands_in_the_queue(
     client: TestClient, db: Session, demo_org: DemoResult
 ) -> None:
-    claim = _break_the_billing_address(client, db, demo_org)
+    claim = _held_claim(db, demo_org)
     _sign_in(client, demo_org, "billing clerk")
     scrubbed = client.post(
         f"/app/billing/claims/{claim.id}/scrub",

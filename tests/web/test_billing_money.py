@@ -94,6 +94,7 @@ def _set_own_password(client: TestClient, otp: str) -> str:
 def _sign_in(client: TestClient, desk: Desk, who: str) -> str:
     """Signs in as the demo's `who` (admin, billing clerk, lab technologist); the CSRF token."""
     found = next(s for s in desk.result.sign_ins if s.who == who)
+    assert found.one_time_password is not None
     assert submit_sign_in(client, found.username, found.one_time_password).status_code == 303
     return _set_own_password(client, found.one_time_password)
 

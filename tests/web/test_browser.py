@@ -120,7 +120,11 @@ def _sign_in(page: Page, username: str, password: str) -> None:
 
 def _sign_in_fresh(page: Page, site: Site, who: str) -> None:
     """Signs in with a fresh one-time password and sets an own password, as a new user does."""
-    otp = site.one_time_password(who)
+    _sign_in_and_choose_a_password(page, site, who, site.one_time_password(who))
+
+
+def _sign_in_and_choose_a_password(page: Page, site: Site, who: str, otp: str) -> None:
+    """Signs in with a one-time password and sets an own password, as a new user does."""
     _sign_in(page, site.usernames[who], otp)
     expect(page).to_have_url(re.compile(r"/app/password$"))
     page.get_by_label("Current password").fill(otp)

@@ -28,12 +28,18 @@ page = test_browser.page
 
 
 def _hold_a_professional_claim(site: Site) -> dict[str, str]:
-    """A ready professional claim, its billing provider's ZIP cut to 5 digits and scrubbed
-    again through the API: the scrubber holds it (billing-provider-address)."""
+    """A ready professional claim the demo 835 pays, its billing provider's ZIP cut to 5
+    digits and scrubbed again through the API: the scrubber holds it (billing-provider-address)."""
     headers = {"Authorization": f"Bearer {site.admin_key}"}
     api = site.base_url + "/api/v1"
     claims = httpx.get(f"{api}/claims?status=ready&claim_type=professional", headers=headers)
-    claim: dict[str, str] = claims.json()["items"][0]
+    # Not Siobhán O'Connor's: the demo 835 denies hers, and this test wants a payment.
+    claim: dict[str, str] = next(
+        c
+        for c in claims.json()["items"]
+        if httpx.get(f"{api}/patients/{c['patient_id']}", headers=headers).json()["mrn"]
+        != remittance_demo.DENIED_MRN
+    )
     encounter = httpx.get(f"{api}/encounters/{claim['encounter_id']}", headers=headers).json()
     provider_url = f"{api}/providers/{encounter['billing_provider_id']}"
     provider = httpx.get(provider_url, headers=headers).json()
@@ -74,6 +80,19 @@ def _desk_nav(page: Page, name: str) -> Locator:
     return page.get_by_role("navigation", name="Billing desk").get_by_role("link", name=name)
 
 
+def _upload_and_post(page: Page, remit: Path, pcn: str) -> None:
+    """The 835 chosen with the file picker, dry run, then posted: the claim shows paid."""
+    _desk_nav(page, "Upload a remittance").click()
+    page.get_by_label("X12 file (835, 999 or 277CA)").set_input_files(str(remit))
+    page.get_by_role("button", name="Dry run").click()
+    expect(page.get_by_role("heading", name="Dry run: what this 835 would post")).to_be_visible()
+    expect(page.get_by_role("table", name="Per claim")).to_contain_text(pcn)
+    page.get_by_role("button", name="Post").click()
+    expect(page.get_by_role("heading", name="835 posted")).to_be_visible()
+    row = page.get_by_role("row").filter(has_text=pcn)
+    expect(row).to_contain_text(re.compile(r"paid|partially_paid"))
+
+
 def test_a_billing_clerk_goes_from_a_finding_to_a_posted_payment(
     page: Page, site: Site, tmp_path: Path
 ) -> None:
@@ -104,15 +123,7 @@ def test_a_billing_clerk_goes_from_a_finding_to_a_posted_payment(
 
     # The payer's 835 for that batch, uploaded with the file picker: dry run, then post.
     remit = _demo_835(site, tmp_path / "remits", pcn)
-    _desk_nav(page, "Upload a remittance").click()
-    page.get_by_label("X12 file (835, 999 or 277CA)").set_input_files(str(remit))
-    page.get_by_role("button", name="Dry run").click()
-    expect(page.get_by_role("heading", name="Dry run: what this 835 would post")).to_be_visible()
-    expect(page.get_by_role("table", name="Per claim")).to_contain_text(pcn)
-    page.get_by_role("button", name="Post").click()
-    expect(page.get_by_role("heading", name="835 posted")).to_be_visible()
-    row = page.get_by_role("row").filter(has_text=pcn)
-    expect(row).to_contain_text(re.compile(r"paid|partially_paid"))
+    _upload_and_post(page, remit, pcn)
 
     # The same file again is refused, with a clear message.
     page.get_by_role("link", name="Upload another file").click()

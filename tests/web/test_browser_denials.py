@@ -6,7 +6,7 @@ import re
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 from sqlmodel import Session
 
 from service.db import make_engine
@@ -62,29 +62,41 @@ def denied_claim(site: Site) -> str:
     return first.pcn
 
 
+def denial_item(page: Page, pcn: str, reason: str) -> Locator:
+    """The claim's first item on the denials page, naming `reason`, pinned by its id (the
+    queue's order changes as items are worked)."""
+    expect(page.get_by_role("heading", name="Denials to work", level=1)).to_be_visible()
+    item = page.get_by_role("article", name=re.compile(rf"^Claim {pcn}\b")).first
+    expect(item).to_contain_text(reason)
+    item_id = item.get_attribute("id")
+    assert item_id is not None
+    return page.locator(f"#{item_id}")
+
+
+def note_a_follow_up(item: Locator, on: str, note: str) -> None:
+    """A follow-up date and a note saved on a denial item the clerk owns."""
+    item.get_by_label("Follow up on").fill(on)
+    item.get_by_label("Note", exact=True).fill(note)
+    item.get_by_role("button", name="Save").click()
+    expect(item).to_contain_text(f"follow up on {on}")
+    expect(item.locator("details")).to_contain_text(note)
+
+
 def test_a_clerk_works_a_denial_and_reads_the_aging_chart(
     page: Page, site: Site, denied_claim: str
 ) -> None:
     _sign_in_fresh(page, site, "billing clerk")
     page.get_by_role("link", name="Billing desk").click()
     page.get_by_role("link", name="Denials to work").click()
-    expect(page.get_by_role("heading", name="Denials to work", level=1)).to_be_visible()
-    item = page.get_by_role("article", name=re.compile(rf"^Claim {denied_claim}\b")).first
-    expect(item).to_contain_text("CARC 50")
+    item = denial_item(page, denied_claim, "CARC 50")
     item_id = item.get_attribute("id")
-    assert item_id is not None
-    item = page.locator(f"#{item_id}")
 
     take = item.get_by_role("button", name="Take this denial")
     take.focus()
     page.keyboard.press("Enter")  # by keyboard
     expect(item.get_by_role("button", name="Take this denial")).to_have_count(0)
     expect(item.locator("dl")).to_contain_text("Demo biller")  # the owner now
-    item.get_by_label("Follow up on").fill("2026-12-20")
-    item.get_by_label("Note", exact=True).fill("Called the payer: no appeal rights")
-    item.get_by_role("button", name="Save").click()
-    expect(item).to_contain_text("follow up on 2026-12-20")
-    expect(item.locator("details")).to_contain_text("Called the payer: no appeal rights")
+    note_a_follow_up(item, "2026-12-20", "Called the payer: no appeal rights")
     page.get_by_label("Show").select_option("mine")
     page.get_by_role("button", name="Filter").click()
     expect(page.locator(f"#{item_id}")).to_be_visible()
