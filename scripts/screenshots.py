@@ -1,8 +1,9 @@
 """`make screenshots`: pictures for the README under docs/screenshots/, taken with Debian's
 Chromium (Playwright, nothing downloaded) from a real `backoffice serve` on a throwaway SQLite
 database with the demo organization: /docs, the sign-in page, the desks and the billing desk's
-claims page as the demo billing clerk sees them, and the specimen labels (rendered by
-scripts/label_pictures.py with made-up patients). Not part of `make test`.
+pages as the demo billing clerk sees them (a held claim's fix form among them), and the
+specimen labels (rendered by scripts/label_pictures.py with made-up patients). Not part of
+`make test`.
 
     .venv/bin/python scripts/screenshots.py [OUT_DIR]
 """
@@ -133,6 +134,10 @@ def main(out: Path) -> None:
             _shoot(tab, out, "app-desks")
             tab.goto("/app/billing/claims")
             _shoot(tab, out, "app-billing-claims")
+            # Omar Haddad's claim, held for its billing provider's 5-digit ZIP: the fix form.
+            tab.get_by_role("link", name=re.compile(r"^Fix claim ")).first.click()
+            tab.wait_for_url("**/app/billing/claims/*")
+            _shoot(tab, out, "app-billing-claim")
             for path in ("ready", "batches", "remittances", "unmatched"):  # issue 26's flow
                 tab.goto(f"/app/billing/{path}")
                 _shoot(tab, out, f"app-billing-{path}")
