@@ -153,7 +153,6 @@ def _payment(item: _Claim, in_full: bool) -> ClaimPaymentInput:
         patient_first_name=item.patient.given_name or "",
         member_id=item.member_id,
         status="4" if denied else "1",
-        remark_codes=("N290",) if denied else (),
         lines=tuple(
             LinePaymentInput(
                 procedure_code=line.code,
@@ -162,6 +161,8 @@ def _payment(item: _Claim, in_full: bool) -> ClaimPaymentInput:
                 service_date=line.service_date,
                 line_item_control_number=line.line_control_number,
                 qualifier="AD" if line.code_system == "CDT" else "HC",
+                # On each denied line (LQ*HE), where the denial queue shows what to add.
+                remark_codes=("N290",) if denied else (),
             )
             for line in item.lines
         ),

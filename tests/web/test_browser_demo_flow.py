@@ -90,6 +90,7 @@ def test_a_new_clerk_fixes_batches_posts_and_works_a_denial_from_the_demo_data(
     # O'Connor's denial in the queue: taken, a note and a follow-up date.
     _desk_nav(page, "Denials to work").click()
     item = denial_item(page, denied, "CARC 16")
+    expect(item).to_contain_text("RARC N290")  # the payer's remark: what the claim lacks
     item.get_by_role("button", name="Take this denial").click()
     expect(item.locator("dl")).to_contain_text("Demo biller")  # the owner now
     note_a_follow_up(item, "2026-12-20", "Rendering NPI added; resubmit after review")
