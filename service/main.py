@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from service import migrate, secret_box, uploads
-from service.api import openapi, ops, problems, query_params, tags
+from service.api import fast_reads, openapi, ops, problems, query_params, tags
 from service.api.middleware import RequestGuards, RequestIdFilter
 from service.audit import routes as audit_routes
 from service.audit.logic import ReadAuditWriter, SessionAuditWriter
@@ -136,6 +136,7 @@ def create_app(
             app.include_router(router, dependencies=[Depends(query_params.refuse_unknown_query)])
     # Innermost middleware (added first): the typeahead answered from memory, inside the guards.
     codeset_routes.install_fast_path(app)
+    fast_reads.install(app)  # GET of one record by id, before routing (issue 20)
     web_routes.install(app, settings)  # the /app pages, outside the OpenAPI schema
     app.openapi = openapi.documented(app)  # type: ignore[method-assign]
     app.add_middleware(

@@ -12,6 +12,7 @@ from sqlmodel import Session
 from sqlmodel.sql.expression import SelectOfScalar
 
 from service import crud
+from service.api import fast_reads
 from service.api.deps import (
     AuditedReadRoleGuard,
     IfMatch,
@@ -113,13 +114,15 @@ def add_crud_routes(
     ) -> Any:
         return await run_audited_read(request, session, list_work, user, paging, filters)
 
-    def read_work(session: Session, user: Principal, record_id: str) -> Response:
-        row = crud.get(session, user, resource, record_id)
-        # Serialized here, in the worker thread, and sent as is: FastAPI would validate the
-        # model a second time on the event loop.
+    def render(row: Any) -> Response:
+        # Serialized in the worker thread and sent as is: FastAPI would validate the model a
+        # second time on the event loop. `row` may be a Core row (service/api/fast_reads.py).
         response = Response(to_read(row).model_dump_json(by_alias=True), media_type=JSON)
         set_etag(response, row.version)
         return response
+
+    def read_work(session: Session, user: Principal, record_id: str) -> Response:
+        return render(crud.get(session, user, resource, record_id))
 
     async def read(
         request: Request, record_id: str, session: AuditedReadSessionDep, user: Reader
@@ -128,10 +131,7 @@ def add_crud_routes(
 
     def read_by_key_work(session: Session, user: Principal, value: str) -> Response:
         assert natural_key is not None
-        row = crud.get_by_key(session, user, resource, natural_key[1], value)
-        response = Response(to_read(row).model_dump_json(by_alias=True), media_type=JSON)
-        set_etag(response, row.version)
-        return response
+        return render(crud.get_by_key(session, user, resource, natural_key[1], value))
 
     async def read_by_key(
         request: Request,
@@ -217,6 +217,17 @@ def add_crud_routes(
         summary=f"Read a {label}",
         responses=problem_responses(401, 403, 404),
         name=f"read_{resource.name}",
+    )
+    fast_reads.register(
+        fast_reads.FastRead(
+            prefix=router.prefix,
+            route_name=f"read_{resource.name}",
+            table=resource.model.__table__,
+            readers=readers,
+            audit_type=resource.name if resource.phi else None,
+            patient_id=resource.patient_id,
+            render=render,
+        )
     )
     router.add_api_route(
         "/{record_id}",

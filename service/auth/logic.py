@@ -132,7 +132,10 @@ class Caller:
 
 
 def authenticate_quickly(
-    connection: sa.Connection, authorization: str | None, address: str, at: datetime
+    connection: sa.Connection | repository.FirstRow,
+    authorization: str | None,
+    address: str,
+    at: datetime,
 ) -> Caller | None:
     """The plain case of `authenticate` in one read: a well-formed API key, found, usable, with
     the right secret, neither it nor the address blocked. None for anything else: the caller

@@ -1,7 +1,9 @@
 """Queries for organizations, users and keys."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -119,7 +121,8 @@ _CALLER = (
         _ORGANIZATION.c.time_zone,
         sa.exists()
         .where(
-            _THROTTLE.c.scope.in_(sa.bindparam("scopes", expanding=True)),
+            # Two fixed parameters, not an expanding list: the statement compiles once.
+            _THROTTLE.c.scope.in_([sa.bindparam("key_scope"), sa.bindparam("address_scope")]),
             _THROTTLE.c.blocked_until > sa.bindparam("at", type_=UTCDateTime()),
         )
         .label("blocked"),
@@ -133,11 +136,23 @@ _CALLER = (
 )
 
 
+# Runs a statement with its parameters and returns its first row (or None): a Connection's
+# execute, or a precompiled statement on a driver cursor (service/raw_sql.py).
+FirstRow = Callable[[sa.Select[Any], dict[str, Any]], Any]
+
+
 def get_caller(
-    connection: sa.Connection, key_id: str, scopes: list[str], at: datetime
+    connection: sa.Connection | FirstRow, key_id: str, scopes: list[str], at: datetime
 ) -> CallerRow | None:
-    """The one statement a request's quick authentication runs (service/auth/logic.py)."""
-    row = connection.execute(_CALLER, {"key_id": key_id, "scopes": scopes, "at": at}).first()
+    """The one statement a request's quick authentication runs (service/auth/logic.py).
+    `scopes`: the key's and the address's (throttle.scopes), or the key's alone."""
+    if not 1 <= len(scopes) <= 2:
+        raise ValueError("a key scope and at most an address scope")
+    params = {"key_id": key_id, "key_scope": scopes[0], "address_scope": scopes[-1], "at": at}
+    if isinstance(connection, sa.Connection):
+        row = connection.execute(_CALLER, params).first()
+    else:
+        row = connection(_CALLER, params)
     if row is None:
         return None
     return CallerRow(

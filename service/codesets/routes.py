@@ -37,6 +37,7 @@ from service.codesets.search import MAX_LIMIT
 from service.codesets.warming import IndexWarmer, VersionCache
 from service.db import ReadSessionDep, open_read_session, run_read
 from service.errors import DomainError
+from service.request_context import authorization
 from service.schemas_common import IsoDate
 
 router = APIRouter(prefix="/api/v1/codes", tags=[tags.CODE_SETS])
@@ -230,14 +231,6 @@ def _parameters(query_string: bytes) -> tuple[str, int, date | None] | None:
     return q, limit, on
 
 
-def _authorization(scope: Scope) -> str | None:
-    for name, value in scope["headers"]:
-        if name == b"authorization":
-            text: str = value.decode("latin-1")  # as Starlette's Headers reads it
-            return text
-    return None
-
-
 class TypeaheadFastPath:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -259,7 +252,7 @@ class TypeaheadFastPath:
             return None
         state = scope["app"].state
         client = scope.get("client")
-        caller = state.verified_keys.get(_authorization(scope), client[0] if client else "")
+        caller = state.verified_keys.get(authorization(scope), client[0] if client else "")
         if (
             caller is None
             or caller.principal.scopes is not None

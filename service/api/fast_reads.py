@@ -1,0 +1,177 @@
+"""One record read by id, answered before routing (issue 20).
+
+`GET /api/v1/patients/{id}` is what an EHR or a clerk's screen calls most, and through FastAPI
+it spent more of a core on routing past some 300 routes, solving the route's dependencies, two
+worker-thread hops and the ORM than on its three statements (key check, the row, the audit row).
+This layer, inside the request guards, answers the plain case of such a read itself, in one
+worker-thread hop, with Core statements:
+
+- the caller is checked against the database on every request, with the same single statement
+  as every route (`authenticate_quickly`): a revoked key is refused at once, nothing is cached;
+- the row is read on the same connection, in one read transaction, and rendered by the route's
+  own function (`FastRead.render`: the same body and ETag, byte for byte);
+- a read of patient data commits its audit row before the response leaves, through the same
+  group-committing writer as the routes (`app.state.read_audit`).
+
+Anything else goes on to the route, which answers as it always did: a query string, another
+caller than a plain API key (a SMART token), a role that may not read it, a key refused or
+blocked, a record missing, deleted or of another organization (the route's 401, 403 and 404,
+audited as before). A path the router would give to another route is never taken here (install
+checks the order of the routes).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import State
+from starlette.responses import Response
+from starlette.routing import Match
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from service.audit import logic as audit
+from service.auth import logic as auth_logic
+from service.raw_sql import Statements
+from service.records import utcnow
+from service.request_context import authorization, request_id_var
+
+log = logging.getLogger(__name__)
+
+MAX_ID = 64  # audit_event.resource_id: no record id is longer
+
+
+@dataclass(frozen=True)
+class FastRead:
+    """A `GET {prefix}/{id}` route this layer may answer for."""
+
+    prefix: str  # "/api/v1/patients"
+    route_name: str  # the route it stands in for ("read_patient"): install checks the router
+    table: sa.Table
+    readers: frozenset[str]
+    audit_type: str | None  # the audit resource type when reads are audited (patient data)
+    patient_id: Callable[[Any], str | None]
+    render: Callable[[Any], Response]  # the row as the route answers it
+    select: sa.Select[Any] = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_id = sa.select(self.table).where(self.table.c.id == sa.bindparam("id"))
+        object.__setattr__(self, "select", by_id)
+
+
+# Filled as the route modules are imported (service/api/crud_routes.py).
+REGISTRY: list[FastRead] = []
+
+
+def register(read: FastRead) -> None:
+    REGISTRY[:] = [r for r in REGISTRY if r.prefix != read.prefix] + [read]
+
+
+def answer(state: State, read: FastRead, record_id: str, authorization: str | None,
+           address: str) -> Response | None:  # fmt: skip
+    """The route's 200 response, its audit row committed; None for the route to answer."""
+    statements: Statements = state.raw_statements
+    with statements.cursor() as cursor:  # one read transaction: the key check and the row
+
+        def first(statement: sa.Select[Any], values: dict[str, Any]) -> Any:
+            return statements[statement].first(cursor, values)
+
+        caller = auth_logic.authenticate_quickly(first, authorization, address, utcnow())
+        if caller is None:
+            return None
+        principal = caller.principal
+        if principal.scopes is not None or not principal.roles & read.readers:
+            return None
+        row = first(read.select, {"id": record_id})
+        if (
+            row is None
+            or row.organization_id != principal.organization_id
+            or row.deleted_at is not None
+        ):
+            return None
+        response = read.render(row)
+    # The read transaction is over; the audit row commits in its own, before the answer leaves.
+    if read.audit_type is not None:
+        actor = replace(principal, request_id=request_id_var.get())
+        values = audit.event_values(actor, "read", read.audit_type, row.id, read.patient_id(row))
+        state.read_audit.write([values])
+    return response
+
+
+def _answer_or_none(*args: Any) -> Response | None:
+    try:
+        return answer(*args)
+    except Exception as exc:  # the route answers, with its own error handling (503, 500)
+        log.warning("record read fast path: %s; the route answers", type(exc).__name__)
+        return None
+
+
+class RecordReadFastPath:
+    def __init__(self, app: ASGIApp, reads: dict[str, FastRead], taken: frozenset[str]) -> None:
+        self.app = app
+        self.reads = reads  # by prefix
+        self.taken = taken  # paths another route answers (`/api/v1/patients/duplicates`)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET" and not scope["query_string"]:
+            path: str = scope["path"]
+            prefix, _, record_id = path.rpartition("/")
+            read = self.reads.get(prefix)
+            if read is not None and 0 < len(record_id) <= MAX_ID and path not in self.taken:
+                client = scope.get("client")
+                response = await run_in_threadpool(
+                    _answer_or_none,
+                    scope["app"].state,
+                    read,
+                    record_id,
+                    authorization(scope),
+                    client[0] if client else "",
+                )
+                if response is not None:
+                    await response(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
+
+
+def _routes(routes: list[Any]) -> list[Any]:
+    """The app's routes in the order the router tries them (FastAPI nests included routers)."""
+    found: list[Any] = []
+    for route in routes:
+        candidates = getattr(route, "effective_candidates", None)
+        found += _routes(candidates()) if callable(candidates) else [route]
+    return found
+
+
+def _first_match(routes: list[Any], path: str) -> Any:
+    scope = {"type": "http", "method": "GET", "path": path, "root_path": ""}
+    for route in routes:
+        match, _ = route.matches(scope)
+        if match == Match.FULL:
+            return route
+    return None
+
+
+def install(app: FastAPI) -> None:
+    """Call after the routers are included and before the request guards are added. A read
+    whose route is not the one the router picks for `{prefix}/{id}` is left to the router."""
+    routes = _routes(app.router.routes)
+    reads: dict[str, FastRead] = {}
+    taken: set[str] = set()
+    for read in REGISTRY:
+        sample = f"{read.prefix}/{'0' * 32}"
+        if getattr(_first_match(routes, sample), "name", None) != read.route_name:
+            continue
+        reads[read.prefix] = read
+        for route in routes:
+            path = getattr(route, "path", "")
+            parent, _, last = path.rpartition("/")
+            if parent == read.prefix and "{" not in last and "GET" in getattr(route, "methods", ()):
+                taken.add(path)
+    with app.state.session_factory() as session:  # the sessions' own database (tests: theirs)
+        app.state.raw_statements = Statements(session.get_bind())
+    app.add_middleware(RecordReadFastPath, reads=reads, taken=frozenset(taken))
