@@ -22,7 +22,7 @@ from service.claims import routes as claim_routes
 from service.codesets import routes as codeset_routes
 from service.codesets.warming import VersionCache
 from service.coding import routes as coding_routes
-from service.db import SessionFactory, engine_for, session_factory_for
+from service.db import SessionFactory, WriteTurns, engine_for, session_factory_for
 from service.directory import routes as directory_routes
 from service.fhir import http as fhir_http
 from service.fhir import routes as fhir_routes
@@ -102,6 +102,7 @@ def create_app(
     )
     app.state.engine = engine
     app.state.session_factory = session_factory or session_factory_for(engine)
+    app.state.write_turns = WriteTurns()  # SQLite's write lock in arrival order (service/db.py)
     # Denials and failures are audited in a transaction of their own, after the rollback.
     app.state.audit_writer = SessionAuditWriter(app.state.session_factory)
     # Reads of patient data commit their audit rows after the read, in batches (service/db.py).

@@ -31,6 +31,8 @@ class Compiled:
             list(compiled.positiontup or []) if dialect.positional else None
         )
         self.binds: dict[str, Callable[[Any], Any]] = dict(compiled._bind_processors)
+        # Literal values in the statement (`param == "identifier"`) are parameters too.
+        self.defaults: dict[str, Any] = {k: b.value for k, b in compiled.binds.items()}
         columns = list(getattr(statement, "selected_columns", []))
         # A row read by attribute, as Core's rows are (`row.organization_id`).
         self.row: Any = namedtuple("Row", [c.key for c in columns]) if columns else None
@@ -41,6 +43,8 @@ class Compiled:
 
     def parameters(self, values: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
         binds = self.binds
+        if len(values) < len(self.defaults):
+            values = {**self.defaults, **values}
         if self.names is None:
             return {k: binds[k](v) if k in binds else v for k, v in values.items()}
         return [binds[k](values[k]) if k in binds else values[k] for k in self.names]
@@ -53,6 +57,14 @@ class Compiled:
         if self.processes_results:
             found = [v if p is None else p(v) for p, v in zip(self.results, found, strict=True)]
         return self.row._make(found)
+
+    def all(self, cursor: Any, values: Mapping[str, Any]) -> list[Any]:
+        cursor.execute(self.sql, self.parameters(values))
+        found = cursor.fetchall()
+        if self.processes_results:
+            found = [[v if p is None else p(v) for p, v in zip(self.results, r, strict=True)]
+                     for r in found]  # fmt: skip
+        return [self.row._make(r) for r in found]
 
     def many(self, cursor: Any, rows: Sequence[Mapping[str, Any]]) -> None:
         cursor.executemany(self.sql, [self.parameters(r) for r in rows])

@@ -27,14 +27,18 @@ async def _together(
         )
 
 
+def _new_patient(app: FastAPI, headers: dict[str, str]) -> str:
+    [created] = asyncio.run(
+        _together(app, [("POST", "/api/v1/patients", patient_payload(), headers)])
+    )
+    return f"/api/v1/patients/{created.json()['id']}"
+
+
 def test_two_updates_from_the_same_version_one_wins_the_other_gets_412(
     committing_app: FastAPI, committing_tenant: Tenant
 ) -> None:
     headers = committing_tenant.headers()
-    [created] = asyncio.run(
-        _together(committing_app, [("POST", "/api/v1/patients", patient_payload(), headers)])
-    )
-    url = f"/api/v1/patients/{created.json()['id']}"
+    url = _new_patient(committing_app, headers)
     stale = {**headers, "If-Match": '"1"'}
     for _ in range(3):
         version = asyncio.run(_together(committing_app, [("GET", url, {}, headers)]))[0].headers[
@@ -61,10 +65,7 @@ def test_concurrent_patches_without_if_match_all_apply_one_after_another(
     committing_app: FastAPI, committing_tenant: Tenant
 ) -> None:
     headers = committing_tenant.headers()
-    [created] = asyncio.run(
-        _together(committing_app, [("POST", "/api/v1/patients", patient_payload(), headers)])
-    )
-    url = f"/api/v1/patients/{created.json()['id']}"
+    url = _new_patient(committing_app, headers)
     results = asyncio.run(
         _together(
             committing_app,
@@ -88,3 +89,14 @@ def test_concurrent_retries_with_one_idempotency_key_create_one_patient(
     with committing_app.state.session_factory() as session:
         count = session.exec(select(func.count()).select_from(Patient)).one()
     assert count == 1
+
+
+def test_sixteen_concurrent_patches_of_one_patient_all_succeed_in_turn(
+    committing_app: FastAPI, committing_tenant: Tenant
+) -> None:
+    headers = committing_tenant.headers()
+    url = _new_patient(committing_app, headers)
+    patches = [("PATCH", url, {"phone": f"555-01{n:02d}"}, headers) for n in range(16)]
+    answers = asyncio.run(_together(committing_app, patches))
+    assert [a.status_code for a in answers] == [200] * 16
+    assert sorted(a.json()["version"] for a in answers) == list(range(2, 18))

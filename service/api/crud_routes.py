@@ -226,7 +226,7 @@ def add_crud_routes(
             readers=readers,
             audit_type=resource.name if resource.phi else None,
             patient_id=resource.patient_id,
-            render=render,
+            render=lambda row, _query: render(row),
         )
     )
     router.add_api_route(

@@ -46,6 +46,12 @@ log = logging.getLogger(__name__)
 MAX_ID = 64  # audit_event.resource_id: no record id is longer
 
 
+# Runs a SELECT on the read's cursor and returns its rows: what a render needs besides the row.
+Query = Callable[[sa.Select[Any], dict[str, Any]], list[Any]]
+# The Accept headers a FHIR read answers without the route's content negotiation.
+PLAIN_ACCEPT = frozenset({"", "*/*", "application/json", "application/fhir+json"})
+
+
 @dataclass(frozen=True)
 class FastRead:
     """A `GET {prefix}/{id}` route this layer may answer for."""
@@ -56,7 +62,9 @@ class FastRead:
     readers: frozenset[str]
     audit_type: str | None  # the audit resource type when reads are audited (patient data)
     patient_id: Callable[[Any], str | None]
-    render: Callable[[Any], Response]  # the row as the route answers it
+    # The row as the route answers it; None leaves the answer to the route.
+    render: Callable[[Any, Query], Response | None]
+    accept: frozenset[str] | None = None  # the Accept headers taken (None: any)
     select: sa.Select[Any] = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -81,6 +89,9 @@ def answer(state: State, read: FastRead, record_id: str, authorization: str | No
         def first(statement: sa.Select[Any], values: dict[str, Any]) -> Any:
             return statements[statement].first(cursor, values)
 
+        def query(statement: sa.Select[Any], values: dict[str, Any]) -> list[Any]:
+            return statements[statement].all(cursor, values)
+
         caller = auth_logic.authenticate_quickly(first, authorization, address, utcnow())
         if caller is None:
             return None
@@ -94,7 +105,9 @@ def answer(state: State, read: FastRead, record_id: str, authorization: str | No
             or row.deleted_at is not None
         ):
             return None
-        response = read.render(row)
+        response = read.render(row, query)
+        if response is None:
+            return None
     # The read transaction is over; the audit row commits in its own, before the answer leaves.
     if read.audit_type is not None:
         actor = replace(principal, request_id=request_id_var.get())
@@ -103,11 +116,25 @@ def answer(state: State, read: FastRead, record_id: str, authorization: str | No
     return response
 
 
-def _answer_or_none(*args: Any) -> Response | None:
+def _accept(scope: Scope) -> str:
+    for name, value in scope["headers"]:
+        if name == b"accept":
+            text: str = value.decode("latin-1")
+            return text.strip().lower()
+    return ""
+
+
+_told: set[tuple[str, str]] = set()  # (prefix, error class) already logged
+
+
+def _answer_or_none(state: State, read: FastRead, *args: Any) -> Response | None:
     try:
-        return answer(*args)
+        return answer(state, read, *args)
     except Exception as exc:  # the route answers, with its own error handling (503, 500)
-        log.warning("record read fast path: %s; the route answers", type(exc).__name__)
+        told = (read.prefix, type(exc).__name__)
+        if told not in _told:  # once: a lost database would say so on every request
+            _told.add(told)
+            log.warning("%s fast read failed (%s); the route answers", *told)
         return None
 
 
@@ -122,7 +149,12 @@ class RecordReadFastPath:
             path: str = scope["path"]
             prefix, _, record_id = path.rpartition("/")
             read = self.reads.get(prefix)
-            if read is not None and 0 < len(record_id) <= MAX_ID and path not in self.taken:
+            if (
+                read is not None
+                and 0 < len(record_id) <= MAX_ID
+                and path not in self.taken
+                and (read.accept is None or _accept(scope) in read.accept)
+            ):
                 client = scope.get("client")
                 response = await run_in_threadpool(
                     _answer_or_none,

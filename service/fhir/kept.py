@@ -39,6 +39,35 @@ def _recalled(session: orm.Session, key: tuple[str, str, str]) -> Any:
     return session.info.get(_WRITTEN, {}).get(key)
 
 
+# What `kept` and `identifiers_of` read, for a read that reads them on its own cursor and
+# hands them over with `recall` (service/fhir/fast_read.py).
+ELEMENTS_OF = sa.select(_ELEMENT.c.name, _ELEMENT.c.value).where(
+    _ELEMENT.c.resource_type == sa.bindparam("type"), _ELEMENT.c.resource_id == sa.bindparam("id")
+)
+IDENTIFIERS_OF = (
+    sa.select(_TOKEN.c.element)
+    .where(
+        _TOKEN.c.resource_type == sa.bindparam("type"),
+        _TOKEN.c.resource_id == sa.bindparam("id"),
+        _TOKEN.c.param == "identifier",
+    )
+    .order_by(_TOKEN.c.position)
+)
+
+
+def recall(
+    session: Session,
+    type_name: str,
+    row_id: str,
+    elements: dict[str, list[Any]],
+    identifiers: list[dict[str, Any]],
+) -> None:
+    """What `kept` and `identifiers_of` would read for this row, read already."""
+    written: dict[tuple[str, str, str], Any] = session.info.setdefault(_WRITTEN, {})
+    written[(type_name, row_id, "elements")] = elements
+    written[(type_name, row_id, "identifier")] = identifiers
+
+
 def forget_written(session: Session) -> None:
     """After a rollback (a batch entry's savepoint): what was written is gone."""
     session.info.pop(_WRITTEN, None)

@@ -17,7 +17,7 @@ from service.auth.logic import Principal
 from service.auth.roles import ALL_ROLES
 from service.db import AuditedReadSessionDep, SessionDep, run_audited_read
 from service.errors import InvalidInput
-from service.fhir import interactions, subsetting, transactions
+from service.fhir import fast_routes, interactions, subsetting, transactions
 from service.fhir.http import (
     FHIR_JSON,
     FhirResponse,
@@ -274,6 +274,7 @@ def _add_type_routes(mapping: FhirType) -> None:
             name=f"fhir_read_{type_name}",
             **common,
         )
+        fast_routes.register(mapping)  # the plain read answered before routing (issue 20)
     if "update" in offered:
         router.add_api_route(
             f"/{type_name}",

@@ -15,6 +15,7 @@ from service.auth import logic as auth_logic
 from service.auth.models import ApiKey
 from service.auth.roles import Role
 from tests.factories import Tenant, make_practice, make_tenant
+from tests.fhir import examples as fhir
 
 Answered = list[str]  # the record ids the fast path answered for
 
@@ -184,3 +185,59 @@ def test_every_crud_read_is_taken_only_where_the_router_would_take_it(app: FastA
     assert len(installed) == 1
     assert {"/api/v1/patients", "/api/v1/coverages", "/api/v1/payers"} <= set(installed[0]["reads"])
     assert "/api/v1/patients/duplicates" in installed[0]["taken"]
+
+
+def test_a_fhir_read_is_the_routes_answer_with_kept_elements_and_identifiers(
+    client: TestClient,
+    tenant: Tenant,
+    db: Session,
+    answered: Answered,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    patient = fhir.created(client, tenant, fhir.PATIENT)  # race, ethnicity, EHR identifiers
+    path = f"/fhir/Patient/{patient['id']}"
+    headers = tenant.headers(Role.INTEGRATION)
+
+    fast = client.get(path, headers={**headers, "Accept": fhir.FHIR_JSON})
+    assert answered == [patient["id"]]
+    routed = _routed(client, monkeypatch, path, {**headers, "Accept": fhir.FHIR_JSON})
+    assert fast.status_code == routed.status_code == 200
+    assert fast.content == routed.content
+    for name in ("content-type", "etag", "last-modified", "cache-control"):
+        assert fast.headers[name] == routed.headers[name], name
+    body = fhir.valid(fast.json())
+    assert {e["url"] for e in body["extension"]} == {e["url"] for e in fhir.PATIENT["extension"]}
+    user = tenant.user_ids[Role.INTEGRATION]
+    assert _reads(db, patient["id"]) == [("patient", patient["id"], "success", user)] * 2
+
+    # A Coverage keeps the identifiers it was sent (kept.py) and its subscriber.
+    payer = fhir.created(client, tenant, fhir.PAYER)
+    sent = fhir.coverage(f"Patient/{patient['id']}", f"Organization/{payer['id']}")
+    sent["identifier"] = [{"system": "urn:example:member", "value": "M-123"}]
+    coverage = fhir.created(client, tenant, sent)
+    path = f"/fhir/Coverage/{coverage['id']}"
+    fast = client.get(path, headers=headers)
+    assert answered[-1] == coverage["id"]
+    routed = _routed(client, monkeypatch, path, headers)
+    assert fast.status_code == routed.status_code == 200
+    assert fast.content == routed.content
+    assert {"system": "urn:example:member", "value": "M-123"} in fhir.valid(fast.json())[
+        "identifier"
+    ]
+
+
+def test_a_fhir_read_the_fast_path_does_not_negotiate_goes_to_the_route(
+    client: TestClient, tenant: Tenant, answered: Answered
+) -> None:
+    patient = fhir.created(client, tenant, fhir.PATIENT)
+    path = f"/fhir/Patient/{patient['id']}"
+    xml = client.get(path, headers={**tenant.headers(), "Accept": "application/fhir+xml"})
+    assert xml.status_code == 406
+    summary = client.get(path + "?_summary=true", headers=tenant.headers())
+    assert summary.status_code == 200
+    missing = client.get("/fhir/Patient/nope", headers=tenant.headers())
+    assert missing.status_code == 404
+    assert missing.json()["resourceType"] == "OperationOutcome"
+    assert answered == []
+    assert client.get(path, headers=tenant.headers()).status_code == 200
+    assert answered == [patient["id"]]
