@@ -43,7 +43,7 @@ class Compiled:
 
     def parameters(self, values: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
         binds = self.binds
-        if len(values) < len(self.defaults):
+        if not self.defaults.keys() <= values.keys():
             values = {**self.defaults, **values}
         if self.names is None:
             return {k: binds[k](v) if k in binds else v for k, v in values.items()}

@@ -7,10 +7,14 @@ from typing import Any
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 
 
-def authorization(scope: Any) -> str | None:
-    """The Authorization header of an ASGI HTTP scope, as Starlette's Headers reads it."""
+def header(scope: Any, wanted: bytes) -> str | None:
+    """A header of an ASGI HTTP scope (`wanted` in lower case), as Starlette's Headers reads it."""
     for name, value in scope["headers"]:
-        if name == b"authorization":
+        if name == wanted:
             text: str = value.decode("latin-1")
             return text
     return None
+
+
+def authorization(scope: Any) -> str | None:
+    return header(scope, b"authorization")

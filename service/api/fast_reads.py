@@ -39,7 +39,7 @@ from service.audit import logic as audit
 from service.auth import logic as auth_logic
 from service.raw_sql import Statements
 from service.records import utcnow
-from service.request_context import authorization, request_id_var
+from service.request_context import authorization, header, request_id_var
 
 log = logging.getLogger(__name__)
 
@@ -117,11 +117,7 @@ def answer(state: State, read: FastRead, record_id: str, authorization: str | No
 
 
 def _accept(scope: Scope) -> str:
-    for name, value in scope["headers"]:
-        if name == b"accept":
-            text: str = value.decode("latin-1")
-            return text.strip().lower()
-    return ""
+    return (header(scope, b"accept") or "").strip().lower()
 
 
 _told: set[tuple[str, str]] = set()  # (prefix, error class) already logged

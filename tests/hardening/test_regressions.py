@@ -98,19 +98,26 @@ def test_sqlite_reads_take_the_write_lock_up_front(
     client: TestClient, tenant: Tenant, engine: Engine
 ) -> None:
     """A patient read writes its audit row: begun deferred, its upgrade to a writer got
-    SQLITE_BUSY at once whenever another process had committed meanwhile (503 under load)."""
+    SQLITE_BUSY at once whenever another process had committed meanwhile (503 under load).
+    The audit row goes in on the driver's cursor (service/raw_sql.py), so the statements are
+    traced by SQLite itself, on connections made after the listener."""
     patient = client.post("/api/v1/patients", json=patient_payload(), headers=tenant.headers())
     begins: list[str] = []
 
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+    def record(statement: str) -> None:
         if statement.startswith("BEGIN"):
             begins.append(statement)
 
-    sa.event.listen(engine, "before_cursor_execute", record)
+    def trace(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.set_trace_callback(record)
+
+    sa.event.listen(engine, "connect", trace)
+    engine.dispose()  # the pooled connections are made again, traced
     try:
         read = client.get(f"/api/v1/patients/{patient.json()['id']}", headers=tenant.headers())
     finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
+        sa.event.remove(engine, "connect", trace)
+        engine.dispose()
     assert read.status_code == 200
     assert "BEGIN IMMEDIATE" in begins, begins
 

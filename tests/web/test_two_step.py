@@ -110,8 +110,10 @@ def test_an_admin_turns_two_step_on_and_sign_in_then_asks_for_a_code(
     assert enrolment_check.detail.endswith("wrong or used two-step code on the two-step page")
     assert denied.user_id == tenant.user_ids["admin"]
     assert denied.detail == "401 sign-in refused: wrong or used two-step code"
-    # The confirming code (same step) is spent: a replay is refused too.
-    replay = client.post("/app/sign-in/code", data={"csrf_token": form, "code": _code(secret)})
+    # The confirming code (its step) is spent: a replay is refused too. The step's own code,
+    # not the current one: a step boundary may have passed since (a later step is accepted).
+    spent = pyotp.TOTP(secret).generate_otp(admin.totp_last_step)
+    replay = client.post("/app/sign-in/code", data={"csrf_token": form, "code": spent})
     assert replay.status_code == 401
     code = _code(secret, 1)  # the next step's code (one step of drift is allowed)
     right = client.post(
