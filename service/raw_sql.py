@@ -89,25 +89,28 @@ class Statements:
 
     @contextmanager
     def cursor(self, *, write: bool = False) -> Iterator[Any]:
-        """A cursor on a pooled connection, in one transaction: committed at the end when
-        `write`, else rolled back (a read). SQLite's write takes the lock at BEGIN (as
-        service/db.py does for every write transaction)."""
+        """A cursor on a pooled connection. `write`: one transaction, committed at the end
+        (SQLite's takes the write lock at BEGIN, as service/db.py does for every write). A read
+        runs each statement on its own (autocommit): on PostgreSQL a transaction around two
+        SELECTs cost two more round trips (BEGIN, ROLLBACK) than the SELECTs themselves."""
         if isinstance(self.bind, sa.Connection):
             with self._in_savepoint(self.bind) as cursor:
                 yield cursor
             return
         dialect = self.engine.dialect
         connection = self.engine.raw_connection()
+        driver = connection.driver_connection
+        switch = not write and dialect.name != "sqlite"  # the pool's SQLite ones autocommit
         cursor = None
         try:
+            if switch:
+                driver.autocommit = True  # type: ignore[union-attr]
             cursor = connection.cursor()
-            if dialect.name == "sqlite":  # the pool's connections run in autocommit
-                cursor.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            if write and dialect.name == "sqlite":
+                cursor.execute("BEGIN IMMEDIATE")
             yield cursor
             if write:
                 connection.commit()
-            else:
-                connection.rollback()
         except dialect.loaded_dbapi.Error as exc:
             self._end_failed(connection, cursor, exc)
             # SQLAlchemy's own error classes, as `connection.execute` raises them.
@@ -120,6 +123,11 @@ class Statements:
         finally:
             if cursor is not None:
                 cursor.close()
+            if switch and connection.is_valid:
+                try:
+                    driver.autocommit = False  # type: ignore[union-attr]  # as the pool lent it
+                except Exception:
+                    connection.invalidate()
             connection.close()  # back to the pool (a no-op once invalidated)
 
     @contextmanager

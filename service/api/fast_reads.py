@@ -8,8 +8,8 @@ worker-thread hop, with Core statements:
 
 - the caller is checked against the database on every request, with the same single statement
   as every route (`authenticate_quickly`): a revoked key is refused at once, nothing is cached;
-- the row is read on the same connection, in one read transaction, and rendered by the route's
-  own function (`FastRead.render`: the same body and ETag, byte for byte);
+- the row is read on the same connection and rendered by the route's own function
+  (`FastRead.render`: the same body and ETag, byte for byte);
 - a read of patient data commits its audit row before the response leaves, through the same
   group-committing writer as the routes (`app.state.read_audit`).
 
@@ -84,7 +84,7 @@ def answer(state: State, read: FastRead, record_id: str, authorization: str | No
            address: str) -> Response | None:  # fmt: skip
     """The route's 200 response, its audit row committed; None for the route to answer."""
     statements: Statements = state.raw_statements
-    with statements.cursor() as cursor:  # one read transaction: the key check and the row
+    with statements.cursor() as cursor:  # the key check, then the row
 
         def first(statement: sa.Select[Any], values: dict[str, Any]) -> Any:
             return statements[statement].first(cursor, values)

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 import pytest
+import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
@@ -14,7 +15,7 @@ from service.audit.models import AuditEvent
 from service.auth import logic as auth_logic
 from service.auth.models import ApiKey
 from service.auth.roles import Role
-from tests.factories import Tenant, make_practice, make_tenant
+from tests.factories import Tenant, make_practice, make_tenant, patient_payload
 from tests.fhir import examples as fhir
 
 Answered = list[str]  # the record ids the fast path answered for
@@ -241,3 +242,36 @@ def test_a_fhir_read_the_fast_path_does_not_negotiate_goes_to_the_route(
     assert answered == []
     assert client.get(path, headers=tenant.headers()).status_code == 200
     assert answered == [patient["id"]]
+
+
+def test_fast_reads_on_a_pooled_database_leave_its_connections_as_they_were_lent(
+    committing_app: FastAPI, committing_tenant: Tenant, answered: Answered
+) -> None:
+    """Without the tests' shared transaction: the reads run each statement on its own
+    (autocommit on PostgreSQL) and hand the connection back transactional, as the pool lent it."""
+    headers = committing_tenant.headers()
+    with TestClient(committing_app) as client:
+        created = client.post("/api/v1/patients", json=patient_payload(), headers=headers)
+        path = f"/api/v1/patients/{created.json()['id']}"
+        for _ in range(3):
+            assert client.get(path, headers=headers).status_code == 200
+        assert client.get(f"/fhir/Patient/{created.json()['id']}").status_code == 401
+    assert answered == [created.json()["id"]] * 3
+    engine = committing_app.state.engine
+    lent = [engine.raw_connection() for _ in range(3)]
+    try:
+        if engine.dialect.name == "postgresql":
+            assert [c.driver_connection.autocommit for c in lent] == [False] * 3
+    finally:
+        for connection in lent:
+            connection.close()
+    # A write transaction after the reads still rolls back as a whole.
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        connection.execute(
+            sa.text("UPDATE patient SET phone = '555-0199' WHERE id = :id"),
+            {"id": created.json()["id"]},
+        )
+        transaction.rollback()
+    with TestClient(committing_app) as client:
+        assert client.get(path, headers=headers).json()["phone"] != "555-0199"
