@@ -80,7 +80,7 @@ def register(read: FastRead) -> None:
     REGISTRY[:] = [r for r in REGISTRY if r.prefix != read.prefix] + [read]
 
 
-def answer(state: State, read: FastRead, record_id: str, authorization: str | None,
+def answer(state: State, read: FastRead, record_id: str, credentials: str | None,
            address: str) -> Response | None:  # fmt: skip
     """The route's 200 response, its audit row committed; None for the route to answer."""
     statements: Statements = state.raw_statements
@@ -92,7 +92,7 @@ def answer(state: State, read: FastRead, record_id: str, authorization: str | No
         def query(statement: sa.Select[Any], values: dict[str, Any]) -> list[Any]:
             return statements[statement].all(cursor, values)
 
-        caller = auth_logic.authenticate_quickly(first, authorization, address, utcnow())
+        caller = auth_logic.authenticate_quickly(first, credentials, address, utcnow())
         if caller is None:
             return None
         principal = caller.principal
