@@ -152,18 +152,8 @@ def identifiers_of(row: Any, type_name: str) -> list[dict[str, Any]]:
     recalled = _recalled(session, (type_name, row.id, "identifier"))
     if recalled is not None:
         return [dict(element) for element in recalled]
-    return [
-        dict(element)
-        for element in session.exec(  # type: ignore[attr-defined]
-            select(FhirToken.element)
-            .where(
-                FhirToken.resource_type == type_name,
-                FhirToken.resource_id == row.id,
-                FhirToken.param == "identifier",
-            )
-            .order_by(col(FhirToken.position))
-        ).all()
-    ]
+    key = {"type": type_name, "id": row.id}
+    return [dict(r.element) for r in session.execute(IDENTIFIERS_OF, key)]
 
 
 def matching_ids(type_name: str, param: str, values: Sequence[str]) -> SelectOfScalar[str]:
@@ -229,11 +219,5 @@ def kept(row: Any, type_name: str) -> dict[str, list[Any]]:
     recalled = _recalled(session, (type_name, row.id, "elements"))
     if recalled is not None:
         return {name: list(value) for name, value in recalled.items()}
-    return {
-        name: list(value)
-        for name, value in session.exec(  # type: ignore[attr-defined]
-            select(FhirElement.name, FhirElement.value).where(
-                FhirElement.resource_type == type_name, FhirElement.resource_id == row.id
-            )
-        ).all()
-    }
+    key = {"type": type_name, "id": row.id}
+    return {r.name: list(r.value) for r in session.execute(ELEMENTS_OF, key)}
