@@ -222,7 +222,7 @@ def update(
     except ValidationError as exc:
         raise validation_error(exc) from None
     resource.check(session, actor, data, row)
-    bump_version(session, row, expected_version)
+    bump_version(session, row, expected_version, locked=lock)
     _apply(resource, row, data)
     session.add(row)
     session.flush()

@@ -135,9 +135,12 @@ class WriteTurns:
                 self._held = False
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    factory: SessionFactory = request.app.state.session_factory
-    turns: WriteTurns | None = getattr(request.app.state, "write_turns", None)
+@contextmanager
+def write_session(state: Any) -> Iterator[Session]:
+    """A request's write transaction (app.state's session factory): commits on leaving, rolls
+    back on an error. On SQLite it holds the process's write turn throughout."""
+    factory: SessionFactory = state.session_factory
+    turns: WriteTurns | None = getattr(state, "write_turns", None)
     with factory() as session:
         # SQLite: a write transaction takes the write lock at BEGIN (IMMEDIATE). A transaction
         # that reads first and upgrades to write after another process committed gets
@@ -155,6 +158,11 @@ def get_session(request: Request) -> Iterator[Session]:
         finally:
             if turns is not None:
                 turns.release()
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with write_session(request.app.state) as session:
+        yield session
 
 
 # scope="function" commits before the response is sent, so a failed commit is never a 200.

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from service import migrate, secret_box, uploads
-from service.api import fast_reads, openapi, ops, problems, query_params, tags
+from service.api import fast_reads, fast_writes, openapi, ops, problems, query_params, tags
 from service.api.middleware import RequestGuards, RequestIdFilter
 from service.audit import routes as audit_routes
 from service.audit.logic import ReadAuditWriter, SessionAuditWriter
@@ -138,6 +138,7 @@ def create_app(
     # Innermost middleware (added first): the typeahead answered from memory, inside the guards.
     codeset_routes.install_fast_path(app)
     fast_reads.install(app)  # GET of one record by id, before routing (issue 20)
+    fast_writes.install(app)  # PATCH of one record by id, the same way
     web_routes.install(app, settings)  # the /app pages, outside the OpenAPI schema
     app.openapi = openapi.documented(app)  # type: ignore[method-assign]
     app.add_middleware(

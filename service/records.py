@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Field, Session, SQLModel
 
 from service.columns import UTCDateTime
@@ -29,22 +30,31 @@ class SoftDeletable(TenantRecord):
     deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-def bump_version(session: Session, row: TenantRecord, expected: int | None) -> None:
+def bump_version(
+    session: Session, row: TenantRecord, expected: int | None, *, locked: bool = False
+) -> None:
     """Claims the next version in the database itself, so two concurrent updates cannot both win.
 
     The conditional UPDATE blocks behind a concurrent writer's row lock and then finds the
     version changed (PostgreSQL re-checks the WHERE clause), so exactly one of them succeeds.
+    `locked`: the caller read the row locked in this transaction (FOR UPDATE, or SQLite's write
+    lock), so nothing but the two columns set here can differ from the database: no re-read.
     """
     current = row.version if expected is None else expected
     table = type(row).__table__  # type: ignore[attr-defined]
+    now = utcnow()
     result = session.execute(
         sa.update(table)
         .where(table.c.id == row.id, table.c.version == current)
-        .values(version=current + 1, updated_at=utcnow())
+        .values(version=current + 1, updated_at=now)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise PreconditionFailed(
             f"{table.name} {row.id} has changed since version {current}; read it again."
         )
-    session.refresh(row)
+    if locked and current == row.version:
+        set_committed_value(row, "version", current + 1)
+        set_committed_value(row, "updated_at", now)
+    else:
+        session.refresh(row)

@@ -12,7 +12,7 @@ from sqlmodel import Session
 from sqlmodel.sql.expression import SelectOfScalar
 
 from service import crud
-from service.api import fast_reads
+from service.api import fast_reads, fast_writes
 from service.api.deps import (
     AuditedReadRoleGuard,
     IfMatch,
@@ -237,6 +237,21 @@ def add_crud_routes(
         responses=problem_responses(400, 401, 403, 404, 409, 412, 415, 422),
         openapi_extra=merge_patch_body(patch_model),
         name=f"update_{resource.name}",
+    )
+
+    def update_work(
+        session: Session,
+        user: Principal,
+        record_id: str,
+        patch: dict[str, Any],
+        version: int | None,
+    ) -> Response:
+        return render(
+            crud.update(session, user, resource, record_id, patch, expected_version=version)
+        )
+
+    fast_writes.register(
+        fast_writes.FastPatch(router.prefix, f"update_{resource.name}", writers, update_work)
     )
     router.add_api_route(
         "/{record_id}",

@@ -47,7 +47,7 @@ MAX_ID = 64  # audit_event.resource_id: no record id is longer
 
 
 # Runs a SELECT on the read's cursor and returns its rows: what a render needs besides the row.
-Query = Callable[[sa.Select[Any], dict[str, Any]], list[Any]]
+Query = Callable[[sa.Select[Any] | sa.CompoundSelect[Any], dict[str, Any]], list[Any]]
 # The Accept headers a FHIR read answers without the route's content negotiation.
 PLAIN_ACCEPT = frozenset({"", "*/*", "application/json", "application/fhir+json"})
 
@@ -89,7 +89,9 @@ def answer(state: State, read: FastRead, record_id: str, credentials: str | None
         def first(statement: sa.Select[Any], values: dict[str, Any]) -> Any:
             return statements[statement].first(cursor, values)
 
-        def query(statement: sa.Select[Any], values: dict[str, Any]) -> list[Any]:
+        def query(
+            statement: sa.Select[Any] | sa.CompoundSelect[Any], values: dict[str, Any]
+        ) -> list[Any]:
             return statements[statement].all(cursor, values)
 
         caller = auth_logic.authenticate_quickly(first, credentials, address, utcnow())
@@ -166,40 +168,43 @@ class RecordReadFastPath:
         await self.app(scope, receive, send)
 
 
-def _routes(routes: list[Any]) -> list[Any]:
+def routes_in_order(routes: list[Any]) -> list[Any]:
     """The app's routes in the order the router tries them (FastAPI nests included routers)."""
     found: list[Any] = []
     for route in routes:
         candidates = getattr(route, "effective_candidates", None)
-        found += _routes(candidates()) if callable(candidates) else [route]
+        found += routes_in_order(candidates()) if callable(candidates) else [route]
     return found
 
 
-def _first_match(routes: list[Any], path: str) -> Any:
-    scope = {"type": "http", "method": "GET", "path": path, "root_path": ""}
+def picks(routes: list[Any], prefix: str, method: str, route_name: str) -> bool:
+    """Whether the router gives `{method} {prefix}/{id}` to the route named `route_name`."""
+    scope = {"type": "http", "method": method, "path": f"{prefix}/{'0' * 32}", "root_path": ""}
     for route in routes:
         match, _ = route.matches(scope)
         if match == Match.FULL:
-            return route
-    return None
+            return getattr(route, "name", None) == route_name
+    return False
+
+
+def literal_siblings(routes: list[Any], prefix: str, method: str) -> set[str]:
+    """The paths `{prefix}/word` another `method` route answers (`/api/v1/patients/duplicates`):
+    never taken for an id."""
+    taken: set[str] = set()
+    for route in routes:
+        path = getattr(route, "path", "")
+        parent, _, last = path.rpartition("/")
+        if parent == prefix and "{" not in last and method in getattr(route, "methods", ()):
+            taken.add(path)
+    return taken
 
 
 def install(app: FastAPI) -> None:
     """Call after the routers are included and before the request guards are added. A read
     whose route is not the one the router picks for `{prefix}/{id}` is left to the router."""
-    routes = _routes(app.router.routes)
-    reads: dict[str, FastRead] = {}
-    taken: set[str] = set()
-    for read in REGISTRY:
-        sample = f"{read.prefix}/{'0' * 32}"
-        if getattr(_first_match(routes, sample), "name", None) != read.route_name:
-            continue
-        reads[read.prefix] = read
-        for route in routes:
-            path = getattr(route, "path", "")
-            parent, _, last = path.rpartition("/")
-            if parent == read.prefix and "{" not in last and "GET" in getattr(route, "methods", ()):
-                taken.add(path)
+    routes = routes_in_order(app.router.routes)
+    reads = {r.prefix: r for r in REGISTRY if picks(routes, r.prefix, "GET", r.route_name)}
+    taken = frozenset(s for r in reads for s in literal_siblings(routes, r, "GET"))
     with app.state.session_factory() as session:  # the sessions' own database (tests: theirs)
         app.state.raw_statements = Statements(session.get_bind())
-    app.add_middleware(RecordReadFastPath, reads=reads, taken=frozenset(taken))
+    app.add_middleware(RecordReadFastPath, reads=reads, taken=taken)

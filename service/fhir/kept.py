@@ -40,19 +40,22 @@ def _recalled(session: orm.Session, key: tuple[str, str, str]) -> Any:
 
 
 # What `kept` and `identifiers_of` read, for a read that reads them on its own cursor and
-# hands them over with `recall` (service/fhir/fast_read.py).
-ELEMENTS_OF = sa.select(_ELEMENT.c.name, _ELEMENT.c.value).where(
-    _ELEMENT.c.resource_type == sa.bindparam("type"), _ELEMENT.c.resource_id == sa.bindparam("id")
-)
-IDENTIFIERS_OF = (
-    sa.select(_TOKEN.c.element)
-    .where(
-        _TOKEN.c.resource_type == sa.bindparam("type"),
-        _TOKEN.c.resource_id == sa.bindparam("id"),
-        _TOKEN.c.param == "identifier",
-    )
-    .order_by(_TOKEN.c.position)
-)
+# hands them over with `recall` (service/fhir/fast_routes.py).
+def _of(table: sa.Table) -> tuple[Any, ...]:
+    return table.c.resource_type == sa.bindparam("type"), table.c.resource_id == sa.bindparam("id")
+
+
+_IDENTIFIER_TOKENS = (*_of(_TOKEN), _TOKEN.c.param == "identifier")
+ELEMENTS_OF = sa.select(_ELEMENT.c.name, _ELEMENT.c.value).where(*_of(_ELEMENT))
+IDENTIFIERS_OF = sa.select(_TOKEN.c.element).where(*_IDENTIFIER_TOKENS).order_by(_TOKEN.c.position)
+# Both in one statement (one round trip on PostgreSQL): the elements (a name, position -1)
+# first, then the identifiers (no name) in their order.
+KEPT_OF = sa.union_all(
+    sa.select(
+        _ELEMENT.c.name, _ELEMENT.c.value.label("kept"), sa.literal(-1).label("position")
+    ).where(*_of(_ELEMENT)),
+    sa.select(sa.null(), _TOKEN.c.element, _TOKEN.c.position).where(*_IDENTIFIER_TOKENS),
+).order_by(sa.literal_column("position"))
 
 
 def recall(

@@ -21,6 +21,8 @@ class PatientMrnTaken(Conflict):
 
 
 def _check(session: Session, actor: Principal, data: PatientCreate, row: Any) -> None:
+    if row is not None and row.mrn == data.mrn:
+        return  # the patient keeps the MRN it holds: no one else can have taken it
     other = repository.get_patient_by_mrn(session, actor.organization_id, data.mrn)
     if other is not None and (row is None or other.id != row.id):
         raise PatientMrnTaken(f"MRN {data.mrn} belongs to patient {other.id} already.")
