@@ -66,6 +66,9 @@ class Compiled:
                      for r in found]  # fmt: skip
         return [self.row._make(r) for r in found]
 
+    def run(self, cursor: Any, values: Mapping[str, Any]) -> None:
+        cursor.execute(self.sql, self.parameters(values))
+
     def many(self, cursor: Any, rows: Sequence[Mapping[str, Any]]) -> None:
         cursor.executemany(self.sql, [self.parameters(r) for r in rows])
 
@@ -90,9 +93,10 @@ class Statements:
     @contextmanager
     def cursor(self, *, write: bool = False) -> Iterator[Any]:
         """A cursor on a pooled connection. `write`: one transaction, committed at the end
-        (SQLite's takes the write lock at BEGIN, as service/db.py does for every write). A read
-        runs each statement on its own (autocommit): on PostgreSQL a transaction around two
-        SELECTs cost two more round trips (BEGIN, ROLLBACK) than the SELECTs themselves."""
+        (SQLite's takes the write lock at BEGIN, as service/db.py does for every write).
+        Otherwise each statement runs on its own (autocommit; one INSERT commits itself): on
+        PostgreSQL a transaction around two SELECTs cost two more round trips (BEGIN,
+        ROLLBACK) than the SELECTs themselves."""
         if isinstance(self.bind, sa.Connection):
             with self._in_savepoint(self.bind) as cursor:
                 yield cursor

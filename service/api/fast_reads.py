@@ -199,10 +199,10 @@ def literal_siblings(routes: list[Any], prefix: str, method: str) -> set[str]:
     return taken
 
 
-def install(app: FastAPI) -> None:
-    """Call after the routers are included and before the request guards are added. A read
-    whose route is not the one the router picks for `{prefix}/{id}` is left to the router."""
-    routes = routes_in_order(app.router.routes)
+def install(app: FastAPI, routes: list[Any]) -> None:
+    """Call after the routers are included and before the request guards are added, with
+    `routes_in_order(app.router.routes)`. A read whose route is not the one the router picks
+    for `{prefix}/{id}` is left to the router."""
     reads = {r.prefix: r for r in REGISTRY if picks(routes, r.prefix, "GET", r.route_name)}
     taken = frozenset(s for r in reads for s in literal_siblings(routes, r, "GET"))
     with app.state.session_factory() as session:  # the sessions' own database (tests: theirs)

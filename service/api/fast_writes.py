@@ -35,7 +35,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api.deps import parse_if_match
-from service.api.fast_reads import MAX_ID, literal_siblings, picks, routes_in_order
+from service.api.fast_reads import MAX_ID, literal_siblings, picks
 from service.auth import logic as auth_logic
 from service.auth.logic import Principal
 from service.db import write_session
@@ -167,10 +167,10 @@ def _replayed(messages: list[Message], upstream: Receive) -> Receive:
     return receive
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, routes: list[Any]) -> None:
     """Call after the routers are included and before the request guards are added. A patch
-    whose route is not the one the router picks for `PATCH {prefix}/{id}` is left to it."""
-    routes = routes_in_order(app.router.routes)
+    whose route is not the one the router picks for `PATCH {prefix}/{id}` is left to it.
+    `routes`: as fast_reads.install takes them."""
     patches = {p.prefix: p for p in REGISTRY if picks(routes, p.prefix, "PATCH", p.route_name)}
     taken = frozenset(s for p in patches for s in literal_siblings(routes, p, "PATCH"))
     app.add_middleware(RecordPatchFastPath, patches=patches, taken=taken)
