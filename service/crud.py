@@ -135,7 +135,11 @@ def get(
     audit_read: bool = True,
     lock: bool = False,
 ) -> M:
-    row = session.get(resource.model, record_id, with_for_update=lock or None)
+    # Locked, the row is read afresh even if this session holds it already: what a caller then
+    # writes starts from the committed row (records.bump_version relies on it).
+    row = session.get(
+        resource.model, record_id, with_for_update=lock or None, populate_existing=lock
+    )
     if row is None or row.organization_id != actor.organization_id or row.deleted_at is not None:
         raise resource.missing(record_id)
     if resource.phi and audit_read:

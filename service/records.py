@@ -3,7 +3,6 @@
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Field, Session, SQLModel
 
 from service.columns import UTCDateTime
@@ -38,11 +37,16 @@ def bump_version(
     The conditional UPDATE blocks behind a concurrent writer's row lock and then finds the
     version changed (PostgreSQL re-checks the WHERE clause), so exactly one of them succeeds.
     `locked`: the caller read the row locked in this transaction (FOR UPDATE, or SQLite's write
-    lock), so nothing but the two columns set here can differ from the database: no re-read.
+    lock), so no one else can change it before the commit: the version and the time go out
+    with the caller's own UPDATE of the row (one statement fewer while the lock is held).
     """
     current = row.version if expected is None else expected
-    table = type(row).__table__  # type: ignore[attr-defined]
     now = utcnow()
+    if locked and current == row.version:
+        row.version = current + 1
+        row.updated_at = now
+        return
+    table = type(row).__table__  # type: ignore[attr-defined]
     result = session.execute(
         sa.update(table)
         .where(table.c.id == row.id, table.c.version == current)
@@ -53,8 +57,4 @@ def bump_version(
         raise PreconditionFailed(
             f"{table.name} {row.id} has changed since version {current}; read it again."
         )
-    if locked and current == row.version:
-        set_committed_value(row, "version", current + 1)
-        set_committed_value(row, "updated_at", now)
-    else:
-        session.refresh(row)
+    session.refresh(row)

@@ -10,11 +10,15 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
+from service import crud
 from service.api import fast_writes
 from service.audit.models import AuditEvent
 from service.auth import logic as auth_logic
+from service.auth.logic import Principal
 from service.auth.models import ApiKey
 from service.auth.roles import Role
+from service.patients.logic import PATIENTS
+from service.patients.models import Patient
 from tests.factories import Tenant, make_practice, make_tenant, patient_payload
 
 Answered = list[str]  # the record ids the fast path answered for
@@ -202,3 +206,39 @@ def test_fast_patches_commit_on_a_pooled_database(
     with TestClient(committing_app) as client:
         current = client.get(path, headers=headers).json()
     assert (current["phone"], current["version"]) == ("555-0122", 4)
+
+
+def test_a_patch_starts_from_the_committed_row_even_if_the_session_held_an_older_one(
+    committing_app: FastAPI, committing_tenant: Tenant
+) -> None:
+    """A patch without If-Match locks the row and bumps the version with its own UPDATE
+    (records.bump_version, locked): the row it starts from must be the committed one, not an
+    older copy the session kept, or a concurrent change would be written over."""
+    headers = committing_tenant.headers()
+    with TestClient(committing_app) as client:
+        created = client.post("/api/v1/patients", json=patient_payload(), headers=headers).json()
+    factory = committing_app.state.session_factory
+    actor = Principal(
+        user_id=committing_tenant.user_ids[Role.ADMIN],
+        organization_id=committing_tenant.organization_id,
+        roles=frozenset({Role.ADMIN}),
+        key_id="test",
+    )
+    with factory() as session:
+        held = session.get(Patient, created["id"])
+        assert held is not None
+        assert held.version == 1
+        session.commit()  # the transaction ends; the session keeps its copy (version 1)
+        with TestClient(committing_app) as client:
+            path = f"/api/v1/patients/{created['id']}"
+            assert (
+                client.patch(path, json={"phone": "555-0130"}, headers=headers).status_code == 200
+            )
+        row = crud.update(session, actor, PATIENTS, created["id"], {"given_name": "Ana Maria"},
+                          expected_version=None)  # fmt: skip
+        session.commit()
+        assert row.version == 3
+    with factory() as session:
+        current = session.get(Patient, created["id"])
+        assert current is not None
+        assert (current.phone, current.given_name, current.version) == ("555-0130", "Ana Maria", 3)
