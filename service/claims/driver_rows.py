@@ -1,7 +1,8 @@
 """The 837 reader's page queries read straight from psycopg on PostgreSQL: each row becomes the
 caller's tuple as the driver reads it (no SQLAlchemy Row, no second pass), and JSON values are
 decoded by the driver through json_columns' decoder, which remembers the short lists that
-repeat. On a 10,000-claim batch the Rows and the pass cost about a fifth of the page reads."""
+repeat. On a 10,000-claim batch the Rows and the pass were about a quarter of the page reads'
+time."""
 
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
