@@ -16,12 +16,12 @@ def as_text(column: sa.Column[Any], postgres: bool) -> sa.ColumnElement[Any]:
     return text.label(column.key)
 
 
-def decoder() -> Callable[[str | None], Any]:
+def decoder() -> Callable[[str | bytes | None], Any]:
     """json.loads, remembering the short flat lists it has seen (a fresh copy each time: no
     two rows share a mutable value). One per query, so memory stays flat."""
-    seen: dict[str, list[Any]] = {}
+    seen: dict[str | bytes, list[Any]] = {}
 
-    def decode(text: str | None) -> Any:
+    def decode(text: str | bytes | None) -> Any:
         if text is None:
             return None
         known = seen.get(text)

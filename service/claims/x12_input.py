@@ -15,7 +15,7 @@ from typing import Any, NamedTuple, TypeVar
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, col
 
-from service.claims import json_columns, other_payers, secondary
+from service.claims import driver_rows, json_columns, other_payers, secondary
 from service.claims.models import Claim, ClaimLine
 from service.claims.x12 import model as x12
 from service.coding.dental_edits import x12_oral_area
@@ -193,18 +193,20 @@ def _rows(
     if session.autoflush:
         session.flush()
     columns = sa.inspect(model).columns
+    where = one_of(session, columns[key], wanted)
+    order = [columns[name] for name in order_by]
+    plain = [columns[name] for name in row._fields]
+    if driver_rows.usable(session, plain):
+        return driver_rows.fetch(
+            session, sa.select(*plain).where(where).order_by(*order), row._make
+        )
     postgres = session.get_bind().dialect.name == "postgresql"
     json_at = [i for i, name in enumerate(row._fields) if isinstance(columns[name].type, sa.JSON)]
     selected = [
         json_columns.as_text(columns[name], postgres) if i in json_at else columns[name]
         for i, name in enumerate(row._fields)
     ]
-    query = (
-        sa.select(*selected)
-        .where(one_of(session, columns[key], wanted))
-        .order_by(*(columns[name] for name in order_by))
-    )
-    found = session.execute(query).all()
+    found = session.execute(sa.select(*selected).where(where).order_by(*order)).all()
     return [row._make(values) for values in json_columns.decoded(found, json_at)]
 
 
