@@ -183,10 +183,9 @@ def _rows(
     key: str = "id",
     order_by: Sequence[str] = (),
 ) -> list[R]:
-    """The rows whose `key` is one of ids, as `row` tuples. A table-level query (no ORM
-    entities to load) with the ids as one parameter: an array on PostgreSQL, where a list of
-    500 placeholders is a long statement to convert per page. Pending ORM changes are flushed
-    first, as an ORM query would."""
+    """The rows whose `key` is one of ids, as `row` tuples: a table-level query (no ORM entities)
+    with the ids as one parameter on PostgreSQL (500 placeholders are a long statement to
+    convert per page). Pending ORM changes are flushed first, as an ORM query would."""
     wanted = sorted({i for i in ids if i})
     if not wanted:
         return []
@@ -197,9 +196,8 @@ def _rows(
     order = [columns[name] for name in order_by]
     plain = [columns[name] for name in row._fields]
     if driver_rows.usable(session, plain):
-        return driver_rows.fetch(
-            session, sa.select(*plain).where(where).order_by(*order), row._make
-        )
+        query = sa.select(*plain).where(where).order_by(*order)
+        return driver_rows.fetch(session, query, row._make)
     postgres = session.get_bind().dialect.name == "postgresql"
     json_at = [i for i, name in enumerate(row._fields) if isinstance(columns[name].type, sa.JSON)]
     selected = [
