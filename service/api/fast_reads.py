@@ -125,14 +125,20 @@ def _accept(scope: Scope) -> str:
 _told: set[tuple[str, str]] = set()  # (prefix, error class) already logged
 
 
+def tell_once(prefix: str, what: str, exc: Exception) -> None:
+    """A fast path that failed (the route answers instead), logged once per prefix and error
+    class: a lost database would say so on every request."""
+    told = (prefix, type(exc).__name__)
+    if told not in _told:
+        _told.add(told)
+        log.warning("%s fast %s failed (%s); the route answers", prefix, what, told[1])
+
+
 def _answer_or_none(state: State, read: FastRead, *args: Any) -> Response | None:
     try:
         return answer(state, read, *args)
     except Exception as exc:  # the route answers, with its own error handling (503, 500)
-        told = (read.prefix, type(exc).__name__)
-        if told not in _told:  # once: a lost database would say so on every request
-            _told.add(told)
-            log.warning("%s fast read failed (%s); the route answers", *told)
+        tell_once(read.prefix, "read", exc)
         return None
 
 

@@ -22,7 +22,6 @@ and answers with its own problem document and audit).
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -35,15 +34,13 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api.deps import parse_if_match
-from service.api.fast_reads import MAX_ID, literal_siblings, picks
+from service.api.fast_reads import MAX_ID, literal_siblings, picks, tell_once
 from service.auth import logic as auth_logic
 from service.auth.logic import Principal
 from service.db import write_session
 from service.errors import DomainError
 from service.records import utcnow
 from service.request_context import authorization, header, request_id_var
-
-log = logging.getLogger(__name__)
 
 # (session, caller, record id, merge patch, If-Match version) -> the route's 200 response.
 Update = Callable[[Session, Principal, str, dict[str, Any], int | None], Response]
@@ -96,17 +93,11 @@ def answer(state: State, patch: FastPatch, record_id: str, body: bytes, credenti
         return None
 
 
-_told: set[tuple[str, str]] = set()  # (prefix, error class) already logged
-
-
 def _answer_or_none(state: State, patch: FastPatch, *args: Any) -> Response | None:
     try:
         return answer(state, patch, *args)
     except Exception as exc:  # rolled back: the route answers, with its own error handling
-        told = (patch.prefix, type(exc).__name__)
-        if told not in _told:  # once: a lost database would say so on every request
-            _told.add(told)
-            log.warning("%s fast patch failed (%s); the route answers", *told)
+        tell_once(patch.prefix, "patch", exc)
         return None
 
 

@@ -15,26 +15,15 @@ from service.audit.models import AuditEvent
 from service.auth import logic as auth_logic
 from service.auth.models import ApiKey
 from service.auth.roles import Role
+from tests.api.fast_paths import Answered, spy_on_answers
 from tests.factories import Tenant, make_practice, make_tenant, patient_payload
 from tests.fhir import examples as fhir
-
-Answered = list[str]  # the record ids the fast path answered for
 
 
 @pytest.fixture
 def answered(monkeypatch: pytest.MonkeyPatch) -> Answered:
     """Records which reads the fast path answered itself (and which it left to the route)."""
-    ids: Answered = []
-    real = fast_reads.answer
-
-    def spying(state: Any, read: Any, record_id: str, *args: Any) -> Any:
-        response = real(state, read, record_id, *args)
-        if response is not None:
-            ids.append(record_id)
-        return response
-
-    monkeypatch.setattr(fast_reads, "answer", spying)
-    return ids
+    return spy_on_answers(monkeypatch, fast_reads)
 
 
 def _routed(client: TestClient, monkeypatch: pytest.MonkeyPatch, path: str,

@@ -19,24 +19,13 @@ from service.auth.models import ApiKey
 from service.auth.roles import Role
 from service.patients.logic import PATIENTS
 from service.patients.models import Patient
+from tests.api.fast_paths import Answered, spy_on_answers
 from tests.factories import Tenant, make_practice, make_tenant, patient_payload
-
-Answered = list[str]  # the record ids the fast path answered for
 
 
 @pytest.fixture
 def answered(monkeypatch: pytest.MonkeyPatch) -> Answered:
-    ids: Answered = []
-    real = fast_writes.answer
-
-    def spying(state: Any, patch: Any, record_id: str, *args: Any) -> Any:
-        response = real(state, patch, record_id, *args)
-        if response is not None:
-            ids.append(record_id)
-        return response
-
-    monkeypatch.setattr(fast_writes, "answer", spying)
-    return ids
+    return spy_on_answers(monkeypatch, fast_writes)
 
 
 def _updates(db: Session, record_id: str) -> list[tuple[str, str | None, str, str, str]]:
