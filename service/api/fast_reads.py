@@ -37,6 +37,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from service.audit import logic as audit
 from service.auth import logic as auth_logic
+from service.auth.logic import Principal
 from service.raw_sql import Statements
 from service.records import utcnow
 from service.request_context import authorization, header, request_id_var
@@ -80,6 +81,21 @@ def register(read: FastRead) -> None:
     REGISTRY[:] = [r for r in REGISTRY if r.prefix != read.prefix] + [read]
 
 
+def plain_caller(
+    first: Any, credentials: str | None, address: str, roles: frozenset[str]
+) -> Principal | None:
+    """The caller a fast path answers: an API key (not a SMART token) with one of `roles`,
+    checked by the routes' own single statement (`first` runs it); None leaves the request to
+    the route, which says why."""
+    caller = auth_logic.authenticate_quickly(first, credentials, address, utcnow())
+    if caller is None:
+        return None
+    principal = caller.principal
+    if principal.scopes is not None or not principal.roles & roles:
+        return None
+    return replace(principal, request_id=request_id_var.get())
+
+
 def answer(state: State, read: FastRead, record_id: str, credentials: str | None,
            address: str) -> Response | None:  # fmt: skip
     """The route's 200 response, its audit row committed; None for the route to answer."""
@@ -94,11 +110,8 @@ def answer(state: State, read: FastRead, record_id: str, credentials: str | None
         ) -> list[Any]:
             return statements[statement].all(cursor, values)
 
-        caller = auth_logic.authenticate_quickly(first, credentials, address, utcnow())
-        if caller is None:
-            return None
-        principal = caller.principal
-        if principal.scopes is not None or not principal.roles & read.readers:
+        principal = plain_caller(first, credentials, address, read.readers)
+        if principal is None:
             return None
         row = first(read.select, {"id": record_id})
         if (
@@ -112,8 +125,9 @@ def answer(state: State, read: FastRead, record_id: str, credentials: str | None
             return None
     # The read transaction is over; the audit row commits in its own, before the answer leaves.
     if read.audit_type is not None:
-        actor = replace(principal, request_id=request_id_var.get())
-        values = audit.event_values(actor, "read", read.audit_type, row.id, read.patient_id(row))
+        values = audit.event_values(
+            principal, "read", read.audit_type, row.id, read.patient_id(row)
+        )
         state.read_audit.write([values])
     return response
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI
@@ -34,13 +34,11 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api.deps import parse_if_match
-from service.api.fast_reads import MAX_ID, literal_siblings, picks, tell_once
-from service.auth import logic as auth_logic
+from service.api.fast_reads import MAX_ID, literal_siblings, picks, plain_caller, tell_once
 from service.auth.logic import Principal
 from service.db import write_session
 from service.errors import DomainError
-from service.records import utcnow
-from service.request_context import authorization, header, request_id_var
+from service.request_context import authorization, header
 
 # (session, caller, record id, merge patch, If-Match version) -> the route's 200 response.
 Update = Callable[[Session, Principal, str, dict[str, Any], int | None], Response]
@@ -80,14 +78,9 @@ def answer(state: State, patch: FastPatch, record_id: str, body: bytes, credenti
         return None
     try:
         with write_session(state) as session:  # commits the update as it leaves
-            connection = session.connection()
-            caller = auth_logic.authenticate_quickly(connection, credentials, address, utcnow())
-            if caller is None:
+            actor = plain_caller(session.connection(), credentials, address, patch.writers)
+            if actor is None:
                 raise _ToRoute
-            principal = caller.principal
-            if principal.scopes is not None or not principal.roles & patch.writers:
-                raise _ToRoute
-            actor = replace(principal, request_id=request_id_var.get())
             return patch.update(session, actor, record_id, document, expected)
     except (_ToRoute, DomainError):  # rolled back: the route finds the same and says so
         return None
